@@ -1,0 +1,228 @@
+// Strict JSON -> Profile. Every error names the origin (file) and the field path.
+#include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "field_table.hpp"
+#include "tilesim/profile.hpp"
+
+namespace tilesim::profiles {
+namespace {
+
+using nlohmann::json;
+using detail::FieldSpec;
+using detail::Rule;
+
+const std::set<std::string> kSourceKinds = {"datasheet", "paper", "published", "measured", "derived", "assumed"};
+const std::set<std::string> kTopKeys = {"schema",   "id",       "name",           "arch",   "family",
+                                        "base",     "sources",  "sm_count",       "clocks", "per_sm_per_clk",
+                                        "chip",     "capacity", "latency",        "features", "comment"};
+const std::set<std::string> kGroups = {"clocks", "per_sm_per_clk", "chip", "capacity", "latency", "features"};
+constexpr const char* kSchema = "tilesim.profile.v1";
+
+[[noreturn]] void fail(const std::string& origin, const std::string& path, const std::string& what) {
+  throw ProfileError(origin + ": " + (path.empty() ? std::string("") : "field '" + path + "': ") + what);
+}
+
+std::string type_name(const json& j) { return j.type_name(); }
+
+std::string get_string(const json& obj, const std::string& key, const std::string& origin,
+                       const std::string& path, bool required) {
+  auto it = obj.find(key);
+  if (it == obj.end()) {
+    if (required) fail(origin, path, "missing");
+    return "";
+  }
+  if (!it->is_string()) fail(origin, path, "must be a string, got " + type_name(*it));
+  return it->get<std::string>();
+}
+
+double get_number(const json& j, const std::string& origin, const std::string& path) {
+  if (j.is_boolean()) return j.get<bool>() ? 1.0 : 0.0;
+  if (!j.is_number()) fail(origin, path, "must be a number, got " + type_name(j));
+  const double v = j.get<double>();
+  if (!std::isfinite(v)) fail(origin, path, "must be finite");
+  return v;
+}
+
+void check_rule(double v, const FieldSpec& spec, const std::string& origin, const std::string& path) {
+  switch (spec.rule) {
+    case Rule::kPositive:
+      if (!(v > 0.0)) fail(origin, path, "must be > 0, got " + std::to_string(v));
+      break;
+    case Rule::kNonNegative:
+      if (v < 0.0) fail(origin, path, "must be >= 0, got " + std::to_string(v));
+      break;
+    case Rule::kFlag:
+      if (v != 0.0 && v != 1.0) fail(origin, path, "must be a flag (true/false or 0/1)");
+      break;
+  }
+  // 1e30 bounds everything physical (HBM bytes ~1e11, B/s ~1e13); beyond is a typo.
+  constexpr double kLargestPlausible = 1e30;
+  if (std::fabs(v) > kLargestPlausible) fail(origin, path, "implausibly large value " + std::to_string(v));
+}
+
+Quantity parse_quantity(const json& j, const FieldSpec& spec, const std::string& origin,
+                        const std::string& path, const std::map<std::string, Source>& sources) {
+  if (!j.is_object()) fail(origin, path, "must be an object {value, unit, source}, got " + type_name(j));
+  static const std::set<std::string> keys = {"value", "unit", "source", "note", "alternatives"};
+  for (const auto& [k, _] : j.items())
+    if (!keys.count(k)) fail(origin, path + "." + k, "unknown key");
+  Quantity q;
+  q.present = true;
+  if (!j.contains("value")) fail(origin, path + ".value", "missing");
+  q.value = get_number(j.at("value"), origin, path + ".value");
+  check_rule(q.value, spec, origin, path + ".value");
+  q.unit = get_string(j, "unit", origin, path + ".unit", true);
+  if (q.unit != spec.unit)
+    fail(origin, path + ".unit", "must be '" + std::string(spec.unit) + "', got '" + q.unit + "'");
+  q.source = get_string(j, "source", origin, path + ".source", true);
+  if (!sources.count(q.source)) fail(origin, path + ".source", "unknown source id '" + q.source + "'");
+  q.note = get_string(j, "note", origin, path + ".note", false);
+  if (j.contains("alternatives")) {
+    const json& alts = j.at("alternatives");
+    if (!alts.is_array()) fail(origin, path + ".alternatives", "must be an array");
+    for (std::size_t i = 0; i < alts.size(); ++i) {
+      const std::string ap = path + ".alternatives[" + std::to_string(i) + "]";
+      const json& a = alts[i];
+      if (!a.is_object()) fail(origin, ap, "must be an object {value, source, note}");
+      for (const auto& [k, _] : a.items())
+        if (k != "value" && k != "source" && k != "note") fail(origin, ap + "." + k, "unknown key");
+      Alternative alt;
+      if (!a.contains("value")) fail(origin, ap + ".value", "missing");
+      alt.value = get_number(a.at("value"), origin, ap + ".value");
+      alt.source = get_string(a, "source", origin, ap + ".source", true);
+      if (!sources.count(alt.source)) fail(origin, ap + ".source", "unknown source id '" + alt.source + "'");
+      alt.note = get_string(a, "note", origin, ap + ".note", false);
+      q.alternatives.push_back(alt);
+    }
+  }
+  return q;
+}
+
+std::map<std::string, Source> parse_sources(const json& root, const std::string& origin) {
+  std::map<std::string, Source> out;
+  if (!root.contains("sources")) return out;
+  const json& s = root.at("sources");
+  if (!s.is_object()) fail(origin, "sources", "must be an object of id -> source");
+  for (const auto& [id, j] : s.items()) {
+    const std::string path = "sources." + id;
+    if (!j.is_object()) fail(origin, path, "must be an object");
+    static const std::set<std::string> keys = {"kind", "citation", "device", "date", "tool"};
+    for (const auto& [k, _] : j.items())
+      if (!keys.count(k)) fail(origin, path + "." + k, "unknown key");
+    Source src;
+    src.id = id;
+    src.kind = get_string(j, "kind", origin, path + ".kind", true);
+    if (!kSourceKinds.count(src.kind))
+      fail(origin, path + ".kind", "must be one of datasheet, paper, published, measured, derived, assumed; got '" + src.kind + "'");
+    src.citation = get_string(j, "citation", origin, path + ".citation", true);
+    const bool measured = src.kind == "measured";
+    src.device = get_string(j, "device", origin, path + ".device", measured);
+    src.date = get_string(j, "date", origin, path + ".date", measured);
+    src.tool = get_string(j, "tool", origin, path + ".tool", measured);
+    out[id] = src;
+  }
+  return out;
+}
+
+}  // namespace
+
+Profile parse_profile(const std::string& json_text, const std::string& origin) {
+  json root;
+  try {
+    root = json::parse(json_text);
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for 1e999
+    fail(origin, "", std::string("not valid JSON: ") + e.what());
+  }
+  if (!root.is_object()) fail(origin, "", "top level must be a JSON object");
+  for (const auto& [k, _] : root.items())
+    if (!kTopKeys.count(k)) fail(origin, k, "unknown key");
+  const std::string schema = get_string(root, "schema", origin, "schema", true);
+  if (schema != kSchema) fail(origin, "schema", "must be '" + std::string(kSchema) + "', got '" + schema + "'");
+
+  const std::string base = get_string(root, "base", origin, "base", false);
+  Profile p;
+  if (!base.empty()) {
+    p = builtin_profile(base);  // the overrides below replace its numbers one by one
+    p.base = p.id;
+  }
+  auto own_sources = parse_sources(root, origin);
+  for (auto& [id, s] : own_sources) p.sources[id] = s;
+
+  p.id = get_string(root, "id", origin, "id", true);
+  if (p.id.empty()) fail(origin, "id", "must not be empty");
+  const bool partial = !base.empty();
+  auto str_or_base = [&](const char* key, std::string& dst) {
+    std::string v = get_string(root, key, origin, key, !partial);
+    if (!v.empty() || !partial) dst = v;
+  };
+  str_or_base("name", p.name);
+  str_or_base("arch", p.arch);
+  str_or_base("family", p.family);
+  p.origin = origin;
+
+  for (const auto& [k, j] : root.items()) {
+    if (kGroups.count(k) && !j.is_object()) fail(origin, k, "must be an object");
+  }
+  // Unknown keys inside groups.
+  for (const auto& g : kGroups) {
+    if (!root.contains(g)) continue;
+    for (const auto& [k, _] : root.at(g).items()) {
+      bool known = false;
+      for (const auto& spec : detail::field_specs())
+        if (g == spec.group && k == spec.name) known = true;
+      if (!known) fail(origin, g + "." + k, "unknown key");
+    }
+  }
+  for (const auto& spec : detail::field_specs()) {
+    const std::string path = detail::path_of(spec);
+    const json* holder = &root;
+    if (spec.group[0] != '\0') {
+      auto g = root.find(spec.group);
+      if (g == root.end()) {
+        if (spec.optional || partial) continue;
+        fail(origin, spec.group, "missing");
+      }
+      holder = &*g;
+    }
+    auto it = holder->find(spec.name);
+    if (it == holder->end()) {
+      if (spec.optional || partial) continue;
+      fail(origin, path, "missing");
+    }
+    spec.get(p) = parse_quantity(*it, spec, origin, path, p.sources);
+  }
+  // Cross-field sanity that a typo would break.
+  if (p.capacity.smem_per_block.value > p.capacity.smem_per_sm.value)
+    fail(origin, "capacity.smem_per_block", "exceeds capacity.smem_per_sm");
+  if (p.clocks.tensor_spec_mhz.value > p.clocks.max_boost_mhz.value)
+    fail(origin, "clocks.tensor_spec", "exceeds clocks.max_boost");
+  return p;
+}
+
+Profile load_profile_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw ProfileError(path + ": cannot open profile file");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parse_profile(ss.str(), path);
+}
+
+std::vector<FieldRef> fields(const Profile& p) {
+  std::vector<FieldRef> out;
+  auto& mp = const_cast<Profile&>(p);  // get() is shared with the mutable accessor
+  for (const auto& spec : detail::field_specs())
+    out.push_back({detail::path_of(spec), spec.unit, spec.description, spec.optional, &spec.get(mp)});
+  return out;
+}
+
+Quantity& field(Profile& p, const std::string& path) {
+  for (const auto& spec : detail::field_specs())
+    if (detail::path_of(spec) == path) return spec.get(p);
+  throw ProfileError("unknown profile field '" + path + "'");
+}
+
+}  // namespace tilesim::profiles

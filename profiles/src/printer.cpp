@@ -1,0 +1,109 @@
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+#include "field_table.hpp"
+#include "tilesim/profile_io.hpp"
+
+namespace tilesim::profiles {
+
+using nlohmann::json;
+
+namespace {
+
+json source_json(const Profile& p, const std::string& id) {
+  json s;
+  s["id"] = id;
+  auto it = p.sources.find(id);
+  if (it == p.sources.end()) return s;
+  s["kind"] = it->second.kind;
+  s["citation"] = it->second.citation;
+  if (!it->second.device.empty()) s["device"] = it->second.device;
+  if (!it->second.date.empty()) s["date"] = it->second.date;
+  if (!it->second.tool.empty()) s["tool"] = it->second.tool;
+  return s;
+}
+
+}  // namespace
+
+std::string format_value(double v) {
+  char buf[64];
+  if (v == std::floor(v) && std::fabs(v) < 1e15) {
+    std::snprintf(buf, sizeof buf, "%.0f", v);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.6g", v);
+  }
+  return buf;
+}
+
+json to_json(const Profile& p) {
+  json j;
+  j["schema"] = "tilesim.profile.v1";
+  j["id"] = p.id;
+  j["name"] = p.name;
+  j["arch"] = p.arch;
+  j["family"] = p.family;
+  if (!p.base.empty()) j["base"] = p.base;
+  j["origin"] = p.origin;
+  auto& mp = const_cast<Profile&>(p);
+  for (const auto& spec : detail::field_specs()) {
+    const Quantity& q = spec.get(mp);
+    if (!q.present) continue;
+    json qj;
+    qj["value"] = q.value;
+    qj["unit"] = q.unit;
+    qj["source"] = source_json(p, q.source);
+    if (!q.note.empty()) qj["note"] = q.note;
+    if (!q.alternatives.empty()) {
+      qj["alternatives"] = json::array();
+      for (const auto& a : q.alternatives) {
+        json aj{{"value", a.value}, {"unit", q.unit}, {"source", source_json(p, a.source)}};
+        if (!a.note.empty()) aj["note"] = a.note;
+        qj["alternatives"].push_back(aj);
+      }
+    }
+    if (spec.group[0] == '\0') {
+      j[spec.name] = qj;
+    } else {
+      j[spec.group][spec.name] = qj;
+    }
+  }
+  return j;
+}
+
+std::string to_text(const Profile& p) {
+  std::ostringstream out;
+  out << p.name << " (" << p.id << ", " << p.arch << ", " << p.family << ")";
+  if (!p.base.empty()) out << ", based on " << p.base;
+  out << "\n  from " << p.origin << "\n\n";
+  char line[512];
+  std::snprintf(line, sizeof line, "  %-34s %16s  %-12s %s\n", "field", "value", "unit", "source");
+  out << line;
+  auto& mp = const_cast<Profile&>(p);
+  for (const auto& spec : detail::field_specs()) {
+    const Quantity& q = spec.get(mp);
+    if (!q.present) continue;
+    auto it = p.sources.find(q.source);
+    std::string src = q.source;
+    if (it != p.sources.end()) src = it->second.kind + ": " + it->second.citation;
+    std::snprintf(line, sizeof line, "  %-34s %16s  %-12s %s\n", detail::path_of(spec).c_str(),
+                  format_value(q.value).c_str(), q.unit.c_str(), src.c_str());
+    out << line;
+    if (!q.note.empty()) out << "  " << std::string(36, ' ') << "note: " << q.note << "\n";
+    for (const auto& a : q.alternatives) {
+      auto ia = p.sources.find(a.source);
+      out << "  " << std::string(36, ' ') << "also " << format_value(a.value) << " " << q.unit << " ("
+          << (ia != p.sources.end() ? ia->second.kind + ": " + ia->second.citation : a.source) << ")"
+          << (a.note.empty() ? "" : "; " + a.note) << "\n";
+    }
+  }
+  out << "\n  sources:\n";
+  for (const auto& [id, s] : p.sources) {
+    out << "    " << id << " [" << s.kind << "] " << s.citation;
+    if (!s.device.empty()) out << " (device " << s.device << ", " << s.date << ", " << s.tool << ")";
+    out << "\n";
+  }
+  return out.str();
+}
+
+}  // namespace tilesim::profiles
