@@ -1,0 +1,253 @@
+#include "tilesim/from_microbench.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <map>
+
+#include "tilesim/profile.hpp"
+
+namespace tilesim::profiles {
+
+using nlohmann::json;
+
+namespace {
+
+// Flag thresholds the issue sets for a trustworthy run.
+constexpr double kMaxSpreadPct = 3.0;      // repetitions' spread (max-min)/median
+constexpr double kMaxClockDropPct = 10.0;  // SM clock below the run's max clock
+
+[[noreturn]] void fail(const std::string& origin, const std::string& where, const std::string& what) {
+  throw MicrobenchError(origin + ": " + where + ": " + what);
+}
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+// One benchmark's numbers: the median aggregate row if the run had repetitions, else the
+// single iteration row.
+struct Row {
+  std::string name;
+  std::map<std::string, double> counters;
+};
+
+std::vector<Row> rows_of(const json& gbench, const std::string& origin) {
+  if (!gbench.is_object()) fail(origin, "top level", "not a JSON object (expected Google Benchmark JSON output)");
+  if (!gbench.contains("benchmarks") || !gbench["benchmarks"].is_array())
+    fail(origin, "benchmarks", "missing or not an array (expected --benchmark_format=json output)");
+  std::map<std::string, Row> median_rows, single_rows;
+  const auto& list = gbench["benchmarks"];
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const json& b = list[i];
+    const std::string where = "benchmarks[" + std::to_string(i) + "]";
+    if (!b.is_object()) fail(origin, where, "not an object");
+    if (!b.contains("name") || !b["name"].is_string()) fail(origin, where + ".name", "missing or not a string");
+    const std::string run_type = b.value("run_type", "iteration");
+    const std::string run_name = b.contains("run_name") && b["run_name"].is_string() ? b["run_name"].get<std::string>()
+                                                                                      : b["name"].get<std::string>();
+    if (b.contains("error_occurred") && b["error_occurred"].is_boolean() && b["error_occurred"].get<bool>()) continue;
+    Row r;
+    r.name = run_name;
+    for (const auto& [k, v] : b.items()) {
+      if (!v.is_number()) continue;
+      const double x = v.get<double>();
+      if (!std::isfinite(x)) fail(origin, where + "." + k, "not a finite number");
+      r.counters[k] = x;
+    }
+    if (run_type == "aggregate") {
+      if (b.value("aggregate_name", "") == "median") median_rows[run_name] = r;
+    } else if (!single_rows.count(run_name)) {
+      single_rows[run_name] = r;
+    }
+  }
+  std::vector<Row> out;
+  for (auto& [name, r] : single_rows) out.push_back(median_rows.count(name) ? median_rows[name] : r);
+  for (auto& [name, r] : median_rows)
+    if (!single_rows.count(name)) out.push_back(r);
+  return out;
+}
+
+std::string context_string(const json& gbench, const char* key) {
+  if (!gbench.contains("context")) return "";
+  const auto& c = gbench["context"];
+  if (!c.contains(key) || !c[key].is_string()) return "";
+  return c[key].get<std::string>();
+}
+
+}  // namespace
+
+const std::vector<MicrobenchField>& microbench_map() {
+  static const std::vector<MicrobenchField> m = {
+      {"per_sm_per_clk.tensor_bf16", "wgmma/bf16/", Pick::kMaxPrefix, "flop_per_clk_sm", 1.0,
+       "best wgmma bf16 throughput over N and A-source, FLOP per SM clock at the measured clock"},
+      {"per_sm_per_clk.tensor_fp16", "wgmma/fp16/", Pick::kMaxPrefix, "flop_per_clk_sm", 1.0,
+       "best wgmma fp16 throughput over N and A-source"},
+      {"per_sm_per_clk.tensor_fp8", "wgmma/e4m3/", Pick::kMaxPrefix, "flop_per_clk_sm", 1.0,
+       "best wgmma fp8 e4m3 throughput over N and A-source"},
+      {"per_sm_per_clk.tensor_tf32", "wgmma/tf32/", Pick::kMaxPrefix, "flop_per_clk_sm", 1.0,
+       "best wgmma tf32 throughput over N and A-source"},
+      {"per_sm_per_clk.mma_sync_bf16", "mma_sync/bf16/throughput", Pick::kExact, "flop_per_clk_sm", 1.0,
+       "mma.sync m16n8k16 bf16 throughput"},
+      {"per_sm_per_clk.mufu_ex2", "alu/mufu_ex2/throughput", Pick::kExact, "ops_per_clk_sm", 1.0,
+       "ex2.approx throughput (MUFU.EX2 in SASS)"},
+      {"per_sm_per_clk.fp32_fma", "alu/ffma/throughput", Pick::kExact, "ops_per_clk_sm", 1.0,
+       "FFMA throughput with independent chains"},
+      {"per_sm_per_clk.cvt_bf16x2", "alu/cvt_bf16x2/throughput", Pick::kExact, "ops_per_clk_sm", 1.0,
+       "cvt.rn.bf16x2.f32 throughput"},
+      {"per_sm_per_clk.smem", "smem/ld128/throughput", Pick::kExact, "bytes_per_clk_sm", 1.0,
+       "128-bit shared-memory loads, conflict-free"},
+      {"chip.l2_bandwidth", "l2/read/", Pick::kMaxPrefix, "bytes_per_s", 1.0,
+       "best L2 read bandwidth over working sets below the L2 size"},
+      {"chip.hbm_bandwidth", "hbm/read", Pick::kExact, "bytes_per_s", 1.0, "read of a buffer many times the L2"},
+      {"latency.smem", "smem/latency", Pick::kExact, "latency_cycles", 1.0, "pointer chase in shared memory"},
+      {"latency.l2_near", "l2/latency/near_far", Pick::kExact, "near_latency_cycles", 1.0,
+       "pointer chase over lines classified near"},
+      {"latency.l2_far", "l2/latency/near_far", Pick::kExact, "far_latency_cycles", 1.0,
+       "pointer chase over lines classified far"},
+      {"latency.hbm", "hbm/latency", Pick::kExact, "latency_cycles", 1.0, "pointer chase over a buffer >> L2"},
+      {"latency.tensor_mma", "wgmma/bf16/ss/n256/latency", Pick::kExact, "latency_cycles", 1.0,
+       "dependent chain of wgmma m64n256k16 bf16"},
+      {"latency.mufu", "alu/mufu_ex2/latency", Pick::kExact, "latency_cycles", 1.0, "dependent ex2.approx chain"},
+      {"latency.fma", "alu/ffma/latency", Pick::kExact, "latency_cycles", 1.0, "dependent FFMA chain"},
+      {"latency.kernel_launch", "launch/empty_kernel/back_to_back", Pick::kExact, "launch_overhead_us", 1.0,
+       "back-to-back empty kernels, per launch"},
+  };
+  return m;
+}
+
+std::string base_profile_for_device(const std::string& device_name) {
+  const std::string n = lower(device_name);
+  // Order matters: "h200" before "h20", and "h20" must not match "h200".
+  if (n.find("h200") != std::string::npos) return "h200";
+  if (n.find("h100") != std::string::npos) return "h100";
+  if (n.find("h20") != std::string::npos) return "h20";
+  if (n.find("b200") != std::string::npos) return "b200";
+  throw MicrobenchError("no built-in profile for device '" + device_name +
+                        "' (tilesim knows H100, H200, H20, B200); a measured profile needs a base");
+}
+
+ConversionResult profile_from_microbench(const json& gbench, const std::string& origin, const std::string& id) {
+  const std::vector<Row> rows = rows_of(gbench, origin);
+  if (rows.empty()) fail(origin, "benchmarks", "no successful benchmark results");
+  const std::string device = context_string(gbench, "tilesim_gpu_name");
+  if (device.empty())
+    fail(origin, "context.tilesim_gpu_name", "missing: not the output of tilesim-microbench (no device recorded)");
+  json report;
+  const std::string report_text = context_string(gbench, "tilesim_device_report");
+  if (!report_text.empty()) {
+    try {
+      report = json::parse(report_text);
+    } catch (const json::exception&) {
+      fail(origin, "context.tilesim_device_report", "not valid JSON");
+    }
+  }
+  const std::string date_full = context_string(gbench, "date");
+  const std::string date = date_full.size() >= 10 ? date_full.substr(0, 10) : date_full;
+  if (date.empty()) fail(origin, "context.date", "missing");
+
+  ConversionResult res;
+  std::string base;
+  try {
+    base = base_profile_for_device(device);
+  } catch (const MicrobenchError& e) {
+    fail(origin, "context.tilesim_gpu_name", e.what());
+  }
+  const Profile base_profile = builtin_profile(base);
+
+  // The clock under load: median over benchmarks of their measured SM clock.
+  std::vector<double> clocks;
+  for (const auto& r : rows) {
+    auto it = r.counters.find("sm_clock_mhz");
+    if (it != r.counters.end() && it->second > 0) clocks.push_back(it->second);
+  }
+  double max_clock = 0, median_clock = 0;
+  if (!clocks.empty()) {
+    std::sort(clocks.begin(), clocks.end());
+    median_clock = clocks[clocks.size() / 2];
+    max_clock = clocks.back();
+  }
+  for (const auto& r : rows) {
+    auto sp = r.counters.find("rep_spread_pct");
+    if (sp == r.counters.end()) sp = r.counters.find("spread_pct");
+    if (sp != r.counters.end() && sp->second > kMaxSpreadPct)
+      res.warnings.push_back(r.name + ": spread " + std::to_string(sp->second) + " % > 3 %");
+    auto ck = r.counters.find("sm_clock_mhz");
+    if (ck != r.counters.end() && max_clock > 0 && ck->second < max_clock * (1.0 - kMaxClockDropPct / 100.0))
+      res.warnings.push_back(r.name + ": SM clock " + std::to_string(ck->second) + " MHz fell > 10 % below the run's max " +
+                             std::to_string(max_clock) + " MHz");
+  }
+
+  const std::string driver = report.value("driver_version", std::string(""));
+  const int runtime = report.value("cuda_runtime_version", 0);
+  const std::string src_id = "tilesim-bench";
+  json src = {{"kind", "measured"},
+              {"citation", "tilesim bench (tilesim-microbench, Google Benchmark JSON " + origin + ")"},
+              {"device", device},
+              {"date", date},
+              {"tool", "tilesim-microbench; driver " + (driver.empty() ? std::string("unknown") : driver) +
+                           "; CUDA runtime " + std::to_string(runtime)}};
+
+  json p;
+  p["schema"] = "tilesim.profile.v1";
+  std::string new_id = id;
+  if (new_id.empty()) {
+    new_id = base + "_measured_" + date;
+    std::replace(new_id.begin(), new_id.end(), '-', '_');
+  }
+  p["id"] = new_id;
+  p["base"] = base;
+  p["name"] = device + " (measured " + date + ")";
+  p["comment"] = "Measured by tilesim bench on " + device + " on " + date +
+                 ". Fields not listed here are the built-in '" + base + "' profile's.";
+  p["sources"][src_id] = src;
+
+  auto set_field = [&](const std::string& path, double value, const std::string& unit, const std::string& note) {
+    const auto dot = path.find('.');
+    json q = {{"value", value}, {"unit", unit}, {"source", src_id}, {"note", note}};
+    p[path.substr(0, dot)][path.substr(dot + 1)] = q;
+    res.measured.push_back(path);
+  };
+
+  if (median_clock > 0) {
+    set_field("clocks.sustained", median_clock, "MHz",
+              "median over benchmarks of clock64 cycles / globaltimer ns on the same SM, under load");
+  } else {
+    res.missing.push_back("clocks.sustained");
+  }
+
+  for (const auto& f : microbench_map()) {
+    double best = -1;
+    std::string from;
+    for (const auto& r : rows) {
+      const bool match = f.pick == Pick::kExact ? r.name == f.benchmark : r.name.rfind(f.benchmark, 0) == 0;
+      if (!match) continue;
+      auto it = r.counters.find(f.counter);
+      if (it == r.counters.end()) continue;
+      if (it->second > best) {
+        best = it->second;
+        from = r.name;
+      }
+    }
+    if (best <= 0) {
+      res.missing.push_back(f.path);
+      continue;
+    }
+    // The unit the field is defined in comes from the schema: the base profile knows it.
+    Profile tmp = base_profile;
+    const std::string unit = field(tmp, f.path).unit;
+    set_field(f.path, best * f.scale, unit, std::string(f.how) + " [" + from + ": " + f.counter + "]");
+  }
+  // A measured table must not contradict the schema: parse it back (throws on a bad value,
+  // e.g. a zero rate) before anyone writes it to disk.
+  try {
+    parse_profile(p.dump(), origin + " (converted)");
+  } catch (const ProfileError& e) {
+    fail(origin, "conversion", e.what());
+  }
+  res.profile = p;
+  return res;
+}
+
+}  // namespace tilesim::profiles

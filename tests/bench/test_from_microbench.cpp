@@ -1,0 +1,153 @@
+// The microbenchmark JSON -> measured profile conversion, and `tilesim bench`'s handling
+// of files (no GPU needed: --from). The fixture is shaped like tilesim-microbench output.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "command.hpp"
+#include "tilesim/from_microbench.hpp"
+#include "tilesim/profile.hpp"
+
+using nlohmann::json;
+using namespace tilesim::profiles;
+
+namespace {
+
+const std::string kFixture = std::string(TILESIM_TEST_FIXTURES) + "/microbench_h100_small.json";
+
+json fixture() {
+  std::ifstream in(kFixture);
+  return json::parse(in);
+}
+
+int cli(std::vector<std::string> argv, std::string* out = nullptr, std::string* err = nullptr) {
+  std::ostringstream o, e;
+  tilesim::cli::Context ctx{o, e};
+  const int code = tilesim::cli::run_cli(argv, ctx);
+  if (out) *out = o.str();
+  if (err) *err = e.str();
+  return code;
+}
+
+}  // namespace
+
+TEST(FromMicrobench, ConvertsToAValidPartialProfileOverTheRightBase) {
+  const auto res = profile_from_microbench(fixture(), "fx.json");
+  EXPECT_EQ(res.profile["base"], "h100");
+  EXPECT_EQ(res.profile["id"], "h100_measured_2026_11_21");
+  const Profile p = parse_profile(res.profile.dump(), "converted");
+  // The best wgmma bf16 over N is taken.
+  EXPECT_DOUBLE_EQ(p.per_sm.tensor_bf16.value, 4010.0);
+  EXPECT_EQ(p.per_sm.tensor_bf16.source, "tilesim-bench");
+  EXPECT_EQ(p.sources.at("tilesim-bench").kind, "measured");
+  EXPECT_EQ(p.sources.at("tilesim-bench").device, "NVIDIA H100 80GB HBM3");
+  EXPECT_EQ(p.sources.at("tilesim-bench").date, "2026-11-21");
+  EXPECT_NE(p.sources.at("tilesim-bench").tool.find("580.159.04"), std::string::npos);
+  EXPECT_DOUBLE_EQ(p.per_sm.mufu_ex2.value, 15.9);
+  EXPECT_DOUBLE_EQ(p.chip.l2_bandwidth.value, 9.5e12);  // best working set
+  EXPECT_DOUBLE_EQ(p.latency.tensor_mma.value, 120.0);
+  // Sustained clock: median of the benchmarks' measured clocks (11 rows, sorted -> 1755).
+  ASSERT_TRUE(p.clocks.sustained_mhz.present);
+  EXPECT_DOUBLE_EQ(p.clocks.sustained_mhz.value, 1755.0);
+  EXPECT_DOUBLE_EQ(p.model_clock_mhz(), 1755.0);
+  // Not measured in the fixture: kept from the base, and reported as missing.
+  EXPECT_EQ(p.per_sm.tensor_fp8.source, builtin_profile("h100").per_sm.tensor_fp8.source);
+  EXPECT_NE(std::find(res.missing.begin(), res.missing.end(), "per_sm_per_clk.tensor_fp8"), res.missing.end());
+}
+
+TEST(FromMicrobench, FlagsSpreadAndClockDrop) {
+  const auto res = profile_from_microbench(fixture(), "fx.json");
+  bool spread = false, drop = false;
+  for (const auto& w : res.warnings) {
+    spread |= w.find("alu/mufu_ex2/throughput: spread") != std::string::npos;
+    drop |= w.find("alu/ffma/throughput: SM clock") != std::string::npos;
+  }
+  EXPECT_TRUE(spread);
+  EXPECT_TRUE(drop);
+}
+
+TEST(FromMicrobench, MalformedInputNamesWhatIsWrong) {
+  auto expect_error = [](const json& j, const std::string& needle) {
+    try {
+      profile_from_microbench(j, "bad.json");
+      FAIL() << "accepted: " << needle;
+    } catch (const MicrobenchError& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("bad.json"), std::string::npos);
+    }
+  };
+  expect_error(json::array(), "not a JSON object");
+  expect_error(json::object(), "benchmarks");
+  auto j = fixture();
+  j["context"].erase("tilesim_gpu_name");
+  expect_error(j, "tilesim_gpu_name");
+  auto k = fixture();
+  k["benchmarks"][0]["name"] = 7;
+  expect_error(k, "benchmarks[0].name");
+  auto m = fixture();
+  m["context"]["tilesim_gpu_name"] = "NVIDIA A100-SXM4-80GB";
+  expect_error(m, "A100");
+  auto n = fixture();
+  n["context"]["tilesim_device_report"] = "{not json";
+  expect_error(n, "tilesim_device_report");
+  auto q = fixture();
+  q["benchmarks"] = json::array();
+  expect_error(q, "no successful benchmark results");
+}
+
+TEST(FromMicrobench, DeviceNamesMapToBaseProfiles) {
+  EXPECT_EQ(base_profile_for_device("NVIDIA H100 80GB HBM3"), "h100");
+  EXPECT_EQ(base_profile_for_device("NVIDIA H200"), "h200");
+  EXPECT_EQ(base_profile_for_device("NVIDIA H20"), "h20");
+  EXPECT_EQ(base_profile_for_device("NVIDIA B200"), "b200");
+  EXPECT_THROW(base_profile_for_device("Tesla V100"), MicrobenchError);
+}
+
+TEST(BenchCli, FromWritesProfileAndRefusesToOverwrite) {
+  const std::string out = ::testing::TempDir() + "measured_profile.json";
+  std::filesystem::remove(out);
+  std::string o, e;
+  ASSERT_EQ(cli({"bench", "--from", kFixture, "--out", out}, &o, &e), 0) << e;
+  ASSERT_TRUE(std::filesystem::exists(out));
+  EXPECT_EQ(load_profile_file(out).base, "h100");
+  const auto before = std::filesystem::last_write_time(out);
+  EXPECT_EQ(cli({"bench", "--from", kFixture, "--out", out}, &o, &e), 2);
+  EXPECT_NE(e.find("--force"), std::string::npos);
+  EXPECT_EQ(std::filesystem::last_write_time(out), before);
+  EXPECT_EQ(cli({"bench", "--from", kFixture, "--out", out, "--force"}), 0);
+  // The written profile is usable by every command that takes --gpu / a profile path.
+  EXPECT_EQ(cli({"gpus", "show", out}, &o, &e), 0) << e;
+  EXPECT_NE(o.find("measured"), std::string::npos);
+  std::filesystem::remove(out);
+}
+
+TEST(BenchCli, BadInputsExitNonZeroAndWriteNothing) {
+  const std::string out = ::testing::TempDir() + "never_written.json";
+  std::filesystem::remove(out);
+  std::string o, e;
+  EXPECT_EQ(cli({"bench", "--from", "/nonexistent/run.json", "--out", out}, &o, &e), 1);
+  EXPECT_NE(e.find("/nonexistent/run.json"), std::string::npos);
+  const std::string bad = ::testing::TempDir() + "truncated_run.json";
+  {
+    std::ifstream in(kFixture);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::ofstream(bad) << ss.str().substr(0, ss.str().size() / 2);
+  }
+  EXPECT_EQ(cli({"bench", "--from", bad, "--out", out}, &o, &e), 1);
+  EXPECT_NE(e.find("not valid JSON"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(out));
+  EXPECT_EQ(cli({"bench", "--from", kFixture, "--quick"}), 2);
+  std::filesystem::remove(bad);
+}
+
+TEST(BenchCli, WithoutAGpuRunningTheSuiteIsARuntimeError) {
+  // This test machine class (CI) has no GPU; on a GPU machine the suite would run, so
+  // point --bin at a missing binary to keep the test deterministic either way.
+  std::string o, e;
+  const int code = cli({"bench", "--bin", "/nonexistent/tilesim-microbench", "--quick"}, &o, &e);
+  EXPECT_EQ(code, 1);
+  EXPECT_TRUE(e.find("no NVIDIA GPU") != std::string::npos || e.find("not found") != std::string::npos) << e;
+}
