@@ -48,10 +48,12 @@ TEST(FromMicrobench, ConvertsToAValidPartialProfileOverTheRightBase) {
   EXPECT_DOUBLE_EQ(p.per_sm.mufu_ex2.value, 15.9);
   EXPECT_DOUBLE_EQ(p.chip.l2_bandwidth.value, 9.5e12);  // best working set
   EXPECT_DOUBLE_EQ(p.latency.tensor_mma.value, 120.0);
-  // Sustained clock: median of the benchmarks' measured clocks (11 rows, sorted -> 1755).
+  // Sustained clock: median over the wgmma throughput benchmarks (1750, 1755 -> upper
+  // median 1755), not over the ALU ones that run at a higher clock.
   ASSERT_TRUE(p.clocks.sustained_mhz.present);
   EXPECT_DOUBLE_EQ(p.clocks.sustained_mhz.value, 1755.0);
   EXPECT_DOUBLE_EQ(p.model_clock_mhz(), 1755.0);
+  EXPECT_NE(p.clocks.sustained_mhz.note.find("tensor-core load"), std::string::npos);
   // Not measured in the fixture: kept from the base, and reported as missing.
   EXPECT_EQ(p.per_sm.tensor_fp8.source, builtin_profile("h100").per_sm.tensor_fp8.source);
   EXPECT_NE(std::find(res.missing.begin(), res.missing.end(), "per_sm_per_clk.tensor_fp8"), res.missing.end());
