@@ -38,7 +38,7 @@ int run_gpus(const std::vector<std::string>& args, Context& ctx) {
     nlohmann::json list = nlohmann::json::array();
     char line[256];
     if (!json) {
-      std::snprintf(line, sizeof line, "%-28s %-26s %-7s %5s %14s %10s %9s %9s\n", "id", "name", "arch", "SMs",
+      std::snprintf(line, sizeof line, "%-26s %-36s %-7s %5s %14s %10s %9s %9s\n", "id", "name", "arch", "SMs",
                     "bf16 TFLOP/s", "HBM TB/s", "L2 MB", "source");
       ctx.out << line;
     }
@@ -53,7 +53,7 @@ int run_gpus(const std::vector<std::string>& args, Context& ctx) {
                         {"hbm_bandwidth_tb_s", p.chip.hbm_bandwidth.value / 1e12}, {"l2_mb", p.capacity.l2.value / 1e6},
                         {"measured", measured}, {"origin", p.origin}});
       } else {
-        std::snprintf(line, sizeof line, "%-28s %-26s %-7s %5.0f %14.1f %10.2f %9.1f %9s\n", p.id.c_str(), p.name.c_str(),
+        std::snprintf(line, sizeof line, "%-26s %-36s %-7s %5.0f %14.1f %10.2f %9.1f %9s\n", p.id.c_str(), p.name.c_str(),
                       p.arch.c_str(), p.sm_count.value, tflops, p.chip.hbm_bandwidth.value / 1e12,
                       p.capacity.l2.value / 1e6, measured ? "measured" : "built-in");
         ctx.out << line;

@@ -46,7 +46,7 @@ TEST(FromMicrobench, ConvertsToAValidPartialProfileOverTheRightBase) {
   EXPECT_EQ(p.sources.at("tilesim-bench").date, "2026-11-21");
   EXPECT_NE(p.sources.at("tilesim-bench").tool.find("580.159.04"), std::string::npos);
   EXPECT_DOUBLE_EQ(p.per_sm.mufu_ex2.value, 15.9);
-  EXPECT_DOUBLE_EQ(p.chip.l2_bandwidth.value, 9.5e12);  // best working set
+  EXPECT_DOUBLE_EQ(p.chip.l2_bandwidth.value, 9.5e12);  // the 16 MB working set, not the 32 MB one
   EXPECT_DOUBLE_EQ(p.latency.tensor_mma.value, 120.0);
   // Sustained clock: median over the wgmma throughput benchmarks (1750, 1755 -> upper
   // median 1755), not over the ALU ones that run at a higher clock.

@@ -1,0 +1,181 @@
+// TMA (the bulk copy engine): global -> shared throughput, completing on mbarriers, as the
+// load side of a warp-specialised kernel uses it. Two forms: 1-D cp.async.bulk of
+// contiguous 16 KiB chunks ("bulk_g2s"), and 2-D cp.async.bulk.tensor boxes of 128 rows x
+// 64 bf16 (16 KiB, 128-byte swizzle: a GEMM operand tile) out of a row-major matrix with
+// 8 KiB rows ("tensor2d_g2s"), the descriptor encoded through the driver entry point.
+//
+// Each CTA has one issuing thread and a ring of kStagesPerSm / ctas_per_sm stages of
+// kChunkBytes each (the same bytes in flight per SM for 1, 2 or 4 CTAs per SM). For every
+// chunk it waits for the stage's mbarrier, reads one word (the consumer, keeps it live),
+// and re-issues the stage. Source: a 16 MiB buffer (L2-resident after the first pass) or
+// a 2 GiB buffer read once per launch (HBM).
+#include <cuda.h>  // CUtensorMap (type only; libcuda is not linked)
+#include <cudaTypedefs.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <stdexcept>
+#include <string>
+
+#include "cuda_check.hpp"
+#include "harness.cuh"
+#include "ptx.cuh"
+
+namespace tilesim::microbench {
+namespace {
+
+constexpr std::uint32_t kChunkBytes = 16 * 1024;
+constexpr int kStagesPerSm = 8;  // 128 KiB in flight per SM
+constexpr int kThreads = 128;    // one warp issues; the rest only join the final barrier
+constexpr std::size_t kL2SourceBytes = std::size_t{16} << 20;
+constexpr std::size_t kHbmSourceBytes = std::size_t{2} << 30;
+
+constexpr int kMatrixCols = 4096;                     // bf16 elements per row (8 KiB rows)
+constexpr int kBoxCols = 64;                          // 128 bytes: one swizzle row
+constexpr int kBoxRows = 128;                         // 64 x 128 x 2 B = kChunkBytes
+constexpr int kBoxesPerRow = kMatrixCols / kBoxCols;  // 64
+constexpr std::size_t kStageAlign = 1024;             // 128-byte swizzle atoms
+
+__device__ __forceinline__ void tensor_copy_g2s(std::uint32_t dst, const CUtensorMap* map,
+                                                std::uint32_t bar, int col, int row) {
+  asm volatile(
+      "cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::complete_tx::bytes"
+      " [%0], [%1, {%3, %4}], [%2];" ::"r"(dst),
+      "l"(reinterpret_cast<std::uint64_t>(map)), "r"(bar), "r"(col), "r"(row)
+      : "memory");
+}
+
+template <bool kTensor>
+__global__ void __launch_bounds__(kThreads)
+    bulk_copy_kernel(const __grid_constant__ CUtensorMap map, const std::uint8_t* src,
+                     std::size_t src_chunks, int stages, int chunks_per_cta, unsigned* sink,
+                     BlockClock* clk) {
+  extern __shared__ __align__(128) std::uint8_t smem[];
+  // mbarriers first (8-byte aligned), then the stages (1024-byte aligned).
+  auto* bars = reinterpret_cast<std::uint64_t*>(smem);
+  const std::uint32_t base = ptx::smem_u32(smem) + 128;
+  std::uint8_t* stage_mem = smem + 128 + (kStageAlign - base % kStageAlign) % kStageAlign;
+  clock_begin(clk);
+  if (threadIdx.x == 0) {
+    for (int s = 0; s < stages; ++s) ptx::mbar_init(ptx::smem_u32(&bars[s]), 1);
+    ptx::fence_mbar_init();
+  }
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    const std::size_t first = std::size_t{blockIdx.x} * chunks_per_cta;
+    auto issue = [&](int s, int i) {
+      const std::size_t chunk = (first + static_cast<std::size_t>(i)) % src_chunks;
+      const std::uint32_t bar = ptx::smem_u32(&bars[s]);
+      const std::uint32_t dst = ptx::smem_u32(stage_mem + std::size_t{kChunkBytes} * s);
+      ptx::mbar_arrive_expect_tx(bar, kChunkBytes);
+      if constexpr (kTensor) {
+        // Box `chunk`: column block chunk % 64, row block chunk / 64 (row-major order).
+        tensor_copy_g2s(dst, &map, bar, static_cast<int>(chunk % kBoxesPerRow) * kBoxCols,
+                        static_cast<int>(chunk / kBoxesPerRow) * kBoxRows);
+      } else {
+        ptx::bulk_copy_g2s(dst, src + chunk * kChunkBytes, kChunkBytes, bar);
+      }
+    };
+    for (int s = 0; s < stages && s < chunks_per_cta; ++s) issue(s, s);
+    unsigned acc = 0;
+    for (int i = 0; i < chunks_per_cta; ++i) {
+      const int s = i % stages;
+      ptx::mbar_wait(ptx::smem_u32(&bars[s]), static_cast<std::uint32_t>((i / stages) & 1));
+      acc ^= *reinterpret_cast<const unsigned*>(stage_mem + std::size_t{kChunkBytes} * s +
+                                                4 * (i % 32));
+      // The generic-proxy read above must be ordered before the async-proxy overwrite.
+      ptx::fence_proxy_async_smem();
+      if (i + stages < chunks_per_cta) issue(s, i + stages);
+    }
+    sink[blockIdx.x] = acc;
+  }
+  clock_end(clk);
+}
+
+PFN_cuTensorMapEncodeTiled_v12000 tensor_map_encoder() {
+  static PFN_cuTensorMapEncodeTiled_v12000 fn = [] {
+    void* p = nullptr;
+    cudaDriverEntryPointQueryResult q{};
+    // 12000: the ABI version of cuTensorMapEncodeTiled called here (CUDA 12.0).
+    TILESIM_CUDA_CHECK(cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &p, 12000,
+                                                        cudaEnableDefault, &q));
+    if (q != cudaDriverEntryPointSuccess || p == nullptr) {
+      throw std::runtime_error("cuTensorMapEncodeTiled not found in the CUDA driver");
+    }
+    return reinterpret_cast<PFN_cuTensorMapEncodeTiled_v12000>(p);
+  }();
+  return fn;
+}
+
+// Row-major bf16 matrix of kMatrixCols columns over `bytes`, boxes of kBoxRows x kBoxCols.
+CUtensorMap make_matrix_map(const void* base, std::size_t bytes) {
+  CUtensorMap map{};
+  const cuuint64_t rows = bytes / (kMatrixCols * 2);
+  const cuuint64_t dims[2] = {kMatrixCols, rows};
+  const cuuint64_t strides[1] = {kMatrixCols * 2};
+  const cuuint32_t box[2] = {kBoxCols, kBoxRows};
+  const cuuint32_t elem_strides[2] = {1, 1};
+  const CUresult r = tensor_map_encoder()(
+      &map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 2, const_cast<void*>(base), dims, strides, box,
+      elem_strides, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
+      CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+  if (r != CUDA_SUCCESS) {
+    throw std::runtime_error("cuTensorMapEncodeTiled failed with CUresult " + std::to_string(r));
+  }
+  return map;
+}
+
+void bench_bulk(benchmark::State& state, bool from_hbm, int ctas_per_sm, bool tensor) {
+  const DeviceFacts& dev = device_facts();
+  const int stages = kStagesPerSm / ctas_per_sm;
+  const int ctas = dev.sm_count * ctas_per_sm;
+  const std::size_t src_bytes = from_hbm ? kHbmSourceBytes : kL2SourceBytes;
+  const std::size_t src_chunks = src_bytes / kChunkBytes;
+  // HBM: one pass over the buffer; L2: ~8 GB per launch (~1-2 ms at L2 rates).
+  const double bytes_target = from_hbm ? static_cast<double>(src_bytes) : 8e9;
+  const int chunks_per_cta =
+      std::max(1, static_cast<int>(bytes_target / (double{kChunkBytes} * ctas)));
+  const std::uint8_t* src = big_buffer(0, kHbmSourceBytes);
+  // Pad shared memory so that exactly ctas_per_sm CTAs fit on an SM.
+  const std::size_t smem =
+      std::min(dev.smem_optin_bytes,
+               std::max(128 + kStageAlign + std::size_t{kChunkBytes} * stages,
+                        dev.smem_per_sm_bytes / static_cast<std::size_t>(ctas_per_sm + 1) + 1024));
+  auto* kernel = tensor ? bulk_copy_kernel<true> : bulk_copy_kernel<false>;
+  TILESIM_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                          static_cast<int>(smem)));
+  // The map covers the source region (unused by the 1-D form, which reads `src` directly).
+  const CUtensorMap map = make_matrix_map(src, src_bytes);
+  KernelSpec spec;
+  spec.blocks = ctas;
+  spec.unit = "bytes";
+  spec.work = double{kChunkBytes} * chunks_per_cta * ctas;
+  spec.launch = [=](cudaStream_t s, BlockClock* clk) {
+    kernel<<<ctas, kThreads, smem, s>>>(map, src, src_chunks, stages, chunks_per_cta, sink_buffer(),
+                                        clk);
+  };
+  run_kernel(state, spec);
+  state.counters["chunk_bytes"] = kChunkBytes;
+  state.counters["stages_per_cta"] = stages;
+}
+
+}  // namespace
+
+void register_tma_benchmarks() {
+  for (bool tensor : {false, true}) {
+    const std::string kind = tensor ? "tma/tensor2d_g2s" : "tma/bulk_g2s";
+    for (int ctas : {1, 2, 4}) {
+      register_gpu_benchmark(
+          kind + "/src_l2/ctas_per_sm:" + std::to_string(ctas),
+          [ctas, tensor](benchmark::State& s) { bench_bulk(s, false, ctas, tensor); });
+    }
+    for (int ctas : {1, 4}) {
+      register_gpu_benchmark(
+          kind + "/src_hbm/ctas_per_sm:" + std::to_string(ctas),
+          [ctas, tensor](benchmark::State& s) { bench_bulk(s, true, ctas, tensor); });
+    }
+  }
+}
+
+}  // namespace tilesim::microbench
