@@ -128,6 +128,7 @@ int run_bench(const std::vector<std::string>& args, Context& ctx) {
                       shell_quote(raw_path);
     if (vm.count("quick")) cmd += " --tilesim_quick";
     if (vm.count("filter")) cmd += " --benchmark_filter=" + shell_quote(vm["filter"].as<std::string>());
+    cmd += " 1>&2";  // the suite's console table goes to stderr: stdout stays the profile / --json
     ctx.err << "tilesim bench: running " << cmd << "\n";
     const int status = std::system(cmd.c_str());
     if (status != 0)
