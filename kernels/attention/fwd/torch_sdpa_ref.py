@@ -1,0 +1,152 @@
+#!/usr/bin/env python3
+"""Vendor reference for the forward-attention runner: times torch SDPA with the cuDNN
+backend and the flash (FA2) backend on the runner's sweep shapes, in the same device call,
+and writes JSON in the tilesim.measurement.v1 schema (impl "cudnn" / "torch_flash").
+
+Timing: CUDA events around each call; the same interleaved protocol as the runner's
+--sweep (--passes round-robin passes, warm-up and a clock reading per pass); median of
+--reps samples; same input distribution (bf16, uniform in [-2, 2), layout [B, H, S, D]).
+Check: each backend's output against a float32 math-SDPA reference on a slice of the
+batch (rel. Frobenius error), so a silently wrong backend does not pass.
+Usage: python3 torch_sdpa_ref.py --out FILE [--reps 30] [--warmup 5] [--passes 3]
+"""
+import argparse
+import datetime
+import json
+import statistics
+import subprocess
+import sys
+
+import torch
+import torch.nn.functional as F
+from torch.nn.attention import SDPBackend, sdpa_kernel
+
+SHAPES = [  # (batch, heads, seq, head_dim, causal): the runner's --sweep shapes
+    (4, 16, 4096, 128, False),
+    (1, 16, 16384, 128, False),
+    (4, 16, 4096, 64, False),
+    (2, 16, 8192, 128, True),
+]
+BACKENDS = [("cudnn", SDPBackend.CUDNN_ATTENTION), ("torch_flash", SDPBackend.FLASH_ATTENTION)]
+AMPLITUDE = 2.0
+TOLERANCE = 1e-2
+
+
+def smi(fields):
+    try:
+        return subprocess.run(["nvidia-smi", "-i", "0", "--query-gpu=" + fields, "--format=csv,noheader,nounits"],
+                              capture_output=True, text=True, timeout=30).stdout.strip().splitlines()[0]
+    except Exception as e:  # report, don't hide
+        return "nvidia-smi failed: %s" % e
+
+
+def now():
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def clock_snapshot():
+    q = "clocks.sm,clocks.max.sm,clocks.mem,power.draw,temperature.gpu"
+    return {"query": q, "raw": smi(q), "time_utc": now()}
+
+
+def device_report():
+    p = torch.cuda.get_device_properties(0)
+    return {"name": p.name, "compute_capability": "%d.%d" % (p.major, p.minor),
+            "sm_count": p.multi_processor_count, "l2_bytes": getattr(p, "L2_cache_size", None),
+            "global_mem_bytes": p.total_memory, "driver_version": smi("driver_version"),
+            "nvidia_smi_name": smi("name"), "torch_version": torch.__version__,
+            "torch_cuda_version": torch.version.cuda, "cudnn_version": torch.backends.cudnn.version(),
+            "clocks": clock_snapshot(), "date_utc": now()}
+
+
+def flops(b, h, s, d, causal):
+    f = 4.0 * b * h * s * s * d
+    return f / 2 if causal else f
+
+
+def rel_err(x, ref):
+    x = x.float()
+    if not torch.isfinite(x).all():
+        return float("inf")
+    return (torch.linalg.vector_norm(x - ref) / torch.linalg.vector_norm(ref)).item()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--reps", type=int, default=30)
+    ap.add_argument("--warmup", type=int, default=5)
+    ap.add_argument("--passes", type=int, default=3)
+    a = ap.parse_args()
+    if a.reps < 20 or a.passes < 1:
+        sys.exit("--reps must be >= 20 and --passes >= 1")
+    torch.manual_seed(0)
+    doc = {"schema": "tilesim.measurement.v1", "family": "attention",
+           "tool": {"name": "torch_sdpa_ref.py", "args": " ".join(sys.argv[1:])},
+           "device": device_report(), "runs": []}
+    for (b, h, s, d, causal) in SHAPES:
+        q, k, v = [(torch.rand(b, h, s, d, device="cuda", dtype=torch.float32) * 2 - 1).mul_(AMPLITUDE)
+                   .to(torch.bfloat16) for _ in range(3)]
+        # float32 reference on one (batch, head) slice: enough to catch a wrong backend.
+        with sdpa_kernel(SDPBackend.MATH):
+            ref = F.scaled_dot_product_attention(q[:1, :1].float(), k[:1, :1].float(), v[:1, :1].float(),
+                                                 is_causal=causal)
+        problem = {"kind": "attention", "batch": b, "heads_q": h, "heads_kv": h, "seq_q": s, "seq_kv": s,
+                   "head_dim": d, "head_dim_v": d, "causal": causal, "dtype": "bf16"}
+        # Same protocol as tilesim-attn-bench --sweep: per shape the backends are timed
+        # round-robin in --passes passes of reps/passes samples (warm-up each pass, an
+        # nvidia-smi clock reading before each pass), so both sides see the same thermal mix.
+        per_pass = (a.reps + a.passes - 1) // a.passes
+        runs = {}
+        for impl, backend in BACKENDS:
+            run = {"impl": impl, "schedule": None, "tile": {}, "problem": problem,
+                   "samples_ms": [], "clocks_per_pass": []}
+            try:
+                with sdpa_kernel(backend):
+                    out = F.scaled_dot_product_attention(q, k, v, is_causal=causal)
+                err = rel_err(out[:1, :1], ref)
+                del out
+                run["check"] = {"rel_err": err, "tolerance": TOLERANCE, "passed": err <= TOLERANCE,
+                                "reference": "torch_math_fp32_slice"}
+            except RuntimeError as e:  # backend refused the shape: recorded, not hidden
+                run["error"] = str(e)[:500]
+                print("%-12s B%d H%d S%d D%d: error %s" % (impl, b, h, s, d, str(e)[:200]), flush=True)
+            runs[impl] = (run, backend)
+        for _ in range(a.passes):
+            for impl, (run, backend) in runs.items():
+                if "error" in run:
+                    continue
+                with sdpa_kernel(backend):
+                    call = lambda: F.scaled_dot_product_attention(q, k, v, is_causal=causal)
+                    run["clocks_per_pass"].append(clock_snapshot()["raw"])
+                    for _ in range(a.warmup):
+                        call()
+                    torch.cuda.synchronize()
+                    for _ in range(per_pass):
+                        st, en = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+                        st.record()
+                        call()
+                        en.record()
+                        en.synchronize()
+                        run["samples_ms"].append(st.elapsed_time(en))
+        for impl, (run, backend) in runs.items():
+            if "error" not in run:
+                samples = run["samples_ms"]
+                med = statistics.median(samples)
+                run.update({"median_ms": med, "min_ms": min(samples),
+                            "tflops": flops(b, h, s, d, causal) / (med * 1e-3) / 1e12})
+                print("%-12s B%d H%d S%d D%d%s  %.4f ms  %.1f TFLOP/s  rel_err %.2e" %
+                      (impl, b, h, s, d, " causal" if causal else "", med, run["tflops"], run["check"]["rel_err"]),
+                      flush=True)
+            doc["runs"].append(run)
+        del q, k, v, ref
+    doc["timing"] = {"warmup_per_pass": a.warmup, "passes": a.passes,
+                     "repetitions_per_pass": (a.reps + a.passes - 1) // a.passes,
+                     "order": "per shape: backends round-robin, pass after pass", "l2_flush": False}
+    doc["clocks_after"] = clock_snapshot()
+    with open(a.out, "w") as f:
+        json.dump(doc, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
