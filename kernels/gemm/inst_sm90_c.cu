@@ -1,0 +1,16 @@
+// gemm_sm90_ws 256x128 tiles (2 consumers of 128 rows each); split-K 4 of the 1x2-cluster
+// config.
+// Registers these configurations with the runner (one translation unit per group so
+// that the device build compiles them in parallel).
+#include "gemm_sm80_mma.cuh"
+#include "gemm_sm90_ws.cuh"
+
+namespace tilesim::gemm {
+namespace {
+const Registrar reg_0(sm90::sm90_entry<256, 128, 64, 4, 2, 1, 2, 8>());
+const Registrar reg_1(sm90::sm90_entry<256, 128, 64, 4, 2, 2, 1, 8>());
+const Registrar reg_2(sm90::sm90_entry<256, 128, 64, 4, 2, 1, 1, 8>());
+const Registrar reg_3(sm90::sm90_entry<256, 128, 64, 3, 2, 1, 2, 8>());
+const Registrar reg_4(sm90::sm90_entry<256, 128, 64, 4, 2, 1, 2, 8>(4));
+}  // namespace
+}  // namespace tilesim::gemm
