@@ -1,0 +1,170 @@
+// The analytic model's API: predict one (problem, schedule, tile) on a profile; rank
+// every feasible tile (tune); explain the arithmetic. Used by the CLI (predict, tune),
+// by the simulator (build_schedule) and by validation (issue 8).
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "tilesim/model/constants.hpp"
+#include "tilesim/model/problem.hpp"
+#include "tilesim/model/schedule_ir.hpp"
+#include "tilesim/model/tile.hpp"
+#include "tilesim/profile.hpp"
+
+namespace tilesim::model {
+
+using tilesim::profiles::Profile;
+
+// A tile the profile cannot run (SMEM, registers, TMEM, instruction shape...). `key` is
+// a short category used to count reasons in tune ("smem per CTA"), `what()` the full
+// sentence ("needs 240.0 KiB SMEM > 227.0 KiB per CTA").
+class Infeasible : public std::runtime_error {
+ public:
+  Infeasible(std::string key, const std::string& message)
+      : std::runtime_error(message), key_(std::move(key)) {}
+  const std::string& key() const { return key_; }
+
+ private:
+  std::string key_;
+};
+
+// One tile parameter of a schedule.
+struct ParamSpec {
+  std::string name;
+  std::string description;
+  bool has_default = false;
+  double default_value = 0.0;
+  std::vector<double> tune_values;  // values tune() tries (filtered by feasibility)
+};
+
+struct ScheduleInfo {
+  std::string name;
+  std::string summary;
+  ProblemKind kind;
+  std::vector<ParamSpec> params;
+};
+
+// All schedules, in a fixed order.
+const std::vector<ScheduleInfo>& schedules();
+const ScheduleInfo& schedule_info(const std::string& name);  // throws ModelError
+// "" if the schedule runs on this chip, else the reason (e.g. "gemm_sm90_ws needs wgmma
+// (features.wgmma = 0 on b200: PTX wgmma is sm_90a-only)").
+std::string chip_support(const Profile& p, const std::string& schedule);
+
+// Fills defaults for absent optional parameters (names them in *defaulted) and checks
+// that every key is known and every required one present. Throws ModelError.
+Tile complete_tile(const std::string& schedule, const Tile& t, std::vector<std::string>* defaulted);
+
+// The schedule description for the simulator (and for predict). Throws ModelError for
+// bad input (wrong problem kind, chip without the schedule's features) and Infeasible
+// for a tile that does not fit.
+ScheduleDesc build_schedule(const Profile& p, const Problem& prob, const std::string& schedule,
+                            const Tile& tile, const ModelConstants& k = default_constants());
+
+struct UnitResult {
+  Unit unit;
+  double cycles_per_iter = 0.0;  // per CTA, one steady-state main-loop iteration, alone
+  double utilization = 0.0;      // whole-kernel work / (peak rate * time), 0..1
+  double work_total = 0.0;       // whole kernel, in the unit's currency
+  double bound_us = 0.0;         // work_total at the unit's (effective) rate
+};
+
+struct Prediction {
+  std::string gpu;        // profile id
+  std::string schedule;
+  Problem problem;
+  Tile tile;              // completed with defaults
+  std::vector<std::string> defaulted;  // tile keys that took the schedule's default
+  double time_us = 0.0;
+  double tflops = 0.0;            // useful FLOPs / time
+  double bytes_hbm = 0.0;         // with the L2 reuse model
+  double bytes_l2 = 0.0;
+  double hbm_gbps = 0.0;          // bytes_hbm / time (achieved bandwidth, GB/s)
+  std::string bottleneck;         // unit name
+  std::string bound_kind;         // throughput | dependency | memory | launch | tail
+  std::string why;                // one line
+  std::vector<UnitResult> units;  // every unit with work
+  // steady-state iteration
+  double iteration_cycles = 0.0;
+  double resource_bound_cycles = 0.0;   // ctas_per_sm-shared busiest unit
+  double dependency_bound_cycles = 0.0; // max cycle ratio of the loop graph
+  std::string binding_cycle;            // "qk.wg0 -> softmax.wg0 -> qk.wg0 (1 iter)"
+  // grid
+  int ctas_per_sm = 0;
+  std::string occupancy_limit;
+  int64_t work_items = 0;
+  double waves = 0.0;             // work items / resident CTA slots
+  double tail_efficiency = 0.0;   // busy slot-time / (slots * makespan)
+  double makespan_us = 0.0;      // kernel part (max of list schedule and unit bounds)
+  double makespan_cycles = 0.0;  // list schedule of the work items, incl. hidden parts
+  double prologue_cycles = 0.0;  // per item
+  double fill_cycles = 0.0;      // per item: first iteration's latency beyond one steady iteration
+  double epilogue_cycles = 0.0;  // per item
+  double hidden_cycles = 0.0;    // per item, hidden by a persistent grid (prologue/epilogue overlap)
+  int share_sm = 1;              // CTAs that share one SM's units in the steady state
+  double active_ctas = 0.0;      // CTAs streaming at once (chip-wide units are shared by these)
+  double launch_us = 0.0;
+  double post_us = 0.0;
+  double clock_mhz = 0.0;
+  ScheduleDesc desc;              // what was evaluated (simulator, --explain)
+};
+
+// Throws ModelError (bad input, schedule not on chip) or Infeasible (tile). The desc of
+// the result carries no explanatory strings (Use::what, notes, summary): use
+// detailed = true for explain().
+Prediction predict(const Profile& p, const Problem& prob, const std::string& schedule,
+                   const Tile& tile, const ModelConstants& k = default_constants());
+Prediction predict(const Profile& p, const Problem& prob, const std::string& schedule,
+                   const Tile& tile, const ModelConstants& k, bool detailed);
+
+struct Ranked {
+  std::string schedule;
+  Tile tile;
+  double time_us = 0.0;
+  double tflops = 0.0;
+  double hbm_gbps = 0.0;
+  std::string bottleneck;
+  std::string bound_kind;
+  double bottleneck_utilization = 0.0;
+  double tensor_utilization = 0.0;
+  double waves = 0.0;
+  int ctas_per_sm = 0;
+};
+
+struct TuneStats {
+  int considered = 0;
+  int feasible = 0;
+  std::map<std::string, int> infeasible_by_reason;    // key -> count
+  std::map<std::string, std::string> reason_example;  // key -> one full message
+  std::map<std::string, std::string> schedules_rejected;  // schedule -> reason
+};
+
+// Every tile of tune_values (per schedule) that is feasible, ranked by time (fastest
+// first). schedule == "" tries every schedule for the problem's kind valid on the chip.
+std::vector<Ranked> tune(const Profile& p, const Problem& prob, const std::string& schedule,
+                         TuneStats* stats = nullptr, const ModelConstants& k = default_constants());
+
+// The dependency (cycle) bound of a main loop on its own: max over the loop graph's
+// cycles of sum(edge weights) / sum(distances), weights per dependency kind (issue 0,
+// after = occupancy, done = occupancy + latency); chip-wide units shared by
+// `resident_ctas_chip`. `binding` (optional) receives the binding cycle's op names.
+double loop_dependency_bound(const std::vector<Op>& loop, double resident_ctas_chip, std::string* binding = nullptr);
+
+// The arithmetic behind a prediction, in words (--explain).
+std::string explain(const Prediction& pr, const Profile& p);
+// JSON of a prediction (the CLI's --json); never NaN/inf.
+nlohmann::json to_json(const Prediction& pr);
+nlohmann::json to_json(const Ranked& r);
+// The schedule description as JSON (roles, ops with uses and deps, rings, grid): for the
+// simulator's debugging and `predict --json --ir`.
+nlohmann::json to_json(const ScheduleDesc& d);
+
+// What-if chip: "mufu=2,tensor=2" multiplies the profile's rates. Units: tensor (all
+// tensor rates incl. mma.sync), mufu, fma, alu, cvt, smem, l2, hbm, sms (SM count),
+// clock. Throws ModelError listing the valid names for an unknown one.
+void apply_scale(Profile& p, const std::string& spec);
+std::vector<std::string> scale_units();
+
+}  // namespace tilesim::model

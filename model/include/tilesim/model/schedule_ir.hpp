@@ -1,0 +1,223 @@
+// The schedule IR: one description of a tiled kernel's schedule, executed by two
+// evaluators. The analytic model (model/src/evaluate.cpp) derives a steady-state
+// iteration time from it in closed form; the discrete-event simulator (sim/, issue 5)
+// runs the same ops event by event. A schedule builder (model/src/schedules/*.cpp) fills
+// a ScheduleDesc for one (profile, problem, tile); nothing in it needs the problem or the
+// profile again: every amount of work is already in its unit's currency and every rate is
+// already resolved from the profile (and any --scale what-if).
+//
+// Vocabulary
+//   CTA            one thread block. A "work item" is one output tile a CTA computes (a
+//                  GEMM C tile, an attention Q block of one head, one decode split). A plain
+//                  grid runs one work item per CTA; a persistent grid loops over items.
+//   iteration      one trip of the main loop of one work item (a GEMM K step, an attention
+//                  KV block). Ops in `loop` run once per iteration.
+//   op instance    (op, iteration i). Dependencies name another op and an iteration
+//                  distance d >= 0: "instance (op, i) waits for (dep.op, i - d)". Instances
+//                  with i - d < 0 do not exist and impose nothing (pipeline fill).
+//   unit           a hardware resource with a throughput: per SM (tensor, mufu, fma, alu,
+//                  cvt, smem) or chip-wide (l2, hbm). An op uses one or more units at the
+//                  same time (a wgmma uses the tensor pipe and reads SMEM; a TMA load
+//                  moves bytes through L2 and, for the part that misses, through HBM).
+//
+// Timing semantics of one op instance (both evaluators must honour these):
+//   occupancy_cycles = max over its uses of  work / rate   (the op alone on an idle SM;
+//                      for a chip-wide unit the rate is the CTA's fair share, see below).
+//   An op starts when all its dependencies are satisfied and (in the simulator) its units
+//   are free; it holds each used unit for work/rate cycles; its result is visible
+//   `latency_cycles` after its occupancy ends (pipeline latency that does not occupy
+//   the unit: tensor issue-to-result, TMA/L2/HBM round trip, MUFU latency...).
+//   Dependency kinds (what "satisfied" means):
+//     kIssue: the predecessor instance has started (in-order issue from the same
+//             instruction stream, no data needed). Weight 0 in the cycle bound.
+//     kAfter: the predecessor's occupancy has ended (an in-order pipe: wgmmas of one
+//             warpgroup execute in order; the next one may start when the previous one
+//             leaves the pipe). Weight = occupancy.
+//     kDone:  the predecessor's result is visible: occupancy + latency (a wait on a
+//             barrier, wgmma.wait_group, a register dependency). Weight = occupancy+latency.
+//   A load->compute ring with S stages is two sets of kDone edges: the consumer waits
+//   for the load of the same iteration ("full" barrier, distance 0) and the load waits
+//   for the consumer that releases the slot S iterations earlier ("empty" barrier,
+//   distance S). The edges carry the barrier's name so the simulator can show it.
+//
+// Chip-wide units (l2, hbm): `rate_per_clk` in a Use is the whole chip's rate in bytes per
+// SM clock. In the analytic model a CTA gets rate / resident_ctas_chip (all resident
+// CTAs stream at once). The simulator shares the chip rate among the CTAs that are loading
+// at that moment; it simulates one SM and may assume the other SMs load alike.
+//
+// Analytic evaluation (model/src/evaluate.cpp), for the simulator's reference:
+//   resource bound per unit u  = ctas_per_sm * sum over loop ops of work_u / rate_u
+//                                (the SM's units are shared by its resident CTAs)
+//   dependency (cycle) bound   = max over dependency cycles C of
+//                                sum_{edges in C} weight / sum_{edges in C} distance
+//                                (the steady state of a loop with loop-carried deps)
+//   iteration_cycles           = max(resource bound, cycle bound) (+ per-iteration
+//                                overhead from ModelConstants)
+//   item_cycles                = prologue critical path + iterations * iteration_cycles
+//                                + epilogue critical path (+ fill, see evaluate.cpp)
+//   grid                       = list scheduling of work items onto SM slots (see Grid)
+//   time                       = max(grid makespan, every unit's whole-kernel bound)
+//                                + launch overhead + post pass.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tilesim::model {
+
+// Hardware units. Currency of each (the `work` of a Use on it):
+enum class Unit : int {
+  kTensor = 0,  // FLOP (2 per multiply-add), as executed: shapes padded to the instruction
+  kMufu,        // MUFU ops (ex2.approx: one per element)
+  kFma,         // FP32 FMA-pipe thread ops (FFMA, FADD, FMUL)
+  kAlu,         // integer / logic / fp min-max thread ops
+  kCvt,         // packed f32x2 -> bf16x2 conversions (one op converts two values)
+  kSmem,        // bytes read from shared memory (tensor-core operand reads, ldmatrix,
+                //   softmax staging); TMA/cp.async writes are not counted here (see
+                //   ModelConstants::smem_write_weight)
+  kL2,          // bytes moved between L2 and the SMs (loads and stores; chip-wide)
+  kHbm,         // bytes moved between HBM and L2 (chip-wide)
+  kIssue,       // thread instructions issued by the SM's warp schedulers (4 x 1 warp
+                //   instruction x 32 threads per clock): softmax and other CUDA-core work
+                //   counts here as well as on its pipe; tensor-core instructions are not
+                //   counted (one wgmma/tcgen05 issue per many cycles of work)
+  kCount
+};
+constexpr int kUnitCount = static_cast<int>(Unit::kCount);
+
+// "tensor", "mufu", "fma", "alu", "cvt", "smem", "l2", "hbm", "issue".
+const char* unit_name(Unit u);
+// The currency, e.g. "FLOP", "op", "B".
+const char* unit_currency(Unit u);
+// true for l2 and hbm (shared by the whole chip).
+bool unit_is_chip_wide(Unit u);
+// Parses a unit name; returns false if unknown.
+bool parse_unit(const std::string& name, Unit* out);
+
+// One use of one unit by an op.
+struct Use {
+  Unit unit = Unit::kTensor;
+  double work = 0.0;          // in the unit's currency, per op instance (per CTA)
+  double rate_per_clk = 0.0;  // currency per SM clock: per SM for SM units, whole chip for
+                              // l2/hbm. Tensor ops carry the rate of their path and dtype
+                              // (wgmma bf16 4096 FLOP/clk/SM on H100, mma.sync 2048, ...).
+  std::string what;           // how the work was counted, e.g. "2*128*256*64 FLOP"
+};
+
+enum class DepKind : int { kIssue = 0, kAfter, kDone };
+const char* dep_kind_name(DepKind k);
+
+struct Dep {
+  int op = -1;         // index into the same phase's op list (ScheduleDesc::loop etc.)
+  int distance = 0;    // iterations back (0 = same iteration); only loop ops use > 0
+  DepKind kind = DepKind::kDone;
+  std::string barrier; // named barrier / mbarrier this edge stands for ("" = data or order)
+};
+
+enum class RoleKind : int { kProducer = 0, kConsumer, kMma, kSoftmax, kCorrection, kEpilogue };
+const char* role_kind_name(RoleKind k);
+
+// A group of threads with one job (a TMA producer warp, a consumer warpgroup...).
+struct Role {
+  std::string name;          // "producer", "consumer0", "softmax1", ...
+  RoleKind kind = RoleKind::kConsumer;
+  int threads = 0;           // threads in this role (per CTA)
+  int registers_per_thread = 0;  // estimated (accumulators + operands + overhead)
+};
+
+struct Op {
+  std::string name;         // "load_k", "qk.wg0", "softmax.wg1", ...
+  int role = -1;            // index into ScheduleDesc::roles
+  std::vector<Use> uses;    // units used at once; occupancy = max(work / rate)
+  double latency_cycles = 0.0;  // result visible this long after occupancy ends
+  std::vector<Dep> deps;
+  std::string note;         // one line for --explain and the trace
+};
+
+// A load -> compute ring (for the trace and for the simulator's barrier objects). The
+// edges that implement it are already in the ops' deps; this names them.
+struct Ring {
+  std::string name;         // "kv", "k", "v", "ab"
+  int stages = 0;
+  std::vector<int> producers;  // loop ops that fill a slot
+  std::vector<int> consumers;  // loop ops that release a slot (all must finish)
+  double bytes_per_stage = 0.0;
+};
+
+// CTAs with the same work. Causal attention has one class per distinct KV-block count.
+struct WorkClass {
+  std::string name;
+  int64_t items = 0;        // work items in this class (over the whole grid)
+  int64_t iterations = 0;   // main-loop iterations per item
+};
+
+enum class Scheduler : int {
+  kPlain = 0,         // one item per CTA, hardware dispatches CTAs in launch order
+  kPersistent,        // ctas_per_sm * SMs CTAs loop over items in launch order (dynamic)
+  kLongestFirst,      // persistent, items handed out longest first (LPT)
+};
+const char* scheduler_name(Scheduler s);
+
+struct Grid {
+  Scheduler scheduler = Scheduler::kPlain;
+  int cluster_size = 1;             // CTAs per cluster (co-scheduled)
+  int ctas_per_sm = 1;              // resident CTAs per SM (occupancy; computed)
+  std::string occupancy_limit;      // which resource limits ctas_per_sm, e.g. "smem"
+  int sm_count = 0;                 // SMs of the profile
+  std::vector<WorkClass> classes;   // in launch order (before any longest-first sort)
+  int64_t total_items() const;
+  int64_t resident_ctas() const;    // sm_count * ctas_per_sm
+};
+
+// Work after the main kernel that is not per-SM (split-KV combine): memory traffic and a
+// launch. Empty when bytes == 0.
+struct PostPass {
+  std::string name;
+  double hbm_bytes = 0.0;   // read + written
+  double launch_us = 0.0;
+};
+
+// CTA resources (for occupancy and feasibility).
+struct CtaResources {
+  int threads = 0;
+  double smem_bytes = 0.0;
+  int registers_per_thread = 0;  // the largest role's (setmaxnreg rebalances are folded in)
+  double registers_total = 0.0;  // sum over roles of threads * registers
+  int tmem_columns = 0;
+};
+
+struct ScheduleDesc {
+  std::string schedule;      // "attn_fa3"
+  std::string summary;       // one line: "FA3: producer + 2 consumer WGs, ping-pong"
+  std::vector<Role> roles;
+  std::vector<Op> prologue;  // once per work item before the loop (Q load, barrier init)
+  std::vector<Op> loop;      // per main-loop iteration
+  std::vector<Op> epilogue;  // once per work item after the loop (normalize, store C/O)
+  std::vector<Ring> rings;
+  // Deps inside prologue/epilogue refer to ops of the same list (distance 0). The loop's
+  // first iteration waits for the whole prologue; the epilogue waits for the last
+  // iteration. prologue_overlaps_previous: in a persistent kernel the producer fetches the
+  // next item's prologue while consumers finish the previous item (prologue hidden except
+  // for the first item per CTA). epilogue_overlaps_next: the epilogue runs on roles that
+  // do not block the next item's main loop (e.g. a TMEM double-buffered accumulator).
+  bool prologue_overlaps_previous = false;
+  bool epilogue_overlaps_next = false;
+  Grid grid;
+  CtaResources cta;
+  PostPass post;
+  // Whole-kernel totals (for bounds, bandwidth and TFLOP/s): useful FLOPs of the problem
+  // (no padding) and the HBM/L2 bytes of the whole grid with the L2 reuse model applied.
+  double useful_flops = 0.0;
+  double total_hbm_bytes = 0.0;
+  double total_l2_bytes = 0.0;
+  double clock_mhz = 0.0;        // the profile's model clock
+  double launch_us = 0.0;        // kernel launch overhead (profile)
+  std::vector<std::string> notes;  // modelling choices worth printing (--explain)
+};
+
+// Occupancy (op instance work / rate) of one op when it runs alone on its SM, with the
+// chip-wide units shared among `resident_ctas_chip` CTAs.
+double op_occupancy_cycles(const Op& op, double resident_ctas_chip);
+
+}  // namespace tilesim::model

@@ -1,0 +1,99 @@
+// ModelConstants: strict loader of data/model/constants.json (embedded at build time).
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "embedded_constants.hpp"
+#include "tilesim/model/constants.hpp"
+#include "tilesim/model/problem.hpp"
+
+namespace tilesim::model {
+
+namespace {
+struct ConstantField {
+  const char* name;
+  const char* unit;
+  double ModelConstants::*member;
+};
+constexpr ConstantField kFields[] = {
+    {"iteration_overhead_cycles", "cycles", &ModelConstants::iteration_overhead_cycles},
+    {"item_setup_cycles", "cycles", &ModelConstants::item_setup_cycles},
+    {"cta_launch_cycles", "cycles", &ModelConstants::cta_launch_cycles},
+    {"epilogue_efficiency", "ratio", &ModelConstants::epilogue_efficiency},
+    {"hbm_efficiency", "ratio", &ModelConstants::hbm_efficiency},
+    {"l2_efficiency", "ratio", &ModelConstants::l2_efficiency},
+    {"l2_usable_fraction", "ratio", &ModelConstants::l2_usable_fraction},
+    {"smem_write_weight", "ratio", &ModelConstants::smem_write_weight},
+    {"rescale_fraction_thresholded", "ratio", &ModelConstants::rescale_fraction_thresholded},
+    {"page_lookup_cycles", "cycles", &ModelConstants::page_lookup_cycles},
+    {"register_overhead_per_thread", "reg", &ModelConstants::register_overhead_per_thread},
+};
+}  // namespace
+
+std::vector<std::string> constant_names() {
+  std::vector<std::string> n;
+  for (const auto& f : kFields) n.emplace_back(f.name);
+  return n;
+}
+
+double& constant_ref(ModelConstants& c, const std::string& name) {
+  for (const auto& f : kFields)
+    if (name == f.name) return c.*(f.member);
+  throw ModelError("model constant: unknown name '" + name + "'");
+}
+
+ModelConstants parse_constants(const std::string& json_text, const std::string& origin) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(json_text);
+  } catch (const std::exception& e) {
+    throw ModelError(origin + ": not valid JSON: " + e.what());
+  }
+  if (!j.is_object() || !j.contains("constants") || !j.at("constants").is_object())
+    throw ModelError(origin + ": expected an object with a 'constants' object");
+  ModelConstants c;
+  c.origin = origin;
+  const auto& cs = j.at("constants");
+  for (const auto& [key, v] : cs.items()) {
+    bool known = false;
+    for (const auto& f : kFields) known = known || key == f.name;
+    if (!known) throw ModelError(origin + ": unknown constant '" + key + "'");
+  }
+  for (const auto& f : kFields) {
+    if (!cs.contains(f.name)) throw ModelError(origin + ": missing constant '" + std::string(f.name) + "'");
+    const auto& e = cs.at(f.name);
+    if (!e.is_object() || !e.contains("value") || !e.at("value").is_number() || !e.contains("unit") ||
+        !e.contains("source"))
+      throw ModelError(origin + ": constant '" + std::string(f.name) + "' needs value (number), unit, source");
+    ConstantInfo info;
+    info.value = e.at("value").get<double>();
+    info.unit = e.at("unit").get<std::string>();
+    info.source = e.at("source").get<std::string>();
+    if (e.contains("note")) info.note = e.at("note").get<std::string>();
+    if (info.unit != f.unit)
+      throw ModelError(origin + ": constant '" + std::string(f.name) + "' must be in " + f.unit + ", got " + info.unit);
+    if (!(info.value >= 0.0) || (std::string(f.unit) == "ratio" && info.value > 1.0))
+      throw ModelError(origin + ": constant '" + std::string(f.name) + "' out of range: " + std::to_string(info.value));
+    c.*(f.member) = info.value;
+    c.info[f.name] = info;
+  }
+  for (const char* positive : {"epilogue_efficiency", "hbm_efficiency", "l2_efficiency"})
+    if (!(c.info[positive].value > 0.0))
+      throw ModelError(origin + ": constant '" + std::string(positive) + "' must be > 0");
+  return c;
+}
+
+ModelConstants load_constants_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw ModelError("model constants: cannot read '" + path + "'");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parse_constants(ss.str(), path);
+}
+
+const ModelConstants& default_constants() {
+  static const ModelConstants c = parse_constants(kEmbeddedConstantsJson, "built-in:data/model/constants.json");
+  return c;
+}
+
+}  // namespace tilesim::model

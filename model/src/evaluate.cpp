@@ -1,0 +1,625 @@
+// The analytic evaluator: steady-state iteration time from a ScheduleDesc (resource
+// bound per unit, dependency-cycle bound), item time (prologue, fill, loop, epilogue),
+// grid makespan by list scheduling of work items on SM slots, whole-kernel unit bounds.
+#include "evaluate.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <stdexcept>
+#include <unordered_map>
+
+#include "schedules/common.hpp"
+
+namespace tilesim::model::detail {
+
+// A loop is called dependency-bound only when its dependency chain exceeds the busiest
+// unit by more than 5%; closer than that, the unit is the useful answer.
+constexpr double kDependencyMargin = 1.05;
+
+void validate_desc(const ScheduleDesc& d) {
+  auto check_list = [&](const std::vector<Op>& ops, bool loop, const char* which) {
+    for (size_t v = 0; v < ops.size(); ++v) {
+      const Op& op = ops[v];
+      if (op.role < 0 || op.role >= static_cast<int>(d.roles.size()))
+        throw std::logic_error(d.schedule + ": op " + op.name + " has no role");
+      if (!(op.latency_cycles >= 0.0) || !std::isfinite(op.latency_cycles))
+        throw std::logic_error(d.schedule + ": op " + op.name + " latency");
+      for (const auto& u : op.uses)
+        if (!(u.rate_per_clk > 0.0) || !(u.work >= 0.0) || !std::isfinite(u.work) || !std::isfinite(u.rate_per_clk))
+          throw std::logic_error(d.schedule + ": op " + op.name + " has a bad use of " + unit_name(u.unit));
+      for (const auto& dep : op.deps) {
+        if (dep.op < 0 || dep.op >= static_cast<int>(ops.size()) || dep.distance < 0)
+          throw std::logic_error(d.schedule + ": op " + op.name + " has a bad dependency in " + which);
+        if (!loop && dep.distance != 0) throw std::logic_error(d.schedule + ": distance > 0 outside the loop");
+        if (dep.distance == 0 && dep.op >= static_cast<int>(v))
+          throw std::logic_error(d.schedule + ": op " + op.name + " depends on a later op in the same iteration");
+      }
+    }
+  };
+  check_list(d.prologue, false, "prologue");
+  check_list(d.loop, true, "loop");
+  check_list(d.epilogue, false, "epilogue");
+  if (d.loop.empty()) throw std::logic_error(d.schedule + ": empty main loop");
+  if (d.grid.classes.empty() || d.grid.ctas_per_sm < 1 || d.grid.sm_count < 1)
+    throw std::logic_error(d.schedule + ": grid not filled");
+}
+
+namespace {
+
+// v with `decimals` (0..3) digits after the point, without printf (hot path).
+std::string fx(double v, int decimals) {
+  if (!std::isfinite(v)) return "0";
+  static constexpr long long kScale[] = {1, 10, 100, 1000};
+  const long long scale = kScale[std::clamp(decimals, 0, 3)];
+  long long x = std::llround(std::fabs(v) * static_cast<double>(scale));
+  char buf[32];
+  auto r = std::to_chars(buf, buf + sizeof buf, x / scale);
+  std::string s = v < 0 && x != 0 ? "-" : "";
+  s.append(buf, r.ptr);
+  if (decimals > 0) {
+    r = std::to_chars(buf, buf + sizeof buf, x % scale + scale);  // leading 1 keeps the zeros
+    s += '.';
+    s.append(buf + 1, r.ptr);
+  }
+  return s;
+}
+
+double edge_weight(const Op& from, DepKind kind, double occ) {
+  switch (kind) {
+    case DepKind::kIssue: return 0.0;
+    case DepKind::kAfter: return occ;
+    case DepKind::kDone: return occ + from.latency_cycles;
+  }
+  return 0.0;
+}
+
+using Cycle = std::vector<std::pair<int, int>>;  // edges: (op, index of the dep in op.deps)
+
+// The elementary cycles of a loop graph in a flat form for fast evaluation: per cycle,
+// its edges' (predecessor op, dependency kind) and the total iteration distance.
+struct CycleSet {
+  std::vector<Cycle> cycles;
+  std::vector<int> offsets;   // cycles[i] edges are flat[offsets[i] .. offsets[i+1])
+  std::vector<int> flat;      // 3 * predecessor + kind
+  std::vector<int> distance;  // per cycle
+};
+
+// Elementary cycles of the loop graph, cached by the graph's structure (the same for
+// every tile of a schedule variant, so tune enumerates once). Parallel edges with the
+// same distance are reduced to the strongest kind (done > after > issue), which
+// dominates the others in every cycle.
+const CycleSet* loop_cycles(const std::vector<Op>& loop) {
+  thread_local std::unordered_map<std::string, CycleSet> cache;
+  thread_local std::unordered_map<std::string, bool> too_many;
+  std::string key;
+  key.reserve(loop.size() * 16);
+  for (const auto& op : loop) {
+    key.push_back(static_cast<char>(op.deps.size()));
+    for (const auto& dep : op.deps) {
+      key.push_back(static_cast<char>(dep.op));
+      key.push_back(static_cast<char>(dep.distance));
+      key.push_back(static_cast<char>(dep.kind));
+    }
+  }
+  if (auto it = cache.find(key); it != cache.end()) return &it->second;
+  if (too_many.count(key)) return nullptr;
+  const int n = static_cast<int>(loop.size());
+  std::vector<std::vector<std::pair<int, int>>> out(n);  // u -> (v, dep index)
+  for (int v = 0; v < n; ++v) {
+    const auto& deps = loop[v].deps;
+    for (int j = 0; j < static_cast<int>(deps.size()); ++j) {
+      bool dominated = false;
+      for (int j2 = 0; j2 < static_cast<int>(deps.size()) && !dominated; ++j2) {
+        if (j2 == j || deps[j2].op != deps[j].op || deps[j2].distance != deps[j].distance) continue;
+        dominated = deps[j2].kind > deps[j].kind || (deps[j2].kind == deps[j].kind && j2 < j);
+      }
+      if (!dominated) out[deps[j].op].emplace_back(v, j);
+    }
+  }
+  CycleSet set;
+  constexpr size_t kMaxCycles = 20000;
+  bool overflow = false;
+  std::vector<char> on_path(n, 0);
+  Cycle path;
+  std::function<void(int, int)> dfs = [&](int s, int u) {
+    for (const auto& [v, j] : out[u]) {
+      if (overflow) return;
+      if (v == s) {
+        path.emplace_back(v, j);
+        set.cycles.push_back(path);
+        path.pop_back();
+        if (set.cycles.size() > kMaxCycles) overflow = true;
+        continue;
+      }
+      if (v < s || on_path[v]) continue;
+      on_path[v] = 1;
+      path.emplace_back(v, j);
+      dfs(s, v);
+      path.pop_back();
+      on_path[v] = 0;
+    }
+  };
+  for (int s = 0; s < n && !overflow; ++s) {
+    on_path[s] = 1;
+    dfs(s, s);
+    on_path[s] = 0;
+  }
+  if (cache.size() > 4096) cache.clear();
+  if (overflow) {
+    too_many[key] = true;
+    return nullptr;
+  }
+  for (const auto& c : set.cycles) {
+    int dist = 0;
+    set.offsets.push_back(static_cast<int>(set.flat.size()));
+    for (const auto& [v, j] : c) {
+      const Dep& dep = loop[v].deps[j];
+      dist += dep.distance;
+      set.flat.push_back(3 * dep.op + static_cast<int>(dep.kind));
+    }
+    if (dist == 0) throw std::logic_error("schedule loop has a dependency cycle within one iteration (deadlock)");
+    set.distance.push_back(dist);
+  }
+  set.offsets.push_back(static_cast<int>(set.flat.size()));
+  return &cache.emplace(std::move(key), std::move(set)).first->second;
+}
+
+// Fallback for graphs with too many cycles: max-plus iteration of start times.
+double power_iteration_bound(const std::vector<Op>& loop, const std::vector<double>& occ) {
+  constexpr int kIters = 512, kWindow = 256;
+  const int n = static_cast<int>(loop.size());
+  std::vector<std::vector<double>> x(kIters, std::vector<double>(n, 0.0));
+  for (int i = 0; i < kIters; ++i)
+    for (int v = 0; v < n; ++v) {
+      double s = 0.0;
+      for (const auto& dep : loop[v].deps) {
+        if (i - dep.distance < 0) continue;
+        s = std::max(s, x[i - dep.distance][dep.op] + edge_weight(loop[dep.op], dep.kind, occ[dep.op]));
+      }
+      x[i][v] = s;
+    }
+  const double a = *std::max_element(x[kIters - 1].begin(), x[kIters - 1].end());
+  const double b = *std::max_element(x[kIters - 1 - kWindow].begin(), x[kIters - 1 - kWindow].end());
+  return (a - b) / kWindow;
+}
+
+// Occupancy on the SM's own units only. Dependency chains and fill use it: the chip-wide
+// units' throughput (L2, HBM) is charged as a fluid over the whole kernel, and a load's
+// latency stays on the chain (Op::latency_cycles).
+double local_occupancy(const Op& op) {
+  double c = 0.0;
+  for (const auto& u : op.uses)
+    if (!unit_is_chip_wide(u.unit) && u.work > 0.0) c = std::max(c, u.work / u.rate_per_clk);
+  return c;
+}
+
+// Prologue / epilogue: critical path of the DAG or the busiest unit, whichever is longer.
+double phase_cycles(const std::vector<Op>& ops, double active_chip, int share_sm) {
+  if (ops.empty()) return 0.0;
+  std::vector<double> done(ops.size(), 0.0);
+  double crit = 0.0;
+  double unit_sum[kUnitCount] = {};
+  for (size_t v = 0; v < ops.size(); ++v) {
+    double start = 0.0;
+    for (const auto& dep : ops[v].deps) {
+      const double occ_u = local_occupancy(ops[dep.op]);
+      const double t_u = done[dep.op] - ops[dep.op].latency_cycles - occ_u;  // start of u
+      start = std::max(start, t_u + edge_weight(ops[dep.op], dep.kind, occ_u));
+    }
+    const double occ = local_occupancy(ops[v]);
+    done[v] = start + occ + ops[v].latency_cycles;
+    crit = std::max(crit, done[v]);
+    for (const auto& u : ops[v].uses) {
+      const double rate = unit_is_chip_wide(u.unit) ? u.rate_per_clk / std::max(1.0, active_chip) : u.rate_per_clk;
+      unit_sum[static_cast<int>(u.unit)] += u.work / rate;
+    }
+  }
+  double res = 0.0;  // SM units only: chip-wide traffic is charged by the whole-kernel bounds
+  for (int u = 0; u < kUnitCount; ++u)
+    if (!unit_is_chip_wide(static_cast<Unit>(u))) res = std::max(res, share_sm * unit_sum[u]);
+  return std::max(crit, res);
+}
+
+// List scheduling of identical-duration item groups onto `slots` slots (each item goes
+// to the slot that frees first). Slot loads are kept as (load, count) groups sorted by
+// load; a group takes whole rounds of items while it stays the least loaded.
+double list_schedule(const std::vector<std::pair<double, int64_t>>& items_in_order, int64_t slots) {
+  struct G {
+    double load;
+    int64_t count;
+  };
+  thread_local std::vector<G> g;
+  g.clear();
+  g.push_back(G{0.0, slots});
+  // Re-inserts g[0] (whose load grew) at its sorted place, merging equal loads.
+  auto sift_first = [&] {
+    size_t i = 0;
+    while (i + 1 < g.size() && g[i + 1].load < g[i].load) {
+      std::swap(g[i], g[i + 1]);
+      ++i;
+    }
+    if (i + 1 < g.size() && std::fabs(g[i + 1].load - g[i].load) <= 1e-9 * std::max(1.0, g[i].load)) {
+      g[i + 1].count += g[i].count;
+      g.erase(g.begin() + static_cast<std::ptrdiff_t>(i));
+    } else if (i > 0 && std::fabs(g[i - 1].load - g[i].load) <= 1e-9 * std::max(1.0, g[i].load)) {
+      g[i - 1].count += g[i].count;
+      g.erase(g.begin() + static_cast<std::ptrdiff_t>(i));
+    }
+  };
+  for (const auto& [t, count] : items_in_order) {
+    int64_t n = count;
+    if (t <= 0.0) continue;
+    while (n > 0) {
+      const double next = g.size() > 1 ? g[1].load : std::numeric_limits<double>::infinity();
+      int64_t kmax = std::numeric_limits<int64_t>::max();
+      if (std::isfinite(next)) kmax = static_cast<int64_t>(std::floor((next - g[0].load) / t)) + 1;
+      const int64_t rounds = std::min(kmax, n / g[0].count);
+      if (rounds >= 1) {
+        g[0].load += static_cast<double>(rounds) * t;
+        n -= rounds * g[0].count;
+        sift_first();
+      } else {
+        // n < g[0].count: n slots of the least loaded group take one more item
+        const G moved{g[0].load + t, n};
+        g[0].count -= n;
+        n = 0;
+        auto pos = std::lower_bound(g.begin(), g.end(), moved.load, [](const G& a, double l) { return a.load < l; });
+        if (pos != g.end() && std::fabs(pos->load - moved.load) <= 1e-9 * std::max(1.0, moved.load))
+          pos->count += moved.count;
+        else
+          g.insert(pos, moved);
+      }
+    }
+  }
+  double makespan = 0.0;
+  for (const auto& x : g) makespan = std::max(makespan, x.load);
+  return makespan;
+}
+
+Unit primary_unit(const Op& op, double active_chip) {
+  Unit best = Unit::kTensor;
+  double c = -1.0;
+  for (const auto& u : op.uses) {
+    const double rate = unit_is_chip_wide(u.unit) ? u.rate_per_clk / std::max(1.0, active_chip) : u.rate_per_clk;
+    if (u.work / rate > c) {
+      c = u.work / rate;
+      best = u.unit;
+    }
+  }
+  return best;
+}
+
+}  // namespace
+
+CycleBound dependency_bound(const std::vector<Op>& loop, const std::vector<double>& occ) {
+  CycleBound b;
+  const CycleSet* set = loop_cycles(loop);
+  if (set == nullptr) {
+    b.cycles_per_iter = power_iteration_bound(loop, occ);
+    return b;
+  }
+  // Edge weight by (predecessor, kind): issue 0, after = occupancy, done = occupancy + latency.
+  thread_local std::vector<double> w;
+  w.assign(3 * loop.size(), 0.0);
+  for (size_t u = 0; u < loop.size(); ++u) {
+    w[3 * u + static_cast<int>(DepKind::kAfter)] = occ[u];
+    w[3 * u + static_cast<int>(DepKind::kDone)] = occ[u] + loop[u].latency_cycles;
+  }
+  int best = -1;
+  const size_t count = set->distance.size();
+  for (size_t i = 0; i < count; ++i) {
+    double sum = 0.0;
+    for (int e = set->offsets[i]; e < set->offsets[i + 1]; ++e) sum += w[set->flat[e]];
+    const double ratio = sum / set->distance[i];
+    if (ratio > b.cycles_per_iter) {
+      b.cycles_per_iter = ratio;
+      best = static_cast<int>(i);
+    }
+  }
+  if (best >= 0) {
+    b.binding = set->cycles[best];
+    b.distance = set->distance[best];
+  }
+  return b;
+}
+
+void evaluate(const ScheduleDesc& d, const Profile& p, const ModelConstants& k, Prediction& out, bool detailed) {
+  const Grid& grid = d.grid;
+  const int64_t items = grid.total_items();
+  const int64_t slots = grid.resident_ctas();
+  const double active_chip = static_cast<double>(std::max<int64_t>(1, std::min(items, slots)));
+  const int share_sm = static_cast<int>(std::max<int64_t>(
+      1, std::min<int64_t>(grid.ctas_per_sm, ceil_div(std::max<int64_t>(1, items), grid.sm_count))));
+  const double clock_mhz = d.clock_mhz;
+
+  // --- steady-state iteration ---------------------------------------------------------
+  double unit_iter[kUnitCount] = {};
+  thread_local std::vector<double> occ, done0;  // reused across calls (tune's hot path)
+  occ.assign(d.loop.size(), 0.0);
+  for (size_t v = 0; v < d.loop.size(); ++v) {
+    occ[v] = local_occupancy(d.loop[v]);
+    for (const auto& u : d.loop[v].uses) {
+      const double rate = unit_is_chip_wide(u.unit) ? u.rate_per_clk / active_chip : u.rate_per_clk;
+      unit_iter[static_cast<int>(u.unit)] += u.work / rate;
+    }
+  }
+  double resource = 0.0, resource_local = 0.0;
+  Unit resource_unit = Unit::kTensor;
+  for (int u = 0; u < kUnitCount; ++u) {
+    const bool chip = unit_is_chip_wide(static_cast<Unit>(u));
+    const double c = chip ? unit_iter[u] : share_sm * unit_iter[u];
+    if (!chip) resource_local = std::max(resource_local, c);
+    if (c > resource) {
+      resource = c;
+      resource_unit = static_cast<Unit>(u);
+    }
+  }
+  const CycleBound cyc = dependency_bound(d.loop, occ);
+  const double dep_bound = cyc.cycles_per_iter + k.iteration_overhead_cycles;
+  // Steady state with every slot streaming (reported), and without the chip-wide units'
+  // share (used for the grid): L2/HBM throughput is charged as a fluid over the whole
+  // kernel (the unit bounds below), so a partial last wave, whose CTAs share the chip's
+  // bandwidth among fewer, is not charged the full wave's per-CTA share.
+  const double T = std::max(resource, dep_bound);
+  const double T_local = std::max(resource_local, dep_bound);
+
+  // First iteration alone (pipeline fill): longest distance-0 path.
+  done0.assign(d.loop.size(), 0.0);
+  double first = 0.0;
+  for (size_t v = 0; v < d.loop.size(); ++v) {
+    double start = 0.0;
+    for (const auto& dep : d.loop[v].deps) {
+      if (dep.distance != 0) continue;
+      const Op& u = d.loop[dep.op];
+      start = std::max(start, done0[dep.op] - u.latency_cycles - occ[dep.op] + edge_weight(u, dep.kind, occ[dep.op]));
+    }
+    done0[v] = start + occ[v] + d.loop[v].latency_cycles;
+    first = std::max(first, done0[v]);
+  }
+  const double fill = std::max(0.0, first - T_local);
+  const double pro = phase_cycles(d.prologue, active_chip, share_sm);
+  const double epi = phase_cycles(d.epilogue, active_chip, share_sm);
+
+  // --- grid ----------------------------------------------------------------------------
+  const bool persistent = grid.scheduler != Scheduler::kPlain;
+  double hidden = 0.0;
+  if (persistent && d.prologue_overlaps_previous) hidden += pro + fill;
+  if (persistent && d.epilogue_overlaps_next) hidden += epi;
+  thread_local std::vector<std::pair<double, int64_t>> durations;
+  durations.clear();
+  double busy_slot_cycles = 0.0;
+  for (const auto& c : grid.classes) {
+    double t = k.item_setup_cycles + pro + epi;
+    if (c.iterations > 0) t += fill + static_cast<double>(c.iterations) * T_local;
+    t = persistent ? std::max(t - hidden, 1.0) : t + k.cta_launch_cycles;
+    durations.emplace_back(t, c.items);
+    busy_slot_cycles += t * static_cast<double>(c.items);
+  }
+  if (grid.scheduler == Scheduler::kLongestFirst)
+    std::stable_sort(durations.begin(), durations.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  const double list_makespan = list_schedule(durations, slots);
+  const double makespan = list_makespan + (persistent ? hidden + k.cta_launch_cycles : 0.0);
+
+  // --- whole-kernel unit bounds ----------------------------------------------------------
+  double busy[kUnitCount] = {};  // SM units: summed over SMs; chip units: whole chip
+  double work[kUnitCount] = {};
+  double peak[kUnitCount] = {};  // per clk (per SM for SM units)
+  double items_total = 0.0, iterations_total = 0.0;
+  for (const auto& c : grid.classes) {
+    items_total += static_cast<double>(c.items);
+    iterations_total += static_cast<double>(c.items) * static_cast<double>(c.iterations);
+  }
+  auto add_ops = [&](const std::vector<Op>& ops, double times) {
+    for (const auto& op : ops)
+      for (const auto& u : op.uses) {
+        const int i = static_cast<int>(u.unit);
+        busy[i] += times * u.work / u.rate_per_clk;
+        work[i] += times * u.work;
+        peak[i] = std::max(peak[i], u.rate_per_clk);
+      }
+  };
+  add_ops(d.loop, iterations_total);
+  add_ops(d.prologue, items_total);
+  add_ops(d.epilogue, items_total);
+  const double clock_hz = clock_mhz * 1e6;
+  const int l2i = static_cast<int>(Unit::kL2), hbmi = static_cast<int>(Unit::kHbm);
+  const double l2_rate = p.chip.l2_bandwidth.value * k.l2_efficiency / clock_hz;
+  const double hbm_rate = p.chip.hbm_bandwidth.value * k.hbm_efficiency / clock_hz;
+  if (d.total_l2_bytes > work[l2i]) {
+    busy[l2i] += (d.total_l2_bytes - work[l2i]) / l2_rate;
+    work[l2i] = d.total_l2_bytes;
+  }
+  if (d.total_hbm_bytes > work[hbmi]) {
+    busy[hbmi] += (d.total_hbm_bytes - work[hbmi]) / hbm_rate;
+    work[hbmi] = d.total_hbm_bytes;
+  }
+  peak[l2i] = p.chip.l2_bandwidth.value / clock_hz;
+  peak[hbmi] = p.chip.hbm_bandwidth.value / clock_hz;
+  double bound[kUnitCount] = {};
+  double max_bound = 0.0;
+  Unit bound_unit = Unit::kTensor;
+  for (int u = 0; u < kUnitCount; ++u) {
+    bound[u] = unit_is_chip_wide(static_cast<Unit>(u)) ? busy[u] : busy[u] / grid.sm_count;
+    if (bound[u] > max_bound) {
+      max_bound = bound[u];
+      bound_unit = static_cast<Unit>(u);
+    }
+  }
+  const double kernel_cycles = std::max(makespan, max_bound);
+  const double post_us =
+      d.post.hbm_bytes > 0.0 ? d.post.launch_us + d.post.hbm_bytes / (p.chip.hbm_bandwidth.value * k.hbm_efficiency) * 1e6
+                             : 0.0;
+  const double time_us = kernel_cycles / clock_mhz + d.launch_us + post_us;
+
+  // --- outputs --------------------------------------------------------------------------
+  out.time_us = time_us;
+  out.clock_mhz = clock_mhz;
+  out.makespan_us = kernel_cycles / clock_mhz;
+  out.launch_us = d.launch_us;
+  out.makespan_cycles = makespan;
+  out.prologue_cycles = pro;
+  out.fill_cycles = fill;
+  out.epilogue_cycles = epi;
+  out.hidden_cycles = hidden;
+  out.share_sm = share_sm;
+  out.active_ctas = active_chip;
+  out.post_us = post_us;
+  out.tflops = d.useful_flops / (time_us * 1e-6) / 1e12;
+  out.bytes_hbm = work[hbmi] + d.post.hbm_bytes;
+  out.bytes_l2 = work[l2i];
+  out.hbm_gbps = out.bytes_hbm / (time_us * 1e-6) / 1e9;
+  out.iteration_cycles = T;
+  out.resource_bound_cycles = resource;
+  out.dependency_bound_cycles = dep_bound;
+  out.ctas_per_sm = grid.ctas_per_sm;
+  out.occupancy_limit = grid.occupancy_limit;
+  out.work_items = items;
+  out.waves = static_cast<double>(items) / static_cast<double>(slots);
+  out.tail_efficiency = list_makespan > 0.0 ? busy_slot_cycles / (static_cast<double>(slots) * list_makespan) : 1.0;
+  out.units.clear();
+  out.units.reserve(kUnitCount);
+  const double total_cycles = time_us * clock_mhz;
+  for (int u = 0; u < kUnitCount; ++u) {
+    if (work[u] <= 0.0) continue;
+    UnitResult r;
+    r.unit = static_cast<Unit>(u);
+    r.cycles_per_iter = unit_iter[u];
+    r.work_total = work[u];
+    r.bound_us = bound[u] / clock_mhz;
+    const double cap = peak[u] * (unit_is_chip_wide(r.unit) ? 1.0 : grid.sm_count) * total_cycles;
+    r.utilization = cap > 0.0 ? std::min(1.0, work[u] / cap) : 0.0;
+    out.units.push_back(r);
+  }
+  // binding cycle text
+  out.binding_cycle.clear();
+  if (detailed && !cyc.binding.empty()) {
+    for (const auto& [v, j] : cyc.binding) out.binding_cycle += d.loop[d.loop[v].deps[j].op].name + " -> ";
+    out.binding_cycle += d.loop[cyc.binding.back().first].name + " (" + std::to_string(cyc.distance) + " iter)";
+  }
+
+  // --- bottleneck and why (formatted without printf: predict's hot path) ----------
+  const double work_us = kernel_cycles / clock_mhz;
+  std::string why;
+  if (d.launch_us + post_us > work_us) {
+    out.bound_kind = "launch";
+    out.bottleneck = "launch";
+    if (detailed)
+      why = "launch-bound: " + fx(d.launch_us + post_us, 1) + " us of launch/combine overhead vs " + fx(work_us, 2) +
+            " us of kernel work";
+  } else if (max_bound >= makespan) {
+    out.bottleneck = unit_name(bound_unit);
+    out.bound_kind = unit_is_chip_wide(bound_unit) ? "memory" : "throughput";
+    if (detailed)
+      why = std::string(unit_name(bound_unit)) + "-bound over the whole kernel: " +
+            fx(work[static_cast<int>(bound_unit)], 0) + " " + unit_currency(bound_unit) + " at the achievable rate take " +
+            fx(bound[static_cast<int>(bound_unit)] / clock_mhz, 2) + " us >= " + fx(makespan / clock_mhz, 2) +
+            " us of scheduled SM time";
+  } else if (resource * kDependencyMargin >= dep_bound) {
+    out.bottleneck = unit_name(resource_unit);
+    out.bound_kind = "throughput";
+    double second = 0.0;
+    Unit second_unit = resource_unit;
+    for (int u = 0; u < kUnitCount; ++u) {
+      const double c = unit_is_chip_wide(static_cast<Unit>(u)) ? unit_iter[u] : share_sm * unit_iter[u];
+      if (static_cast<Unit>(u) != resource_unit && c > second) {
+        second = c;
+        second_unit = static_cast<Unit>(u);
+      }
+    }
+    if (detailed)
+      why = std::string(unit_name(resource_unit)) + "-bound: " + fx(resource, 0) + " cycles/iter on " +
+            unit_name(resource_unit) + " (x" + fx(share_sm, 0) + " CTAs/SM) vs " + fx(second, 0) + " on " +
+            unit_name(second_unit) + ", dependency chain " + fx(dep_bound, 0) + "; " + fx(out.waves, 2) +
+            " waves, tail efficiency " + fx(100.0 * out.tail_efficiency, 0) + "%";
+  } else {
+    // Attribute the binding cycle's weight to the ops' main units.
+    double share[kUnitCount] = {};
+    for (const auto& [v, j] : cyc.binding) {
+      const Dep& dep = d.loop[v].deps[j];
+      const Op& u = d.loop[dep.op];
+      share[static_cast<int>(primary_unit(u, active_chip))] += edge_weight(u, dep.kind, occ[dep.op]);
+    }
+    int best = 0;
+    for (int u = 1; u < kUnitCount; ++u)
+      if (share[u] > share[best]) best = u;
+    out.bottleneck = cyc.binding.empty() ? unit_name(resource_unit) : unit_name(static_cast<Unit>(best));
+    out.bound_kind = "dependency";
+    if (detailed)
+      why = "dependency-bound: chain " + out.binding_cycle + " costs " + fx(dep_bound, 0) +
+            " cycles/iter (incl. latency) > busiest unit " + unit_name(resource_unit) + " " + fx(resource, 0) +
+            "; more overlap or stages would help";
+  }
+  if (detailed && out.tail_efficiency < 0.75 && out.bound_kind != "launch")
+    why += "; tail: " + fx(out.waves, 2) + " waves use " + fx(100.0 * out.tail_efficiency, 0) + "% of the SM slots";
+  out.why = std::move(why);
+}
+
+const char* quick_reject(const std::string& s, const Tile& t, const Problem& prob) {
+  auto g = [&](const char* k) { return static_cast<int64_t>(t.values.find(k)->second); };
+  if (s == "gemm_sm90_ws") {
+    const int64_t bm = g("block_m"), c = g("consumers");
+    if (c < 1 || c > 3 || bm % (64 * c) != 0 || bm / c > 128) return "shape";
+  } else if (s == "gemm_sm80_mma") {
+    const int64_t wm = g("warps_m"), wn = g("warps_n");
+    if (wm * wn > 16 || g("block_m") % (16 * wm) != 0 || g("block_n") % (16 * wn) != 0) return "shape";
+  } else if (s == "attn_fa2") {
+    if (g("block_m") % (16 * g("warps")) != 0) return "shape";
+  } else if (s == "attn_fa3") {
+    const int64_t bm = g("block_m"), c = g("consumers");
+    if (c < 1 || c > 3 || bm % (64 * c) != 0 || bm / c > 128 || (g("pingpong") == 1 && c < 2)) return "shape";
+  } else if (s == "decode_splitkv" || s == "mla_decode") {
+    const int64_t splits = g("splits");
+    if (splits > 1 && ceil_div(prob.seq_kv, splits) < g("block_n")) return "too many splits";
+  }
+  return nullptr;
+}
+
+}  // namespace tilesim::model::detail
+
+namespace tilesim::model {
+
+double loop_dependency_bound(const std::vector<Op>& loop, double resident_ctas_chip, std::string* binding) {
+  for (size_t v = 0; v < loop.size(); ++v)
+    for (const auto& dep : loop[v].deps)
+      if (dep.op < 0 || dep.op >= static_cast<int>(loop.size()) || dep.distance < 0 ||
+          (dep.distance == 0 && dep.op >= static_cast<int>(v)))
+        throw ModelError("loop_dependency_bound: op " + loop[v].name + " has a bad dependency");
+  std::vector<double> occ(loop.size());
+  for (size_t v = 0; v < loop.size(); ++v) occ[v] = op_occupancy_cycles(loop[v], resident_ctas_chip);
+  const detail::CycleBound b = detail::dependency_bound(loop, occ);
+  if (binding) {
+    binding->clear();
+    for (const auto& [v, j] : b.binding) *binding += loop[loop[v].deps[j].op].name + " -> ";
+    if (!b.binding.empty()) *binding += loop[b.binding.back().first].name;
+  }
+  return b.cycles_per_iter;
+}
+
+Prediction predict(const Profile& p, const Problem& prob, const std::string& schedule, const Tile& tile,
+                   const ModelConstants& k, bool detailed) {
+  Prediction out;
+  out.gpu = p.id;
+  out.schedule = schedule;
+  out.problem = prob;
+  validate(prob);
+  const auto& info = schedule_info(schedule);
+  if (info.kind != prob.kind)
+    throw ModelError("schedule " + schedule + " is for " + problem_kind_name(info.kind) + " problems, not " +
+                     problem_kind_name(prob.kind));
+  out.tile = complete_tile(schedule, tile, &out.defaulted);
+  const std::string why = chip_support(p, schedule);
+  if (!why.empty()) throw ModelError(why);
+  out.desc = detail::build_checked(p, prob, schedule, out.tile, k, detailed);
+  detail::evaluate(out.desc, p, k, out, true);
+  return out;
+}
+
+Prediction predict(const Profile& p, const Problem& prob, const std::string& schedule, const Tile& tile,
+                   const ModelConstants& k) {
+  return predict(p, prob, schedule, tile, k, false);
+}
+
+}  // namespace tilesim::model

@@ -1,0 +1,33 @@
+// Internal: the analytic evaluator of a ScheduleDesc.
+#pragma once
+
+#include "tilesim/model/model.hpp"
+
+namespace tilesim::model::detail {
+
+// Fills every numeric field of `out` from `d` (out.desc is not touched).
+// detailed = false skips the text fields (why, binding_cycle) for tune.
+void evaluate(const ScheduleDesc& d, const Profile& p, const ModelConstants& k, Prediction& out, bool detailed = true);
+// Cheap shape checks done before building (tune): the Infeasible key, or nullptr.
+// Builds with a complete tile, after the problem, kind and chip were checked (tune).
+// With `reject` given, an occupancy failure is stored there (key) instead of thrown.
+ScheduleDesc build_checked(const Profile& p, const Problem& prob, const std::string& schedule, const Tile& full,
+                           const ModelConstants& k, bool detailed, std::string* reject = nullptr);
+const char* quick_reject(const std::string& schedule, const Tile& t, const Problem& prob);
+void validate_desc(const ScheduleDesc& d);
+
+// The loop graph's dependency bound: max over cycles of weight/distance, with
+// weights from the given per-op occupancy and latency.
+struct CycleBound {
+  double cycles_per_iter = 0.0;
+  std::vector<std::pair<int, int>> binding;  // edges (op, dep index) of the binding cycle
+  int distance = 0;
+};
+CycleBound dependency_bound(const std::vector<Op>& loop, const std::vector<double>& occupancy);
+
+}  // namespace tilesim::model::detail
+
+namespace tilesim::model {
+ScheduleDesc build_schedule_impl(const Profile& p, const Problem& prob, const std::string& schedule, const Tile& tile,
+                                 const ModelConstants& k, bool detailed);
+}

@@ -1,0 +1,157 @@
+// attn_fa3: FlashAttention-3 forward on Hopper. A producer warp TMA-loads Q once and K, V
+// per KV block into `stages`-slot rings; `consumers` warpgroups own block_m/consumers
+// query rows each. Per iteration a warpgroup issues a GEMM block {S(i) = Q K(i)^T,
+// O += P(i-1) V(i-1)} (wgmma; P from registers) and then the softmax of S(i).
+//   pingpong=1: the GEMM blocks of the warpgroups are ordered by named barriers so one
+//     warpgroup's softmax runs while the other's GEMMs use the tensor cores.
+//   pingpong=0 (with >1 warpgroup): the warpgroups run in lockstep (both wait for the
+//     same K tile), so their softmaxes coincide.
+//   intra_overlap=1: S(i+1) = Q K(i+1)^T is issued before softmax(i) finishes (two S
+//     buffers in registers) and O's rescale waits only for the PV in flight.
+// exp_emu_fraction and rescale_threshold as in FA4 (see attn_fa4.cpp).
+#include "common.hpp"
+
+namespace tilesim::model::detail {
+
+void build_attn_fa3(const Ctx& c, ScheduleDesc& d) {
+  const auto& p = c.prob;
+  const int bm = c.i("block_m"), bn = c.i("block_n"), stages = c.i("stages"), C = c.i("consumers");
+  const int pingpong = c.i("pingpong"), intra = c.i("intra_overlap");
+  const double f = c.d("exp_emu_fraction"), thr = c.d("rescale_threshold");
+  const double e = c.ebytes(), dq = static_cast<double>(p.head_dim), dv = static_cast<double>(p.head_dim_v);
+  if (C < 1 || C > 3) throw Infeasible("shape", "consumers must be 1..3");
+  if (bm % (kWgmmaM * C) != 0 || bm / C > 2 * kWgmmaM)
+    throw Infeasible("shape", "block_m/consumers must be 64 or 128 (wgmma M = 64 per warpgroup)");
+  if (bn < 16 || bn > kWgmmaMaxN || bn % 16 != 0) throw Infeasible("shape", "block_n must be a multiple of 16 in 16..256");
+  if (p.head_dim_v > kWgmmaMaxN || p.head_dim % 16 != 0)
+    throw Infeasible("head dim", "head_dim_v must be <= 256 (wgmma N of PV) and head_dim a multiple of 16");
+  if (stages < 2 || stages > 8) throw Infeasible("shape", "stages must be 2..8");
+  if ((pingpong != 0 && pingpong != 1) || (intra != 0 && intra != 1)) throw Infeasible("shape", "pingpong and intra_overlap are 0 or 1");
+  if (pingpong == 1 && C < 2) throw Infeasible("shape", "pingpong needs >= 2 consumer warpgroups");
+  if (f < 0.0 || f > 1.0) throw Infeasible("shape", "exp_emu_fraction must be in 0..1");
+  if (thr < 0.0) throw Infeasible("shape", "rescale_threshold must be >= 0");
+  const int r = bm / C;
+  const double rescale = thr > 0.0 ? c.k.rescale_fraction_thresholded : 1.0;
+
+  Builder b(c, d);
+  if (c.detailed) d.summary = "producer + " + std::to_string(C) + " wgmma consumer WG(s) x " + std::to_string(r) + " rows" +
+              (pingpong ? ", ping-pong" : ", lockstep") + (intra ? ", intra-WG overlap" : "") + ", " +
+              std::to_string(stages) + "-stage K and V rings";
+  const int prod = b.role("producer", RoleKind::kProducer, kWarpgroupThreads, kAttnProducerRegisters);
+  // Per consumer thread: O (r x dv fp32) + S (r x bn fp32; P converted in place) + a
+  // second S buffer with intra-warpgroup overlap.
+  const int regs = static_cast<int>(r * dv / kWarpgroupThreads + (1 + intra) * r * bn / kWarpgroupThreads +
+                                    c.k.register_overhead_per_thread);
+  std::vector<int> wg;
+  for (int k = 0; k < C; ++k) wg.push_back(b.role("consumer" + std::to_string(k), RoleKind::kConsumer, kWarpgroupThreads, regs));
+  d.cta.smem_bytes = bm * dq * e + stages * bn * (dq + dv) * e;
+  const bool lpt = p.causal;
+  d.grid.scheduler = lpt ? Scheduler::kLongestFirst : Scheduler::kPersistent;
+  d.grid.sm_count = c.sm_count();
+  if (!fill_occupancy(c, d)) return;
+  AttnGrid ag = attention_grid(p, bm, bn);
+  d.grid.classes = ag.classes;
+  const int64_t concurrent = std::min<int64_t>(ag.items, d.grid.resident_ctas());
+  const AttnTraffic tr = attention_traffic(c, ag, bn, concurrent, 1.0);
+  d.total_hbm_bytes = tr.total_hbm;
+  d.total_l2_bytes = tr.total_l2;
+
+  auto* P = &d.prologue;
+  b.load(P, "load_q", prod, bm * dq * e, 1.0);
+
+  auto* L = &d.loop;
+  const double trate = tensor_rate(c, TensorPath::kWgmma), srate = c.p.per_sm.smem.value;
+  const int lk = b.load(L, "load_k", prod, bn * dq * e, tr.kv_hbm_fraction);
+  const int lv = b.load(L, "load_v", prod, bn * dv * e, tr.kv_hbm_fraction);
+  std::vector<int> qk(C), pv(C), sm(C), rs(C);
+  auto make_qk = [&](int k) {
+    qk[k] = b.op(L, "qk.wg" + std::to_string(k), wg[k], c.p.latency.tensor_mma.value);
+    b.use(L, qk[k], Unit::kTensor, 2.0 * r * bn * dq, trate, [&] { return "2*" + num(r) + "*" + num(bn) + "*" + num(dq) + " FLOP (wgmma, S = Q K^T)"; });
+    b.use(L, qk[k], Unit::kSmem, (r + bn) * dq * e, srate, [&] { return "Q " + num(r) + "x" + num(dq) + " + K " + num(bn) + "x" + num(dq) + " from SMEM"; });
+  };
+  auto make_pv = [&](int k) {
+    pv[k] = b.op(L, "pv.wg" + std::to_string(k), wg[k], c.p.latency.tensor_mma.value);
+    b.use(L, pv[k], Unit::kTensor, 2.0 * r * dv * bn, trate, [&] { return "2*" + num(r) + "*" + num(dv) + "*" + num(bn) + " FLOP (wgmma, O += P V of the previous block)"; });
+    b.use(L, pv[k], Unit::kSmem, bn * dv * e, srate, [&] { return "V " + num(bn) + "x" + num(dv) + " from SMEM (P from registers)"; });
+  };
+  auto make_sm = [&](int k) {
+    sm[k] = b.op(L, "softmax.wg" + std::to_string(k), wg[k], c.p.latency.mufu.value);
+    add_softmax_uses(b, c, L, sm[k], r, bn, f);
+  };
+  auto make_rs = [&](int k) {
+    rs[k] = b.op(L, "rescale.wg" + std::to_string(k), wg[k], c.p.latency.fma.value);
+    add_fma_pass(b, c, L, rs[k], r * dv * rescale, 1.0,
+          [&] { return num(r) + "x" + num(dv) + " FMUL x " + num(rescale) + " (share of iterations that rescale)"; });
+    b.use(L, rs[k], Unit::kAlu, thr > 0.0 ? r : 0.0, c.p.per_sm.alu.value, [&] { return "threshold test per row"; });
+  };
+  if (pingpong) {
+    for (int k = 0; k < C; ++k) {
+      make_qk(k);
+      make_pv(k);
+      make_sm(k);
+      make_rs(k);
+    }
+  } else {
+    for (int k = 0; k < C; ++k) make_qk(k);
+    for (int k = 0; k < C; ++k) make_pv(k);
+    for (int k = 0; k < C; ++k) make_sm(k);
+    for (int k = 0; k < C; ++k) make_rs(k);
+  }
+  for (int k = 0; k < C; ++k) {
+    b.dep(L, qk[k], lk, 0, DepKind::kDone, "k_full");
+    b.dep(L, pv[k], lv, 1, DepKind::kDone, "v_full");
+    b.dep(L, pv[k], qk[k], 0, DepKind::kAfter);      // same warpgroup, issued after S(i)
+    b.dep(L, pv[k], sm[k], 1, DepKind::kDone);       // needs P(i-1)
+    b.dep(L, pv[k], rs[k], 1, DepKind::kDone);       // needs O rescaled for block i-1
+    b.dep(L, sm[k], qk[k], 0, DepKind::kDone);       // needs S(i)
+    b.dep(L, sm[k], sm[k], 1, DepKind::kDone);       // running max
+    if (!intra) b.dep(L, sm[k], pv[k], 0, DepKind::kDone);  // wgmma.wait of the whole block
+    b.dep(L, rs[k], sm[k], 0, DepKind::kDone);
+    b.dep(L, rs[k], pv[k], 0, DepKind::kDone);
+    if (intra)
+      b.dep(L, qk[k], sm[k], 1, DepKind::kIssue);    // S(i+1) issued as softmax(i) starts
+    else
+      b.dep(L, qk[k], rs[k], 1, DepKind::kDone);     // next block after the whole softmax
+    if (C > 1 && pingpong) {
+      if (k > 0) b.dep(L, qk[k], pv[k - 1], 0, DepKind::kAfter, "pingpong");
+      else b.dep(L, qk[0], pv[C - 1], 1, DepKind::kAfter, "pingpong");
+    }
+    if (C > 1 && !pingpong) {
+      for (int j = 0; j < C; ++j)
+        if (j != k) b.dep(L, sm[k], qk[j], 0, DepKind::kDone);  // lockstep: softmaxes coincide
+      // The warpgroups issue together; the tensor pipe runs S_0..S_{C-1}, then PV_0..PV_{C-1}.
+      if (k > 0) {
+        b.dep(L, qk[k], qk[k - 1], 0, DepKind::kAfter);
+        b.dep(L, pv[k], pv[k - 1], 0, DepKind::kAfter);
+      } else {
+        b.dep(L, pv[0], qk[C - 1], 0, DepKind::kAfter);
+        b.dep(L, qk[0], pv[C - 1], 1, DepKind::kAfter);
+      }
+    }
+  }
+  for (int k = 0; k < C; ++k) {
+    b.dep(L, lk, qk[k], stages, DepKind::kDone, "k_empty");
+    b.dep(L, lv, pv[k], stages - 1, DepKind::kDone, "v_empty");  // pv(i+1) consumes V(i)
+  }
+  d.rings.push_back(Ring{"k", stages, {lk}, qk, bn * dq * e});
+  d.rings.push_back(Ring{"v", stages, {lv}, pv, bn * dv * e});
+
+  auto* E = &d.epilogue;
+  const double eff = c.k.epilogue_efficiency;
+  for (int k = 0; k < C; ++k) {
+    const int ep = b.op(E, "epilogue.wg" + std::to_string(k), wg[k], c.p.latency.hbm.value);
+    b.use(E, ep, Unit::kFma, r * dv, c.p.per_sm.fp32_fma.value * eff);
+    b.use(E, ep, Unit::kCvt, r * dv * kCvtPerElement, c.p.per_sm.cvt_bf16x2.value * eff);
+    b.use(E, ep, Unit::kSmem, r * dv * c.obytes(), srate * eff);
+    b.use(E, ep, Unit::kAlu, ag.diag_blocks_per_item * static_cast<double>(r) * bn * kMaskAluOps, c.p.per_sm.alu.value);
+    b.store_uses(E, ep, r * (dv * c.obytes() + 4.0), eff);
+  }
+  d.prologue_overlaps_previous = true;  // the producer loads the next tile's Q and K during the epilogue
+  d.useful_flops = useful_flops(p);
+  b.desc_note([&] { return "L2 reuse: " + tr.model; });
+  b.desc_note([] { return "causal masking work is charged once per work item in the epilogue (same total)"; });
+  if (p.dtype == Dtype::kFp8)
+    b.desc_note([] { return "fp8: the in-kernel V transpose FA3 needs is not modelled"; });
+}
+
+}  // namespace tilesim::model::detail

@@ -1,0 +1,145 @@
+// attn_fa4: FlashAttention-4 forward on Blackwell. Per CTA `q_tiles` Q tiles of block_m
+// rows. A load warp TMA-loads K and V into one ring of `stages` slots (K, V alternate);
+// one MMA warp issues tcgen05.mma: S_t = Q_t K^T into TMEM (SS), then O_t += P_t V with P
+// read from TMEM (TS). A softmax warpgroup per Q tile reads S from TMEM, computes exp2 on
+// MUFU or (exp_emu_fraction of them) by a polynomial on the FMA pipe, writes P to TMEM.
+// A correction warpgroup rescales O in TMEM when the row max grew (always when
+// rescale_threshold = 0, else only rescale_fraction_thresholded of the iterations) and
+// writes the output. cluster_m = 2: a 2-CTA pair shares each K/V tile (half per CTA).
+#include "common.hpp"
+
+namespace tilesim::model::detail {
+
+// Rows per SM for tcgen05 at full rate (see gemm_sm100.cpp).
+constexpr int kFa4FullRateRows = 128;
+
+void build_attn_fa4(const Ctx& c, ScheduleDesc& d) {
+  const auto& p = c.prob;
+  const int bm = c.i("block_m"), bn = c.i("block_n"), stages = c.i("stages"), T = c.i("q_tiles");
+  const int pair = c.i("cluster_m");
+  const double f = c.d("exp_emu_fraction"), thr = c.d("rescale_threshold");
+  const double e = c.ebytes(), dq = static_cast<double>(p.head_dim), dv = static_cast<double>(p.head_dim_v);
+  if (bm != 64 && bm != 128) throw Infeasible("shape", "block_m must be 64 or 128 (tcgen05 M)");
+  if (bn < 16 || bn > kTcgenMaxN || bn % 16 != 0) throw Infeasible("shape", "block_n must be a multiple of 16 in 16..256");
+  if (p.head_dim_v > kTcgenMaxN || p.head_dim % 16 != 0)
+    throw Infeasible("head dim", "head_dim_v must be <= 256 (tcgen05 N of PV) and head_dim a multiple of 16");
+  if (stages < 2 || stages > 8) throw Infeasible("shape", "stages must be 2..8");
+  if (T != 1 && T != 2) throw Infeasible("shape", "q_tiles must be 1 or 2");
+  if (pair != 1 && pair != 2) throw Infeasible("shape", "cluster_m must be 1 or 2");
+  if (pair == 2 && !c.p.flag(c.p.features.two_cta_mma)) throw Infeasible("cluster", "cluster_m=2 needs two_cta_mma");
+  if (f < 0.0 || f > 1.0) throw Infeasible("shape", "exp_emu_fraction must be in 0..1");
+  if (thr < 0.0) throw Infeasible("shape", "rescale_threshold must be >= 0");
+  const double rescale = thr > 0.0 ? c.k.rescale_fraction_thresholded : 1.0;
+
+  Builder b(c, d);
+  if (c.detailed) d.summary = std::to_string(T) + " Q tile(s) x " + std::to_string(bm) + " rows, tcgen05 into TMEM" +
+              (pair == 2 ? " (2-CTA pair)" : "") + ", softmax + correction warpgroups, exp2 emulation " +
+              num(100.0 * f) + "%, " + (thr > 0 ? "conditional rescale" : "rescale every block");
+  const int load = b.role("load", RoleKind::kProducer, kWarpThreads, kAttnProducerRegisters);
+  const int mmar = b.role("mma", RoleKind::kMma, kWarpThreads, kAttnProducerRegisters);
+  std::vector<int> smr;
+  // A softmax thread owns one row of S: bn fp32 registers after tcgen05.ld.
+  for (int t = 0; t < T; ++t)
+    smr.push_back(b.role("softmax" + std::to_string(t), RoleKind::kSoftmax, kWarpgroupThreads,
+                         bn + static_cast<int>(c.k.register_overhead_per_thread)));
+  constexpr int kCorrectionChunkColumns = 32;  // O rescaled 32 TMEM columns at a time
+  const int corr = b.role("correction", RoleKind::kCorrection, kWarpgroupThreads,
+                          kCorrectionChunkColumns + static_cast<int>(c.k.register_overhead_per_thread));
+  const double kv_rows = static_cast<double>(bn) / pair;  // K/V rows this CTA holds
+  d.cta.smem_bytes = T * bm * dq * e + stages * kv_rows * std::max(dq, dv) * e;
+  d.cta.tmem_columns = T * (bn + static_cast<int>(dv));  // S (P aliased) + O per Q tile
+  d.grid.scheduler = p.causal ? Scheduler::kLongestFirst : Scheduler::kPersistent;
+  d.grid.cluster_size = pair;
+  d.grid.sm_count = c.sm_count();
+  if (!fill_occupancy(c, d)) return;
+  AttnGrid ag = attention_grid(p, T * bm, bn);
+  d.grid.classes = ag.classes;
+  const int64_t concurrent = std::min<int64_t>(ag.items, d.grid.resident_ctas());
+  const AttnTraffic tr = attention_traffic(c, ag, bn, concurrent, 1.0 / pair);
+  d.total_hbm_bytes = tr.total_hbm;
+  d.total_l2_bytes = tr.total_l2;
+
+  auto* P = &d.prologue;
+  b.load(P, "load_q", load, T * bm * dq * e, 1.0);
+
+  auto* L = &d.loop;
+  const double trate = tensor_rate(c, TensorPath::kTcgen05), srate = c.p.per_sm.smem.value;
+  const int rows_exec = std::max(bm, kFa4FullRateRows);
+  const int lk = b.load(L, "load_k", load, kv_rows * dq * e, tr.kv_hbm_fraction);
+  const int lv = b.load(L, "load_v", load, kv_rows * dv * e, tr.kv_hbm_fraction);
+  std::vector<int> s(T), sm(T), cr(T), o(T);
+  // List order keeps same-iteration dependencies pointing backwards: S_t, then softmax
+  // and correction, then PV_t.
+  for (int t = 0; t < T; ++t) {
+    s[t] = b.op(L, "s.q" + std::to_string(t), mmar, c.p.latency.tensor_mma.value);
+    b.use(L, s[t], Unit::kTensor, 2.0 * rows_exec * bn * dq, trate, [&] {
+      return "2*" + num(rows_exec) + "*" + num(bn) + "*" + num(dq) + " FLOP (tcgen05 SS, S = Q K^T)";
+    });
+    b.use(L, s[t], Unit::kSmem, (bm + kv_rows) * dq * e, srate, [&] {
+      return "Q " + num(bm) + "x" + num(dq) + " + K " + num(kv_rows) + "x" + num(dq) + " from SMEM" +
+             (pair == 2 ? " (this CTA's half of K)" : "");
+    });
+  }
+  for (int t = 0; t < T; ++t) {
+    sm[t] = b.op(L, "softmax.q" + std::to_string(t), smr[t], c.p.latency.mufu.value);
+    add_softmax_uses(b, c, L, sm[t], bm, bn, f);
+    cr[t] = b.op(L, "correction.q" + std::to_string(t), corr, c.p.latency.fma.value);
+    add_fma_pass(b, c, L, cr[t], bm * dv * rescale, 1.0,
+          [&] { return num(bm) + "x" + num(dv) + " FMUL x " + num(rescale) + " (share of iterations that rescale)"; });
+    b.use(L, cr[t], Unit::kAlu, bm, c.p.per_sm.alu.value, [&] { return "rescale test per row"; });
+  }
+  for (int t = 0; t < T; ++t) {
+    o[t] = b.op(L, "pv.q" + std::to_string(t), mmar, c.p.latency.tensor_mma.value);
+    b.use(L, o[t], Unit::kTensor, 2.0 * rows_exec * dv * bn, trate, [&] {
+      return "2*" + num(rows_exec) + "*" + num(dv) + "*" + num(bn) + " FLOP (tcgen05 TS, P from TMEM)";
+    });
+    b.use(L, o[t], Unit::kSmem, kv_rows * dv * e, srate, [&] { return "V " + num(kv_rows) + "x" + num(dv) + " from SMEM"; });
+  }
+  for (int t = 0; t < T; ++t) {
+    b.dep(L, s[t], lk, 0, DepKind::kDone, "k_full");
+    b.dep(L, s[t], o[t], 1, DepKind::kAfter);        // S overwrites P(i-1) in TMEM
+    b.dep(L, sm[t], s[t], 0, DepKind::kDone);
+    b.dep(L, sm[t], sm[t], 1, DepKind::kDone);       // running max
+    b.dep(L, cr[t], sm[t], 0, DepKind::kDone);
+    b.dep(L, cr[t], o[t], 1, DepKind::kDone);        // O holds P(i-1) V(i-1)
+    b.dep(L, o[t], sm[t], 0, DepKind::kDone, "p_full");
+    b.dep(L, o[t], cr[t], 0, DepKind::kDone, "o_rescaled");
+    b.dep(L, o[t], lv, 0, DepKind::kDone, "v_full");
+    // One MMA warp issues in program order: S_0, S_1, ..., then PV_0, PV_1, ...
+    if (t > 0) b.dep(L, s[t], s[t - 1], 0, DepKind::kIssue);
+    b.dep(L, o[t], t > 0 ? o[t - 1] : s[T - 1], 0, DepKind::kIssue);
+  }
+  b.dep(L, s[0], o[T - 1], 1, DepKind::kIssue);
+  // K and V alternate in one ring of `stages` slots: K(i) is item 2i, V(i) item 2i+1;
+  // item j reuses the slot of item j - stages.
+  for (int t = 0; t < T; ++t) {
+    if (stages % 2 == 0) {
+      b.dep(L, lk, s[t], stages / 2, DepKind::kDone, "kv_empty");
+      b.dep(L, lv, o[t], stages / 2, DepKind::kDone, "kv_empty");
+    } else {
+      b.dep(L, lk, o[t], (stages + 1) / 2, DepKind::kDone, "kv_empty");
+      b.dep(L, lv, s[t], (stages - 1) / 2, DepKind::kDone, "kv_empty");
+    }
+  }
+  std::vector<int> kv_consumers = s;
+  kv_consumers.insert(kv_consumers.end(), o.begin(), o.end());
+  d.rings.push_back(Ring{"kv", stages, {lk, lv}, kv_consumers, kv_rows * std::max(dq, dv) * e});
+
+  auto* E = &d.epilogue;
+  const double eff = c.k.epilogue_efficiency;
+  for (int t = 0; t < T; ++t) {
+    const int ep = b.op(E, "epilogue.q" + std::to_string(t), corr, c.p.latency.hbm.value);
+    b.use(E, ep, Unit::kFma, bm * dv, c.p.per_sm.fp32_fma.value * eff);
+    b.use(E, ep, Unit::kCvt, bm * dv * kCvtPerElement, c.p.per_sm.cvt_bf16x2.value * eff);
+    b.use(E, ep, Unit::kSmem, bm * dv * c.obytes(), srate * eff);
+    b.use(E, ep, Unit::kAlu, ag.diag_blocks_per_item * static_cast<double>(bm) * bn * kMaskAluOps / T, c.p.per_sm.alu.value);
+    b.store_uses(E, ep, bm * (dv * c.obytes() + 4.0), eff);
+  }
+  d.prologue_overlaps_previous = true;
+  d.useful_flops = useful_flops(p);
+  b.desc_note([&] { return "L2 reuse: " + tr.model; });
+  b.desc_note([] { return "TMEM load/store bandwidth (tcgen05.ld/st of S, P, O) is not modelled"; });
+  if (bm < kFa4FullRateRows) b.desc_note([] { return "block_m=64 runs tcgen05 at half rate (padded to 128 rows)"; });
+}
+
+}  // namespace tilesim::model::detail

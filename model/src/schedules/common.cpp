@@ -1,0 +1,342 @@
+// Shared pieces of the schedule builders.
+#include "common.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+
+namespace tilesim::model::detail {
+
+const char* tensor_path_name(TensorPath t) {
+  switch (t) {
+    case TensorPath::kWgmma: return "wgmma";
+    case TensorPath::kTcgen05: return "tcgen05";
+    case TensorPath::kMmaSync: return "mma.sync";
+  }
+  return "?";
+}
+
+double tensor_rate(const Ctx& c, TensorPath path) {
+  const auto& s = c.p.per_sm;
+  double r = s.tensor_bf16.value;
+  switch (c.prob.dtype) {
+    case Dtype::kBf16: r = s.tensor_bf16.value; break;
+    case Dtype::kFp16: r = s.tensor_fp16.value; break;
+    case Dtype::kFp8: r = s.tensor_fp8.value; break;
+    case Dtype::kTf32: r = s.tensor_tf32.value; break;
+  }
+  if (path == TensorPath::kMmaSync) r *= s.mma_sync_bf16.value / s.tensor_bf16.value;
+  return r;
+}
+
+double l2_bytes_per_clk(const Ctx& c) { return c.p.chip.l2_bandwidth.value * c.k.l2_efficiency / c.clock_hz(); }
+double hbm_bytes_per_clk(const Ctx& c) { return c.p.chip.hbm_bandwidth.value * c.k.hbm_efficiency / c.clock_hz(); }
+
+double load_latency_cycles(const Ctx& c, double hbm_fraction) {
+  const auto& l = c.p.latency;
+  const double l2 = 0.5 * (l.l2_near.value + l.l2_far.value);  // half the lines in the far partition
+  const double f = std::clamp(hbm_fraction, 0.0, 1.0);
+  return f * l.hbm.value + (1.0 - f) * l2;
+}
+
+int Builder::role(const std::string& name, RoleKind kind, int threads, int regs) {
+  d_.roles.push_back(Role{name, kind, threads, regs});
+  return static_cast<int>(d_.roles.size()) - 1;
+}
+
+namespace {
+// Ops returned by tune after evaluating a tile; their vectors keep their capacity, so the
+// next tile's build allocates almost nothing.
+thread_local std::vector<Op> g_op_pool;
+constexpr size_t kOpPoolMax = 256;
+}  // namespace
+
+void recycle_ops(ScheduleDesc& d) {
+  for (auto* list : {&d.prologue, &d.loop, &d.epilogue}) {
+    for (auto& op : *list)
+      if (g_op_pool.size() < kOpPoolMax) g_op_pool.push_back(std::move(op));
+    list->clear();
+  }
+}
+
+int Builder::op(std::vector<Op>* list, const std::string& name, int role, double latency_cycles) {
+  Op o;
+  if (!g_op_pool.empty()) {
+    o = std::move(g_op_pool.back());
+    g_op_pool.pop_back();
+    o.uses.clear();
+    o.deps.clear();
+    o.note.clear();
+  } else {
+    o.uses.reserve(5);  // typical op: up to 5 units (softmax: mufu, fma, alu, cvt, issue)
+    o.deps.reserve(6);
+  }
+  o.name = name;
+  o.role = role;
+  o.latency_cycles = latency_cycles;
+  list->push_back(std::move(o));
+  return static_cast<int>(list->size()) - 1;
+}
+
+Use* Builder::add_use(std::vector<Op>* list, int op, Unit u, double work, double rate) {
+  if (work <= 0.0) return nullptr;
+  Use x;
+  x.unit = u;
+  x.work = work;
+  x.rate_per_clk = rate;
+  auto& uses = (*list)[op].uses;
+  uses.push_back(std::move(x));
+  return &uses.back();
+}
+
+void Builder::dep(std::vector<Op>* list, int op, int on, int distance, DepKind kind, const char* barrier) {
+  (*list)[op].deps.push_back(Dep{on, distance, kind, barrier});
+}
+
+int Builder::load(std::vector<Op>* list, const std::string& name, int role, double bytes, double hbm_fraction,
+                  double extra_latency) {
+  const double f = std::clamp(hbm_fraction, 0.0, 1.0);
+  const int id = op(list, name, role, load_latency_cycles(c_, f) + extra_latency);
+  use(list, id, Unit::kL2, bytes, l2_bytes_per_clk(c_), [&] { return num(bytes) + " B from L2"; });
+  use(list, id, Unit::kHbm, bytes * f, hbm_bytes_per_clk(c_),
+      [&] { return num(bytes) + " B x " + num(f) + " HBM share (L2 reuse model)"; });
+  if (c_.k.smem_write_weight > 0.0)
+    use(list, id, Unit::kSmem, bytes * c_.k.smem_write_weight, c_.p.per_sm.smem.value,
+        [&] { return num(bytes) + " B SMEM write x smem_write_weight"; });
+  return id;
+}
+
+void Builder::store_uses(std::vector<Op>* list, int op, double bytes, double efficiency) {
+  use(list, op, Unit::kL2, bytes, l2_bytes_per_clk(c_) * efficiency,
+      [&] { return num(bytes) + " B stored through L2 (at epilogue_efficiency)"; });
+  use(list, op, Unit::kHbm, bytes, hbm_bytes_per_clk(c_) * efficiency,
+      [&] { return num(bytes) + " B written to HBM (at epilogue_efficiency)"; });
+}
+
+namespace {
+// Occupancy: nullptr when the CTA fits (d.grid filled), else the reason's key; the
+// sentence goes to *msg when msg is given (tune skips the formatting).
+const char* occupancy(const Ctx& c, ScheduleDesc& d, std::string* msg) {
+  const auto& cap = c.p.capacity;
+  auto& cta = d.cta;
+  if (cta.smem_bytes > cap.smem_per_block.value) {
+    if (msg) *msg = "needs " + kib(cta.smem_bytes) + " SMEM > " + kib(cap.smem_per_block.value) + " per CTA";
+    return "smem per CTA";
+  }
+  cta.threads = 0;
+  cta.registers_total = 0.0;
+  cta.registers_per_thread = 0;
+  for (const auto& r : d.roles) {
+    const int regs = static_cast<int>(round_up(r.registers_per_thread, kRegisterGranularity));
+    if (regs > cap.max_registers_per_thread.value) {
+      if (msg)
+        *msg = "role " + r.name + " needs ~" + std::to_string(regs) + " registers/thread > " +
+               num(cap.max_registers_per_thread.value);
+      return "registers per thread";
+    }
+    cta.threads += r.threads;
+    cta.registers_total += static_cast<double>(regs) * r.threads;
+    cta.registers_per_thread = std::max(cta.registers_per_thread, regs);
+  }
+  struct Limit {
+    const char* name;
+    double ctas;
+  };
+  Limit limits[5] = {
+      {"smem", std::floor(cap.smem_per_sm.value / (cta.smem_bytes + kSmemReservedPerCtaBytes))},
+      {"registers", std::floor(cap.registers_per_sm.value / std::max(1.0, cta.registers_total))},
+      {"threads", std::floor(cap.max_threads_per_sm.value / std::max(1, cta.threads))},
+      {"max CTAs per SM", cap.max_ctas_per_sm.value},
+      {"tmem", 1e9},
+  };
+  if (cta.tmem_columns > 0) {
+    if (cap.tmem_columns.value <= 0.0) {
+      if (msg) *msg = "needs tensor memory; the profile has none";
+      return "no TMEM";
+    }
+    if (cta.tmem_columns > cap.tmem_columns.value) {
+      if (msg) *msg = "needs " + std::to_string(cta.tmem_columns) + " TMEM columns > " + num(cap.tmem_columns.value);
+      return "tmem columns";
+    }
+    limits[4].ctas = std::floor(cap.tmem_columns.value / cta.tmem_columns);
+  }
+  const Limit* best = &limits[0];
+  for (const auto& l : limits)
+    if (l.ctas < best->ctas) best = &l;
+  if (best->ctas < 1.0) {
+    if (std::string(best->name) == "registers") {
+      if (msg)
+        *msg = "needs " + num(cta.registers_total) + " registers per CTA > " + num(cap.registers_per_sm.value) + " per SM";
+      return "registers per CTA";
+    }
+    if (msg) *msg = std::string("does not fit one CTA per SM (") + best->name + ")";
+    return best->name;
+  }
+  d.grid.ctas_per_sm = static_cast<int>(best->ctas);
+  d.grid.occupancy_limit = best->name;
+  return nullptr;
+}
+}  // namespace
+
+bool fill_occupancy(const Ctx& c, ScheduleDesc& d) {
+  if (c.reject != nullptr) {
+    if (const char* key = occupancy(c, d, nullptr)) {
+      *c.reject = key;
+      return false;
+    }
+    return true;
+  }
+  std::string msg;
+  if (const char* key = occupancy(c, d, &msg)) throw Infeasible(key, msg);
+  return true;
+}
+
+GemmTraffic gemm_traffic(const Ctx& c, int64_t tiles_m, int64_t tiles_n, int block_m, int block_n,
+                         int64_t concurrent_tiles, int raster, int mcast_a, int mcast_b) {
+  GemmTraffic g;
+  const double e = c.ebytes(), K = static_cast<double>(c.prob.k);
+  const double tiles = static_cast<double>(tiles_m * tiles_n);
+  const double P = static_cast<double>(std::max<int64_t>(1, std::min<int64_t>(concurrent_tiles, tiles_m * tiles_n)));
+  const double tm = static_cast<double>(tiles_m), tn = static_cast<double>(tiles_n);
+  // Tile rows (r) and tile columns (cw) that one wave of P concurrent tiles spans.
+  double r = 0.0, cw = 0.0;
+  if (raster <= 1) {
+    cw = std::min(tn, P);
+    r = std::min(tm, std::max(1.0, P / tn));
+  } else {
+    r = std::min(tm, static_cast<double>(raster));
+    cw = std::min(tn, std::max(1.0, P / r));
+  }
+  const double waves = tiles / P;
+  const double a_strip = block_m * K * e, b_strip = block_n * K * e;  // one tile-row of A, tile-column of B
+  const double a_once = tm * a_strip, b_once = tn * b_strip;
+  const double l2u = c.p.capacity.l2.value * c.k.l2_usable_fraction;
+  double a = waves * r * a_strip, b = waves * cw * b_strip;
+  // Across waves a strip stays in L2 only if the whole operand fits beside one wave's
+  // strips of the other operand.
+  if (a_once + cw * b_strip <= l2u) a = a_once;
+  if (b_once + r * a_strip <= l2u) b = b_once;
+  a = std::clamp(a, a_once, tiles * a_strip);
+  b = std::clamp(b, b_once, tiles * b_strip);
+  g.hbm_ab_bytes = a + b;
+  g.l2_ab_bytes = tiles * (a_strip / mcast_a + b_strip / mcast_b);
+  if (c.detailed) {
+    g.model = "wave of " + num(P) + " tiles spans " + num(r) + " tile-rows x " + num(cw) + " tile-cols; " +
+              num(waves) + " waves -> A read " + num(a / a_once) + "x, B read " + num(b / b_once) +
+              "x from HBM (L2 usable " + kib(l2u) + ")";
+  }
+  return g;
+}
+
+AttnGrid attention_grid(const Problem& prob, int block_m, int block_n) {
+  AttnGrid g;
+  g.m_blocks = ceil_div(prob.seq_q, block_m);
+  std::map<int64_t, int64_t> per_iters;  // iterations -> m-blocks, ascending m-block order kept below
+  std::vector<std::pair<int64_t, int64_t>> order;  // (iterations, count) in launch order
+  const int64_t bh = prob.batch * prob.heads_q;
+  for (int64_t r = 0; r < g.m_blocks; ++r) {
+    int64_t extent = prob.seq_kv;
+    if (prob.causal) extent = std::clamp<int64_t>((r + 1) * block_m + (prob.seq_kv - prob.seq_q), 0, prob.seq_kv);
+    const int64_t iters = ceil_div(extent, block_n);
+    if (!order.empty() && order.back().first == iters)
+      order.back().second += 1;
+    else
+      order.emplace_back(iters, 1);
+  }
+  for (const auto& [iters, count] : order) {
+    g.classes.push_back(WorkClass{"kv_blocks=" + std::to_string(iters), count * bh, iters});
+    g.kv_block_iters_total += static_cast<double>(count * bh) * static_cast<double>(iters);
+    g.items += count * bh;
+  }
+  g.diag_blocks_per_item = prob.causal ? static_cast<double>(ceil_div(block_m, block_n)) : 0.0;
+  return g;
+}
+
+double kv_reads_per_head(const Ctx& c, int64_t sharers_per_head, int64_t concurrent, double kv_bytes_per_head) {
+  if (sharers_per_head <= concurrent) return 1.0;  // all readers of a head stream it together
+  const double passes = static_cast<double>(sharers_per_head) / static_cast<double>(std::max<int64_t>(1, concurrent));
+  // Readers of one head span several waves: the head's K/V (and its neighbour's, at a
+  // wave boundary) must stay in L2 between them.
+  const double l2u = c.p.capacity.l2.value * c.k.l2_usable_fraction;
+  return 2.0 * kv_bytes_per_head <= l2u ? 1.0 : passes;
+}
+
+SoftmaxWork softmax_work(double rows, double cols, double f) {
+  const double el = rows * cols;
+  SoftmaxWork w;
+  w.mufu = el * (1.0 - f) * kExp2MufuOps + rows * kRowMufuOps;
+  w.fma = el * (kSoftmaxScaleFmaOps + kSoftmaxSumFmaOps + f * kPolyExp2FmaOps) + rows * kRowFmaOps;
+  w.alu = el * (kSoftmaxMaxAluOps + f * kPolyExp2AluOps) + rows * kRowAluOps;
+  w.cvt = el * kCvtPerElement;
+  return w;
+}
+
+void add_softmax_uses(Builder& b, const Ctx& c, std::vector<Op>* list, int op, double rows, double cols, double f) {
+  const SoftmaxWork w = softmax_work(rows, cols, f);
+  const auto& s = c.p.per_sm;
+  const std::string el = c.detailed ? num(rows) + "x" + num(cols) : std::string();
+  b.use(list, op, Unit::kMufu, w.mufu, s.mufu_ex2.value, [&] {
+    return el + " x " + num(1.0 - f) + " ex2 + " + num(rows) + " row corrections";
+  });
+  b.use(list, op, Unit::kFma, w.fma, s.fp32_fma.value, [&] {
+    return el + " x (1 scale FFMA + 1 sum FADD + " + num(f) + " x 5 polynomial-exp2 ops) + " + num(rows) + " x 2 row ops";
+  });
+  b.use(list, op, Unit::kAlu, w.alu, s.alu.value, [&] {
+    return el + " x (1 FMNMX + " + num(f) + " x 2 exponent ops) + " + num(rows) + " x 4 shuffle/max ops";
+  });
+  b.use(list, op, Unit::kCvt, w.cvt, s.cvt_bf16x2.value, [&] { return el + " P values / 2 per cvt"; });
+  b.use(list, op, Unit::kIssue, w.mufu + w.fma + w.alu + w.cvt, kIssueThreadOpsPerClkPerSm,
+        [&] { return "every softmax thread instruction above takes an issue slot"; });
+}
+
+AttnTraffic attention_traffic(const Ctx& c, const AttnGrid& g, int block_n, int64_t concurrent, double kv_load_share) {
+  const auto& p = c.prob;
+  AttnTraffic t;
+  const double e = c.ebytes(), o = c.obytes();
+  const double kv_head = static_cast<double>(p.seq_kv) * static_cast<double>(p.head_dim + p.head_dim_v) * e;
+  const int64_t group = p.heads_q / p.heads_kv;
+  t.kv_reads = kv_reads_per_head(c, g.m_blocks * group, concurrent, kv_head);
+  const double kv_hbm = static_cast<double>(p.batch * p.heads_kv) * kv_head * t.kv_reads;
+  const double kv_l2 = g.kv_block_iters_total * block_n * static_cast<double>(p.head_dim + p.head_dim_v) * e * kv_load_share;
+  t.kv_hbm_fraction = std::min(1.0, kv_hbm / std::max(1.0, kv_l2));
+  const double rows = static_cast<double>(p.batch * p.heads_q * p.seq_q);
+  const double q_bytes = rows * static_cast<double>(p.head_dim) * e;
+  const double o_bytes = rows * (static_cast<double>(p.head_dim_v) * o + 4.0 /* LSE */);
+  t.total_hbm = std::min(kv_hbm, kv_l2) + q_bytes + o_bytes;
+  t.total_l2 = kv_l2 + q_bytes + o_bytes;
+  if (c.detailed)
+    t.model = "K/V of each (batch, kv head) is read by " + std::to_string(g.m_blocks * group) + " CTAs (" +
+              std::to_string(g.m_blocks) + " q-blocks x " + std::to_string(group) + " q heads), " +
+              std::to_string(concurrent) + " run at once -> read " + num(t.kv_reads) + "x from HBM; " +
+              num(100.0 * t.kv_hbm_fraction) + "% of K/V loads miss L2";
+  return t;
+}
+
+std::vector<WorkClass> interleave_heads(const std::vector<WorkClass>& classes, int64_t heads_total, int64_t reps) {
+  const int64_t r = std::max<int64_t>(1, std::min(reps, heads_total));
+  if (classes.size() <= 1 || r == 1) return classes;
+  std::vector<WorkClass> out;
+  for (int64_t i = 0; i < r; ++i)
+    for (const auto& c : classes) {
+      const int64_t lo = c.items * i / r, hi = c.items * (i + 1) / r;
+      if (hi > lo) out.push_back(WorkClass{c.name, hi - lo, c.iterations});
+    }
+  return out;
+}
+
+std::string kib(double bytes) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.1f KiB", bytes / 1024.0);
+  return buf;
+}
+
+std::string num(double v) {
+  char buf[64];
+  if (std::fabs(v) >= 1e6 && std::floor(v) == v && std::fabs(v) < 1e15)
+    std::snprintf(buf, sizeof buf, "%.0f", v);
+  else
+    std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+}  // namespace tilesim::model::detail

@@ -1,0 +1,197 @@
+// Shared pieces of the schedule builders: the build context, rates from the profile,
+// an op-graph builder, occupancy, the L2 reuse models and the softmax op counts.
+#pragma once
+
+#include <cmath>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "tilesim/model/model.hpp"
+
+namespace tilesim::model::detail {
+
+// --- Structural op counts (what the instruction stream does per element; not fitted) --
+// Online softmax (FlashAttention-2 algorithm), per score element:
+constexpr double kSoftmaxMaxAluOps = 1.0;   // FMNMX into the row max (ALU pipe)
+constexpr double kSoftmaxScaleFmaOps = 1.0; // FFMA s*log2e/sqrt(d) - m*log2e/sqrt(d)
+constexpr double kExp2MufuOps = 1.0;        // MUFU.EX2 (ex2.approx.ftz.f32)
+constexpr double kSoftmaxSumFmaOps = 1.0;   // FADD into the row sum
+constexpr double kCvtPerElement = 0.5;      // F2FP.BF16.F32.PACK_AB converts two values
+// exp2 emulated on the FMA pipe (FlashAttention-4, arXiv 2603.05451: Cody-Waite range
+// reduction + degree-3 polynomial): FADD with a magic constant to round, FADD for the
+// fraction, 3 FFMA of Horner = 5 FMA-pipe ops; SHL + IADD to put the integer part into
+// the exponent = 2 ALU ops.
+constexpr double kPolyExp2FmaOps = 5.0;
+constexpr double kPolyExp2AluOps = 2.0;
+// Per row and iteration: quad shuffles for the row max (2 SHFL + 2 FMNMX, counted on
+// ALU), the correction factor exp2(m_old - m_new) (1 FADD + 1 MUFU), l *= factor (1 FMUL).
+constexpr double kRowAluOps = 4.0;
+constexpr double kRowFmaOps = 2.0;
+constexpr double kRowMufuOps = 1.0;
+// Causal mask on a diagonal block: compare + select per element.
+constexpr double kMaskAluOps = 2.0;
+// Instruction issue: 4 warp schedulers per SM, each issues one warp instruction (32
+// threads) per clock (CUDA C++ Programming Guide, SM description of compute capability
+// 9.0 and 10.0). Not a profile field yet: the same on all four chips.
+constexpr double kIssueThreadOpsPerClkPerSm = 128.0;
+// CUDA reserves 1 KiB of shared memory per CTA for system use (CUDA C++ Programming
+// Guide, "Shared Memory" of compute capability 8.x/9.x/10.x).
+constexpr double kSmemReservedPerCtaBytes = 1024.0;
+// Registers are allocated per warp in units of 256 (8 per thread) (CUDA occupancy
+// calculator, compute capability 9.0/10.0).
+constexpr int kRegisterGranularity = 8;
+// A TMA producer warpgroup after setmaxnreg.dec: CUTLASS sm90 warp-specialized kernels
+// use 40 (LoadRegisterRequirement), FA3 24-32. We use 40 for GEMM, 32 for attention.
+constexpr int kGemmProducerRegisters = 40;
+constexpr int kAttnProducerRegisters = 32;
+constexpr int kWarpgroupThreads = 128;
+constexpr int kWarpThreads = 32;
+// Instruction shapes.
+constexpr int kWgmmaM = 64;        // wgmma.mma_async M per warpgroup (PTX ISA)
+constexpr int kWgmmaMaxN = 256;    // N multiple of 8, 8..256
+constexpr int kMmaSyncM = 16;      // mma.sync.m16n8k16
+constexpr int kMmaSyncN = 8;
+constexpr int kTcgenMaxN = 256;    // tcgen05.mma N multiple of 16 (M=128) up to 256
+
+enum class TensorPath { kWgmma, kTcgen05, kMmaSync };
+const char* tensor_path_name(TensorPath t);
+
+// Everything a builder needs.
+struct Ctx {
+  const Profile& p;
+  const Problem& prob;
+  const Tile& t;
+  const ModelConstants& k;
+  bool detailed = true;  // false in tune: skip the `what`/`note` strings
+  // tune: occupancy failures are reported here (key) instead of thrown (exceptions are
+  // the slowest part of rejecting a tile); builders return early when it is set.
+  std::string* reject = nullptr;
+  double clock_hz() const { return p.model_clock_mhz() * 1e6; }
+  double ebytes() const { return dtype_bytes(prob.dtype); }
+  double obytes() const { return output_bytes(prob.dtype); }
+  int sm_count() const { return static_cast<int>(p.sm_count.value); }
+  int i(const char* key) const { return t.geti(key); }
+  double d(const char* key) const { return t.get(key); }
+};
+
+// Per-SM tensor FLOP/clk for a dtype and path. mma.sync: the profile's bf16 mma.sync
+// rate scaled by the dtype's wgmma ratio (assumption noted in the README).
+double tensor_rate(const Ctx& c, TensorPath path);
+// Chip rates in bytes per SM clock, with the achievable-fraction constants applied.
+double l2_bytes_per_clk(const Ctx& c);
+double hbm_bytes_per_clk(const Ctx& c);
+// Latency of a load whose bytes come from HBM with probability hbm_fraction, else L2.
+double load_latency_cycles(const Ctx& c, double hbm_fraction);
+
+// Builds ops and deps with short names.
+class Builder {
+ public:
+  Builder(const Ctx& c, ScheduleDesc& d) : c_(c), d_(d) {}
+  int role(const std::string& name, RoleKind kind, int threads, int regs);
+  // list: &d.loop, &d.prologue or &d.epilogue
+  int op(std::vector<Op>* list, const std::string& name, int role, double latency_cycles = 0.0);
+  // Adds a use; `what` (a callable returning the explanation) is only called for
+  // detailed builds (a template, not std::function: no allocation on tune's hot path).
+  void use(std::vector<Op>* list, int op, Unit u, double work, double rate) { add_use(list, op, u, work, rate); }
+  template <typename F>
+  void use(std::vector<Op>* list, int op, Unit u, double work, double rate, F&& what) {
+    if (Use* x = add_use(list, op, u, work, rate); x != nullptr && c_.detailed) x->what = what();
+  }
+  void dep(std::vector<Op>* list, int op, int on, int distance, DepKind kind, const char* barrier = "");
+  template <typename F>
+  void note(std::vector<Op>* list, int op, F&& text) {
+    if (c_.detailed) (*list)[op].note = text();
+  }
+  template <typename F>
+  void desc_note(F&& text) {
+    if (c_.detailed) d_.notes.push_back(text());
+  }
+  // A TMA / cp.async load of `bytes` through L2 (l2 use), with `hbm_fraction` of them
+  // from HBM (hbm use), latency from the mix; SMEM write charged per smem_write_weight.
+  int load(std::vector<Op>* list, const std::string& name, int role, double bytes, double hbm_fraction,
+           double extra_latency = 0.0);
+  // A store of `bytes` to global memory (through L2 to HBM).
+  void store_uses(std::vector<Op>* list, int op, double bytes, double efficiency);
+
+ private:
+  Use* add_use(std::vector<Op>* list, int op, Unit u, double work, double rate);
+  const Ctx& c_;
+  ScheduleDesc& d_;
+};
+
+// Hands d's ops to this thread's pool for the next build (tune; d's op lists end empty).
+void recycle_ops(ScheduleDesc& d);
+
+// Resident CTAs per SM from the CTA's resources; throws Infeasible naming the resource,
+// or, with c.reject set, stores the key there and returns false.
+[[nodiscard]] bool fill_occupancy(const Ctx& c, ScheduleDesc& d);
+
+// GEMM HBM traffic of A and B with L2 reuse across the tiles of a wave (tiles visited
+// in swizzle groups of `raster` tile-rows; raster 1 = row-major over N).
+struct GemmTraffic {
+  double hbm_ab_bytes = 0.0;
+  double l2_ab_bytes = 0.0;  // SM <- L2 (after multicast)
+  std::string model;         // how it was computed
+};
+GemmTraffic gemm_traffic(const Ctx& c, int64_t tiles_m, int64_t tiles_n, int block_m, int block_n,
+                         int64_t concurrent_tiles, int raster, int mcast_a, int mcast_b);
+
+// Attention work classes (one per distinct KV-iteration count) and K/V reuse.
+struct AttnGrid {
+  int64_t m_blocks = 0;      // per (batch, head)
+  std::vector<WorkClass> classes;
+  double kv_block_iters_total = 0.0;  // sum over items of iterations
+  int64_t items = 0;
+  double diag_blocks_per_item = 0.0;  // KV blocks that need the causal mask
+};
+AttnGrid attention_grid(const Problem& prob, int block_m, int block_n);
+// How many times each (batch, kv head)'s K/V is read from HBM, given the CTAs that run
+// at once (sharers of a head are adjacent in launch order).
+double kv_reads_per_head(const Ctx& c, int64_t sharers_per_head, int64_t concurrent, double kv_bytes_per_head);
+
+// Online-softmax work of `rows` x `cols` scores with `exp_emu_fraction` of the exp2
+// done by the polynomial (counts per element and per row: the k* constants above).
+struct SoftmaxWork {
+  double mufu = 0, fma = 0, alu = 0, cvt = 0;
+};
+SoftmaxWork softmax_work(double rows, double cols, double exp_emu_fraction);
+void add_softmax_uses(Builder& b, const Ctx& c, std::vector<Op>* list, int op, double rows, double cols,
+                      double exp_emu_fraction);
+// An elementwise FP32 pass (e.g. O *= correction): `ops` FMA-pipe thread ops, also issued.
+template <typename F>
+void add_fma_pass(Builder& b, const Ctx& c, std::vector<Op>* list, int op, double ops, double rate_factor, F&& what) {
+  b.use(list, op, Unit::kFma, ops, c.p.per_sm.fp32_fma.value * rate_factor, what);
+  b.use(list, op, Unit::kIssue, ops, kIssueThreadOpsPerClkPerSm * rate_factor);
+}
+
+// Attention HBM/L2 totals with K/V reuse across the q-blocks (and GQA heads) of a kv head.
+struct AttnTraffic {
+  double kv_hbm_fraction = 1.0;  // share of the loop's K/V loads that come from HBM
+  double total_hbm = 0.0;
+  double total_l2 = 0.0;
+  double kv_reads = 1.0;         // times each kv head's K/V is read from HBM
+  std::string model;
+};
+// kv_load_share: share of a K/V tile one CTA loads (0.5 for a 2-CTA pair).
+AttnTraffic attention_traffic(const Ctx& c, const AttnGrid& g, int block_n, int64_t concurrent, double kv_load_share);
+// Interleave classes in launch order for a plain grid whose blockIdx.x runs over the
+// m-blocks of one head: the per-head sequence repeats (up to `reps` times here).
+std::vector<WorkClass> interleave_heads(const std::vector<WorkClass>& classes, int64_t heads_total, int64_t reps);
+
+inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+inline int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
+std::string kib(double bytes);  // "227.0 KiB"
+std::string num(double v);      // compact number for explanations
+
+// Builders (one per schedule file).
+void build_gemm_sm90_ws(const Ctx& c, ScheduleDesc& d);
+void build_gemm_sm80_mma(const Ctx& c, ScheduleDesc& d);
+void build_gemm_sm100(const Ctx& c, ScheduleDesc& d);
+void build_attn_fa2(const Ctx& c, ScheduleDesc& d);
+void build_attn_fa3(const Ctx& c, ScheduleDesc& d);
+void build_attn_fa4(const Ctx& c, ScheduleDesc& d);
+void build_decode_splitkv(const Ctx& c, ScheduleDesc& d);
+void build_mla_decode(const Ctx& c, ScheduleDesc& d);
+
+}  // namespace tilesim::model::detail

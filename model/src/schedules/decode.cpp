@@ -1,0 +1,268 @@
+// decode_splitkv and mla_decode: attention for a few query tokens per sequence against
+// a long KV cache. Memory-bound by design; the model's job is the split count (enough
+// CTAs in flight to cover HBM latency and fill the SMs), the combine pass, paging, and
+// for MLA the padding of the MMA's M dimension.
+//
+// decode_splitkv (flash-decoding): one CTA per (batch, kv head, split, m-block); its rows
+// are the group's query heads x q_per_seq tokens (padded to 16 for mma.sync, <= 64 per
+// CTA). 4 warps split each KV block. Partial O (fp32) and LSE go to HBM; a combine kernel
+// reduces the splits. l2_prefetch=1 prefetches the next blocks into L2 so the loads see
+// L2 latency. Paged KV: one page-table read (an L2 hit) per iteration plus
+// page_lookup_cycles per page.
+//
+// mla_decode (FlashMLA-style; one latent KV row of head_dim = 576 values per token, V =
+// its first head_dim_v = 512): kv_on_m=0 puts the batch's query rows (heads x q) on the
+// MMA's M dimension, padded to 64 (wgmma; tcgen05 pads to its 128-row full rate);
+// kv_on_m=1 computes S^T = K Q^T and O^T = V^T P^T so the KV rows are M and the query rows
+// only N (padded to 8/16), at the cost of a cross-warp softmax over M and P^T staged in SMEM.
+#include "common.hpp"
+
+namespace tilesim::model::detail {
+
+namespace {
+constexpr int kDecodeWarps = 4;
+constexpr int kDecodeMaxRowsPerCta = 64;
+constexpr double kPartialBytesPerValue = 4.0;  // split-KV partial O and LSE in fp32
+
+double paged_extra_latency(const Ctx& c, int block_n) {
+  const int64_t page = c.prob.page_size;
+  if (page <= 0) return 0.0;
+  const double pages = static_cast<double>(ceil_div(block_n, page));
+  return c.p.latency.l2_near.value + pages * c.k.page_lookup_cycles;
+}
+
+void check_paging(const Ctx& c, int block_n) {
+  const int64_t page = c.prob.page_size;
+  if (page > 0 && block_n % page != 0 && page % block_n != 0)
+    throw Infeasible("page size", "block_n (" + std::to_string(block_n) + ") and page_size (" + std::to_string(page) +
+                                      ") must divide one another");
+}
+
+// The combine pass of split-KV: read every split's partial O + LSE, write O.
+void add_combine(const Ctx& c, ScheduleDesc& d, double rows_total, int splits) {
+  if (splits <= 1) return;
+  d.post.name = "combine";
+  d.post.hbm_bytes = rows_total * splits * (static_cast<double>(c.prob.head_dim_v) + 1.0) * kPartialBytesPerValue +
+                     rows_total * static_cast<double>(c.prob.head_dim_v) * c.obytes();
+  d.post.launch_us = c.p.latency.kernel_launch_us.value;
+}
+}  // namespace
+
+void build_decode_splitkv(const Ctx& c, ScheduleDesc& d) {
+  const auto& p = c.prob;
+  const int bn = c.i("block_n"), splits = c.i("splits"), stages = c.i("stages"), pf = c.i("l2_prefetch");
+  const double e = c.ebytes(), dq = static_cast<double>(p.head_dim), dv = static_cast<double>(p.head_dim_v);
+  if (bn < 16 || bn > 512 || bn % 16 != 0) throw Infeasible("shape", "block_n must be a multiple of 16 in 16..512");
+  if (splits < 1 || splits > 1024) throw Infeasible("shape", "splits must be 1..1024");
+  if (stages < 1 || stages > 8) throw Infeasible("shape", "stages must be 1..8");
+  if (pf != 0 && pf != 1) throw Infeasible("shape", "l2_prefetch must be 0 or 1");
+  if (p.head_dim % 16 != 0 || p.head_dim_v % 16 != 0) throw Infeasible("head dim", "head dims must be multiples of 16");
+  check_paging(c, bn);
+  const int64_t split_len = ceil_div(p.seq_kv, splits);
+  if (splits > 1 && split_len < bn) throw Infeasible("too many splits", "a split has fewer KV rows than block_n");
+  const int64_t rows = (p.heads_q / p.heads_kv) * p.q_per_seq;
+  const int64_t m_blocks = ceil_div(rows, kDecodeMaxRowsPerCta);
+  const int64_t rows_cta = ceil_div(rows, m_blocks);
+  const double m_pad = static_cast<double>(round_up(rows_cta, kMmaSyncM));
+
+  Builder b(c, d);
+  if (c.detailed) d.summary = "flash-decoding: " + std::to_string(splits) + " split(s) x " + std::to_string(m_blocks) + " m-block(s) per kv head, " +
+              num(m_pad) + " rows (padded) x " + std::to_string(bn) + " KV rows per iteration" + (pf ? ", L2 prefetch" : "");
+  // The warps split each KV block; each warp keeps a partial O for all rows (m_pad x dv
+  // over its 32 lanes) and its slice of S; they are reduced through SMEM at the end.
+  const int w = b.role("warps", RoleKind::kConsumer, kDecodeWarps * kWarpThreads,
+                       static_cast<int>(m_pad * dv / kWarpThreads + m_pad * (bn / kDecodeWarps) / kWarpThreads +
+                                        c.k.register_overhead_per_thread));
+  d.cta.smem_bytes = m_pad * dq * e + stages * bn * (dq + dv) * e;
+  d.grid.scheduler = Scheduler::kPlain;
+  d.grid.sm_count = c.sm_count();
+  if (!fill_occupancy(c, d)) return;
+  const int64_t items = p.batch * p.heads_kv * m_blocks * splits;
+  const int64_t iters = ceil_div(split_len, bn);
+  d.grid.classes.push_back(WorkClass{"split", items, iters});
+  const double kv_bytes = static_cast<double>(p.batch * p.heads_kv) * static_cast<double>(p.seq_kv) * (dq + dv) * e;
+  const double kv_l2 = static_cast<double>(items) * static_cast<double>(iters) * bn * (dq + dv) * e;
+  const double rows_total = static_cast<double>(p.batch * p.heads_q * p.q_per_seq);
+  const double q_bytes = rows_total * dq * e;
+  const double out_bytes = splits > 1 ? rows_total * splits * (dv + 1) * kPartialBytesPerValue : rows_total * dv * c.obytes();
+  d.total_hbm_bytes = std::min(kv_bytes, kv_l2) + q_bytes + out_bytes;
+  d.total_l2_bytes = kv_l2 + q_bytes + out_bytes;
+  const double f = std::min(1.0, kv_bytes / kv_l2);
+
+  auto* P = &d.prologue;
+  b.load(P, "load_q", w, m_pad * dq * e, 1.0);
+  auto* L = &d.loop;
+  const double trate = tensor_rate(c, TensorPath::kMmaSync), srate = c.p.per_sm.smem.value;
+  // With L2 prefetch the blocks were requested from HBM one prefetch distance earlier:
+  // the load sees L2 latency; HBM throughput still binds through the hbm use.
+  const double lat_adjust = pf ? load_latency_cycles(c, 0.0) - load_latency_cycles(c, f) : 0.0;
+  const int ld = b.load(L, "load_kv", w, bn * (dq + dv) * e, f, paged_extra_latency(c, bn) + lat_adjust);
+  b.note(L, ld, [&] {
+    return "K and V " + num(bn) + " rows x (" + num(dq) + "+" + num(dv) + ") x " + num(e) + " B" +
+           (p.page_size > 0 ? ", paged (" + std::to_string(p.page_size) + " rows/page)" : "");
+  });
+  const int qk = b.op(L, "qk", w, c.p.latency.smem.value);
+  b.use(L, qk, Unit::kTensor, 2.0 * m_pad * bn * dq, trate, [&] { return "2*" + num(m_pad) + "*" + num(bn) + "*" + num(dq) + " FLOP (rows padded to 16)"; });
+  b.use(L, qk, Unit::kSmem, bn * dq * e, srate, [&] { return "K block read once (warps split the KV rows)"; });
+  const int sm = b.op(L, "softmax", w, c.p.latency.mufu.value);
+  add_softmax_uses(b, c, L, sm, m_pad, bn, 0.0);
+  add_fma_pass(b, c, L, sm, m_pad * dv, 1.0, [&] { return "O rescale"; });
+  const int pv = b.op(L, "pv", w, c.p.latency.smem.value);
+  b.use(L, pv, Unit::kTensor, 2.0 * m_pad * dv * bn, trate, [&] { return "2*" + num(m_pad) + "*" + num(dv) + "*" + num(bn) + " FLOP"; });
+  b.use(L, pv, Unit::kSmem, bn * dv * e, srate);
+  b.dep(L, qk, ld, 0, DepKind::kDone, "kv ready");
+  b.dep(L, qk, pv, 1, DepKind::kAfter);
+  b.dep(L, sm, qk, 0, DepKind::kDone);
+  b.dep(L, sm, sm, 1, DepKind::kDone);
+  b.dep(L, pv, sm, 0, DepKind::kDone);
+  b.dep(L, ld, pv, stages, DepKind::kDone, "kv slot free");
+  d.rings.push_back(Ring{"kv", stages, {ld}, {pv}, bn * (dq + dv) * e});
+
+  auto* E = &d.epilogue;
+  const int ep = b.op(E, "epilogue", w, c.p.latency.hbm.value);
+  b.use(E, ep, Unit::kFma, m_pad * dv, c.p.per_sm.fp32_fma.value * c.k.epilogue_efficiency);
+  b.store_uses(E, ep, static_cast<double>(rows_cta) * (splits > 1 ? (dv + 1) * kPartialBytesPerValue : dv * c.obytes()),
+               c.k.epilogue_efficiency);
+  add_combine(c, d, rows_total, splits);
+  d.useful_flops = useful_flops(p);
+  b.desc_note([&] {
+    return "KV read once from HBM (" + num(kv_bytes) + " B); each kv head's query heads share one CTA row block";
+  });
+}
+
+void build_mla_decode(const Ctx& c, ScheduleDesc& d) {
+  const auto& p = c.prob;
+  const int bn = c.i("block_n"), splits = c.i("splits"), stages = c.i("stages"), kv_on_m = c.i("kv_on_m");
+  const double e = c.ebytes(), dq = static_cast<double>(p.head_dim), dv = static_cast<double>(p.head_dim_v);
+  if (kv_on_m != 0 && kv_on_m != 1) throw Infeasible("shape", "kv_on_m must be 0 or 1");
+  if (bn < 16 || bn > 256 || bn % 16 != 0) throw Infeasible("shape", "block_n must be a multiple of 16 in 16..256");
+  if (splits < 1 || splits > 1024) throw Infeasible("shape", "splits must be 1..1024");
+  if (stages < 1 || stages > 8) throw Infeasible("shape", "stages must be 1..8");
+  check_paging(c, bn);
+  const int64_t split_len = ceil_div(p.seq_kv, splits);
+  if (splits > 1 && split_len < bn) throw Infeasible("too many splits", "a split has fewer KV rows than block_n");
+  const bool wg = c.p.flag(c.p.features.wgmma), tc = c.p.flag(c.p.features.tcgen05);
+  const TensorPath path = wg ? TensorPath::kWgmma : (tc ? TensorPath::kTcgen05 : TensorPath::kMmaSync);
+  // The instruction's minimum M and N granularity on this path.
+  const int m_min = path == TensorPath::kWgmma ? kWgmmaM : (path == TensorPath::kTcgen05 ? 128 : kMmaSyncM);
+  const int n_gran = path == TensorPath::kTcgen05 ? 16 : 8;
+  const int64_t rows = p.heads_q * p.q_per_seq;  // query rows of one sequence
+  const double trate = tensor_rate(c, path), srate = c.p.per_sm.smem.value;
+
+  Builder b(c, d);
+  const int prod = b.role("producer", RoleKind::kProducer, kWarpgroupThreads, kAttnProducerRegisters);
+  int64_t m_blocks = 1;
+  double m_exec = 0.0, n_exec = 0.0;  // executed MMA shape of QK^T: M x N
+  // O is split over two consumer warpgroups (dv/2 each); the first also runs the softmax.
+  constexpr int kConsumers = 2;
+  int tmem = 0;
+  if (kv_on_m == 0) {
+    const int64_t rows_cta = std::min<int64_t>(rows, 64);
+    m_blocks = ceil_div(rows, 64);
+    m_exec = static_cast<double>(std::max<int64_t>(round_up(rows_cta, m_min), m_min));
+    n_exec = bn;
+    const int regs = path == TensorPath::kTcgen05
+                         ? bn + static_cast<int>(c.k.register_overhead_per_thread)
+                         : static_cast<int>(64 * dv / kConsumers / kWarpgroupThreads + 64 * bn / kWarpgroupThreads +
+                                            c.k.register_overhead_per_thread);
+    for (int k = 0; k < kConsumers; ++k) b.role("consumer" + std::to_string(k), RoleKind::kConsumer, kWarpgroupThreads, regs);
+    // tcgen05: S (bn columns) and O (dv columns) in TMEM would need dv + bn > 512
+    // columns; the pair of CTAs splits O (dv/2 each) and both compute S.
+    if (path == TensorPath::kTcgen05) tmem = static_cast<int>(dv / 2) + bn;
+    d.cta.smem_bytes = 64 * dq * e + stages * bn * dq * e + 64.0 * bn * e /* P for the second WG */;
+  } else {
+    if (path == TensorPath::kMmaSync) throw Infeasible("path", "kv_on_m needs wgmma or tcgen05");
+    if (bn % m_min != 0) throw Infeasible("shape", "kv_on_m: block_n must be a multiple of the MMA M (" + std::to_string(m_min) + ")");
+    n_exec = static_cast<double>(round_up(rows, n_gran));
+    if (n_exec > 256) throw Infeasible("shape", "kv_on_m: heads x q_per_seq (" + std::to_string(rows) + ") > 256 (MMA N)");
+    m_exec = bn;
+    // O^T (dv x N) over two warpgroups + S^T (bn x N) in the first.
+    const int regs = path == TensorPath::kTcgen05
+                         ? static_cast<int>(n_exec) + static_cast<int>(c.k.register_overhead_per_thread)
+                         : static_cast<int>(dv / kConsumers * n_exec / kWarpgroupThreads + bn * n_exec / kWarpgroupThreads +
+                                            c.k.register_overhead_per_thread);
+    for (int k = 0; k < kConsumers; ++k) b.role("consumer" + std::to_string(k), RoleKind::kConsumer, kWarpgroupThreads, regs);
+    if (path == TensorPath::kTcgen05) tmem = static_cast<int>(n_exec) * 2;  // S^T and O^T chunks (N columns each)
+    d.cta.smem_bytes = n_exec * dq * e + stages * bn * dq * e + bn * n_exec * e /* P^T */;
+  }
+  const int pair = (path == TensorPath::kTcgen05 && kv_on_m == 0) ? 2 : 1;
+  d.cta.tmem_columns = tmem;
+  if (c.detailed) d.summary = std::string(kv_on_m ? "KV rows on M (S^T = K Q^T)" : "query heads on M") + ", " + tensor_path_name(path) +
+              " M=" + num(m_exec) + " N=" + num(n_exec) + " for " + std::to_string(rows) + " query rows, " +
+              std::to_string(splits) + " split(s)";
+  d.grid.scheduler = Scheduler::kPlain;
+  d.grid.cluster_size = pair;
+  d.grid.sm_count = c.sm_count();
+  if (!fill_occupancy(c, d)) return;
+  const int64_t items = p.batch * splits * m_blocks * pair;
+  const int64_t iters = ceil_div(split_len, bn);
+  d.grid.classes.push_back(WorkClass{"split", items, iters});
+  const double kv_bytes = static_cast<double>(p.batch) * static_cast<double>(p.seq_kv) * dq * e;
+  const double kv_l2 = static_cast<double>(items) * static_cast<double>(iters) * bn * dq * e;
+  const double rows_total = static_cast<double>(p.batch * rows);
+  const double out_bytes = splits > 1 ? rows_total * splits * (dv + 1) * kPartialBytesPerValue : rows_total * dv * c.obytes();
+  d.total_hbm_bytes = std::min(kv_bytes, kv_l2) + rows_total * dq * e + out_bytes;
+  d.total_l2_bytes = kv_l2 + rows_total * dq * e + out_bytes;
+  const double f = std::min(1.0, kv_bytes / kv_l2);
+
+  auto* P = &d.prologue;
+  b.load(P, "load_q", prod, (kv_on_m ? n_exec : m_exec) * dq * e, 1.0);
+  auto* L = &d.loop;
+  const int ld = b.load(L, "load_kv", prod, bn * dq * e, f, paged_extra_latency(c, bn));
+  b.note(L, ld, [&] { return "latent KV " + num(bn) + " rows x " + num(dq) + " x " + num(e) + " B (V is its first " + num(dv) + " columns)"; });
+  const int qk = b.op(L, "qk", 1, c.p.latency.tensor_mma.value);
+  const double dv_cta = dv / pair;
+  if (kv_on_m == 0) {
+    b.use(L, qk, Unit::kTensor, 2.0 * m_exec * bn * dq, trate, [&] {
+      return "2*" + num(m_exec) + "*" + num(bn) + "*" + num(dq) + " FLOP: " + std::to_string(std::min<int64_t>(rows, 64)) +
+             " query rows padded to M=" + num(m_exec);
+    });
+    b.use(L, qk, Unit::kSmem, (m_exec + bn) * dq * e, srate, [&] { return "Q and K from SMEM"; });
+  } else {
+    b.use(L, qk, Unit::kTensor, 2.0 * bn * n_exec * dq, trate, [&] {
+      return "2*" + num(bn) + "*" + num(n_exec) + "*" + num(dq) + " FLOP: S^T, " + std::to_string(rows) + " query rows padded to N=" + num(n_exec);
+    });
+    b.use(L, qk, Unit::kSmem, (bn + n_exec) * dq * e, srate, [&] { return "K (A) and Q (B) from SMEM"; });
+  }
+  const int sm = b.op(L, "softmax", 1, c.p.latency.mufu.value);
+  const double real_rows = static_cast<double>(kv_on_m ? rows : std::min<int64_t>(rows, 64));
+  add_softmax_uses(b, c, L, sm, real_rows, bn, 0.0);
+  add_fma_pass(b, c, L, sm, real_rows * dv_cta, 1.0, [&] { return "O rescale"; });
+  if (kv_on_m) {
+    // Column max/sum across the 4 warps holding the M rows: exchange through SMEM, and
+    // P^T staged in SMEM as the B operand of O^T = V^T P^T.
+    const double reduce_bytes = 2.0 * 4.0 * n_exec * kDecodeWarps;
+    b.use(L, sm, Unit::kSmem, reduce_bytes + bn * n_exec * e, srate,
+          [&] { return "cross-warp max/sum exchange + P^T " + num(bn) + "x" + num(n_exec) + " read back as B operand"; });
+  } else if (path != TensorPath::kTcgen05) {
+    b.use(L, sm, Unit::kSmem, m_exec * bn * e, srate, [&] { return "P shared with the second warpgroup through SMEM"; });
+  }
+  const int pv = b.op(L, "pv", 2, c.p.latency.tensor_mma.value);
+  if (kv_on_m == 0) {
+    b.use(L, pv, Unit::kTensor, 2.0 * m_exec * dv_cta * bn, trate, [&] { return "2*" + num(m_exec) + "*" + num(dv_cta) + "*" + num(bn) + " FLOP"; });
+    b.use(L, pv, Unit::kSmem, bn * dv_cta * e, srate, [&] { return "V from SMEM"; });
+  } else {
+    b.use(L, pv, Unit::kTensor, 2.0 * dv * n_exec * bn, trate, [&] { return "2*" + num(dv) + "*" + num(n_exec) + "*" + num(bn) + " FLOP (O^T = V^T P^T)"; });
+    b.use(L, pv, Unit::kSmem, bn * dv * e, srate, [&] { return "V^T from SMEM (transposed A)"; });
+  }
+  b.dep(L, qk, ld, 0, DepKind::kDone, "kv_full");
+  b.dep(L, qk, sm, 1, DepKind::kDone);  // S buffer reused once softmax(i-1) read it
+  b.dep(L, sm, qk, 0, DepKind::kDone);
+  b.dep(L, sm, sm, 1, DepKind::kDone);
+  b.dep(L, pv, sm, 0, DepKind::kDone, "p_full");
+  b.dep(L, pv, pv, 1, DepKind::kAfter);
+  b.dep(L, ld, pv, stages, DepKind::kDone, "kv_empty");
+  d.rings.push_back(Ring{"kv", stages, {ld}, {pv}, bn * dq * e});
+
+  auto* E = &d.epilogue;
+  const int ep = b.op(E, "epilogue", 2, c.p.latency.hbm.value);
+  b.use(E, ep, Unit::kFma, real_rows * dv_cta, c.p.per_sm.fp32_fma.value * c.k.epilogue_efficiency);
+  b.store_uses(E, ep, real_rows * (splits > 1 ? (dv_cta + 1) * kPartialBytesPerValue : dv_cta * c.obytes()), c.k.epilogue_efficiency);
+  add_combine(c, d, rows_total, splits);
+  d.useful_flops = useful_flops(p);
+  if (pair == 2)
+    b.desc_note([] { return "tcgen05 heads-on-M: a 2-CTA pair splits O's 512 columns (TMEM) and both CTAs compute S (assumption)"; });
+  b.desc_note([&] { return "tensor path " + std::string(tensor_path_name(path)) + ": M granularity " + std::to_string(m_min) + ", N granularity " + std::to_string(n_gran); });
+}
+
+}  // namespace tilesim::model::detail

@@ -1,0 +1,163 @@
+// Per-unit cycles per iteration computed on paper, asserted exactly.
+#include <gtest/gtest.h>
+
+#include "helpers.hpp"
+
+namespace tilesim::model {
+namespace {
+using test::op_named;
+using test::parse_problem;
+using test::unit;
+using test::use_work;
+
+const char* kGemm8k = R"({"kind":"gemm","m":8192,"n":8192,"k":8192,"dtype":"bf16"})";
+
+TEST(HandChecked, GemmSm90WsOnH100) {
+  const Profile p = profiles::resolve_profile("h100");
+  const Prediction pr = predict(p, parse_problem(kGemm8k), "gemm_sm90_ws",
+                                parse_tile("block_m=128,block_n=256,block_k=64,stages=4,consumers=2,cluster_m=2,cluster_n=1"));
+  // Each consumer warpgroup owns 64 rows: wgmma FLOP per K step = 2*64*256*64 = 2,097,152;
+  // at 4096 FLOP/clk/SM that is 512 cycles; two consumers -> 1024 cycles on the tensor pipe.
+  EXPECT_DOUBLE_EQ(unit(pr, Unit::kTensor).cycles_per_iter, 1024.0);
+  // SMEM read per consumer: A 64x64 + B 256x64 bf16 = (64+256)*64*2 = 40,960 B; /128 B/clk =
+  // 320 cycles; B is read by both consumers -> 640 cycles.
+  EXPECT_DOUBLE_EQ(unit(pr, Unit::kSmem).cycles_per_iter, 640.0);
+  // TMA per CTA: A 128x64x2 = 16,384 B (cluster_n = 1: no A multicast) + B 256x64x2 / 2 (B
+  // multicast across cluster_m = 2) = 16,384 B -> 32,768 B through L2.
+  EXPECT_DOUBLE_EQ(use_work(op_named(pr.desc.loop, "load_ab"), Unit::kL2), 32768.0);
+  // Tiles: (8192/128) x (8192/256) = 64 x 32 = 2048; K steps 8192/64 = 128.
+  EXPECT_EQ(pr.work_items, 2048);
+  EXPECT_EQ(pr.desc.grid.classes.at(0).iterations, 128);
+  // SMEM per CTA: 4 stages x (16,384 + 32,768) + epilogue subtile 128x64x2 = 212,992 B;
+  // 233,472 / (212,992 + 1,024 reserved) = 1 CTA per SM, limited by SMEM.
+  EXPECT_DOUBLE_EQ(pr.desc.cta.smem_bytes, 212992.0);
+  EXPECT_EQ(pr.ctas_per_sm, 1);
+  EXPECT_EQ(pr.occupancy_limit, "smem");
+  // 2048 tiles on 132 SMs.
+  EXPECT_DOUBLE_EQ(pr.waves, 2048.0 / 132.0);
+  EXPECT_EQ(pr.bottleneck, "tensor");
+  // Useful FLOP 2*8192^3 over the predicted time.
+  EXPECT_NEAR(pr.tflops, 2.0 * 8192.0 * 8192.0 * 8192.0 / (pr.time_us * 1e-6) / 1e12, 1e-9);
+}
+
+TEST(HandChecked, Fa3SoftmaxUnitsOnH100) {
+  const Profile p = profiles::resolve_profile("h100");
+  const Problem prob = parse_problem(
+      R"({"kind":"attention","batch":4,"heads_q":16,"heads_kv":16,"seq_q":8192,"seq_kv":8192,"head_dim":128,"causal":false})");
+  const Prediction pr = predict(p, prob, "attn_fa3",
+                                parse_tile("block_m=128,block_n=128,stages=2,consumers=2,pingpong=1,intra_overlap=1"));
+  // Per warpgroup (64 rows): S = 2*64*128*128 = 2,097,152 FLOP = 512 cycles, PV the same;
+  // 2 warpgroups x 2 GEMMs x 512 = 2048 tensor cycles per KV block.
+  EXPECT_DOUBLE_EQ(unit(pr, Unit::kTensor).cycles_per_iter, 2048.0);
+  // MUFU per warpgroup: 64x128 ex2 + 64 row corrections = 8256 ops / 16 per clk = 516; x2.
+  EXPECT_DOUBLE_EQ(unit(pr, Unit::kMufu).cycles_per_iter, 1032.0);
+  // FMA per warpgroup: softmax 64x128x(1 scale + 1 sum) + 64 rows x 2 = 16,512, O rescale
+  // 64x128 = 8192 -> 24,704 / 128 per clk = 193 cycles; x2 = 386.
+  EXPECT_DOUBLE_EQ(unit(pr, Unit::kFma).cycles_per_iter, 386.0);
+  // ALU: 64x128 FMNMX + 64 rows x 4 = 8448 / 64 per clk = 132; x2 = 264.
+  EXPECT_DOUBLE_EQ(unit(pr, Unit::kAlu).cycles_per_iter, 264.0);
+  // CVT: 64x128 / 2 per packed convert = 4096 / 16 per clk = 256; x2 = 512.
+  EXPECT_DOUBLE_EQ(unit(pr, Unit::kCvt).cycles_per_iter, 512.0);
+  // SMEM: per warpgroup S reads Q 64x128 + K 128x128 (bf16) = 49,152 B, PV reads V 128x128
+  // = 32,768 B -> 81,920 B / 128 = 640 cycles; x2 = 1280.
+  EXPECT_DOUBLE_EQ(unit(pr, Unit::kSmem).cycles_per_iter, 1280.0);
+  // Work items: 8192/128 = 64 q-blocks x 4 batches x 16 heads = 4096; 64 KV blocks each.
+  EXPECT_EQ(pr.work_items, 4096);
+  EXPECT_EQ(pr.desc.grid.classes.at(0).iterations, 64);
+}
+
+TEST(HandChecked, Fa4ExpEmulationMovesWorkFromMufuToFma) {
+  const Profile p = profiles::resolve_profile("b200");
+  const Problem prob = parse_problem(
+      R"({"kind":"attention","batch":2,"heads_q":16,"heads_kv":16,"seq_q":4096,"seq_kv":4096,"head_dim":128,"causal":false})");
+  const auto t0 = parse_tile("block_m=128,block_n=128,stages=2,q_tiles=2,exp_emu_fraction=0");
+  const auto t5 = parse_tile("block_m=128,block_n=128,stages=2,q_tiles=2,exp_emu_fraction=0.5");
+  const Prediction a = predict(p, prob, "attn_fa4", t0), b = predict(p, prob, "attn_fa4", t5);
+  // Per Q tile: 128x128 = 16,384 exp2. f = 0: MUFU 16,384 + 128 rows = 16,512 / 16 = 1032
+  // cycles per tile, 2064 for two. f = 0.5: 8192 + 128 = 8320 / 16 = 520 per tile, 1040.
+  EXPECT_DOUBLE_EQ(unit(a, Unit::kMufu).cycles_per_iter, 2064.0);
+  EXPECT_DOUBLE_EQ(unit(b, Unit::kMufu).cycles_per_iter, 1040.0);
+  // FMA per tile: 16,384 x (2 + f x 5) + 128 x 2 + O rescale 128x128 (threshold 0):
+  // f = 0: 32,768 + 256 + 16,384 = 49,408 / 128 = 386 -> 772; f = 0.5: +40,960 -> 706 -> 1412.
+  EXPECT_DOUBLE_EQ(unit(a, Unit::kFma).cycles_per_iter, 772.0);
+  EXPECT_DOUBLE_EQ(unit(b, Unit::kFma).cycles_per_iter, 1412.0);
+  // tcgen05 per tile: S 2*128*128*128 + PV 2*128*128*128 = 8,388,608 FLOP / 8192 = 1024;
+  // two tiles = 2048 cycles. With MUFU at 2064 > 2048, emulation must not be slower.
+  EXPECT_DOUBLE_EQ(unit(a, Unit::kTensor).cycles_per_iter, 2048.0);
+  EXPECT_LE(b.time_us, a.time_us);
+}
+
+TEST(HandChecked, MlaPaddingWastesTensorCoresOnH20) {
+  const Profile p = profiles::resolve_profile("h20");
+  const Problem prob = parse_problem(R"({"kind":"mla","batch":64,"heads_q":16,"seq_kv":4096})");
+  const Prediction m = predict(p, prob, "mla_decode", parse_tile("block_n=64,splits=1,stages=2,kv_on_m=0"));
+  const Prediction t = predict(p, prob, "mla_decode", parse_tile("block_n=64,splits=1,stages=2,kv_on_m=1"));
+  // Heads on M: 16 query rows padded to wgmma M = 64: QK 2*64*64*576 + PV 2*64*512*64 =
+  // 4,718,592 + 4,194,304 = 8,912,896 FLOP per KV block.
+  EXPECT_DOUBLE_EQ(use_work(op_named(m.desc.loop, "qk"), Unit::kTensor) + use_work(op_named(m.desc.loop, "pv"), Unit::kTensor),
+                   8912896.0);
+  // KV on M: N = 16 rows (multiple of 8): 2*64*16*576 + 2*512*16*64 = 1,179,648 + 1,048,576
+  // = 2,228,224 FLOP: exactly 4x less tensor work.
+  EXPECT_DOUBLE_EQ(use_work(op_named(t.desc.loop, "qk"), Unit::kTensor) + use_work(op_named(t.desc.loop, "pv"), Unit::kTensor),
+                   2228224.0);
+  // The whole kernel reads the latent KV once: 64 x 4096 x 576 x 2 B.
+  EXPECT_GE(m.bytes_hbm, 64.0 * 4096 * 576 * 2);
+}
+
+TEST(HandChecked, DecodeIsHbmBoundAndReadsKvOnce) {
+  const Profile p = profiles::resolve_profile("h100");
+  const Problem prob = parse_problem(R"({"kind":"decode","batch":16,"heads_q":32,"heads_kv":32,"seq_kv":8192,"head_dim":128})");
+  const Prediction pr = predict(p, prob, "decode_splitkv", parse_tile("block_n=64,splits=4,stages=3"));
+  // KV bytes: 16 x 32 x 8192 x (128 + 128) x 2 B = 2,147,483,648.
+  const double kv = 16.0 * 32 * 8192 * 256 * 2;
+  EXPECT_GE(pr.bytes_hbm, kv);
+  EXPECT_LE(pr.bytes_hbm, kv * 1.01);
+  EXPECT_EQ(pr.bottleneck, "hbm");
+  // Time at least the KV bytes at 3.35 TB/s x hbm_efficiency (0.88).
+  EXPECT_GE(pr.time_us, kv / (3.35e12 * default_constants().hbm_efficiency) * 1e6);
+  // One row per kv head (MHA, q = 1) padded to mma.sync M = 16: QK per KV block
+  // 2*16*64*128 = 262,144 FLOP / (2048 FLOP/clk mma.sync) = 128 cycles, PV the same.
+  EXPECT_DOUBLE_EQ(unit(pr, Unit::kTensor).cycles_per_iter, 256.0);
+}
+
+TEST(HandChecked, WavesAndTail) {
+  const Profile p = profiles::resolve_profile("h100");
+  // 128x256 tiles: M=128*132, N=256 -> 132 tiles: one full wave.
+  const Tile t = parse_tile("block_m=128,block_n=256,block_k=64,stages=4,consumers=2,cluster_m=1,cluster_n=1");
+  Problem prob = parse_problem(R"({"kind":"gemm","m":16896,"n":256,"k":4096})");
+  const Prediction one = predict(p, prob, "gemm_sm90_ws", t);
+  EXPECT_DOUBLE_EQ(one.waves, 1.0);
+  EXPECT_NEAR(one.tail_efficiency, 1.0, 1e-12);
+  // 133 tiles: the 133rd tile runs alone in a second wave: busy 133 of 2 x 132 slot-waves.
+  prob.m = 128 * 133;
+  const Prediction two = predict(p, prob, "gemm_sm90_ws", t);
+  EXPECT_NEAR(two.tail_efficiency, 133.0 / 264.0, 1e-3);
+  EXPECT_GT(two.makespan_cycles, 1.5 * one.makespan_cycles);
+}
+
+TEST(HandChecked, DependencyBoundOfASmallLoop) {
+  // a: 100 tensor cycles, latency 10; b: 50 MUFU cycles. b waits for a (done) in the same
+  // iteration, a waits for b (done) of the previous one: (100 + 10 + 50) / 1 = 160.
+  std::vector<Op> loop(2);
+  loop[0].name = "a";
+  loop[0].uses = {Use{Unit::kTensor, 409600.0, 4096.0, ""}};
+  loop[0].latency_cycles = 10;
+  loop[1].name = "b";
+  loop[1].uses = {Use{Unit::kMufu, 800.0, 16.0, ""}};
+  loop[1].deps = {Dep{0, 0, DepKind::kDone, ""}};
+  loop[0].deps = {Dep{1, 1, DepKind::kDone, ""}};
+  std::string binding;
+  EXPECT_DOUBLE_EQ(loop_dependency_bound(loop, 1.0, &binding), 160.0);
+  EXPECT_NE(binding.find("a"), std::string::npos);
+  // Two iterations apart (double buffering): 160 / 2 = 80.
+  loop[0].deps[0].distance = 2;
+  EXPECT_DOUBLE_EQ(loop_dependency_bound(loop, 1.0), 80.0);
+  // "after" drops a's latency: (100 + 50) / 2 = 75; "issue" drops a's occupancy too: 50 / 2.
+  loop[1].deps[0].kind = DepKind::kAfter;
+  EXPECT_DOUBLE_EQ(loop_dependency_bound(loop, 1.0), 75.0);
+  loop[1].deps[0].kind = DepKind::kIssue;
+  EXPECT_DOUBLE_EQ(loop_dependency_bound(loop, 1.0), 25.0);
+}
+
+}  // namespace
+}  // namespace tilesim::model

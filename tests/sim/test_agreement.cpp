@@ -1,0 +1,136 @@
+// Agreement of the simulator with the analytic model on long main loops (issue 5):
+// the steady-state iteration (start to start of the last loop op over the middle half of
+// the iterations) is within 5% of the model's iteration_cycles for every schedule. Where
+// the two differ by design, the case names the effect the model leaves out, and checks
+// that effect: with unlimited units (ignore_resources) the simulated steady state equals
+// the model's dependency bound, so the whole gap comes from units that the dependency
+// chain has to wait for, which max(resource bound, cycle bound) does not see.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <set>
+
+#include "sim_test_util.hpp"
+
+namespace tilesim::sim::testing {
+namespace {
+
+constexpr double kAgreeTolerance = 0.05;  // the issue's 5%
+// With unlimited units both evaluators compute the same max cycle ratio of the same
+// graph; the simulator measures it over a finite window, so allow rounding only.
+constexpr double kCriticalTolerance = 0.01;
+
+struct Case {
+  const char* gpu;
+  model::Problem prob;
+  const char* schedule;
+  const char* tile;
+  const char* explained;  // nullptr: must agree within 5%; else the effect the model leaves out
+};
+
+std::vector<Case> cases() {
+  // Problems: long main loops (K = 64k, 16k-token attention, 64k-token decode) in one
+  // wave, so the steady state dominates.
+  const auto g = gemm(2048, 4096, 65536);
+  const auto a128 = attention(1, 16, 16384, 128);
+  const auto a64 = attention(1, 16, 16384, 64);
+  const auto dec = decode(16, 32, 8, 65536);
+  const auto m = mla(32, 128, 32768);
+  return {
+      {"h100", g, "gemm_sm90_ws",
+       "block_m=128,block_n=128,block_k=64,stages=3,consumers=2,cluster_m=2,cluster_n=2", nullptr},
+      {"h200", g, "gemm_sm90_ws",
+       "block_m=128,block_n=256,block_k=64,stages=4,consumers=2,cluster_m=1,cluster_n=1", nullptr},
+      {"h100", g, "gemm_sm80_mma",
+       "block_m=128,block_n=128,block_k=32,stages=3,warps_m=4,warps_n=1", nullptr},
+      {"b200", g, "gemm_sm100",
+       "block_m=128,block_n=256,block_k=64,stages=3,cluster_m=2,cluster_n=2,acc_stages=1", nullptr},
+      {"b200", g, "gemm_sm100",
+       "block_m=128,block_n=256,block_k=64,stages=3,cluster_m=2,cluster_n=2,acc_stages=2", nullptr},
+      {"h100", a128, "attn_fa2", "block_m=128,block_n=64,warps=4,stages=1", nullptr},
+      {"h100", a128, "attn_fa3",
+       "block_m=128,block_n=128,stages=2,consumers=2,pingpong=1,intra_overlap=1", nullptr},
+      {"h100", a128, "attn_fa3",
+       "block_m=128,block_n=128,stages=2,consumers=2,pingpong=0,intra_overlap=1", nullptr},
+      {"h100", a64, "attn_fa3",
+       "block_m=128,block_n=96,stages=2,consumers=2,pingpong=1,intra_overlap=0", nullptr},
+      {"h20", a128, "attn_fa3",
+       "block_m=128,block_n=128,stages=2,consumers=2,pingpong=1,intra_overlap=1", nullptr},
+      {"h100", dec, "decode_splitkv", "block_n=64,splits=1,stages=3,l2_prefetch=0", nullptr},
+      {"h100", dec, "decode_splitkv", "block_n=32,splits=2,stages=3,l2_prefetch=1", nullptr},
+      // --- explained differences ------------------------------------------------------
+      {"b200", a128, "attn_fa4",
+       "block_m=128,block_n=128,stages=2,q_tiles=2,exp_emu_fraction=0.25,rescale_threshold=8,"
+       "cluster_m=1",
+       "in-order MMA issue: the IR issues s.q0, s.q1, pv.q0, pv.q1 of the same iteration in order "
+       "(kIssue) on one "
+       "tensor pipe; pv.q0 must wait for softmax.q0 while nothing behind it may issue, so the pipe "
+       "idles. The "
+       "model's max(resource, cycle) bound never charges a resource wait on the issue chain. (Real "
+       "FA4 issues "
+       "PV of iteration i-1 after S of iteration i; see the report.)"},
+      {"h100", a64, "attn_fa3",
+       "block_m=128,block_n=96,stages=2,consumers=2,pingpong=0,intra_overlap=0",
+       "no ping-pong: both consumer warpgroups reach softmax together and queue on the MUFU/FMA "
+       "pipes, then on "
+       "the tensor pipe; the model's resource bound assumes their phases interleave perfectly"},
+      {"h100", a128, "attn_fa3",
+       "block_m=128,block_n=64,stages=2,consumers=1,pingpong=0,intra_overlap=0",
+       "two co-resident CTAs per SM: each CTA's serial chain (qk, pv, softmax, rescale) waits for "
+       "the tensor pipe "
+       "while the other CTA holds it; the model assumes the two chains interleave perfectly"},
+      {"h100", dec, "decode_splitkv", "block_n=32,splits=1,stages=2,l2_prefetch=0",
+       "a 2-stage ring must cover each load's transfer time plus its latency; the model's "
+       "dependency chain counts "
+       "only the latency (L2/HBM throughput is a separate fluid bound), the simulator moves the "
+       "bytes on the chain"},
+      {"h100", m, "mla_decode", "block_n=32,splits=4,stages=3,kv_on_m=0",
+       "qk and pv each hold the tensor pipe and the SMEM port at once (qk: 576 tensor, 864 SMEM "
+       "cycles); an op "
+       "starts only when all its units are free, so the two GEMMs serialise on the SMEM port and "
+       "the tensor pipe "
+       "in turn; the model's per-unit sums assume they interleave across units"},
+  };
+}
+
+TEST(SimAgreement, SteadyIterationMatchesModelOrDifferenceIsExplained) {
+  for (const Case& c : cases()) {
+    SCOPED_TRACE(std::string(c.gpu) + " " + c.schedule + " " + c.tile);
+    const ModelAndSim r = run(c.gpu, c.prob, c.schedule, c.tile);
+    const double model_iter = r.pred.iteration_cycles;
+    const double sim_iter = r.sim.steady_iteration_cycles;
+    ASSERT_GT(model_iter, 0.0);
+    ASSERT_GT(sim_iter, 0.0);
+    // The simulator measures over many iterations of the longest item.
+    ASSERT_GE(r.sim.steady_last_iter - r.sim.steady_first_iter, 32);
+    const double d = rel(sim_iter, model_iter);
+    std::printf("[agreement] %-5s %-15s %-100s model %8.1f sim %8.1f cycles/iter (%+5.1f%%)%s\n",
+                c.gpu, c.schedule, c.tile, model_iter, sim_iter, 100.0 * d,
+                c.explained ? " explained" : "");
+    if (c.explained == nullptr) {
+      EXPECT_LE(std::abs(d), kAgreeTolerance) << "sim " << sim_iter << " vs model " << model_iter;
+    } else {
+      // The model is a lower bound on the steady state here; the simulator shows the cost.
+      EXPECT_GT(d, kAgreeTolerance)
+          << "expected a difference (" << c.explained << ") but they agree: update the case";
+    }
+    // The mechanism: with unlimited units the steady state is the dependency bound.
+    const ModelAndSim u = run(c.gpu, c.prob, c.schedule, c.tile, /*ignore_resources=*/true);
+    EXPECT_NEAR(u.sim.steady_iteration_cycles, r.pred.dependency_bound_cycles,
+                kCriticalTolerance * r.pred.dependency_bound_cycles)
+        << "unlimited units: sim steady state vs the model's dependency (cycle) bound";
+    // Units can only slow the dependency chain down.
+    EXPECT_GE(sim_iter, u.sim.steady_iteration_cycles * (1.0 - 1e-9));
+  }
+}
+
+TEST(SimAgreement, EveryScheduleIsCovered) {
+  std::set<std::string> covered;
+  for (const Case& c : cases()) covered.insert(c.schedule);
+  for (const auto& s : model::schedules())
+    EXPECT_TRUE(covered.count(s.name)) << s.name << " has no agreement case";
+}
+
+}  // namespace
+}  // namespace tilesim::sim::testing
