@@ -26,7 +26,8 @@ std::vector<ScheduleInfo> make_schedules() {
                 req("consumers", "consumer warpgroups (1..3), each block_m/consumers rows", {1, 2, 3}),
                 req("cluster_m", "CTAs per cluster along M (B multicast)", {1, 2}),
                 req("cluster_n", "CTAs per cluster along N (A multicast)", {1, 2}),
-                opt("raster", "swizzle group (tile-rows) of the tile scheduler; 1 = row-major", 1, {1, 8})}});
+                opt("raster", "swizzle group (tile-rows) of the tile scheduler; 1 = row-major", 1, {1, 8}),
+                opt("split_k", "K split across CTAs into fp32 partials, summed by a reduce pass; 1 = none", 1, {1, 4})}});
   s.push_back({"gemm_sm80_mma", "Ampere-style mma.sync m16n8k16 + cp.async multistage GEMM (contrast case)",
                ProblemKind::kGemm,
                {req("block_m", "CTA tile rows", {64, 128, 256}), req("block_n", "CTA tile columns", {64, 128, 256}),
@@ -58,7 +59,9 @@ std::vector<ScheduleInfo> make_schedules() {
                 req("intra_overlap", "0/1: softmax overlaps the next QK^T within a warpgroup", {0, 1}),
                 opt("exp_emu_fraction", "share of exp2 done by a polynomial on the FMA pipe", 0, {0, 0.5}),
                 opt("rescale_threshold", "0 = always rescale O; t > 0 = only when the max grows by > t (log2)", 0,
-                    {0})}});
+                    {0}),
+                opt("persistent", "0 = one CTA per Q block (hardware dispatch); 1 = one CTA per SM slot looping "
+                    "over Q blocks", 0, {0})}});
   s.push_back({"attn_fa4",
                "FlashAttention-4: tcgen05 into TMEM, softmax + correction warpgroups, exp2 emulation, conditional "
                "rescale, 1- or 2-CTA",

@@ -84,7 +84,7 @@ TEST(Ir, MeasurementJsonParses) {
   EXPECT_EQ(to_json(prob), run["problem"]);
   const Prediction pr = predict(profiles::resolve_profile("h100"), prob, "attn_fa3", tile);
   EXPECT_GT(pr.time_us, 0.0);
-  EXPECT_EQ(pr.defaulted.size(), 2u);  // exp_emu_fraction, rescale_threshold
+  EXPECT_EQ(pr.defaulted.size(), 3u);  // exp_emu_fraction, rescale_threshold, persistent
 }
 
 }  // namespace

@@ -25,7 +25,9 @@ TEST(SimBehaviour, Fa3PingPongHidesSoftmaxWhenItIsALargeShare) {
   // Head dim 64 halves the GEMMs per score element, so softmax (MUFU exp2 per element)
   // is a large share of each iteration.
   const auto prob = attention(1, 16, 16384, 64);
-  const char* base = "block_m=128,block_n=96,stages=2,consumers=2,intra_overlap=0,pingpong=";
+  // persistent=1: the scenario this check was written for (a plain grid puts 2 CTAs on an
+  // SM here, and the second CTA also fills the gaps ping-pong would fill).
+  const char* base = "block_m=128,block_n=96,stages=2,consumers=2,intra_overlap=0,persistent=1,pingpong=";
   const ModelAndSim off = run("h100", prob, "attn_fa3", std::string(base) + "0");
   const ModelAndSim on = run("h100", prob, "attn_fa3", std::string(base) + "1");
   const double mufu = model_cycles(on.pred, model::Unit::kMufu);

@@ -45,8 +45,11 @@ void build_attn_fa3(const Ctx& c, ScheduleDesc& d) {
   std::vector<int> wg;
   for (int k = 0; k < C; ++k) wg.push_back(b.role("consumer" + std::to_string(k), RoleKind::kConsumer, kWarpgroupThreads, regs));
   d.cta.smem_bytes = bm * dq * e + stages * bn * (dq + dv) * e;
-  const bool lpt = p.causal;
-  d.grid.scheduler = lpt ? Scheduler::kLongestFirst : Scheduler::kPersistent;
+  // The kernel's grid: plain (one CTA per Q block, dispatched by the hardware in launch
+  // order) or persistent (one CTA per slot looping over Q blocks; causal blocks are handed
+  // out longest first).
+  const bool persistent = c.i("persistent") != 0;
+  d.grid.scheduler = !persistent ? Scheduler::kPlain : (p.causal ? Scheduler::kLongestFirst : Scheduler::kPersistent);
   d.grid.sm_count = c.sm_count();
   if (!fill_occupancy(c, d)) return;
   AttnGrid ag = attention_grid(p, bm, bn);

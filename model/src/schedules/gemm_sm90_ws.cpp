@@ -10,10 +10,13 @@
 
 namespace tilesim::model::detail {
 
+constexpr double kSplitKPartialBytes = 4.0;  // split-K partial C tiles are fp32
+
 void build_gemm_sm90_ws(const Ctx& c, ScheduleDesc& d) {
   const auto& prob = c.prob;
   const int bm = c.i("block_m"), bn = c.i("block_n"), bk = c.i("block_k"), stages = c.i("stages");
   const int consumers = c.i("consumers"), cm = c.i("cluster_m"), cn = c.i("cluster_n"), raster = c.i("raster");
+  const int split_k = c.i("split_k");
   const double e = c.ebytes();
   const int k_instr = static_cast<int>(32.0 / e);  // wgmma K: 16 for 16-bit, 32 for fp8, 8 for tf32
   if (consumers < 1 || consumers > 3) throw Infeasible("shape", "consumers must be 1..3");
@@ -31,6 +34,7 @@ void build_gemm_sm90_ws(const Ctx& c, ScheduleDesc& d) {
   if (cm * cn > c.p.features.max_cluster_size.value) throw Infeasible("cluster", "cluster larger than max_cluster_size");
   if (cm * cn > 1 && !c.p.flag(c.p.features.tma_multicast)) throw Infeasible("cluster", "clusters need TMA multicast");
   if (raster < 1) throw Infeasible("shape", "raster must be >= 1");
+  if (split_k < 1 || split_k > 16) throw Infeasible("shape", "split_k must be 1..16");
 
   Builder b(c, d);
   if (c.detailed) d.summary = "TMA producer + " + std::to_string(consumers) + " wgmma consumer WG(s), " + std::to_string(stages) +
@@ -43,18 +47,29 @@ void build_gemm_sm90_ws(const Ctx& c, ScheduleDesc& d) {
                           acc_regs + static_cast<int>(c.k.register_overhead_per_thread)));
 
   const int64_t tiles_m = ceil_div(prob.m, bm), tiles_n = ceil_div(prob.n, bn);
-  const int64_t iters = ceil_div(prob.k, bk);
+  const int64_t k_steps = ceil_div(prob.k, bk);
+  if (split_k > k_steps) throw Infeasible("shape", "split_k larger than the number of K steps");
+  // Split-K: each output tile becomes split_k work items over K/split_k; each writes an
+  // fp32 partial tile and a reduce pass sums them (read split_k partials, write C once).
+  const int64_t iters = ceil_div(k_steps, split_k);
   const double a_tile = bm * bk * e, b_tile = bn * bk * e;
   d.cta.smem_bytes = stages * (a_tile + b_tile) + bm * std::min(bn, 64) * c.obytes();  // ring + epilogue subtile
   d.grid.scheduler = Scheduler::kPersistent;
   d.grid.cluster_size = cm * cn;
   d.grid.sm_count = c.sm_count();
   if (!fill_occupancy(c, d)) return;
-  d.grid.classes.push_back(WorkClass{"tile", tiles_m * tiles_n, iters});
+  d.grid.classes.push_back(WorkClass{"tile", tiles_m * tiles_n * split_k, iters});
 
-  const int64_t concurrent = std::min<int64_t>(tiles_m * tiles_n, d.grid.resident_ctas());
+  const int64_t concurrent = std::min<int64_t>(tiles_m * tiles_n * split_k, d.grid.resident_ctas());
   const GemmTraffic g = gemm_traffic(c, tiles_m, tiles_n, bm, bn, concurrent, raster, cn, cm);
-  const double c_bytes = static_cast<double>(prob.m) * static_cast<double>(prob.n) * c.obytes();
+  const double mn = static_cast<double>(prob.m) * static_cast<double>(prob.n);
+  const double out_bytes = split_k > 1 ? kSplitKPartialBytes : c.obytes();  // per C element per item
+  const double c_bytes = mn * out_bytes * split_k;
+  if (split_k > 1) {
+    d.post.name = "split-k reduce";
+    d.post.hbm_bytes = mn * kSplitKPartialBytes * split_k + mn * c.obytes();
+    d.post.launch_us = c.p.latency.kernel_launch_us.value;
+  }
   d.total_hbm_bytes = g.hbm_ab_bytes + c_bytes;
   d.total_l2_bytes = g.l2_ab_bytes + c_bytes;
   const double hbm_frac = g.hbm_ab_bytes / g.l2_ab_bytes;
@@ -92,10 +107,11 @@ void build_gemm_sm90_ws(const Ctx& c, ScheduleDesc& d) {
   for (int w = 0; w < consumers; ++w) {
     const int id = b.op(E, "epilogue.wg" + std::to_string(w), cons[w], c.p.latency.hbm.value);
     const double elems = static_cast<double>(rm) * bn, eff = c.k.epilogue_efficiency;
-    b.use(E, id, Unit::kCvt, elems * kCvtPerElement, c.p.per_sm.cvt_bf16x2.value * eff,
-          [&] { return num(elems) + " values / 2 per cvt"; });
-    b.use(E, id, Unit::kSmem, elems * c.obytes(), srate * eff, [&] { return num(elems) + " x " + num(c.obytes()) + " B staged"; });
-    b.store_uses(E, id, elems * c.obytes(), eff);
+    if (split_k == 1)  // fp32 partials are stored as they are, without conversion
+      b.use(E, id, Unit::kCvt, elems * kCvtPerElement, c.p.per_sm.cvt_bf16x2.value * eff,
+            [&] { return num(elems) + " values / 2 per cvt"; });
+    b.use(E, id, Unit::kSmem, elems * out_bytes, srate * eff, [&] { return num(elems) + " x " + num(out_bytes) + " B staged"; });
+    b.store_uses(E, id, elems * out_bytes, eff);
   }
   d.prologue_overlaps_previous = true;  // producer fills the next tile's stages during the epilogue
   d.epilogue_overlaps_next = false;     // cooperative consumers store before the next tile
