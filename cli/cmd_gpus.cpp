@@ -46,7 +46,8 @@ int run_gpus(const std::vector<std::string>& args, Context& ctx) {
       const profiles::Profile p = profiles::builtin_profile(id);
       // Peak at the tensor spec clock: the datasheet's own convention.
       const double tflops = p.per_sm.tensor_bf16.value * p.sm_count.value * p.clocks.tensor_spec_mhz.value * 1e6 / 1e12;
-      const bool measured = p.clocks.sustained_mhz.present;
+      // A profile over a base is a measurement of that chip (tilesim bench output).
+      const bool measured = !p.base.empty();
       if (json) {
         list.push_back({{"id", p.id}, {"name", p.name}, {"arch", p.arch}, {"family", p.family},
                         {"sm_count", p.sm_count.value}, {"bf16_dense_tflops_at_spec_clock", tflops},

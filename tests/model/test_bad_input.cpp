@@ -94,7 +94,7 @@ TEST(BadInput, ScaleNamesTheValidUnits) {
   apply_scale(q, "mufu=2,tensor=2");
   EXPECT_DOUBLE_EQ(q.per_sm.mufu_ex2.value, 32.0);
   EXPECT_DOUBLE_EQ(q.per_sm.tensor_bf16.value, 8192.0);
-  EXPECT_DOUBLE_EQ(q.per_sm.mma_sync_bf16.value, 4096.0);
+  EXPECT_DOUBLE_EQ(q.per_sm.mma_sync_bf16.value, 2.0 * p.per_sm.mma_sync_bf16.value);
 }
 
 TEST(BadInput, ConstantsFileIsStrict) {

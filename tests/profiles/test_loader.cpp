@@ -42,8 +42,13 @@ TEST(ProfileLoader, GoodFileLoadsWithUnitsAndSources) {
   EXPECT_EQ(p.sm_count.unit, "SM");
   EXPECT_EQ(p.per_sm.tensor_bf16.value, 4096);
   EXPECT_EQ(p.per_sm.mufu_ex2.unit, "op/clk/SM");
-  EXPECT_FALSE(p.clocks.sustained_mhz.present);  // optional, absent in the datasheet profile
-  EXPECT_EQ(p.model_clock_mhz(), p.clocks.tensor_spec_mhz.value);
+  // The clock measured under tensor load is what the model runs the chip at.
+  ASSERT_TRUE(p.clocks.sustained_mhz.present);
+  EXPECT_EQ(p.sources.at(p.clocks.sustained_mhz.source).kind, "measured");
+  EXPECT_EQ(p.model_clock_mhz(), p.clocks.sustained_mhz.value);
+  const auto h20 = builtin_profile("h20");  // never measured here: optional field absent
+  EXPECT_FALSE(h20.clocks.sustained_mhz.present);
+  EXPECT_EQ(h20.model_clock_mhz(), h20.clocks.tensor_spec_mhz.value);
   EXPECT_TRUE(p.sources.count(p.per_sm.tensor_bf16.source));
 }
 

@@ -1,0 +1,337 @@
+// `tilesim validate`: the model against real kernels.
+//   default   recompute from the committed measurements (data/measurements/{gemm,attention,
+//             decode}): per family MAPE, max error, Spearman rank correlation, top-pick
+//             regret, per shape; text table or --json. No GPU needed.
+//   --run     on a GPU machine: first run the kernel sweeps (tilesim-gemm-bench,
+//             tilesim-attn-bench, tilesim-decode-bench with --sweep --out) into
+//             data/measurements/<family>/, then recompute as above.
+//   --check   the accuracy gate: exit 1 if any family is worse than the committed
+//             baseline (data/model/accuracy_baseline.json).
+//   --write-baseline FILE --note WHY   update the baseline deliberately.
+//   --calibrate [--write-constants FILE]   least-squares fit of model constants on a
+//             training split, judged on the held-out split.
+#include <unistd.h>
+
+#include <boost/program_options.hpp>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "command.hpp"
+#include "validate_calibrate.hpp"
+#include "validate_core.hpp"
+#include "validate_io.hpp"
+
+namespace tilesim::cli {
+namespace {
+
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+const char* kRunners[][2] = {{"gemm", "tilesim-gemm-bench"},
+                             {"attention", "tilesim-attn-bench"},
+                             {"decode", "tilesim-decode-bench"}};
+
+std::string self_dir() {
+  char buf[4096];
+  const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return ".";
+  buf[n] = '\0';
+  return fs::path(buf).parent_path().string();
+}
+
+// The runner: --bin-dir, else beside tilesim, else the build tree's kernels/ folders.
+std::string find_runner(const std::string& name, const std::string& bin_dir) {
+  std::vector<fs::path> cands;
+  if (!bin_dir.empty()) {
+    cands.push_back(fs::path(bin_dir) / name);
+  } else {
+    const fs::path here = self_dir();
+    cands = {here / name, here.parent_path() / "kernels" / "gemm" / name,
+             here.parent_path() / "kernels" / "attention" / "fwd" / name,
+             here.parent_path() / "kernels" / "attention" / "decode" / name};
+  }
+  for (const auto& c : cands)
+    if (fs::is_regular_file(c) && access(c.c_str(), X_OK) == 0) return c.string();
+  std::string tried;
+  for (const auto& c : cands) tried += "\n  " + c.string();
+  throw RuntimeError("runner '" + name + "' not found; tried:" + tried +
+                     "\n(build the CUDA targets or pass --bin-dir)");
+}
+
+std::string shell_quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += (c == '\'') ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+// Runs `cmd` with its --out pointing at a hidden partial file in `dir`; renames it to
+// `name` only when the command succeeded, so a failed run leaves nothing behind.
+void run_into(const std::string& what, const std::string& cmd_prefix, const fs::path& dir,
+              const std::string& name, Context& ctx) {
+  std::string partial_name = ".";  // appended, not "." + str: GCC 12 warns falsely (-Wrestrict)
+  partial_name += name;
+  partial_name += ".partial";
+  const fs::path partial = dir / partial_name;
+  const fs::path out = dir / name;
+  ctx.err << "validate: running " << what << "\n";
+  const std::string cmd = cmd_prefix + " --out " + shell_quote(partial.string());
+  const int rc = std::system(cmd.c_str());
+  if (rc != 0 || !fs::is_regular_file(partial)) {
+    std::error_code ec;
+    fs::remove(partial, ec);
+    throw RuntimeError(what + " failed (exit status " + std::to_string(rc) + "); nothing written");
+  }
+  fs::rename(partial, out);
+  ctx.err << "validate: wrote " << out.string() << "\n";
+}
+
+void run_sweeps(const std::string& data_dir, const std::string& family, const std::string& bin_dir,
+                Context& ctx) {
+  if (std::system("nvidia-smi -L > /dev/null 2>&1") != 0)
+    throw RuntimeError(
+        "--run needs a GPU: nvidia-smi finds none (without --run, validate uses committed data)");
+  // Vendor references that are not inside the runners (cuBLAS is timed by the GEMM runner
+  // itself): torch SDPA (cuDNN and flash backends) and torch decode, scripts in kernels/.
+  const fs::path src = fs::path(TILESIM_DATA_DIR).parent_path();
+  const std::map<std::string, fs::path> vendor_scripts = {
+      {"attention", src / "kernels" / "attention" / "fwd" / "torch_sdpa_ref.py"},
+      {"decode", src / "kernels" / "attention" / "decode" / "torch_decode_ref.py"}};
+  const bool have_torch = std::system("python3 -c 'import torch' > /dev/null 2>&1") == 0;
+  const std::string stamp = validate::utc_stamp();
+  for (const auto& r : kRunners) {
+    if (!family.empty() && family != r[0]) continue;
+    const std::string bin = find_runner(r[1], bin_dir);
+    const fs::path dir = fs::path(data_dir) / "measurements" / r[0];
+    fs::create_directories(dir);
+    run_into(std::string(r[1]) + " --sweep", shell_quote(bin) + " --sweep", dir,
+             std::string(r[0]) + "_" + stamp + "_sweep.json", ctx);
+    auto v = vendor_scripts.find(r[0]);
+    if (v == vendor_scripts.end()) continue;
+    if (!have_torch || !fs::is_regular_file(v->second)) {
+      ctx.err << "validate: vendor reference for " << r[0] << " skipped ("
+              << (have_torch ? v->second.string() + " not found" : "python3 cannot import torch")
+              << ")\n";
+      continue;
+    }
+    run_into(v->second.filename().string(), "python3 " + shell_quote(v->second.string()), dir,
+             std::string(r[0]) + "_" + stamp + "_vendor.json", ctx);
+  }
+}
+
+int run_validate(const std::vector<std::string>& args, Context& ctx) {
+  po::options_description opts("tilesim validate [options]");
+  opts.add_options()("help,h", "show this help")(
+      "data", po::value<std::string>()->default_value(TILESIM_DATA_DIR),
+      "data folder (measurements/, model/)")("family", po::value<std::string>()->default_value(""),
+                                             "only this family: gemm | attention | decode")(
+      "json", "machine-readable output (summary per family and shape, and every run)")(
+      "constants", po::value<std::string>(), "model constants file (default: the built-in ones)")(
+      "run", "GPU machine: run the kernel sweeps into data/measurements first")(
+      "bin-dir", po::value<std::string>()->default_value(""),
+      "folder of the runner binaries (with --run)")(
+      "check", "accuracy gate: exit 1 if a family is worse than the baseline")(
+      "baseline", po::value<std::string>(),
+      "baseline file (default: <data>/model/accuracy_baseline.json)")(
+      "write-baseline", po::value<std::string>(),
+      "write the current figures as the new baseline (needs --note)")(
+      "note", po::value<std::string>()->default_value(""),
+      "why the baseline changes (with --write-baseline)")(
+      "calibrate", "fit model constants on a training split, report the held-out error")(
+      "fit", po::value<std::string>()->default_value(""),
+      "constants to fit, comma-separated (with --calibrate)")(
+      "write-constants", po::value<std::string>(),
+      "write the calibrated constants file (with --calibrate)");
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(opts).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    ctx.out
+        << "check the model against measured kernels: per family MAPE, max error, Spearman rank "
+           "correlation, top-pick regret (model's pick within 5% of the measured best), per "
+           "shape\n\n"
+        << opts
+        << "\nexamples:\n  tilesim validate\n  tilesim validate --family attention --json\n"
+           "  tilesim validate --check\n  tilesim validate --calibrate --write-constants "
+           "data/model/calibrated_constants.json\n  tilesim validate --run --bin-dir "
+           "build/device/bin   (GPU)\n";
+    return kExitOk;
+  }
+  const std::string data_dir = vm["data"].as<std::string>();
+  const std::string family = vm["family"].as<std::string>();
+  if (!family.empty()) {
+    const auto& fams = validate::kernel_families();
+    if (std::find(fams.begin(), fams.end(), family) == fams.end())
+      throw UsageError("--family must be gemm, attention or decode, got '" + family + "'");
+  }
+  if (vm.count("write-baseline") && vm["note"].as<std::string>().empty())
+    throw UsageError("--write-baseline needs --note '<why the baseline changes>'");
+  if (vm.count("write-constants") && !vm.count("calibrate"))
+    throw UsageError("--write-constants needs --calibrate");
+  if (!fs::is_directory(data_dir))
+    throw RuntimeError("data folder '" + data_dir + "' does not exist");
+
+  model::ModelConstants constants = model::default_constants();
+  if (vm.count("constants")) {
+    try {
+      constants = model::load_constants_file(vm["constants"].as<std::string>());
+    } catch (const model::ModelError& e) {
+      throw RuntimeError(e.what());
+    }
+  }
+  if (vm.count("run")) run_sweeps(data_dir, family, vm["bin-dir"].as<std::string>(), ctx);
+
+  std::vector<validate::MeasuredRun> runs;
+  try {
+    runs = validate::load_runs(data_dir);
+  } catch (const std::runtime_error& e) {
+    throw RuntimeError(e.what());
+  }
+  if (!family.empty()) std::erase_if(runs, [&](const auto& r) { return r.family != family; });
+  auto predicted = validate::predict_runs(runs, constants);
+  const auto summary = validate::summarize(predicted);
+
+  json out = {
+      {"schema", "tilesim.validation.v1"}, {"data_dir", data_dir}, {"constants", constants.origin}};
+  int rc = kExitOk;
+
+  if (vm.count("calibrate")) {
+    validate::assign_splits(predicted);
+    validate::CalibrationOptions co;
+    if (!vm["fit"].as<std::string>().empty()) {
+      co.names.clear();
+      std::stringstream ss(vm["fit"].as<std::string>());
+      for (std::string n; std::getline(ss, n, ',');) co.names.push_back(n);
+    }
+    validate::CalibrationResult cal;
+    try {
+      cal = validate::calibrate(predicted, constants, co);
+    } catch (const std::runtime_error& e) {
+      throw RuntimeError(e.what());
+    }
+    out["calibration"] = validate::calibration_summary_json(cal);
+    if (vm.count("write-constants")) {
+      const std::string path = vm["write-constants"].as<std::string>();
+      try {
+        validate::write_file_atomic(path, validate::calibrated_constants_json(
+                                              cal, validate::utc_date(), "data/measurements")
+                                                  .dump(2) +
+                                              "\n");
+      } catch (const std::runtime_error& e) {
+        throw RuntimeError(e.what());
+      }
+      ctx.err << "validate: wrote " << path << "\n";
+    }
+  }
+
+  std::vector<std::string> failures, improvements;
+  if (vm.count("check")) {
+    const std::string bpath =
+        vm.count("baseline") ? vm["baseline"].as<std::string>()
+                             : (fs::path(data_dir) / "model" / "accuracy_baseline.json").string();
+    validate::Baseline b;
+    try {
+      b = validate::load_baseline(bpath);
+    } catch (const std::runtime_error& e) {
+      throw RuntimeError(e.what());
+    }
+    failures = validate::gate_failures(summary, b);
+    // Improvements are not failures, but a baseline that lags lets a later regression
+    // through unnoticed: say so, so that someone tightens it deliberately.
+    for (const auto& [fam, cur] : summary) {
+      auto it = b.families.find(fam);
+      if (it == b.families.end() || cur.n == 0) continue;
+      if (cur.mape_pct < it->second.mape_pct - 0.5) {
+        char msg[256];
+        std::snprintf(msg, sizeof msg,
+                      "family '%s': MAPE %.2f%% is better than the baseline %.2f%%: tighten it "
+                      "(--write-baseline ... --note)",
+                      fam.c_str(), cur.mape_pct, it->second.mape_pct);
+        improvements.push_back(msg);
+      }
+    }
+    out["gate"] = {{"baseline", bpath},
+                   {"passed", failures.empty()},
+                   {"failures", failures},
+                   {"improvements", improvements}};
+    if (!failures.empty()) rc = kExitRuntime;
+  }
+  if (vm.count("write-baseline")) {
+    const std::string path = vm["write-baseline"].as<std::string>();
+    try {
+      validate::write_file_atomic(
+          path, validate::baseline_json(summary, validate::utc_date(), vm["note"].as<std::string>(),
+                                        constants.origin)
+                        .dump(2) +
+                    "\n");
+    } catch (const std::runtime_error& e) {
+      throw RuntimeError(e.what());
+    }
+    ctx.err << "validate: wrote " << path << "\n";
+  }
+
+  if (vm.count("json")) {
+    json fams = json::object();
+    for (const auto& [f, s] : summary) fams[f] = validate::to_json(s);
+    out["families"] = fams;
+    json rs = json::array();
+    for (const auto& r : predicted) rs.push_back(validate::to_json(r));
+    out["runs"] = rs;
+    ctx.out << out.dump(2) << "\n";
+  } else {
+    if (runs.empty()) {
+      ctx.out << "no measurements under " << (fs::path(data_dir) / "measurements").string()
+              << "/{gemm,attention,decode} yet\n";
+    } else {
+      ctx.out << validate::summary_table(summary, true);
+      // Unpredicted runs, grouped by reason: each reason is a model or naming gap to fix.
+      std::map<std::string, int> reasons;
+      for (const auto& r : predicted)
+        if (r.status == "unpredicted")
+          ++reasons[r.run.family + " " + r.run.schedule + ": " + r.reason];
+      if (!reasons.empty()) ctx.out << "\nunpredicted measured runs, by reason:\n";
+      for (const auto& [why, n] : reasons) ctx.out << "  " << n << " x " << why << "\n";
+    }
+    if (out.contains("calibration")) {
+      const auto& c = out["calibration"];
+      char line[256];
+      ctx.out << "\ncalibration (" << c["iterations"].get<int>()
+              << " iterations, least squares on log(pred/meas)):\n";
+      for (const auto& k : c["constants"]) {
+        std::snprintf(line, sizeof line, "  %-30s %10.3f -> %10.3f %-7s%s\n",
+                      k["name"].get<std::string>().c_str(), k["initial"].get<double>(),
+                      k["value"].get<double>(), k["unit"].get<std::string>().c_str(),
+                      k["identifiable"].get<bool>() ? "" : "  (not constrained by the data: kept)");
+        ctx.out << line;
+      }
+      for (const char* split : {"train", "test"}) {
+        const auto& s = c[split];
+        const auto pct = [](const json& v) {
+          return v.is_number() ? v.get<double>() : std::nan("");
+        };
+        std::snprintf(line, sizeof line, "  %-5s n=%4d  MAPE %6.2f%% -> %6.2f%%\n", split,
+                      s["n"].get<int>(), pct(s["mape_before_pct"]), pct(s["mape_after_pct"]));
+        ctx.out << line;
+      }
+    }
+    if (vm.count("check")) {
+      ctx.out << (failures.empty() ? "\naccuracy gate: passed\n" : "\naccuracy gate: FAILED\n");
+      for (const auto& f : failures) ctx.out << "  " << f << "\n";
+      for (const auto& f : improvements) ctx.out << "  note: " << f << "\n";
+    }
+  }
+  return rc;
+}
+
+}  // namespace
+
+TILESIM_REGISTER_COMMAND({"validate",
+                          "model vs measured kernels: MAPE, max error, rank correlation, top pick",
+                          run_validate});
+
+}  // namespace tilesim::cli

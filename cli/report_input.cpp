@@ -1,0 +1,243 @@
+#include "report_input.hpp"
+
+#include <cmath>
+#include <fstream>
+#include <stdexcept>
+
+#include "tilesim/profile.hpp"
+
+namespace tilesim::validate {
+
+using nlohmann::json;
+
+namespace {
+json num(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
+
+json bytes_json(double hbm, double l2, double smem) {
+  json b = json::object();
+  if (hbm > 0) b["hbm"] = hbm;
+  if (l2 > 0) b["l2"] = l2;
+  if (smem > 0) b["smem"] = smem;
+  return b;
+}
+}  // namespace
+
+json gpu_ceilings_json(const profiles::Profile& p) {
+  const double sms = p.sm_count.value;
+  const double hz = p.model_clock_mhz() * 1e6;
+  auto c = [](double v, const char* unit) { return json{{"value", v}, {"unit", unit}}; };
+  return {{"id", p.id},
+          {"name", p.name},
+          {"clock_mhz", p.model_clock_mhz()},
+          {"ceilings",
+           {{"tensor", c(p.per_sm.tensor_bf16.value * sms * hz, "FLOP/s")},
+            {"mufu", c(p.per_sm.mufu_ex2.value * sms * hz, "op/s")},
+            {"smem", c(p.per_sm.smem.value * sms * hz, "B/s")},
+            {"l2", c(p.chip.l2_bandwidth.value, "B/s")},
+            {"hbm", c(p.chip.hbm_bandwidth.value, "B/s")}}}};
+}
+
+json record_json(const PredictedRun& r) {
+  json j = {{"family", r.run.family},
+            {"gpu", r.run.gpu.empty() ? r.run.device : r.run.gpu},
+            {"origin", "measured"},
+            {"impl", r.run.impl},
+            {"schedule", r.run.schedule.empty() ? json(nullptr) : json(r.run.schedule)},
+            {"tile", r.run.tile},
+            {"problem", r.run.problem},
+            {"shape", r.run.shape},
+            {"measured_us", r.run.measured_us},
+            {"predicted_us", r.predicted_us ? num(*r.predicted_us) : json(nullptr)},
+            {"status", r.status},
+            {"source", r.run.file}};
+  if (!r.reason.empty()) j["reason"] = r.reason;
+  if (!r.split.empty()) j["split"] = r.split;
+  if (r.predicted_us) {
+    j["flops"] = r.flops;
+    j["bytes"] = bytes_json(r.bytes_hbm, r.bytes_l2, r.bytes_smem);
+    if (r.mufu_ops > 0) j["exp_ops"] = r.mufu_ops;
+    j["bottleneck"] = r.bottleneck;
+    j["utilization"] = r.utilization;
+  } else {
+    // Vendor runs still go on the roofline: FLOPs and compulsory bytes need no tile.
+    try {
+      const model::Problem prob = model::problem_from_json(r.run.problem);
+      j["flops"] = model::useful_flops(prob);
+      j["bytes"] = bytes_json(model::compulsory_bytes(prob), 0, 0);
+    } catch (const std::exception&) {
+    }
+  }
+  return j;
+}
+
+namespace {
+
+// The fastest feasible tile of `schedule` for the problem, predicted in full.
+model::Prediction best_prediction(const profiles::Profile& p, const model::Problem& prob,
+                                  const std::string& schedule, const model::ModelConstants& k) {
+  model::TuneStats stats;
+  const auto ranked = model::tune(p, prob, schedule, &stats, k);
+  if (ranked.empty()) {
+    std::string why;
+    for (const auto& [key, msg] : stats.reason_example) why += (why.empty() ? "" : "; ") + msg;
+    for (const auto& [s, msg] : stats.schedules_rejected) why += (why.empty() ? "" : "; ") + msg;
+    throw std::runtime_error("no feasible tile" + (why.empty() ? std::string() : ": " + why));
+  }
+  return model::predict(p, prob, ranked.front().schedule, ranked.front().tile, k);
+}
+
+}  // namespace
+
+void add_model_best(json& record, const PredictedRun& r, const model::ModelConstants& k) {
+  if (r.status != "vendor" || r.run.gpu.empty()) return;
+  try {
+    const model::Problem prob = model::problem_from_json(r.run.problem);
+    const model::Prediction pr = best_prediction(profiles::builtin_profile(r.run.gpu), prob, "", k);
+    record["model_best_us"] = num(pr.time_us);
+    record["model_best_tile"] = pr.schedule + " " + pr.tile.to_string();
+  } catch (const std::exception& e) {
+    record["model_best_reason"] = e.what();
+  }
+}
+
+json published_records(const std::string& path, const model::ModelConstants& k,
+                       std::ostream& progress) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(path + ": cannot read");
+  json doc;
+  try {
+    doc = json::parse(in);
+  } catch (const json::parse_error& e) {
+    throw std::runtime_error(path + ": not valid JSON (" + e.what() + ")");
+  }
+  if (doc.value("schema", "") != "tilesim.published.v1")
+    throw std::runtime_error(path + ": schema is not 'tilesim.published.v1'");
+  json out = json::array();
+  int predicted = 0;
+  for (const auto& e : doc.at("entries")) {
+    const std::string gpu = e.at("gpu").get<std::string>();
+    const json& problem = e.at("problem");
+    json r = {
+        {"family", problem.value("kind", "?") == "mla" ? "decode" : problem.value("kind", "?")},
+        {"gpu", gpu},
+        {"origin", "published"},
+        {"impl", e.value("impl", "?")},
+        {"schedule", e.value("model_schedule", "")},
+        {"tile", json::object()},
+        {"problem", problem},
+        {"shape", problem_key(problem)},
+        {"measured_us", e.at("time_us")},
+        {"predicted_us", nullptr},
+        {"source", e.at("source").get<std::string>() + " (" +
+                       doc.at("sources").at(e.at("source").get<std::string>()).value("url", "") +
+                       ")"}};
+    try {
+      const profiles::Profile p = profiles::builtin_profile(gpu);
+      const model::Problem prob = model::problem_from_json(problem);
+      r["flops"] = model::useful_flops(prob);
+      const model::Prediction pr = best_prediction(p, prob, e.value("model_schedule", ""), k);
+      r["predicted_us"] = num(pr.time_us);
+      r["model_tile"] = pr.schedule + " " + pr.tile.to_string();
+      double smem = 0, mufu = 0;
+      for (const auto& u : pr.units) {
+        if (u.unit == model::Unit::kSmem) smem = u.work_total;
+        if (u.unit == model::Unit::kMufu) mufu = u.work_total;
+      }
+      r["bytes"] = bytes_json(pr.bytes_hbm, pr.bytes_l2, smem);
+      if (mufu > 0) r["exp_ops"] = mufu;
+      r["bottleneck"] = pr.bottleneck;
+      ++predicted;
+    } catch (const std::exception& ex) {
+      r["reason"] = ex.what();
+    }
+    out.push_back(r);
+  }
+  progress << "report: " << predicted << "/" << out.size() << " published results predicted\n";
+  return out;
+}
+
+namespace {
+struct Representative {
+  const char* name;
+  json problem;
+};
+const std::vector<Representative>& representatives() {
+  // The team's reference problems (shared/REFERENCES.md measured these with cuDNN/cuBLAS).
+  static const std::vector<Representative> r = {
+      {"attention B4 H16 S4096 d128",
+       {{"kind", "attention"},
+        {"batch", 4},
+        {"heads_q", 16},
+        {"heads_kv", 16},
+        {"seq_q", 4096},
+        {"seq_kv", 4096},
+        {"head_dim", 128},
+        {"causal", false},
+        {"dtype", "bf16"}}},
+      {"attention B4 H16 S4096 d64",
+       {{"kind", "attention"},
+        {"batch", 4},
+        {"heads_q", 16},
+        {"heads_kv", 16},
+        {"seq_q", 4096},
+        {"seq_kv", 4096},
+        {"head_dim", 64},
+        {"causal", false},
+        {"dtype", "bf16"}}},
+      {"gemm 8192^3 bf16",
+       {{"kind", "gemm"}, {"m", 8192}, {"n", 8192}, {"k", 8192}, {"dtype", "bf16"}}},
+      {"decode B16 H32 KV8192 d128",
+       {{"kind", "decode"},
+        {"batch", 16},
+        {"heads_q", 32},
+        {"heads_kv", 32},
+        {"q_per_seq", 1},
+        {"seq_kv", 8192},
+        {"head_dim", 128},
+        {"dtype", "bf16"}}},
+  };
+  return r;
+}
+}  // namespace
+
+json utilization_entries(const model::ModelConstants& k) {
+  json out = json::array();
+  for (const auto& rep : representatives()) {
+    for (const char* gpu : {"h100", "h20", "b200"}) {
+      try {
+        const profiles::Profile p = profiles::builtin_profile(gpu);
+        const model::Prediction pr =
+            best_prediction(p, model::problem_from_json(rep.problem), "", k);
+        json units = json::object();
+        for (const auto& u : pr.units) units[model::unit_name(u.unit)] = num(u.utilization);
+        out.push_back({{"kernel", rep.name},
+                       {"gpu", gpu},
+                       {"time_us", num(pr.time_us)},
+                       {"bottleneck", pr.bottleneck},
+                       {"schedule", pr.schedule},
+                       {"tile", pr.tile.to_string()},
+                       {"units", units}});
+      } catch (const std::exception&) {
+        // A schedule family missing on a chip leaves its bar out; the figure shows the rest.
+      }
+    }
+  }
+  return out;
+}
+
+json model_sweep(const model::ModelConstants& k) {
+  const auto& rep = representatives().front();
+  const profiles::Profile p = profiles::builtin_profile("h100");
+  const auto ranked = model::tune(p, model::problem_from_json(rep.problem), "attn_fa3", nullptr, k);
+  json rs = json::array();
+  for (const auto& r : ranked)
+    rs.push_back({{"schedule", r.schedule},
+                  {"tile", model::to_json(r.tile)},
+                  {"predicted_us", num(r.time_us)}});
+  return {{"title", std::string("model tile sweep: ") + rep.name + " on h100 (attn_fa3)"},
+          {"gpu", "h100"},
+          {"problem", rep.problem},
+          {"records", rs}};
+}
+
+}  // namespace tilesim::validate

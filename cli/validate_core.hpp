@@ -1,0 +1,135 @@
+// Validation core (issue 8): committed measurements -> model predictions -> error figures.
+// Shared by `tilesim validate`, `tilesim report` and the accuracy gate (tests/validate).
+//
+// Conventions (the same as analysis/tilesim_analysis, which recomputes them in Python):
+//   relative error = |predicted - measured| / measured, in percent; MAPE = its mean.
+//   Spearman's rho with average ranks for ties; NaN (JSON null) for < 2 points.
+//   top-pick regret = measured time of the config the model predicts fastest / measured
+//   best - 1, in percent, over the predicted tilesim runs of one (gpu, shape); the model
+//   "wins" a shape when the regret is <= 5%.
+// Runs that are not compared: vendor libraries (no schedule: not tiles the model chooses),
+// runs whose correctness check failed (their time means nothing), runs on a GPU without a
+// built-in profile. Runs the model cannot predict (infeasible tile, unsupported problem)
+// are counted as unpredicted with the reason: a kernel ran that the model calls
+// impossible, which is itself a model error the gate watches.
+#pragma once
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tilesim/model/model.hpp"
+
+namespace tilesim::validate {
+
+constexpr double kTopPickTolerance = 0.05;          // the issues' "within 5% of the measured best"
+const std::vector<std::string>& kernel_families();  // gemm, attention, decode
+
+// One timed run of one measurement file.
+struct MeasuredRun {
+  std::string family;    // gemm | attention | decode
+  std::string gpu;       // built-in profile id, "" when the device has none
+  std::string device;    // cudaDeviceProp name as recorded
+  std::string file;      // relative to the data folder
+  std::string impl;      // tilesim | cublas | cudnn | ...
+  std::string schedule;  // model schedule, "" for vendor libraries
+  nlohmann::json tile;   // {} for vendor libraries
+  nlohmann::json problem;
+  std::string shape;         // canonical problem key (problem_key)
+  double measured_us = 0.0;  // median
+  bool check_passed = true;
+  bool timed = true;  // false: a correctness-only run without median_ms
+};
+
+// 'NVIDIA H100 80GB HBM3' -> "h100"; "" if not a built-in profile (H200 before H20).
+std::string gpu_id_from_device_name(const std::string& name);
+// "gemm m=8192 n=8192 k=8192 dtype=bf16" (the key analysis/load.py's problem_key makes).
+std::string problem_key(const nlohmann::json& problem);
+
+// Every run of data_dir/measurements/<family>/**/*.json for the kernel families, files in
+// sorted order. Throws std::runtime_error naming the file and field for a bad file, or
+// the folder when data_dir/measurements does not exist.
+std::vector<MeasuredRun> load_runs(const std::string& data_dir);
+
+struct PredictedRun {
+  MeasuredRun run;
+  std::string
+      status;  // "predicted" | "unpredicted" | "vendor" | "untimed" | "check_failed" | "no_profile"
+  std::string reason;  // why not predicted
+  std::optional<double> predicted_us;
+  // from the prediction (when predicted)
+  std::string bottleneck;
+  double flops = 0.0;  // useful FLOPs of the problem
+  double bytes_hbm = 0.0;
+  double bytes_l2 = 0.0;
+  double bytes_smem = 0.0;  // SMEM unit work
+  double mufu_ops = 0.0;
+  std::map<std::string, double> utilization;  // unit -> 0..1
+  std::string split;  // "train" | "test" (calibration), set by assign_splits
+};
+
+// The model's prediction for each run, with `constants`. Profiles are the built-in ones.
+std::vector<PredictedRun> predict_runs(const std::vector<MeasuredRun>& runs,
+                                       const model::ModelConstants& constants);
+
+// Error figures.
+double mape_pct(const std::vector<double>& pred, const std::vector<double>& meas);
+double max_error_pct(const std::vector<double>& pred, const std::vector<double>& meas);
+std::vector<double> ranks(const std::vector<double>& v);
+double spearman(const std::vector<double>& a, const std::vector<double>& b);  // NaN if undefined
+double top_pick_regret_pct(const std::vector<double>& pred, const std::vector<double>& meas);
+// Median of (predicted - measured) / measured, in percent: < 0 = the model is too fast.
+double median_signed_error_pct(const std::vector<double>& pred, const std::vector<double>& meas);
+
+struct ShapeSummary {
+  int n = 0;
+  double mape_pct = 0.0, max_error_pct = 0.0, spearman = 0.0, top_pick_regret_pct = 0.0;
+  bool top_pick_within_5pct = false;
+  std::string model_pick;     // tile of the model's pick ("block_m=128,...")
+  std::string measured_best;  // tile of the measured best
+};
+struct FamilySummary {
+  int n = 0;              // predicted runs
+  int n_unpredicted = 0;  // tilesim runs the model could not predict
+  int n_skipped = 0;      // vendor / failed check / no profile
+  double mape_pct = 0.0, max_error_pct = 0.0, spearman = 0.0;
+  double bias_pct = 0.0;                       // median signed error (< 0: predicted too fast)
+  std::map<std::string, ShapeSummary> shapes;  // key "gpu shape"
+};
+// Families that have at least one run (predicted or not).
+std::map<std::string, FamilySummary> summarize(const std::vector<PredictedRun>& runs);
+
+nlohmann::json to_json(const FamilySummary& s);
+nlohmann::json to_json(const PredictedRun& r);
+// Fixed-width table for people.
+std::string summary_table(const std::map<std::string, FamilySummary>& s, bool per_shape);
+
+// The committed baseline (data/model/accuracy_baseline.json, schema
+// tilesim.accuracy_baseline.v1): per family the MAPE (and counts) the model reached when
+// the baseline was last updated, with the note saying why it was updated.
+struct BaselineEntry {
+  double mape_pct = 0.0;
+  int n = 0;
+  int n_unpredicted = 0;
+};
+struct Baseline {
+  std::map<std::string, BaselineEntry> families;
+  std::string updated;  // YYYY-MM-DD
+  std::string note;
+};
+Baseline load_baseline(const std::string& path);  // throws std::runtime_error naming the field
+nlohmann::json baseline_json(const std::map<std::string, FamilySummary>& s, const std::string& date,
+                             const std::string& note, const std::string& constants_origin);
+
+// Slack for floating-point differences between builds (percentage points of MAPE).
+constexpr double kGateSlackPct = 0.01;
+// Every way the current figures are worse than the baseline, one sentence each (empty =
+// the gate passes): a family's MAPE above its baseline, more unpredicted runs than the
+// baseline allowed, a family with measurements but no baseline, a baseline family whose
+// measurements disappeared.
+std::vector<std::string> gate_failures(const std::map<std::string, FamilySummary>& current,
+                                       const Baseline& baseline);
+
+}  // namespace tilesim::validate

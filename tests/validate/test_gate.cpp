@@ -1,0 +1,82 @@
+// THE ACCURACY GATE: recompute the model's error on every committed measurement
+// (data/measurements/{gemm,attention,decode}) with the built-in constants and fail if any
+// family's MAPE is worse than data/model/accuracy_baseline.json (or if more measured runs
+// became unpredictable, or a family lacks a baseline). Updating the baseline is a
+// deliberate act: `tilesim validate --write-baseline data/model/accuracy_baseline.json
+// --note '<why>'`, reviewed like code.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "validate_core.hpp"
+
+namespace tilesim::validate {
+namespace {
+
+const std::string kData = TILESIM_DATA_DIR;
+
+TEST(AccuracyGate, NoFamilyWorseThanTheCommittedBaseline) {
+  const auto runs = load_runs(kData);
+  const auto predicted = predict_runs(runs, model::default_constants());
+  ASSERT_EQ(predicted.size(), runs.size());
+  const auto summary = summarize(predicted);
+  const Baseline baseline = load_baseline(kData + "/model/accuracy_baseline.json");
+  const auto failures = gate_failures(summary, baseline);
+  std::string all;
+  for (const auto& f : failures) all += "\n  " + f;
+  EXPECT_TRUE(failures.empty()) << "accuracy gate failed:" << all << "\n\n"
+                                << summary_table(summary, true);
+  // Every run is accounted for: predicted, unpredicted or skipped with a reason.
+  size_t accounted = 0;
+  for (const auto& [fam, s] : summary)
+    accounted += static_cast<size_t>(s.n + s.n_unpredicted + s.n_skipped);
+  EXPECT_EQ(accounted, runs.size());
+  for (const auto& r : predicted)
+    if (r.status != "predicted") {
+      EXPECT_FALSE(r.reason.empty()) << r.run.file;
+    }
+}
+
+TEST(AccuracyGate, PredictionsAreFiniteAndPositive) {
+  for (const auto& r : predict_runs(load_runs(kData), model::default_constants())) {
+    if (!r.predicted_us) continue;
+    EXPECT_TRUE(std::isfinite(*r.predicted_us) && *r.predicted_us > 0.0)
+        << r.run.file << " " << r.run.shape;
+  }
+}
+
+TEST(Loading, FixtureMeasurements) {
+  const auto runs = load_runs(TILESIM_FIXTURE_DATA_DIR);
+  // gemm fixture: 2 shapes x 8 tiles + 2 cuBLAS; attention fixture: 6 FA3 runs
+  ASSERT_EQ(runs.size(), 24u);
+  int vendor = 0;
+  for (const auto& r : runs) {
+    EXPECT_EQ(r.gpu, "h100");
+    EXPECT_GT(r.measured_us, 0.0);
+    vendor += r.schedule.empty() ? 1 : 0;
+  }
+  EXPECT_EQ(vendor, 2);
+  EXPECT_EQ(runs.front().file, "measurements/gemm/fixture_h100_gemm.json");
+}
+
+TEST(Loading, MissingOrBadDataIsAnErrorNamingThePath) {
+  EXPECT_THROW(load_runs("/nonexistent/tilesim"), std::runtime_error);
+  const auto dir = std::filesystem::temp_directory_path() / "tilesim_test_bad_data";
+  std::filesystem::create_directories(dir / "measurements" / "gemm");
+  std::ofstream(dir / "measurements" / "gemm" / "x.json")
+      << R"({"schema":"tilesim.measurement.v1","family":"gemm",
+    "device":{"name":"NVIDIA H100"},"runs":[{"impl":"tilesim","problem":{"kind":"gemm"},"median_ms":-1}]})";
+  try {
+    load_runs(dir.string());
+    FAIL() << "negative median accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("x.json: runs[0]: median_ms"), std::string::npos)
+        << e.what();
+  }
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace tilesim::validate

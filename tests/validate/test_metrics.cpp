@@ -1,0 +1,188 @@
+// Error figures, problem keys, device names and the gate's logic, on hand-made numbers.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include "validate_core.hpp"
+#include "validate_io.hpp"
+
+namespace tilesim::validate {
+namespace {
+
+TEST(Metrics, MapeAndMaxErrorByHand) {
+  // |110-100|/100 = 10%, |45-50|/50 = 10%, |240-200|/200 = 20% -> mean 13.333%
+  const std::vector<double> pred = {110, 45, 240}, meas = {100, 50, 200};
+  EXPECT_NEAR(mape_pct(pred, meas), 40.0 / 3.0, 1e-12);
+  EXPECT_NEAR(max_error_pct(pred, meas), 20.0, 1e-12);
+  EXPECT_THROW(mape_pct({1.0}, {0.0}), std::invalid_argument);
+  EXPECT_THROW(mape_pct({}, {}), std::invalid_argument);
+  EXPECT_THROW(mape_pct({NAN}, {1.0}), std::invalid_argument);
+}
+
+TEST(Metrics, MedianSignedError) {
+  // signed errors +10%, -10%, +20% -> median +10; an even count averages the middle two
+  EXPECT_NEAR(median_signed_error_pct({110, 45, 240}, {100, 50, 200}), 10.0, 1e-12);
+  EXPECT_NEAR(median_signed_error_pct({90, 120}, {100, 100}), 5.0, 1e-12);
+}
+
+TEST(Metrics, RanksAverageTies) {
+  EXPECT_EQ(ranks({3, 1, 3, 2}), (std::vector<double>{3.5, 1, 3.5, 2}));
+}
+
+TEST(Metrics, SpearmanKnownValues) {
+  EXPECT_NEAR(spearman({1, 2, 3, 4}, {10, 20, 30, 40}), 1.0, 1e-12);
+  EXPECT_NEAR(spearman({1, 2, 3, 4}, {4, 3, 2, 1}), -1.0, 1e-12);
+  // one adjacent swap of 4: 1 - 6*2/(4*15) = 0.8
+  EXPECT_NEAR(spearman({1, 2, 3, 4}, {1, 3, 2, 4}), 0.8, 1e-12);
+  EXPECT_TRUE(std::isnan(spearman({1}, {2})));
+  EXPECT_TRUE(std::isnan(spearman({1, 1, 1}, {1, 2, 3})));
+}
+
+TEST(Metrics, TopPickRegret) {
+  // the model picks index 1 (5): measured 12 vs best 10 -> 20%
+  EXPECT_NEAR(top_pick_regret_pct({9, 5, 7}, {10, 12, 11}), 20.0, 1e-12);
+  EXPECT_NEAR(top_pick_regret_pct({1, 2}, {3, 4}), 0.0, 1e-12);
+}
+
+TEST(Keys, ProblemKeyMatchesThePythonSide) {
+  // analysis/tilesim_analysis/load.py problem_key gives the same strings
+  EXPECT_EQ(problem_key({{"kind", "gemm"}, {"dtype", "bf16"}, {"k", 3}, {"n", 2}, {"m", 1}}),
+            "gemm m=1 n=2 k=3 dtype=bf16");
+  EXPECT_EQ(problem_key({{"kind", "attention"}, {"batch", 4}, {"causal", true}, {"head_dim", 64}}),
+            "attention b=4 d=64 causal=1");
+}
+
+TEST(Keys, DeviceNames) {
+  EXPECT_EQ(gpu_id_from_device_name("NVIDIA H100 80GB HBM3"), "h100");
+  EXPECT_EQ(gpu_id_from_device_name("NVIDIA H200"), "h200");
+  EXPECT_EQ(gpu_id_from_device_name("NVIDIA H20"), "h20");
+  EXPECT_EQ(gpu_id_from_device_name("NVIDIA B200"), "b200");
+  EXPECT_EQ(gpu_id_from_device_name("NVIDIA A100-SXM4-80GB"), "");
+  EXPECT_EQ(gpu_id_from_device_name("NVIDIA H100 PCIe"), "");  // 114 SMs: not the SXM profile
+}
+
+PredictedRun fake(const std::string& fam, const std::string& shape, double pred, double meas) {
+  PredictedRun r;
+  r.run.family = fam;
+  r.run.gpu = "h100";
+  r.run.shape = shape;
+  r.run.schedule = "s";
+  r.run.measured_us = meas;
+  r.status = "predicted";
+  r.predicted_us = pred;
+  return r;
+}
+
+TEST(Summary, GroupsByFamilyAndShape) {
+  std::vector<PredictedRun> rs = {fake("gemm", "A", 100, 100), fake("gemm", "A", 90, 120),
+                                  fake("gemm", "B", 50, 40), fake("attention", "C", 10, 10)};
+  PredictedRun unp = fake("gemm", "A", 1, 1);
+  unp.status = "unpredicted";
+  unp.predicted_us.reset();
+  rs.push_back(unp);
+  const auto s = summarize(rs);
+  ASSERT_EQ(s.size(), 2u);
+  const auto& g = s.at("gemm");
+  EXPECT_EQ(g.n, 3);
+  EXPECT_EQ(g.n_unpredicted, 1);
+  EXPECT_NEAR(g.mape_pct, (0.0 + 25.0 + 25.0) / 3.0, 1e-12);
+  const auto& a = g.shapes.at("h100 A");
+  EXPECT_NEAR(a.top_pick_regret_pct, 20.0, 1e-12);
+  EXPECT_FALSE(a.top_pick_within_5pct);
+  EXPECT_TRUE(s.at("attention").shapes.at("h100 C").top_pick_within_5pct);
+}
+
+TEST(Gate, FailsOnWorseMapeMoreUnpredictedAndMissingFamilies) {
+  std::map<std::string, FamilySummary> cur;
+  cur["gemm"].n = 10;
+  cur["gemm"].mape_pct = 12.0;
+  cur["attention"].n = 5;
+  cur["attention"].mape_pct = 8.0;
+  cur["attention"].n_unpredicted = 2;
+  Baseline b;
+  b.families["gemm"] = {12.0, 10, 0};     // equal: passes
+  b.families["attention"] = {9.0, 5, 1};  // better MAPE, but one more unpredicted run
+  EXPECT_EQ(gate_failures(cur, b).size(), 1u);
+  b.families["attention"].n_unpredicted = 2;
+  EXPECT_TRUE(gate_failures(cur, b).empty());
+  cur["gemm"].mape_pct = 12.5;  // worse than 12.0 + slack
+  ASSERT_EQ(gate_failures(cur, b).size(), 1u);
+  EXPECT_NE(gate_failures(cur, b)[0].find("gemm"), std::string::npos);
+  cur["gemm"].mape_pct = 12.0;
+  cur["decode"].n = 3;  // measurements without a baseline
+  EXPECT_EQ(gate_failures(cur, b).size(), 1u);
+  cur.erase("decode");
+  b.families["decode"] = {5.0, 3, 0};  // baseline family whose data vanished
+  EXPECT_EQ(gate_failures(cur, b).size(), 1u);
+}
+
+TEST(Gate, WrittenBaselinePassesItsOwnGateEvenForAnAllUnpredictedFamily) {
+  std::map<std::string, FamilySummary> cur;
+  cur["gemm"].n = 4;
+  cur["gemm"].mape_pct = 9.5;
+  cur["decode"].n_unpredicted = 3;  // every decode run unpredictable: held by its count
+  cur["attention"].n_skipped = 7;   // only vendor runs: not in the baseline
+  const auto dir = std::filesystem::temp_directory_path() / "tilesim_test_baseline_rt";
+  std::filesystem::create_directories(dir);
+  const auto p = (dir / "b.json").string();
+  write_file_atomic(p, baseline_json(cur, "2026-11-21", "test", "built-in").dump());
+  const Baseline b = load_baseline(p);
+  EXPECT_EQ(b.families.size(), 2u);
+  EXPECT_TRUE(gate_failures(cur, b).empty());
+  cur["decode"].n_unpredicted = 4;
+  EXPECT_EQ(gate_failures(cur, b).size(), 1u);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Gate, BaselineFileIsStrict) {
+  const auto dir = std::filesystem::temp_directory_path() / "tilesim_test_baseline";
+  std::filesystem::create_directories(dir);
+  const auto p = (dir / "b.json").string();
+  auto write = [&](const std::string& s) { std::ofstream(p) << s; };
+  write(R"({"schema":"tilesim.accuracy_baseline.v1","updated":"2026-11-21","note":"",
+            "families":{}})");
+  EXPECT_THROW(load_baseline(p), std::runtime_error);  // empty note: why was it updated?
+  write(R"({"schema":"tilesim.accuracy_baseline.v1","updated":"2026-11-21","note":"first",
+            "families":{"gemm":{"n":3,"n_unpredicted":0}}})");
+  EXPECT_THROW(load_baseline(p), std::runtime_error);  // no mape_pct
+  write(R"({"schema":"tilesim.accuracy_baseline.v1","updated":"2026-11-21","note":"first",
+            "families":{"gemm":{"mape_pct":7.5,"n":3,"n_unpredicted":1}}})");
+  const Baseline b = load_baseline(p);
+  EXPECT_DOUBLE_EQ(b.families.at("gemm").mape_pct, 7.5);
+  EXPECT_EQ(b.families.at("gemm").n_unpredicted, 1);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace tilesim::validate
+
+namespace tilesim::validate {
+namespace {
+
+TEST(Io, WriteFileAtomicWritesWholeOrNothing) {
+  const auto dir = std::filesystem::temp_directory_path() / "tilesim_test_atomic";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const auto p = (dir / "a.json").string();
+  write_file_atomic(p, "{\"x\": 1}\n");
+  std::ifstream in(p);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text, "{\"x\": 1}\n");
+  // only the file itself remains (no temporary beside it)
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir),
+                          std::filesystem::directory_iterator()),
+            1);
+  EXPECT_THROW(write_file_atomic((dir / "no" / "b.json").string(), "x"), std::runtime_error);
+  EXPECT_FALSE(std::filesystem::exists(dir / "no"));
+  std::filesystem::remove_all(dir);
+  const std::string d = utc_date();
+  ASSERT_EQ(d.size(), 10u);
+  EXPECT_EQ(d[4], '-');
+  EXPECT_EQ(d.substr(0, 2), "20");
+}
+
+}  // namespace
+}  // namespace tilesim::validate

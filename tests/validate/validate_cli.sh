@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# `tilesim validate` end to end: exit codes and output, as a user sees them.
+# usage: validate_cli.sh <tilesim> <committed data dir> <fixture data dir>
+set -u
+TILESIM=$1 DATA=$2 FIXTURE=$3
+fail() { echo "FAIL: $*" >&2; exit 1; }
+TMP=$(mktemp -d); trap 'rm -rf "$TMP"' EXIT
+
+"$TILESIM" validate --data "$FIXTURE" > "$TMP/out.txt" 2> "$TMP/err.txt"; rc=$?
+[ $rc -eq 0 ] || fail "validate on the fixture: exit $rc: $(cat "$TMP/err.txt")"
+grep -q "MAPE" "$TMP/out.txt" || fail "no MAPE column in the table"
+grep -q "^gemm" "$TMP/out.txt" || fail "no gemm row"
+
+"$TILESIM" validate --data "$FIXTURE" --json > "$TMP/v.json" || fail "--json exit $?"
+python3 - "$TMP/v.json" <<'PY' || fail "--json content"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["schema"] == "tilesim.validation.v1"
+assert set(d["families"]) == {"gemm", "attention"}, d["families"].keys()
+assert len(d["runs"]) == 24
+assert sum(1 for r in d["runs"] if r["status"] == "vendor") == 2
+PY
+
+"$TILESIM" validate --data /nonexistent/tilesim > /dev/null 2> "$TMP/err.txt"; rc=$?
+[ $rc -eq 1 ] || fail "missing data dir: exit $rc, want 1"
+grep -q "does not exist" "$TMP/err.txt" || fail "missing data dir: message: $(cat "$TMP/err.txt")"
+
+"$TILESIM" validate --family nope > /dev/null 2>&1; rc=$?
+[ $rc -eq 2 ] || fail "bad --family: exit $rc, want 2"
+"$TILESIM" validate --write-baseline "$TMP/b.json" > /dev/null 2>&1; rc=$?
+[ $rc -eq 2 ] || fail "--write-baseline without --note: exit $rc, want 2"
+[ ! -e "$TMP/b.json" ] || fail "a baseline was written without a note"
+
+# A baseline written from the fixture passes its own gate; a stricter one fails it.
+"$TILESIM" validate --data "$FIXTURE" --write-baseline "$TMP/b.json" --note "test" > /dev/null 2>&1 || fail "write-baseline"
+"$TILESIM" validate --data "$FIXTURE" --check --baseline "$TMP/b.json" > /dev/null 2>&1 || fail "gate vs own baseline"
+python3 - "$TMP/b.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for f in d["families"].values():
+    f["mape_pct"] = max(0.0, f["mape_pct"] - 1.0)
+json.dump(d, open(sys.argv[1], "w"))
+PY
+"$TILESIM" validate --data "$FIXTURE" --check --baseline "$TMP/b.json" > "$TMP/out.txt" 2>&1; rc=$?
+[ $rc -eq 1 ] || fail "gate vs a stricter baseline: exit $rc, want 1"
+grep -q "worse than the baseline" "$TMP/out.txt" || fail "gate message"
+
+# The committed data: the table prints (the gate itself is the AccuracyGate GoogleTest).
+"$TILESIM" validate --data "$DATA" > "$TMP/out.txt" 2>&1 || fail "validate on committed data: $(cat "$TMP/out.txt")"
+
+# Writing constants to a folder that does not exist: exit 1, nothing written.
+"$TILESIM" validate --data "$FIXTURE" --calibrate --write-constants /nonexistent/c.json > /dev/null 2>&1; rc=$?
+[ $rc -eq 1 ] || fail "unwritable --write-constants: exit $rc, want 1"
+# --run without a GPU: a clear error, exit 1 (on a GPU machine this would run the sweeps,
+# so it is only checked where there is none).
+if ! nvidia-smi -L > /dev/null 2>&1; then
+  "$TILESIM" validate --run --data "$TMP" > /dev/null 2> "$TMP/err.txt"; rc=$?
+  [ $rc -eq 1 ] || fail "--run without GPU: exit $rc, want 1"
+  grep -q "needs a GPU" "$TMP/err.txt" || fail "--run without GPU: message: $(cat "$TMP/err.txt")"
+fi
+echo "validate_cli: ok"
