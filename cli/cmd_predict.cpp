@@ -60,15 +60,7 @@ int run_predict(const std::vector<std::string>& args, Context& ctx) {
       "ir", "with --json: include the schedule description (the IR the simulator executes)")(
       "help-schedule", po::value<std::string>(), "list the tile parameters of a schedule");
   add_problem_options(opts);
-  po::options_description hidden;
-  hidden.add_options()("kind", po::value<std::string>(), "problem kind");
-  po::options_description all;
-  all.add(opts).add(hidden);
-  po::positional_options_description pos;
-  pos.add("kind", 1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
-  po::notify(vm);
+  const po::variables_map vm = parse_with_problem_kind(args, opts);
   if (vm.count("help")) {
     ctx.out << "predict one kernel's time, bottleneck and per-unit utilization with the analytic model\n\n"
             << opts

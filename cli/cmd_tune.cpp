@@ -100,15 +100,7 @@ int run_tune(const std::vector<std::string>& args, Context& ctx) {
       "scale", po::value<std::string>()->default_value(""), "what-if chip: unit=factor,... applied to every GPU")(
       "constants", po::value<std::string>()->default_value(""), "model constants JSON (default: built-in)");
   add_problem_options(opts);
-  po::options_description hidden;
-  hidden.add_options()("kind", po::value<std::string>(), "problem kind");
-  po::options_description all;
-  all.add(opts).add(hidden);
-  po::positional_options_description pos;
-  pos.add("kind", 1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
-  po::notify(vm);
+  const po::variables_map vm = parse_with_problem_kind(args, opts);
   if (vm.count("help")) {
     ctx.out << "rank every feasible tile by the analytic model's predicted time\n\n"
             << opts

@@ -127,4 +127,19 @@ model::ModelConstants load_model_constants(const std::string& path) {
   }
 }
 
+boost::program_options::variables_map parse_with_problem_kind(const std::vector<std::string>& args,
+                                                               const boost::program_options::options_description& opts) {
+  namespace po = boost::program_options;
+  po::options_description hidden;
+  hidden.add_options()("kind", po::value<std::string>(), "problem kind");
+  po::options_description all;
+  all.add(opts).add(hidden);
+  po::positional_options_description pos;
+  pos.add("kind", 1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
+  po::notify(vm);
+  return vm;
+}
+
 }  // namespace tilesim::cli

@@ -14,6 +14,9 @@ namespace tilesim::cli {
 // Adds --m --n --k --dtype --batch --heads-q --heads-kv --seq-q --seq-kv --head-dim
 // --head-dim-v --causal --q-per-seq --page-size.
 void add_problem_options(boost::program_options::options_description& opts);
+// Parses args against `opts` plus one positional problem kind (stored as "kind").
+boost::program_options::variables_map parse_with_problem_kind(const std::vector<std::string>& args,
+                                                               const boost::program_options::options_description& opts);
 // Builds the problem of `kind` from the parsed options; options that do not apply to the
 // kind, missing required ones and invalid values are usage errors naming the option.
 model::Problem problem_from_options(const std::string& kind, const boost::program_options::variables_map& vm);

@@ -80,39 +80,39 @@ std::string context_string(const json& gbench, const char* key) {
 
 const std::vector<MicrobenchField>& microbench_map() {
   static const std::vector<MicrobenchField> m = {
-      {"per_sm_per_clk.tensor_bf16", "wgmma/bf16/", Pick::kMaxPrefix, "flop_per_clk_sm", 1.0,
+      {"per_sm_per_clk.tensor_bf16", "wgmma/bf16/", Pick::kMaxPrefix, "flop_per_clk_sm",
        "best wgmma bf16 throughput over N and A-source, FLOP per SM clock at the measured clock"},
-      {"per_sm_per_clk.tensor_fp16", "wgmma/fp16/", Pick::kMaxPrefix, "flop_per_clk_sm", 1.0,
+      {"per_sm_per_clk.tensor_fp16", "wgmma/fp16/", Pick::kMaxPrefix, "flop_per_clk_sm",
        "best wgmma fp16 throughput over N and A-source"},
-      {"per_sm_per_clk.tensor_fp8", "wgmma/e4m3/", Pick::kMaxPrefix, "flop_per_clk_sm", 1.0,
+      {"per_sm_per_clk.tensor_fp8", "wgmma/e4m3/", Pick::kMaxPrefix, "flop_per_clk_sm",
        "best wgmma fp8 e4m3 throughput over N and A-source"},
-      {"per_sm_per_clk.tensor_tf32", "wgmma/tf32/", Pick::kMaxPrefix, "flop_per_clk_sm", 1.0,
+      {"per_sm_per_clk.tensor_tf32", "wgmma/tf32/", Pick::kMaxPrefix, "flop_per_clk_sm",
        "best wgmma tf32 throughput over N and A-source"},
-      {"per_sm_per_clk.mma_sync_bf16", "mma_sync/bf16/throughput", Pick::kExact, "flop_per_clk_sm", 1.0,
+      {"per_sm_per_clk.mma_sync_bf16", "mma_sync/bf16/throughput", Pick::kExact, "flop_per_clk_sm",
        "mma.sync m16n8k16 bf16 throughput"},
-      {"per_sm_per_clk.mufu_ex2", "alu/mufu_ex2/throughput", Pick::kExact, "ops_per_clk_sm", 1.0,
+      {"per_sm_per_clk.mufu_ex2", "alu/mufu_ex2/throughput", Pick::kExact, "ops_per_clk_sm",
        "ex2.approx throughput (MUFU.EX2 in SASS)"},
-      {"per_sm_per_clk.fp32_fma", "alu/ffma/throughput", Pick::kExact, "ops_per_clk_sm", 1.0,
+      {"per_sm_per_clk.fp32_fma", "alu/ffma/throughput", Pick::kExact, "ops_per_clk_sm",
        "FFMA throughput with independent chains"},
-      {"per_sm_per_clk.cvt_bf16x2", "alu/cvt_bf16x2/throughput", Pick::kExact, "ops_per_clk_sm", 1.0,
+      {"per_sm_per_clk.cvt_bf16x2", "alu/cvt_bf16x2/throughput", Pick::kExact, "ops_per_clk_sm",
        "cvt.rn.bf16x2.f32 throughput"},
-      {"per_sm_per_clk.smem", "smem/ld128/throughput", Pick::kExact, "bytes_per_clk_sm", 1.0,
+      {"per_sm_per_clk.smem", "smem/ld128/throughput", Pick::kExact, "bytes_per_clk_sm",
        "128-bit shared-memory loads, conflict-free"},
-      {"chip.l2_bandwidth", "l2/read/ws_mb:16", Pick::kExact, "bytes_per_s", 1.0,
+      {"chip.l2_bandwidth", "l2/read/ws_mb:16", Pick::kExact, "bytes_per_s",
        "L2 read bandwidth at a 16 MB working set (typical of tiled kernels' reuse; the 2 MB point "
        "is higher because it hits the near partition)"},
-      {"chip.hbm_bandwidth", "hbm/read", Pick::kExact, "bytes_per_s", 1.0, "read of a buffer many times the L2"},
-      {"latency.smem", "smem/latency", Pick::kExact, "latency_cycles", 1.0, "pointer chase in shared memory"},
-      {"latency.l2_near", "l2/latency/near_far", Pick::kExact, "near_latency_cycles", 1.0,
+      {"chip.hbm_bandwidth", "hbm/read", Pick::kExact, "bytes_per_s", "read of a buffer many times the L2"},
+      {"latency.smem", "smem/latency", Pick::kExact, "latency_cycles", "pointer chase in shared memory"},
+      {"latency.l2_near", "l2/latency/near_far", Pick::kExact, "near_latency_cycles",
        "pointer chase over lines classified near"},
-      {"latency.l2_far", "l2/latency/near_far", Pick::kExact, "far_latency_cycles", 1.0,
+      {"latency.l2_far", "l2/latency/near_far", Pick::kExact, "far_latency_cycles",
        "pointer chase over lines classified far"},
-      {"latency.hbm", "hbm/latency", Pick::kExact, "latency_cycles", 1.0, "pointer chase over a buffer >> L2"},
-      {"latency.tensor_mma", "wgmma/bf16/ss/n256/latency", Pick::kExact, "latency_cycles", 1.0,
+      {"latency.hbm", "hbm/latency", Pick::kExact, "latency_cycles", "pointer chase over a buffer >> L2"},
+      {"latency.tensor_mma", "wgmma/bf16/ss/n256/latency", Pick::kExact, "latency_cycles",
        "dependent chain of wgmma m64n256k16 bf16"},
-      {"latency.mufu", "alu/mufu_ex2/latency", Pick::kExact, "latency_cycles", 1.0, "dependent ex2.approx chain"},
-      {"latency.fma", "alu/ffma/latency", Pick::kExact, "latency_cycles", 1.0, "dependent FFMA chain"},
-      {"latency.kernel_launch", "launch/empty_kernel/back_to_back", Pick::kExact, "launch_overhead_us", 1.0,
+      {"latency.mufu", "alu/mufu_ex2/latency", Pick::kExact, "latency_cycles", "dependent ex2.approx chain"},
+      {"latency.fma", "alu/ffma/latency", Pick::kExact, "latency_cycles", "dependent FFMA chain"},
+      {"latency.kernel_launch", "launch/empty_kernel/back_to_back", Pick::kExact, "launch_overhead_us",
        "back-to-back empty kernels, per launch"},
   };
   return m;
@@ -245,10 +245,11 @@ ConversionResult profile_from_microbench(const json& gbench, const std::string& 
       res.missing.push_back(f.path);
       continue;
     }
-    // The unit the field is defined in comes from the schema: the base profile knows it.
-    Profile tmp = base_profile;
-    const std::string unit = field(tmp, f.path).unit;
-    set_field(f.path, best * f.scale, unit, std::string(f.how) + " [" + from + ": " + f.counter + "]");
+    // The unit the field is defined in comes from the schema.
+    std::string unit;
+    for (const auto& ref : fields(base_profile))
+      if (ref.path == f.path) unit = ref.unit;
+    set_field(f.path, best, unit, std::string(f.how) + " [" + from + ": " + f.counter + "]");
   }
   // A measured table must not contradict the schema: parse it back (throws on a bad value,
   // e.g. a zero rate) before anyone writes it to disk.

@@ -22,8 +22,7 @@ struct MicrobenchField {
   const char* path;       // profile field, e.g. "per_sm_per_clk.tensor_bf16"
   const char* benchmark;  // benchmark name or name prefix
   Pick pick;
-  const char* counter;    // Google Benchmark counter holding the number
-  double scale;           // profile value = counter * scale (unit conversion, named in `how`)
+  const char* counter;    // Google Benchmark counter holding the number, in the field's unit
   const char* how;        // one line for the profile's note
 };
 
