@@ -11,9 +11,10 @@ int main(int argc, char** argv) {
   int rc = tilesim::cli::run_cli(args, ctx);
   // The last buffered bytes reach stdout only here; a failure to write them fails the run.
   std::cout.flush();
-  if (!std::cout || std::fflush(stdout) != 0 || std::ferror(stdout) || std::fclose(stdout) != 0) {
+  const bool failed = !std::cout || std::fflush(stdout) != 0 || std::ferror(stdout) || std::fclose(stdout) != 0;
+  if (failed && rc == 0) {  // a failed command has already said why
     std::cerr << "tilesim: error: writing standard output failed (" << std::strerror(errno) << ")\n";
-    if (rc == 0) rc = 1;
+    rc = 1;
   }
   return rc;
 }

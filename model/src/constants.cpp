@@ -87,7 +87,7 @@ ModelConstants parse_constants(const std::string& json_text, const std::string& 
     const double hi = max_plausible(f.unit);
     if (!(info.value >= 0.0) || !(info.value <= hi))
       throw ModelError(origin + ": constant '" + std::string(f.name) + "' = " + short_number(info.value) + " " +
-                       f.unit + " is outside the plausible range [0, " + short_number(hi) + "] " + f.unit);
+                       f.unit + " is out of range (plausible range [0, " + short_number(hi) + "] " + f.unit + ")");
     c.*(f.member) = info.value;
     c.info[f.name] = info;
   }

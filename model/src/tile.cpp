@@ -67,7 +67,7 @@ Tile parse_tile(const std::string& text) {
     // Plain decimal only ("128", "0.5", "-1"): "1e2", "0x80", "inf" are refused, not
     // silently read as another number.
     if (!plain_decimal(val))
-      throw ModelError("tile: value of '" + key + "' must be a plain decimal number, got '" + val + "'");
+      throw ModelError("tile: value of '" + key + "' is not a number in plain decimal (e.g. 128, 0.5): '" + val + "'");
     double v = 0.0;
     try {
       size_t used = 0;

@@ -127,8 +127,9 @@ std::string implausible(const FieldSpec& f, double v) {
   const PlausibleRange r = plausible_range(f);
   if (!std::isfinite(v)) return "must be finite";
   if (v < r.lo || v > r.hi)
-    return "value " + short_number(v) + " " + f.unit + " is outside the plausible range [" + short_number(r.lo) +
-           ", " + short_number(r.hi) + "] " + f.unit;
+    return std::string(v < r.lo ? "implausibly small" : "implausibly large") + " value " + short_number(v) + " " +
+           f.unit + " (outside the plausible range [" + short_number(r.lo) + ", " + short_number(r.hi) + "] " +
+           f.unit + ")";
   if (r.integer && std::floor(v) != v) return "must be a whole number, got " + short_number(v);
   return "";
 }
