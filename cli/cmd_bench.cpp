@@ -70,12 +70,20 @@ fs::path default_suite_binary() {
 
 // Writes text to path atomically (temp file + rename) so a failure leaves nothing partial.
 void write_file_atomically(const fs::path& path, const std::string& text) {
+  std::error_code st_ec;
+  if (fs::exists(path, st_ec) && !fs::is_regular_file(path, st_ec))
+    throw RuntimeError("cannot write '" + path.string() + "': it exists and is not a regular file");
   const fs::path tmp = path.string() + ".tmp." + std::to_string(getpid());
   {
     std::ofstream out(tmp);
     if (!out) throw RuntimeError("cannot write '" + path.string() + "' (cannot create a file in its folder)");
     out << text;
-    if (!out) throw RuntimeError("cannot write '" + path.string() + "'");
+    out.close();
+    if (!out) {
+      std::error_code ec;
+      fs::remove(tmp, ec);
+      throw RuntimeError("cannot write '" + path.string() + "' (write failed: disk full?)");
+    }
   }
   std::error_code ec;
   fs::rename(tmp, path, ec);

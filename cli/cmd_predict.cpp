@@ -89,7 +89,7 @@ int run_predict(const std::vector<std::string>& args, Context& ctx) {
   if (!vm.count("kind")) throw UsageError("the problem kind is required: gemm, attention, decode or mla");
   if (!vm.count("schedule")) throw UsageError("--schedule is required");
   if (!vm.count("tile")) throw UsageError("--tile is required (k=v,...; see --help-schedule <schedule>)");
-  const std::string scale = vm["scale"].as<std::string>();
+  const std::string scale = scale_option(vm);
   const model::Profile p = load_gpu(vm["gpu"].as<std::string>(), scale);
   const model::Problem prob = problem_from_options(vm["kind"].as<std::string>(), vm);
   const model::ModelConstants k = load_model_constants(vm["constants"].as<std::string>());

@@ -126,6 +126,9 @@ int run_report(const std::vector<std::string>& args, Context& ctx) {
                        "' (use --analysis)");
   if (fs::exists(out_dir) && !fs::is_directory(out_dir))
     throw RuntimeError("--out '" + out_dir.string() + "' exists and is not a folder");
+  if (fs::exists(out_dir.parent_path()) && !fs::is_directory(out_dir.parent_path()))
+    throw RuntimeError("--out '" + out_dir.string() + "': '" + out_dir.parent_path().string() +
+                       "' is a file, not a folder");
   if (!fs::is_directory(out_dir.parent_path()))
     throw RuntimeError("--out '" + out_dir.string() + "': folder '" +
                        out_dir.parent_path().string() + "' does not exist");

@@ -75,7 +75,7 @@ int run_simulate(const std::vector<std::string>& args, Context& ctx) {
   if (vm.count("max-trace-records") && max_records < 1)
     throw UsageError("--max-trace-records must be >= 1");
 
-  const model::Profile prof = load_gpu(gpu, scale);
+  const model::Profile prof = load_gpu(gpu, scale_option(vm));
   const model::ModelConstants k = load_model_constants(constants);
   const model::Problem prob = problem_from_options(words[0], vm);
   model::Prediction pr;

@@ -118,7 +118,7 @@ int run_tune(const std::vector<std::string>& args, Context& ctx) {
   if (!vm.count("kind")) throw UsageError("the problem kind is required: gemm, attention, decode or mla");
   const long long top = vm["top"].as<long long>();
   if (top < 1) throw UsageError("--top must be >= 1, got " + std::to_string(top));
-  const std::string scale = vm["scale"].as<std::string>();
+  const std::string scale = scale_option(vm);
   const std::string schedule = vm["schedule"].as<std::string>();
   const model::TuneOptions tune_opts{schedule, vm.count("kernels-only") != 0};
   const model::Problem prob = problem_from_options(vm["kind"].as<std::string>(), vm);

@@ -80,6 +80,14 @@ model::Problem problem_from_options(const std::string& kind, const po::variables
   }
 }
 
+std::string scale_option(const po::variables_map& vm) {
+  if (!vm.count("scale")) return "";
+  const std::string s = vm["scale"].as<std::string>();
+  if (s.empty() && !vm["scale"].defaulted())
+    throw UsageError("--scale: empty (expected unit=factor,..., e.g. mufu=2)");
+  return s;
+}
+
 std::vector<std::string> split_list(const std::string& s) {
   std::vector<std::string> out;
   size_t start = 0;

@@ -24,6 +24,8 @@ model::Problem problem_from_options(const std::string& kind, const boost::progra
 // A built-in GPU id or a profile JSON path; --scale applied. Unknown names are usage
 // errors listing the built-in ids; a bad file is a ProfileError (exit 1).
 model::Profile load_gpu(const std::string& name, const std::string& scale_spec);
+// The --scale text ("" when not given); `--scale ""` is a usage error.
+std::string scale_option(const boost::program_options::variables_map& vm);
 // "h100,h20,b200" -> {"h100", "h20", "b200"}.
 std::vector<std::string> split_list(const std::string& s);
 // "gemm_sm90_ws | gemm_sm80_mma | ...": the schedule names, from the specs (help text).

@@ -50,7 +50,14 @@ int run_cli(const std::vector<std::string>& argv, Context& ctx) {
   }
   const std::vector<std::string> rest(argv.begin() + 1, argv.end());
   try {
-    return it->run(rest, ctx);
+    const int rc = it->run(rest, ctx);
+    // Output that did not reach its file (disk full, closed pipe) is a failed command.
+    ctx.out.flush();
+    if (!ctx.out) {
+      ctx.err << "tilesim " << name << ": error: writing the output failed (disk full or closed pipe?)\n";
+      return kExitRuntime;
+    }
+    return rc;
   } catch (const UsageError& e) {
     ctx.err << "tilesim " << name << ": error: " << e.what() << "\n(see tilesim " << name << " --help)\n";
     return kExitUsage;

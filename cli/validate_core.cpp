@@ -11,6 +11,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "tilesim/input_file.hpp"
 #include "tilesim/profile.hpp"
 
 namespace tilesim::validate {
@@ -46,14 +47,17 @@ std::string value_text(const json& v) {
 }
 
 json read_json_file(const fs::path& p) {
-  std::ifstream in(p);
-  if (!in) throw std::runtime_error(p.string() + ": cannot read");
   try {
-    return json::parse(in);
-  } catch (const json::parse_error& e) {
-    throw std::runtime_error(p.string() + ": not valid JSON (" + e.what() + ")");
+    return parse_json_strict(read_input_file(p.string()), p.string());
+  } catch (const InputFileError& e) {
+    throw std::runtime_error(e.what());
   }
 }
+
+// A kernel's median time outside this range is a unit slip or a corrupted file: the
+// fastest launch is a few microseconds, no committed run takes more than seconds.
+constexpr double kMinPlausibleMs = 1e-4;
+constexpr double kMaxPlausibleMs = 1e6;
 
 const json& need(const json& j, const char* key, const std::string& where) {
   if (!j.is_object() || !j.contains(key))
@@ -90,11 +94,17 @@ std::string problem_key(const json& problem) {
   return out;
 }
 
+namespace {
+void load_file(const fs::path& path, const std::string& fam, const std::string& data_dir,
+               std::map<std::string, std::string>& seen, std::vector<MeasuredRun>& out);
+}  // namespace
+
 std::vector<MeasuredRun> load_runs(const std::string& data_dir) {
   const fs::path mdir = fs::path(data_dir) / "measurements";
   if (!fs::is_directory(mdir))
     throw std::runtime_error(mdir.string() + ": measurements folder not found");
   std::vector<MeasuredRun> out;
+  std::map<std::string, std::string> seen;  // device + timed run JSON -> where first seen
   for (const auto& fam : kernel_families()) {
     const fs::path fdir = mdir / fam;
     if (!fs::is_directory(fdir)) continue;
@@ -104,10 +114,29 @@ std::vector<MeasuredRun> load_runs(const std::string& data_dir) {
     std::sort(files.begin(), files.end());
     for (const auto& path : files) {
       const std::string where = path.string();
+      try {
+        load_file(path, fam, data_dir, seen, out);
+      } catch (const std::runtime_error&) {
+        throw;
+      } catch (const std::exception& e) {  // a field of the wrong JSON type
+        throw std::runtime_error(where + ": " + e.what());
+      }
+    }
+  }
+  return out;
+}
+
+namespace {
+void load_file(const fs::path& path, const std::string& fam, const std::string& data_dir,
+               std::map<std::string, std::string>& seen, std::vector<MeasuredRun>& out) {
+      const std::string where = path.string();
       const json doc = read_json_file(path);
       if (need(doc, "schema", where) != "tilesim.measurement.v1")
         throw std::runtime_error(where + ": schema is not 'tilesim.measurement.v1'");
       const std::string family = need(doc, "family", where).get<std::string>();
+      if (family != fam)
+        throw std::runtime_error(where + ": declares family '" + family + "' but lies under measurements/" + fam +
+                                 "/ (move the file or fix its family)");
       const std::string device =
           need(need(doc, "device", where), "name", where + ": device").get<std::string>();
       const json& runs = need(doc, "runs", where);
@@ -137,15 +166,20 @@ std::vector<MeasuredRun> load_runs(const std::string& data_dir) {
         const json& med = r.at("median_ms");
         if (!med.is_number() || !(med.get<double>() > 0.0) || !std::isfinite(med.get<double>()))
           throw std::runtime_error(rw + ": median_ms must be a positive number");
+        const double ms = med.get<double>();
+        if (ms < kMinPlausibleMs || ms > kMaxPlausibleMs)
+          throw std::runtime_error(rw + ": median_ms = " + short_number(ms) + " is implausible (a kernel time lies in [" +
+                                   short_number(kMinPlausibleMs) + ", " + short_number(kMaxPlausibleMs) + "] ms)");
+        // The same timed run twice (a copied file or run) would be counted twice.
+        const auto [dup, fresh] = seen.emplace(device + "\n" + r.dump(), rw);
+        if (!fresh) throw std::runtime_error(rw + ": duplicate of " + dup->second + " (the same timed run twice)");
         m.measured_us = med.get<double>() * 1e3;
         if (r.contains("check") && r.at("check").is_object() && r.at("check").contains("passed"))
           m.check_passed = r.at("check").at("passed").get<bool>();
         out.push_back(std::move(m));
       }
-    }
-  }
-  return out;
 }
+}  // namespace
 
 std::vector<PredictedRun> predict_runs(const std::vector<MeasuredRun>& runs,
                                        const model::ModelConstants& constants) {

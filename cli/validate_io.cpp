@@ -15,8 +15,14 @@ namespace fs = std::filesystem;
 void write_file_atomic(const std::string& path, const std::string& text) {
   const fs::path target(path);
   const fs::path dir = target.parent_path().empty() ? fs::path(".") : target.parent_path();
-  if (!fs::is_directory(dir))
+  std::error_code st_ec;
+  if (!fs::is_directory(dir, st_ec)) {
+    if (fs::exists(dir, st_ec))
+      throw std::runtime_error(path + ": '" + dir.string() + "' is not a folder");
     throw std::runtime_error(path + ": folder '" + dir.string() + "' does not exist");
+  }
+  if (fs::exists(target, st_ec) && !fs::is_regular_file(target, st_ec))
+    throw std::runtime_error(path + ": exists and is not a regular file (not overwritten)");
   std::string tmp_name = ".";  // appended, not "." + str: GCC 12 warns falsely (-Wrestrict)
   tmp_name += target.filename().string();
   tmp_name += ".tmp";

@@ -49,6 +49,13 @@ inline nlohmann::json clock_snapshot(int device = 0) {
   return j;
 }
 
+// The PCI bus id of a CUDA device (how NVML finds the same device).
+inline std::string pci_bus_id(int device = 0) {
+  std::array<char, 32> buf{};
+  TILESIM_CUDA_CHECK(cudaDeviceGetPCIBusId(buf.data(), static_cast<int>(buf.size()), device));
+  return buf.data();
+}
+
 inline nlohmann::json device_report(int device = 0) {
   cudaDeviceProp prop{};
   TILESIM_CUDA_CHECK(cudaGetDeviceProperties(&prop, device));

@@ -5,6 +5,9 @@
 //   --sweep            the sweep shapes (8192^3, 2048^3, 128x8192x8192, 1024x1024x32768):
 //                      correctness then timing of every config and of cuBLAS (before and after)
 //   --shapes MxNxK,..  replace the shape list (with --check or --sweep)
+//   --shape m=M,n=N,k=K  one shape (repeatable), --shapes-file F  the "gemm" list of F
+//                      (e.g. data/heldout/shapes.json); syntax: kernels/common/shape_args.hpp
+//   Every timed run carries NVML samples of the SM clock, power and throttle reasons.
 //   --filter a,b       only configs whose name contains one of the substrings
 //   --out FILE         write the measurement JSON
 //   --final-rounds R   (sweep) on the first shape, after the full pass, R rounds that
@@ -41,6 +44,8 @@
 #include "gemm_check.hpp"
 #include "gemm_registry.hpp"
 #include "instance_list.hpp"
+#include "nvml_sampler.hpp"
+#include "shape_args.hpp"
 
 namespace tilesim::gemm {
 namespace {
@@ -78,7 +83,8 @@ const std::vector<Shape> kCheckShapes = {{333, 520, 200},  {1, 8, 8},       {256
 
 [[noreturn]] void usage_error(const std::string& what) {
   std::cerr << "tilesim-gemm-bench: " << what << "\n"
-            << "usage: tilesim-gemm-bench [--check | --sweep] [--shapes MxNxK,...] [--filter s,...]"
+            << "usage: tilesim-gemm-bench [--check | --sweep] [--shapes MxNxK,...] [--shape m=M,n=N,k=K]..."
+               " [--shapes-file F] [--filter s,...]"
                " [--out FILE] [--warmup N] [--reps N] [--seed N] [--list [--json]]\n";
   std::exit(2);
 }
@@ -106,7 +112,10 @@ std::vector<std::string> split(const std::string& s, char sep) {
 
 Options parse(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) o.args += (i > 1 ? " " : "") + std::string(argv[i]);
+  for (int i = 1; i < argc; ++i) {
+    if (i > 1) o.args += ' ';
+    o.args += argv[i];
+  }
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto value = [&]() -> std::string {
@@ -142,6 +151,19 @@ Options parse(int argc, char** argv) {
         Shape sh{parse_int(d[0], "M"), parse_int(d[1], "N"), parse_int(d[2], "K")};
         if (sh.m < 1 || sh.n < 1 || sh.k < 1) usage_error("shape '" + s + "' has a zero extent");
         o.shapes.push_back(sh);
+      }
+    } else if (a == "--shape" || a == "--shapes-file") {
+      try {
+        const std::string v = value();
+        std::vector<runner::ShapeValues> given;
+        if (a == "--shape")
+          given.push_back(runner::parse_shape(v, runner::gemm_shape_keys()));
+        else
+          given = runner::shapes_from_file(v, "gemm", runner::gemm_shape_keys(), {"bf16"});
+        for (const auto& g : given)
+          o.shapes.push_back(Shape{static_cast<int>(g["m"]), static_cast<int>(g["n"]), static_cast<int>(g["k"])});
+      } catch (const runner::ShapeError& e) {
+        usage_error(e.what());
       }
     } else {
       usage_error("unknown option '" + a + "'");
@@ -275,6 +297,15 @@ int run(const Options& o) {
   std::vector<Row> rows;
   int failures = 0;
   uint64_t seed = o.seed;
+  cuda::NvmlSampler nvml(cuda::pci_bus_id());
+  if (timing && !nvml.available()) std::cerr << "note: NVML unavailable (" << nvml.why_unavailable() << ")\n";
+  json nvml_last;  // the last timed pass's samples (record() attaches them)
+  auto timed = [&](const std::function<void(cudaStream_t)>& launch) {
+    nvml.arm();
+    std::vector<double> smp = cuda::time_ms(launch, stream, topt);
+    nvml_last = nvml.disarm();
+    return smp;
+  };
 
   for (const Shape& s : o.shapes) {
     const std::size_t na = static_cast<std::size_t>(s.m) * s.k;
@@ -332,6 +363,7 @@ int run(const Options& o) {
         r["min_ms"] = *std::min_element(samples.begin(), samples.end());
         r["tflops"] = tflops(s, med);
         r["clocks_after_run"] = cuda::clock_snapshot();
+        r["nvml"] = nvml_last;
         row.timed = true;
         row.median_ms = med;
         row.tflops = tflops(s, med);
@@ -346,8 +378,7 @@ int run(const Options& o) {
       auto [ok, chk] = check_output("cublas");
       std::vector<double> samples;
       if (timing) {
-        samples = cuda::time_ms([&](cudaStream_t) { cublas_gemm(handle, s, a, b, c, CUDA_R_16BF); },
-                                stream, topt);
+        samples = timed([&](cudaStream_t) { cublas_gemm(handle, s, a, b, c, CUDA_R_16BF); });
       }
       record("cublas", nullptr, chk, samples, note, json());
     };
@@ -368,7 +399,7 @@ int run(const Options& o) {
       auto [ok, chk] = check_output(e.name);
       if (!ok) ++failures;
       std::vector<double> samples;
-      if (timing && ok) samples = cuda::time_ms(launch, stream, topt);
+      if (timing && ok) samples = timed(launch);
       record("tilesim", &e, chk, samples, "", prep.launch_info);
       std::cout << (ok ? "ok   " : "FAIL ") << s.str() << " " << e.name << " rel_err "
                 << rows.back().rel_err;
@@ -402,7 +433,7 @@ int run(const Options& o) {
           auto [ok, chk] = check_output(e->name);
           if (!ok) ++failures;
           std::vector<double> samples;
-          if (ok) samples = cuda::time_ms(prep.launch, stream, topt);
+          if (ok) samples = timed(prep.launch);
           record("tilesim", e, chk, samples, note, prep.launch_info);
         }
       }

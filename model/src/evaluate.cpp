@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <functional>
 #include <limits>
 #include <stdexcept>
@@ -51,7 +52,12 @@ namespace {
 
 // v with `decimals` (0..3) digits after the point, without printf (hot path).
 std::string fx(double v, int decimals) {
-  if (!std::isfinite(v)) return "0";
+  if (!std::isfinite(v)) return std::isnan(v) ? "nan" : (v > 0 ? "inf" : "-inf");
+  if (std::fabs(v) >= 9e15) {  // beyond llround's range
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.6g", v);
+    return buf;
+  }
   static constexpr long long kScale[] = {1, 10, 100, 1000};
   const long long scale = kScale[std::clamp(decimals, 0, 3)];
   long long x = std::llround(std::fabs(v) * static_cast<double>(scale));
@@ -453,6 +459,13 @@ void evaluate(const ScheduleDesc& d, const Profile& p, const ModelConstants& k, 
       d.post.hbm_bytes > 0.0 ? d.post.launch_us + d.post.hbm_bytes / (p.chip.hbm_bandwidth.value * k.hbm_efficiency) * 1e6
                              : 0.0;
   const double time_us = kernel_cycles / clock_mhz + d.launch_us + post_us;
+
+  // Bounded profiles and constants keep these finite; a number that is not is an error,
+  // never printed (JSON has no infinity, and 0 would rank first).
+  if (!std::isfinite(time_us) || !(time_us > 0.0) || !std::isfinite(d.useful_flops / time_us))
+    throw ModelError(d.schedule + ": predicted time is not a finite positive number (" + fx(time_us, 3) +
+                     " us from " + fx(kernel_cycles, 0) + " cycles at " + fx(clock_mhz, 1) +
+                     " MHz): a profile rate or model constant is out of range");
 
   // --- outputs --------------------------------------------------------------------------
   out.time_us = time_us;

@@ -1,9 +1,14 @@
 // Problem parsing, validation and FLOP/byte counts.
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <initializer_list>
+#include <string>
 #include <sstream>
 
 #include "tilesim/model/problem.hpp"
+
+#include "tilesim/model/causal_mask.hpp"
 
 namespace tilesim::model {
 
@@ -55,12 +60,71 @@ void positive(const char* field, int64_t v) {
 constexpr int64_t kMaxDim = int64_t{1} << 31;
 void bounded(const char* field, int64_t v) {
   positive(field, v);
-  if (v > kMaxDim)
-    throw ModelError(std::string(field) + " = " + std::to_string(v) + " is larger than 2^31");
+  if (v >= kMaxDim)
+    throw ModelError(std::string(field) + " = " + std::to_string(v) + " is too large (must be < 2^31)");
+}
+// Products of sizes: the elements of any one tensor stay below 2^50 (2 PB of bf16, far
+// beyond any GPU's memory), so that every count the model forms from them in int64 is
+// exact, and the useful FLOPs below 2^70 (~12 days at 1 PFLOP/s), so that times are
+// finite and meaningful.
+constexpr double kMaxTensorElements = 1125899906842624.0;     // 2^50
+constexpr double kMaxFlops = 1180591620717411303424.0;        // 2^70
+struct Factor {
+  const char* name;
+  int64_t value;
+};
+void product_fits(const char* what, std::initializer_list<Factor> factors) {
+  double prod = 1.0;
+  std::string names;
+  for (const auto& f : factors) {
+    prod *= static_cast<double>(f.value);
+    names += (names.empty() ? "" : " x ") + std::string(f.name);
+  }
+  if (prod > kMaxTensorElements) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.4g", prod);
+    throw ModelError(std::string("problem too large: ") + names + " (" + what + ") = " + buf +
+                     " exceeds 2^50");
+  }
+}
+void check_products(const Problem& p) {
+  switch (p.kind) {
+    case ProblemKind::kGemm:
+      product_fits("elements of A", {{"m", p.m}, {"k", p.k}});
+      product_fits("elements of B", {{"k", p.k}, {"n", p.n}});
+      product_fits("elements of C", {{"m", p.m}, {"n", p.n}});
+      break;
+    case ProblemKind::kAttention:
+      product_fits("elements of Q", {{"batch", p.batch}, {"heads_q", p.heads_q}, {"seq_q", p.seq_q}, {"head_dim", p.head_dim}});
+      product_fits("elements of K", {{"batch", p.batch}, {"heads_kv", p.heads_kv}, {"seq_kv", p.seq_kv}, {"head_dim", p.head_dim}});
+      product_fits("elements of V", {{"batch", p.batch}, {"heads_kv", p.heads_kv}, {"seq_kv", p.seq_kv}, {"head_dim_v", p.head_dim_v}});
+      product_fits("elements of O", {{"batch", p.batch}, {"heads_q", p.heads_q}, {"seq_q", p.seq_q}, {"head_dim_v", p.head_dim_v}});
+      break;
+    case ProblemKind::kDecode:
+    case ProblemKind::kMla:
+      product_fits("elements of Q", {{"batch", p.batch}, {"heads_q", p.heads_q}, {"q_per_seq", p.q_per_seq}, {"head_dim", p.head_dim}});
+      product_fits("elements of K", {{"batch", p.batch}, {"heads_kv", p.heads_kv}, {"seq_kv", p.seq_kv}, {"head_dim", p.head_dim}});
+      product_fits("elements of V", {{"batch", p.batch}, {"heads_kv", p.heads_kv}, {"seq_kv", p.seq_kv}, {"head_dim_v", p.head_dim_v}});
+      product_fits("elements of O", {{"batch", p.batch}, {"heads_q", p.heads_q}, {"q_per_seq", p.q_per_seq}, {"head_dim_v", p.head_dim_v}});
+      break;
+  }
+  const double f = useful_flops(p);
+  if (!(f <= kMaxFlops)) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.4g", f);
+    throw ModelError(std::string("problem too large: ") + buf + " useful FLOPs exceed 2^70");
+  }
 }
 }  // namespace
 
+static void validate_sizes(const Problem& p);
+
 void validate(const Problem& p) {
+  validate_sizes(p);
+  check_products(p);
+}
+
+static void validate_sizes(const Problem& p) {
   switch (p.kind) {
     case ProblemKind::kGemm:
       bounded("m", p.m);
@@ -117,9 +181,9 @@ double useful_flops(const Problem& p) {
     case ProblemKind::kGemm:
       return 2.0 * static_cast<double>(p.m) * static_cast<double>(p.n) * static_cast<double>(p.k);
     case ProblemKind::kAttention: {
-      const double f = 2.0 * b * hq * static_cast<double>(p.seq_q) * static_cast<double>(p.seq_kv) *
-                       static_cast<double>(p.head_dim + p.head_dim_v);
-      return p.causal ? 0.5 * f : f;
+      const double area = p.causal ? causal_visible_area(p.seq_q, p.seq_kv)
+                                   : static_cast<double>(p.seq_q) * static_cast<double>(p.seq_kv);
+      return 2.0 * b * hq * area * static_cast<double>(p.head_dim + p.head_dim_v);
     }
     case ProblemKind::kDecode:
     case ProblemKind::kMla:

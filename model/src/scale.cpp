@@ -1,7 +1,12 @@
 // What-if scaling of a profile (--scale unit=factor).
+#include <cerrno>
+#include <cctype>
 #include <cmath>
+#include <cstdlib>
+#include <set>
 #include <sstream>
 
+#include "tilesim/input_file.hpp"
 #include "tilesim/model/model.hpp"
 
 namespace tilesim::model {
@@ -36,10 +41,28 @@ std::vector<std::string> scale_units() {
   return n;
 }
 
+namespace {
+// A factor: a plain finite decimal number > 0 (strtod accepts subnormals and reports
+// overflow, where std::stod calls both "not a number").
+double parse_factor(const std::string& name, const std::string& val) {
+  if (val.empty()) throw ModelError("--scale: factor of '" + name + "' is empty");
+  errno = 0;
+  char* end = nullptr;
+  const double f = std::strtod(val.c_str(), &end);
+  if (end != val.c_str() + val.size() || std::isspace(static_cast<unsigned char>(val.front())))
+    throw ModelError("--scale: factor of '" + name + "' is not a number: '" + val + "'");
+  if (!std::isfinite(f) || (errno == ERANGE && std::fabs(f) > 1.0))
+    throw ModelError("--scale: factor of '" + name + "' is out of range: '" + val + "'");
+  if (!(f > 0.0)) throw ModelError("--scale: factor of '" + name + "' must be > 0, got " + val);
+  return f;
+}
+}  // namespace
+
 void apply_scale(Profile& p, const std::string& spec) {
+  if (spec.empty()) throw ModelError("--scale: empty (expected unit=factor,..., e.g. mufu=2)");
   std::istringstream is(spec);
   std::string item;
-  bool any = false;
+  std::set<std::string> seen;
   while (std::getline(is, item, ',')) {
     const auto eq = item.find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == item.size())
@@ -53,26 +76,26 @@ void apply_scale(Profile& p, const std::string& spec) {
       for (const auto& u : scale_units()) valid += (valid.empty() ? "" : ", ") + u;
       throw ModelError("--scale: unknown unit '" + name + "' (valid: " + valid + ")");
     }
-    double f = 0.0;
-    try {
-      size_t used = 0;
-      f = std::stod(val, &used);
-      if (used != val.size()) throw std::invalid_argument("trailing");
-    } catch (const std::exception&) {
-      throw ModelError("--scale: factor of '" + name + "' is not a number: '" + val + "'");
-    }
-    if (!(f > 0.0) || !std::isfinite(f))
-      throw ModelError("--scale: factor of '" + name + "' must be > 0, got " + val);
+    if (!seen.insert(name).second) throw ModelError("--scale: unit '" + name + "' given twice");
+    const double f = parse_factor(name, val);
     for (const char* path : unit->paths) {
       auto& q = profiles::field(p, path);
       if (!q.present) continue;
-      q.value *= f;
-      if (std::string(name) == "sms") q.value = std::max(1.0, std::round(q.value));
+      double v = q.value * f;
+      if (name == "sms") {
+        if (v < 0.5)
+          throw ModelError("--scale: sms=" + val + " leaves " + short_number(v) + " of the " +
+                           short_number(q.value) + " SMs (fewer than one)");
+        v = std::round(v);
+      }
+      const std::string why = profiles::implausible_value(path, v);
+      if (!why.empty())
+        throw ModelError("--scale: " + name + "=" + val + " makes " + path + " implausible: " + why);
+      q.value = v;
       q.note = "scaled x" + val + " (what-if)" + (q.note.empty() ? "" : "; " + q.note);
     }
-    any = true;
   }
-  if (!any) throw ModelError("--scale: empty (expected unit=factor,...)");
+  if (seen.empty()) throw ModelError("--scale: empty (expected unit=factor,..., e.g. mufu=2)");
 }
 
 }  // namespace tilesim::model

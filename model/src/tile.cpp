@@ -27,6 +27,22 @@ std::string format_number(double v) {
   os << v;
   return os.str();
 }
+// -?digits[.digits], at most 18 characters.
+bool plain_decimal(const std::string& s) {
+  if (s.empty() || s.size() > 18) return false;
+  size_t i = s[0] == '-' ? 1 : 0;
+  size_t digits = 0, dots = 0;
+  for (; i < s.size(); ++i) {
+    if (s[i] >= '0' && s[i] <= '9') {
+      ++digits;
+    } else if (s[i] == '.' && dots == 0 && digits > 0 && i + 1 < s.size()) {
+      ++dots;
+    } else {
+      return false;
+    }
+  }
+  return digits > 0;
+}
 }  // namespace
 
 std::string Tile::to_string() const {
@@ -48,6 +64,10 @@ Tile parse_tile(const std::string& text) {
     if (eq == std::string::npos || eq == 0 || eq + 1 == item.size())
       throw ModelError("tile: malformed entry '" + item + "' (expected name=value)");
     const std::string key = item.substr(0, eq), val = item.substr(eq + 1);
+    // Plain decimal only ("128", "0.5", "-1"): "1e2", "0x80", "inf" are refused, not
+    // silently read as another number.
+    if (!plain_decimal(val))
+      throw ModelError("tile: value of '" + key + "' is not a number in plain decimal (e.g. 128, 0.5): '" + val + "'");
     double v = 0.0;
     try {
       size_t used = 0;

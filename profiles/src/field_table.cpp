@@ -1,5 +1,9 @@
 #include "field_table.hpp"
 
+#include <cmath>
+
+#include "tilesim/input_file.hpp"
+
 namespace tilesim::profiles::detail {
 
 #define TS_FIELD(group, name, member, unit, desc, rule, optional) \
@@ -88,6 +92,47 @@ const std::vector<FieldSpec>& field_specs() {
 }
 
 #undef TS_FIELD
+
+PlausibleRange plausible_range(const FieldSpec& f) {
+  struct ByUnit {
+    const char* unit;
+    PlausibleRange r;
+  };
+  // H100: 132 SM, 1980 MHz, 4096 FLOP/clk/SM bf16, 128 B/clk/SM SMEM, 3.35e12 B/s HBM,
+  // 228 KiB SMEM, 50 MiB L2, 80 GB HBM, 30..700 cycle latencies, ~3 us launch.
+  static const ByUnit table[] = {
+      {"SM", {1, 4096, true}},
+      {"MHz", {10, 100000, false}},
+      {"FLOP/clk/SM", {1, 1e7, false}},
+      {"op/clk/SM", {0.01, 1e6, false}},
+      {"FMA/clk/SM", {0.01, 1e6, false}},
+      {"B/clk/SM", {0.01, 1e6, false}},
+      {"B/s", {1e6, 1e16, false}},
+      {"B", {1024, 1e15, false}},
+      {"reg", {1, 1e8, true}},
+      {"thread", {1, 1e6, true}},
+      {"CTA", {1, 1024, true}},
+      {"col", {0, 1e6, true}},
+      {"lane", {0, 1e6, true}},
+      {"cycles", {0.01, 1e6, false}},
+      {"us", {1e-3, 1e4, false}},
+      {"flag", {0, 1, true}},
+  };
+  for (const auto& b : table)
+    if (std::string(b.unit) == f.unit) return b.r;
+  return {0, 1e30, false};
+}
+
+std::string implausible(const FieldSpec& f, double v) {
+  const PlausibleRange r = plausible_range(f);
+  if (!std::isfinite(v)) return "must be finite";
+  if (v < r.lo || v > r.hi)
+    return std::string(v < r.lo ? "implausibly small" : "implausibly large") + " value " + short_number(v) + " " +
+           f.unit + " (outside the plausible range [" + short_number(r.lo) + ", " + short_number(r.hi) + "] " +
+           f.unit + ")";
+  if (r.integer && std::floor(v) != v) return "must be a whole number, got " + short_number(v);
+  return "";
+}
 
 std::string path_of(const FieldSpec& f) {
   return f.group[0] == '\0' ? std::string(f.name) : std::string(f.group) + "." + f.name;

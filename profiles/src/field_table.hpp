@@ -27,6 +27,17 @@ struct FieldSpec {
 };
 
 const std::vector<FieldSpec>& field_specs();
+
+// The values a field may plausibly take on any GPU (both ends; a few orders of
+// magnitude around today's chips), by unit, and whether it counts whole things.
+struct PlausibleRange {
+  double lo;
+  double hi;
+  bool integer;
+};
+PlausibleRange plausible_range(const FieldSpec& f);
+// "" when v is plausible for f, else why not (with the range and unit).
+std::string implausible(const FieldSpec& f, double v);
 std::string path_of(const FieldSpec& f);
 
 }  // namespace tilesim::profiles::detail

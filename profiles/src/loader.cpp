@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "field_table.hpp"
+#include "tilesim/input_file.hpp"
 #include "tilesim/profile.hpp"
 
 namespace tilesim::profiles {
@@ -50,19 +51,23 @@ double get_number(const json& j, const std::string& origin, const std::string& p
 void check_rule(double v, const FieldSpec& spec, const std::string& origin, const std::string& path) {
   switch (spec.rule) {
     case Rule::kPositive:
-      if (!(v > 0.0)) fail(origin, path, "must be > 0, got " + std::to_string(v));
+      if (!(v > 0.0)) fail(origin, path, "must be > 0, got " + short_number(v));
       break;
     case Rule::kNonNegative:
-      if (v < 0.0) fail(origin, path, "must be >= 0, got " + std::to_string(v));
+      if (v < 0.0) fail(origin, path, "must be >= 0, got " + short_number(v));
       break;
     case Rule::kFlag:
       if (v != 0.0 && v != 1.0) fail(origin, path, "must be a flag (true/false or 0/1)");
       break;
   }
-  // 1e30 bounds everything physical (HBM bytes ~1e11, B/s ~1e13); beyond is a typo.
-  constexpr double kLargestPlausible = 1e30;
-  if (std::fabs(v) > kLargestPlausible) fail(origin, path, "implausibly large value " + std::to_string(v));
+  const std::string why = detail::implausible(spec, v);
+  if (!why.empty()) fail(origin, path, why);
 }
+
+// Architectures a profile may name (compute capability of NVIDIA GPUs with tensor cores).
+const std::set<std::string> kArchs = {"sm_70",  "sm_72",   "sm_75",  "sm_80",   "sm_86",  "sm_87",
+                                      "sm_89",  "sm_90",   "sm_90a", "sm_100",  "sm_100a", "sm_101",
+                                      "sm_103", "sm_103a", "sm_110", "sm_120",  "sm_121"};
 
 Quantity parse_quantity(const json& j, const FieldSpec& spec, const std::string& origin,
                         const std::string& path, const std::map<std::string, Source>& sources) {
@@ -133,9 +138,9 @@ std::map<std::string, Source> parse_sources(const json& root, const std::string&
 Profile parse_profile(const std::string& json_text, const std::string& origin) {
   json root;
   try {
-    root = json::parse(json_text);
-  } catch (const json::exception& e) {  // parse_error, and out_of_range for 1e999
-    fail(origin, "", std::string("not valid JSON: ") + e.what());
+    root = parse_json_strict(json_text, origin);
+  } catch (const InputFileError& e) {
+    throw ProfileError(e.what());
   }
   if (!root.is_object()) fail(origin, "", "top level must be a JSON object");
   for (const auto& [k, _] : root.items())
@@ -146,7 +151,13 @@ Profile parse_profile(const std::string& json_text, const std::string& origin) {
   const std::string base = get_string(root, "base", origin, "base", false);
   Profile p;
   if (!base.empty()) {
-    p = builtin_profile(base);  // the overrides below replace its numbers one by one
+    try {
+      p = builtin_profile(base);  // the overrides below replace its numbers one by one
+    } catch (const ProfileError&) {
+      std::string ids;
+      for (const auto& id : builtin_ids()) ids += (ids.empty() ? "" : ", ") + id;
+      fail(origin, "base", "'" + base + "' is not a built-in profile (base names one of: " + ids + ")");
+    }
     p.base = p.id;
   }
   auto own_sources = parse_sources(root, origin);
@@ -162,6 +173,11 @@ Profile parse_profile(const std::string& json_text, const std::string& origin) {
   str_or_base("name", p.name);
   str_or_base("arch", p.arch);
   str_or_base("family", p.family);
+  if (!kArchs.count(p.arch)) {
+    std::string known;
+    for (const auto& a : kArchs) known += (known.empty() ? "" : ", ") + a;
+    fail(origin, "arch", "unknown architecture '" + p.arch + "' (known: " + known + ")");
+  }
   p.origin = origin;
 
   for (const auto& [k, j] : root.items()) {
@@ -204,11 +220,19 @@ Profile parse_profile(const std::string& json_text, const std::string& origin) {
 }
 
 Profile load_profile_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw ProfileError(path + ": cannot open profile file");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return parse_profile(ss.str(), path);
+  std::string text;
+  try {
+    text = read_input_file(path);
+  } catch (const InputFileError& e) {
+    throw ProfileError(std::string(e.what()) + " (expected a profile .json)");
+  }
+  return parse_profile(text, path);
+}
+
+std::string implausible_value(const std::string& path, double value) {
+  for (const auto& spec : detail::field_specs())
+    if (detail::path_of(spec) == path) return detail::implausible(spec, value);
+  throw ProfileError("unknown profile field '" + path + "'");
 }
 
 std::vector<FieldRef> fields(const Profile& p) {

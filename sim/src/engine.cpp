@@ -380,8 +380,16 @@ bool Engine::chip_complete(int unit, uint32_t version) {
   if (version != c.version) return false;  // superseded by an earlier completion
   c.next_at = -1.0;
   chip_advance(c);
-  // Finish every transfer whose bytes are served (relative tolerance for rounding).
-  while (!c.q.empty() && c.q.top().finish <= c.v + 1e-9 * std::max(1.0, c.v)) {
+  // Finish every transfer whose bytes are served: within a relative tolerance for the
+  // rounding of v, or so close that the time left is below the resolution of now_ (late
+  // in a long kernel, one ulp of now_ is many picocycles: re-arming an event for the
+  // remainder would land on now_ again and never advance the clock).
+  const double r = chip_rate(c);
+  auto served = [&](const Transfer& t) {
+    const double left = t.finish - c.v;
+    return left <= 1e-9 * std::max(1.0, c.v) || now_ + left / r <= now_;
+  };
+  while (!c.q.empty() && served(c.q.top())) {
     const Transfer t = c.q.top();
     c.q.pop();
     c.weight -= t.weight;

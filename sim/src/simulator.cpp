@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <string>
 
 #include "engine.hpp"
@@ -40,7 +41,37 @@ void check_desc(const model::ScheduleDesc& d) {
             u.rate_per_clk < 0.0)
           throw SimError(d.schedule + ": op " + op.name + " has a bad use of " +
                          model::unit_name(u.unit));
+        else if (u.rate_per_clk > 0.0 && !std::isfinite(u.work / u.rate_per_clk))
+          throw SimError(d.schedule + ": op " + op.name + " would hold " + model::unit_name(u.unit) +
+                         " for a non-finite number of cycles (a rate is out of range)");
+      if (!std::isfinite(op.latency_cycles) || op.latency_cycles < 0.0)
+        throw SimError(d.schedule + ": op " + op.name + " has a bad latency");
     }
+}
+
+// Op instances the busiest representative SM lays out, at least: every SM group's
+// representative holds one SM's items, and the busiest SM holds at least the average
+// (all items' instances / SMs). Computed from the classes alone, before any per-SM list.
+double min_instances_per_sm(const model::ScheduleDesc& d) {
+  const double per_item = static_cast<double>(d.prologue.size() + d.epilogue.size());
+  double total = 0.0;
+  for (const auto& c : d.grid.classes)
+    total += static_cast<double>(c.items) *
+             (per_item + static_cast<double>(d.loop.size()) * static_cast<double>(c.iterations));
+  return total / static_cast<double>(d.grid.sm_count);
+}
+
+// Events per op instance, about: ready, start, unit release(s), occupancy end, done.
+constexpr double kEventsPerInstance = 4.0;
+
+[[noreturn]] void refuse_size(double instances, const Options& o, const std::string& where) {
+  char buf[256];
+  std::snprintf(buf, sizeof buf,
+                "the grid needs %s%.3g op instances (~%.2g events) on %s, more than max_op_instances (%lld); "
+                "simulate a smaller problem (fewer batches, heads or tokens) or use predict",
+                where == "one SM" ? "at least " : "", instances, instances * kEventsPerInstance, where.c_str(),
+                static_cast<long long>(o.max_op_instances));
+  throw SimError(buf);
 }
 
 }  // namespace
@@ -51,6 +82,8 @@ Result simulate(const model::ScheduleDesc& d, const Options& o) {
   const model::Grid& grid = d.grid;
   const bool persistent = grid.scheduler != model::Scheduler::kPlain;
   const int64_t items = grid.total_items();
+  const double lower = min_instances_per_sm(d);
+  if (lower > static_cast<double>(o.max_op_instances)) refuse_size(lower, o, "one SM");
   const detail::Program prog = detail::build_program(d);
 
   // Per-class slot time for the assignment: each class alone on a full chip.
@@ -85,9 +118,8 @@ Result simulate(const model::ScheduleDesc& d, const Options& o) {
       for (int c : slot)
         instances += per_item + static_cast<int64_t>(d.loop.size()) * grid.classes[static_cast<size_t>(c)].iterations;
   if (instances > o.max_op_instances)
-    throw SimError("the grid needs " + std::to_string(instances) + " op instances on " +
-                   std::to_string(r.groups.size()) + " representative SM(s), more than max_op_instances (" +
-                   std::to_string(o.max_op_instances) + "); simulate a smaller problem (fewer batches or heads)");
+    refuse_size(static_cast<double>(instances), o,
+                std::to_string(r.groups.size()) + " representative SM(s)");
   detail::Engine eng(prog, d, o, persistent, r.groups);
   eng.run();
 

@@ -176,6 +176,11 @@ void write_chrome_trace_file(const Result& r, const model::ScheduleDesc& d,
   std::error_code ec;
   if (fs::is_directory(target, ec))
     throw std::runtime_error("trace path " + path + " is a directory");
+  // The file is written beside the target and renamed over it: an existing device or
+  // pipe (/dev/full, /dev/stdout) would be replaced, not written to.
+  if (fs::exists(target, ec) && !fs::is_regular_file(target, ec))
+    throw std::runtime_error("cannot write trace " + path +
+                             " (it exists and is not a regular file; give a file path)");
   const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
   std::random_device rd;
   const fs::path tmp = dir / (target.filename().string() + ".tmp" + std::to_string(rd() % 1000000));
@@ -185,11 +190,10 @@ void write_chrome_trace_file(const Result& r, const model::ScheduleDesc& d,
       throw std::runtime_error("cannot write trace " + path + " (cannot create a file in " +
                                dir.string() + ")");
     write_chrome_trace(r, d, f);
-    f.flush();
+    f.close();
     if (!f) {
-      f.close();
       fs::remove(tmp, ec);
-      throw std::runtime_error("cannot write trace " + path + " (write failed)");
+      throw std::runtime_error("cannot write trace " + path + " (write failed: disk full?)");
     }
   }
   fs::rename(tmp, target, ec);

@@ -8,7 +8,12 @@
 //             and page sizes for the default tile; each run checked, then timed (median of
 //             --reps >= 20 samples, L2 flushed before each). A cudaMemcpy D2D copy of
 //             kCopyBytes, timed the same way before and after, is the bandwidth ceiling.
+//   --shape batch=B,heads_q=H[,heads_kv=G][,q_per_seq=Q],seq_kv=T,head_dim=D[,page_size=P]
+//             sweep this shape instead of the built-in ones (repeatable; page_size 0 =
+//             contiguous KV); --shapes-file F: the "decode" list of F (e.g.
+//             data/heldout/shapes.json). Syntax: kernels/common/shape_args.hpp.
 //   --out F   write the measurement JSON (tilesim.measurement.v1, family "decode") to F.
+// Every timed run carries NVML samples of the SM clock, power and throttle reasons.
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
 
@@ -34,6 +39,8 @@
 #include "decode_testdata.cuh"
 #include "device_report.hpp"
 #include "event_timer.hpp"
+#include "nvml_sampler.hpp"
+#include "shape_args.hpp"
 
 namespace tilesim::decode {
 namespace {
@@ -73,13 +80,46 @@ struct Shape {
   double kv_bytes() const { return 2.0 * static_cast<double>(kv_elems()) * sizeof(bf16); }
 };
 
+// A sweep shape and the page sizes it is measured with (0 = contiguous).
+struct SweepShape {
+  Shape shape;
+  std::vector<int> page_sizes;
+};
+
 struct Options {
   bool check = false, sweep = false, quick = false;
   std::string out;
   int reps = 30;
   uint64_t seed = 0;
   std::string args;
+  std::vector<SweepShape> shapes;  // --shape / --shapes-file (empty: the built-in sweep)
 };
+
+SweepShape sweep_shape_from(const runner::ShapeValues& v) {
+  const int page = static_cast<int>(v["page_size"]);
+  if (page != 0 && (page & (page - 1)) != 0)
+    throw runner::ShapeError("shape '" + v.text + "': page_size must be 0 or a power of two");
+  if (v["heads_q"] % v["heads_kv"] != 0)
+    throw runner::ShapeError("shape '" + v.text + "': heads_q must be a multiple of heads_kv (GQA)");
+  if (v["q_per_seq"] > v["seq_kv"])
+    throw runner::ShapeError("shape '" + v.text + "': q_per_seq must be <= seq_kv");
+  char name[160];
+  std::snprintf(name, sizeof name, "b%lld_hq%lld_hkv%lld_q%lld_kv%lld_d%lld_ps%d", static_cast<long long>(v["batch"]),
+                static_cast<long long>(v["heads_q"]), static_cast<long long>(v["heads_kv"]),
+                static_cast<long long>(v["q_per_seq"]), static_cast<long long>(v["seq_kv"]),
+                static_cast<long long>(v["head_dim"]), page);
+  Shape s{name,
+          static_cast<int>(v["batch"]),
+          static_cast<int>(v["heads_q"]),
+          static_cast<int>(v["heads_kv"]),
+          static_cast<int>(v["q_per_seq"]),
+          static_cast<int>(v["seq_kv"]),
+          static_cast<int>(v["head_dim"])};
+  return {s, {page}};
+}
+
+// Samples the SM clock during timed runs (set by run_sweep; null outside it).
+cuda::NvmlSampler* g_nvml = nullptr;
 
 template <typename T>
 struct DevBuf {
@@ -346,8 +386,10 @@ RunResult run_one(ProblemData& p, const DecodeInstance& inst, int splits_req, bo
     topt.warmup = kWarmup;
     topt.repetitions = std::max(opt.reps, kMinReps);
     topt.flusher = flusher;
+    if (g_nvml != nullptr) g_nvml->arm();
     const auto samples =
         cuda::time_ms([&](cudaStream_t st) { inst.launch(prm, st); }, nullptr, topt);
+    if (g_nvml != nullptr) r.record["nvml"] = g_nvml->disarm();
     const double med = cuda::median(samples);
     r.gbps = s.kv_bytes() / (med * 1e-3) / 1e9;
     r.record["samples_ms"] = samples;
@@ -474,12 +516,15 @@ int run_check(const Options& opt, json& runs) {
 
 int run_sweep(const Options& opt, json& runs) {
   cuda::L2Flusher flusher(kFlushBytes);
+  cuda::NvmlSampler nvml(cuda::pci_bus_id());
+  if (!nvml.available()) std::printf("note: NVML unavailable (%s): no clock samples\n", nvml.why_unavailable().c_str());
+  g_nvml = &nvml;
   double copy_before = 0, copy_after = 0;
   json c0 = time_copy(opt, flusher, &copy_before);
   c0["when"] = "before_sweep";
   runs.push_back(c0);
   std::printf("D2D copy (read+write): %.0f GB/s\n", copy_before);
-  const std::vector<Shape> shapes = {
+  const std::vector<Shape> builtin = {
       {"b16_hq32_hkv32_kv8192", 16, 32, 32, 1, 8192, 128},
       {"b8_hq32_hkv8_kv32768_gqa", 8, 32, 8, 1, 32768, 128},
       {"b64_hq32_hkv8_kv4096", 64, 32, 8, 1, 4096, 128},
@@ -487,25 +532,38 @@ int run_sweep(const Options& opt, json& runs) {
       {"b8_hq32_hkv8_q8_kv8191_spec", 8, 32, 8, 8, 8191, 128},
       {"b16_hq32_hkv32_kv8192_d64", 16, 32, 32, 1, 8192, 64},
   };
+  std::vector<SweepShape> shapes;
+  for (const Shape& s : builtin) shapes.push_back(SweepShape{s, {0, 16, 64, 256}});
+  if (!opt.shapes.empty()) shapes = opt.shapes;
   constexpr int kMaxSweepSplits = 64;
   const std::vector<int> split_sweep = {1, 2, 4, 8, 16, 32};
   int failures = 0;
-  for (const Shape& s : shapes) {
+  for (const SweepShape& ss : shapes) {
+    const Shape& s = ss.shape;
     ProblemData p = make_problem(s, opt.seed + 101, kMaxSweepSplits);
-    for (int ps : {0, 16, 64, 256}) {
+    const bool given = !opt.shapes.empty();
+    for (int ps : ss.page_sizes) {
       const auto insts = instances_for(s, ps != 0, false);
-      if (insts.empty()) continue;
+      if (insts.empty()) {
+        if (given) {
+          std::printf("%-26s no compiled tile for head_dim %d, %d query rows, %s\n", s.name.c_str(), s.head_dim,
+                      s.group() * s.q_per_seq, ps ? "paged" : "contiguous");
+          ++failures;
+        }
+        continue;
+      }
       set_page_size(p, ps, opt.seed + 7 * ps);
       for (const DecodeInstance* inst : insts) {
         const bool is_default = inst->tile.block_n == kDefaultBlockN &&
                                 inst->tile.stages == kDefaultStages &&
                                 inst->tile.m_tiles == s.m_tiles();
-        // Page sizes 16 and 256 only for the default tile family; 64 and contiguous for all.
-        if ((ps == 16 || ps == 256) && !is_default) continue;
+        // Built-in sweep: page sizes 16 and 256 only for the default tile family; 64 and
+        // contiguous for all. A given shape: every tile at its page size.
+        if (!given && (ps == 16 || ps == 256) && !is_default) continue;
         if (inst->tile.m_tiles != s.m_tiles()) continue;
         const int hs = heuristic_splits(s, *inst);
         std::vector<int> split_list = {hs};
-        if (is_default && (ps == 0 || ps == 64))
+        if (is_default && (given || ps == 0 || ps == 64))
           for (int sp : split_sweep)
             if (sp != hs) split_list.push_back(sp);
         for (int sp : split_list) {
@@ -523,6 +581,7 @@ int run_sweep(const Options& opt, json& runs) {
   std::printf("D2D copy (read+write): %.0f GB/s before, %.0f GB/s after\n", copy_before,
               copy_after);
   std::printf("sweep: %d check failures\n", failures);
+  g_nvml = nullptr;
   return failures == 0 ? 0 : 1;
 }
 
@@ -550,12 +609,18 @@ Options parse(int argc, char** argv) {
         throw std::invalid_argument("--reps must be >= " + std::to_string(kMinReps));
     } else if (a == "--seed")
       o.seed = std::stoull(value());
-    else
+    else if (a == "--shape")
+      o.shapes.push_back(sweep_shape_from(runner::parse_shape(value(), runner::decode_shape_keys())));
+    else if (a == "--shapes-file") {
+      for (const auto& v : runner::shapes_from_file(value(), "decode", runner::decode_shape_keys(), {"bf16"}))
+        o.shapes.push_back(sweep_shape_from(v));
+    } else
       throw std::invalid_argument("unknown argument '" + a +
                                   "' (use --check, --sweep, --quick, --out F, --reps N, --seed N)");
   }
   if (!o.check && !o.sweep)
     throw std::invalid_argument("nothing to do: give --check and/or --sweep");
+  if (!o.shapes.empty() && !o.sweep) throw std::invalid_argument("--shape / --shapes-file go with --sweep");
   if (o.seed == 0) o.seed = std::random_device{}();  // fresh inputs each run unless pinned
   return o;
 }

@@ -1,9 +1,13 @@
 // tilesim-attn-bench: correctness and timing of the forward-attention kernels.
 //   --check   odd shapes (lengths not multiples of the tiles, GQA, causal and not) against
 //             a float32 GPU reference and, for small shapes, a float64 CPU reference.
-//   --sweep   every compiled kernel on the four benchmark shapes: checked, then timed
-//             (CUDA events, warm-up, median of --reps samples taken in --passes
-//             round-robin passes over the kernels of a shape).
+//   --sweep   every compiled kernel on the four benchmark shapes (or the shapes given by
+//             --shape / --shapes-file): checked, then timed (CUDA events, warm-up, median
+//             of --reps samples taken in --passes round-robin passes over the kernels of a
+//             shape); NVML samples the SM clock, power and throttle reasons in every pass.
+//   --shape batch=B,heads_q=H,[heads_kv=G,]seq_q=S,[seq_kv=T,]head_dim=D[,causal=1]
+//             a shape for --sweep or --check (repeatable); --shapes-file F: the "attention" list of F
+//             (e.g. data/heldout/shapes.json). Syntax: kernels/common/shape_args.hpp.
 //   --quick   with --check: only the smallest shape (for compute-sanitizer runs).
 //   --kernel S  only kernels whose name contains S;  --list  print the kernel names.
 //   --out F   write the measurement JSON (schema tilesim.measurement.v1, family attention).
@@ -25,7 +29,9 @@
 #include "device_report.hpp"
 #include "event_timer.hpp"
 #include "reference.cuh"
+#include "nvml_sampler.hpp"
 #include "registry.hpp"
+#include "shape_args.hpp"
 
 namespace ta = tilesim::attention;
 namespace tc = tilesim::cuda;
@@ -46,13 +52,30 @@ struct Options {
   bool check = false, sweep = false, quick = false, list = false;
   std::string out, kernel_filter;
   int reps = 30, warmup = 5, passes = 3;
+  std::vector<ta::AttnProblem> shapes;  // --shape / --shapes-file (empty: the built-in sweep)
 };
+
+ta::AttnProblem problem_from_shape(const tilesim::runner::ShapeValues& s) {
+  ta::AttnProblem p;
+  p.batch = static_cast<int>(s["batch"]);
+  p.heads_q = static_cast<int>(s["heads_q"]);
+  p.heads_kv = static_cast<int>(s["heads_kv"]);
+  p.seq_q = static_cast<int>(s["seq_q"]);
+  p.seq_kv = static_cast<int>(s["seq_kv"]);
+  p.head_dim = static_cast<int>(s["head_dim"]);
+  p.causal = s["causal"] != 0;
+  if (p.heads_q % p.heads_kv != 0)
+    throw tilesim::runner::ShapeError("shape '" + s.text + "': heads_q must be a multiple of heads_kv (GQA)");
+  return p;
+}
 
 [[noreturn]] void usage_error(const std::string& msg) {
   std::cerr
       << "tilesim-attn-bench: " << msg << "\n"
       << "usage: tilesim-attn-bench (--check [--quick] | --sweep | --list) [--kernel S] [--reps N] "
-         "[--warmup N] [--passes N] [--out FILE]\n";
+         "[--warmup N] [--passes N] [--out FILE]\n"
+         "       [--shape batch=B,heads_q=H[,heads_kv=G],seq_q=S[,seq_kv=T],head_dim=D[,causal=1]]... "
+         "[--shapes-file F]\n";
   std::exit(2);
 }
 
@@ -90,7 +113,19 @@ Options parse(int argc, char** argv) {
       o.warmup = parse_int(a, value());
     else if (a == "--passes")
       o.passes = parse_int(a, value());
-    else
+    else if (a == "--shape" || a == "--shapes-file") {
+      try {
+        namespace tr = tilesim::runner;
+        const std::string v = value();
+        if (a == "--shape")
+          o.shapes.push_back(problem_from_shape(tr::parse_shape(v, tr::attention_shape_keys())));
+        else
+          for (const auto& sv : tr::shapes_from_file(v, "attention", tr::attention_shape_keys(), {"bf16"}))
+            o.shapes.push_back(problem_from_shape(sv));
+      } catch (const tilesim::runner::ShapeError& e) {
+        usage_error(e.what());
+      }
+    } else
       usage_error("unknown argument '" + a + "'");
   }
   if (!o.check && !o.sweep && !o.list) usage_error("give --check, --sweep or --list");
@@ -300,7 +335,9 @@ int main(int argc, char** argv) {
 
     if (opt.check) {
       std::printf("%-36s %-34s %10s %10s %s\n", "kernel", "shape", "rel_err", "vs_fp64", "result");
-      for (const auto& p : check_shapes(opt.quick)) {
+      // Given shapes replace the odd check shapes (one launch per kernel and shape: what
+      // a hardware-counter run profiles).
+      for (const auto& p : opt.shapes.empty() ? check_shapes(opt.quick) : opt.shapes) {
         Workspace ws(p, seed++, st);
         for (const auto& ke : kernels) {
           if (ke.head_dim != p.head_dim) continue;
@@ -331,7 +368,15 @@ int main(int argc, char** argv) {
       tc::TimingOptions topt;
       topt.warmup = opt.warmup;
       topt.repetitions = (opt.reps + opt.passes - 1) / opt.passes;
-      for (const auto& p : sweep_shapes()) {
+      tc::NvmlSampler nvml(tc::pci_bus_id());
+      if (!nvml.available()) std::printf("note: NVML unavailable (%s): no per-pass clock samples\n", nvml.why_unavailable().c_str());
+      const std::vector<ta::AttnProblem> shapes = opt.shapes.empty() ? sweep_shapes() : opt.shapes;
+      for (const auto& p : shapes) {
+        if (std::none_of(kernels.begin(), kernels.end(), [&](const auto& k) { return k.head_dim == p.head_dim; })) {
+          std::printf("skipped %s: no compiled kernel for head_dim %d\n", shape_str(p).c_str(), p.head_dim);
+          all_passed = false;
+          continue;
+        }
         Workspace ws(p, seed++, st);
         struct Entry {
           const ta::KernelEntry* ke = nullptr;
@@ -339,6 +384,7 @@ int main(int argc, char** argv) {
           CheckOutcome check;
           std::vector<double> samples;
           nlohmann::json clocks = nlohmann::json::array();
+          nlohmann::json nvml = nlohmann::json::array();  // per pass: SM clock, power, reasons
         };
         std::vector<Entry> entries;
         for (const auto& ke : kernels) {
@@ -353,7 +399,9 @@ int main(int argc, char** argv) {
         for (int pass = 0; pass < opt.passes; ++pass) {
           for (auto& e : entries) {
             e.clocks.push_back(tc::clock_snapshot()["raw"]);
+            nvml.arm();
             const std::vector<double> smp = tc::time_ms(e.launch, st, topt);
+            e.nvml.push_back(nvml.disarm());
             e.samples.insert(e.samples.end(), smp.begin(), smp.end());
           }
         }
@@ -375,7 +423,8 @@ int main(int argc, char** argv) {
                                  {"median_ms", med},
                                  {"min_ms", *std::min_element(e.samples.begin(), e.samples.end())},
                                  {"tflops", tflops},
-                                 {"clocks_per_pass", e.clocks}});
+                                 {"clocks_per_pass", e.clocks},
+                                 {"nvml_per_pass", e.nvml}});
         }
         std::fflush(stdout);
         write_doc();
@@ -387,6 +436,8 @@ int main(int argc, char** argv) {
                        {"clocks_per_pass_query",
                         "clocks.sm,clocks.max.sm,clocks.mem,power.draw,temperature.gpu"},
                        {"l2_flush", false},
+                       {"nvml_per_pass", "SM clock / power / clock-event reasons sampled every 2 ms "
+                                         "through NVML while the pass's timed launches run (warm-up included)"},
                        {"note", "compute-bound kernels; inputs (>= 64 MB per shape) exceed L2"}};
     }
     TILESIM_CUDA_CHECK(cudaStreamDestroy(st));

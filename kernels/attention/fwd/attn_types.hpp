@@ -11,6 +11,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "tilesim/model/causal_mask.hpp"
+
 namespace tilesim::attention {
 
 struct AttnProblem {
@@ -37,10 +39,12 @@ inline float default_scale_log2(int head_dim) {
   return static_cast<float>(1.4426950408889634 / std::sqrt(static_cast<double>(head_dim)));
 }
 
-// FLOP convention of the project: 4*B*H*Sq*Skv*D (two GEMMs), halved when causal.
+// FLOP convention of the project: 4*B*H*D (two GEMMs) x the score area, Sq*Skv or,
+// when causal, the visible area of the one mask definition (tilesim/model/causal_mask.hpp).
 inline double attention_flops(const AttnProblem& p) {
-  double f = 4.0 * p.batch * p.heads_q * static_cast<double>(p.seq_q) * p.seq_kv * p.head_dim;
-  return p.causal ? f / 2.0 : f;
+  const double area = p.causal ? tilesim::model::causal_visible_area(p.seq_q, p.seq_kv)
+                               : static_cast<double>(p.seq_q) * p.seq_kv;
+  return 4.0 * p.batch * p.heads_q * area * p.head_dim;
 }
 
 inline void validate(const AttnProblem& p) {

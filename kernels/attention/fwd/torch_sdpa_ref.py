@@ -8,7 +8,10 @@ Timing: CUDA events around each call; the same interleaved protocol as the runne
 --reps samples; same input distribution (bf16, uniform in [-2, 2), layout [B, H, S, D]).
 Check: each backend's output against a float32 math-SDPA reference on a slice of the
 batch (rel. Frobenius error), so a silently wrong backend does not pass.
+GQA (heads_kv < heads_q) uses SDPA's enable_gqa; a backend that refuses it gets K/V
+expanded to heads_q heads (recorded as "gqa": "expanded": more K/V bytes than a GQA kernel).
 Usage: python3 torch_sdpa_ref.py --out FILE [--reps 30] [--warmup 5] [--passes 3]
+                                 [--shapes-file F]  (F's "attention" list, e.g. the held-out one)
 """
 import argparse
 import datetime
@@ -21,11 +24,11 @@ import torch
 import torch.nn.functional as F
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
-SHAPES = [  # (batch, heads, seq, head_dim, causal): the runner's --sweep shapes
-    (4, 16, 4096, 128, False),
-    (1, 16, 16384, 128, False),
-    (4, 16, 4096, 64, False),
-    (2, 16, 8192, 128, True),
+SHAPES = [  # (batch, heads_q, heads_kv, seq_q, seq_kv, head_dim, causal): the runner's --sweep shapes
+    (4, 16, 16, 4096, 4096, 128, False),
+    (1, 16, 16, 16384, 16384, 128, False),
+    (4, 16, 16, 4096, 4096, 64, False),
+    (2, 16, 16, 8192, 8192, 128, True),
 ]
 BACKENDS = [("cudnn", SDPBackend.CUDNN_ATTENTION), ("torch_flash", SDPBackend.FLASH_ATTENTION)]
 AMPLITUDE = 2.0
@@ -59,9 +62,26 @@ def device_report():
             "clocks": clock_snapshot(), "date_utc": now()}
 
 
-def flops(b, h, s, d, causal):
-    f = 4.0 * b * h * s * s * d
+def flops(b, h, sq, skv, d, causal):
+    f = 4.0 * b * h * sq * skv * d
     return f / 2 if causal else f
+
+
+def shapes_from_file(path):
+    with open(path) as f:
+        doc = json.load(f)
+    out = []
+    for e in doc["attention"]:
+        hq = e["heads_q"]
+        out.append((e["batch"], hq, e.get("heads_kv", hq), e["seq_q"], e.get("seq_kv", e["seq_q"]), e["head_dim"],
+                    bool(e.get("causal", False))))
+    return out
+
+
+def sdpa(q, k, v, causal, gqa):
+    if gqa == "native":
+        return F.scaled_dot_product_attention(q, k, v, is_causal=causal, enable_gqa=True)
+    return F.scaled_dot_product_attention(q, k, v, is_causal=causal)
 
 
 def rel_err(x, ref):
@@ -77,21 +97,24 @@ def main():
     ap.add_argument("--reps", type=int, default=30)
     ap.add_argument("--warmup", type=int, default=5)
     ap.add_argument("--passes", type=int, default=3)
+    ap.add_argument("--shapes-file", default=None)
     a = ap.parse_args()
+    shapes = shapes_from_file(a.shapes_file) if a.shapes_file else SHAPES
     if a.reps < 20 or a.passes < 1:
         sys.exit("--reps must be >= 20 and --passes >= 1")
     torch.manual_seed(0)
     doc = {"schema": "tilesim.measurement.v1", "family": "attention",
            "tool": {"name": "torch_sdpa_ref.py", "args": " ".join(sys.argv[1:])},
            "device": device_report(), "runs": []}
-    for (b, h, s, d, causal) in SHAPES:
-        q, k, v = [(torch.rand(b, h, s, d, device="cuda", dtype=torch.float32) * 2 - 1).mul_(AMPLITUDE)
-                   .to(torch.bfloat16) for _ in range(3)]
+    for (b, h, hkv, s, skv, d, causal) in shapes:
+        q = (torch.rand(b, h, s, d, device="cuda", dtype=torch.float32) * 2 - 1).mul_(AMPLITUDE).to(torch.bfloat16)
+        k, v = [(torch.rand(b, hkv, skv, d, device="cuda", dtype=torch.float32) * 2 - 1).mul_(AMPLITUDE)
+                .to(torch.bfloat16) for _ in range(2)]
         # float32 reference on one (batch, head) slice: enough to catch a wrong backend.
         with sdpa_kernel(SDPBackend.MATH):
             ref = F.scaled_dot_product_attention(q[:1, :1].float(), k[:1, :1].float(), v[:1, :1].float(),
                                                  is_causal=causal)
-        problem = {"kind": "attention", "batch": b, "heads_q": h, "heads_kv": h, "seq_q": s, "seq_kv": s,
+        problem = {"kind": "attention", "batch": b, "heads_q": h, "heads_kv": hkv, "seq_q": s, "seq_kv": skv,
                    "head_dim": d, "head_dim_v": d, "causal": causal, "dtype": "bf16"}
         # Same protocol as tilesim-attn-bench --sweep: per shape the backends are timed
         # round-robin in --passes passes of reps/passes samples (warm-up each pass, an
@@ -101,10 +124,21 @@ def main():
         for impl, backend in BACKENDS:
             run = {"impl": impl, "schedule": None, "tile": {}, "problem": problem,
                    "samples_ms": [], "clocks_per_pass": []}
+            gqa = "none" if hkv == h else "native"
+            kk, vv = k, v
             try:
                 with sdpa_kernel(backend):
-                    out = F.scaled_dot_product_attention(q, k, v, is_causal=causal)
+                    try:
+                        out = sdpa(q, kk, vv, causal, gqa)
+                    except RuntimeError:
+                        if gqa != "native":
+                            raise
+                        gqa = "expanded"
+                        kk, vv = k.repeat_interleave(h // hkv, 1), v.repeat_interleave(h // hkv, 1)
+                        out = sdpa(q, kk, vv, causal, gqa)
                 err = rel_err(out[:1, :1], ref)
+                run["gqa"] = gqa
+                run["_args"] = (kk, vv, gqa)
                 del out
                 run["check"] = {"rel_err": err, "tolerance": TOLERANCE, "passed": err <= TOLERANCE,
                                 "reference": "torch_math_fp32_slice"}
@@ -116,8 +150,9 @@ def main():
             for impl, (run, backend) in runs.items():
                 if "error" in run:
                     continue
+                kk, vv, gqa = run["_args"]
                 with sdpa_kernel(backend):
-                    call = lambda: F.scaled_dot_product_attention(q, k, v, is_causal=causal)
+                    call = lambda: sdpa(q, kk, vv, causal, gqa)
                     run["clocks_per_pass"].append(clock_snapshot()["raw"])
                     for _ in range(a.warmup):
                         call()
@@ -130,16 +165,17 @@ def main():
                         en.synchronize()
                         run["samples_ms"].append(st.elapsed_time(en))
         for impl, (run, backend) in runs.items():
+            run.pop("_args", None)
             if "error" not in run:
                 samples = run["samples_ms"]
                 med = statistics.median(samples)
                 run.update({"median_ms": med, "min_ms": min(samples),
-                            "tflops": flops(b, h, s, d, causal) / (med * 1e-3) / 1e12})
-                print("%-12s B%d H%d S%d D%d%s  %.4f ms  %.1f TFLOP/s  rel_err %.2e" %
-                      (impl, b, h, s, d, " causal" if causal else "", med, run["tflops"], run["check"]["rel_err"]),
-                      flush=True)
+                            "tflops": flops(b, h, s, skv, d, causal) / (med * 1e-3) / 1e12})
+                print("%-12s B%d H%d/%d S%d/%d D%d%s  %.4f ms  %.1f TFLOP/s  rel_err %.2e  gqa %s" %
+                      (impl, b, h, hkv, s, skv, d, " causal" if causal else "", med, run["tflops"],
+                       run["check"]["rel_err"], run["gqa"]), flush=True)
             doc["runs"].append(run)
-        del q, k, v, ref
+        del q, k, v, ref, runs
     doc["timing"] = {"warmup_per_pass": a.warmup, "passes": a.passes,
                      "repetitions_per_pass": (a.reps + a.passes - 1) // a.passes,
                      "order": "per shape: backends round-robin, pass after pass", "l2_flush": False}

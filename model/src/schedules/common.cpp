@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <map>
 
+#include "tilesim/model/causal_mask.hpp"
+
 namespace tilesim::model::detail {
 
 const char* tensor_path_name(TensorPath t) {
@@ -236,7 +238,7 @@ AttnGrid attention_grid(const Problem& prob, int block_m, int block_n) {
   const int64_t bh = prob.batch * prob.heads_q;
   for (int64_t r = 0; r < g.m_blocks; ++r) {
     int64_t extent = prob.seq_kv;
-    if (prob.causal) extent = std::clamp<int64_t>((r + 1) * block_m + (prob.seq_kv - prob.seq_q), 0, prob.seq_kv);
+    if (prob.causal) extent = causal_keys_for_rows((r + 1) * block_m, prob.seq_kv);
     const int64_t iters = ceil_div(extent, block_n);
     if (!order.empty() && order.back().first == iters)
       order.back().second += 1;

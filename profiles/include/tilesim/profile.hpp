@@ -156,5 +156,8 @@ struct FieldRef {
 std::vector<FieldRef> fields(const Profile& p);
 // Mutable access by path (for what-if scaling and overrides). Throws on unknown path.
 Quantity& field(Profile& p, const std::string& path);
+// "" when `value` is plausible for the field at `path` on any GPU, else why not (the
+// field's range and unit, or "must be a whole number"). Throws on unknown path.
+std::string implausible_value(const std::string& path, double value);
 
 }  // namespace tilesim::profiles

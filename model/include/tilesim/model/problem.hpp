@@ -48,8 +48,9 @@ struct Problem {
 // Throws ModelError naming the first bad field ("seq_kv must be > 0, got 0").
 void validate(const Problem& p);
 
-// Useful FLOPs (no padding): gemm 2mnk; attention 2*B*Hq*Sq*Skv*(d+dv), halved when
-// causal (the convention of shared/REFERENCES.md); decode/mla 2*B*Hq*q*Skv*(d+dv).
+// Useful FLOPs (no padding): gemm 2mnk; attention 2*B*Hq*Sq*Skv*(d+dv), causal: the
+// visible area of causal_mask.hpp instead of Sq*Skv (half of it when Sq == Skv, the
+// convention of shared/REFERENCES.md); decode/mla 2*B*Hq*q*Skv*(d+dv).
 double useful_flops(const Problem& p);
 
 // Minimum HBM bytes (each input read once, each output written once).

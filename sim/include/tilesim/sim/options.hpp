@@ -45,8 +45,10 @@ struct Options {
   // classes form one group); above it the grid is refused rather than silently cut.
   int max_groups = 1024;
   // Most op instances laid out on the representative SMs (about 60 bytes each); a grid
-  // beyond it is refused with the count rather than exhausting memory.
-  int64_t max_op_instances = 30000000;
+  // beyond it is refused up front with the count and the events it would take, rather
+  // than exhausting memory or time. The engine runs ~6e6 instances/s on one core of the
+  // 2-core CI machine, so the default bounds a simulation to about 2 s.
+  int64_t max_op_instances = 10000000;
 };
 
 // Defaults for a profile: constants from `k`, the transfer cap from the profile's SMEM
