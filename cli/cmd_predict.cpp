@@ -52,13 +52,13 @@ int run_predict(const std::vector<std::string>& args, Context& ctx) {
       "tilesim predict --gpu <name|profile.json> <gemm|attention|decode|mla> <problem options> --schedule S "
       "--tile k=v,...");
   opts.add_options()("help,h", "show this help")("gpu", po::value<std::string>(), "GPU: h100 | h200 | h20 | b200 | profile.json")(
-      "schedule", po::value<std::string>(), "gemm_sm90_ws | gemm_sm80_mma | gemm_sm100 | attn_fa2 | attn_fa3 | attn_fa4 | decode_splitkv | mla_decode")(
+      "schedule", po::value<std::string>(), schedule_choices().c_str())(
       "tile", po::value<std::string>(), "tile parameters k=v,k=v (names per schedule: see --help-schedule)")(
       "json", "machine-readable output")("explain", "print the arithmetic behind every number")(
       "scale", po::value<std::string>()->default_value(""), "what-if chip: unit=factor,... (tensor, mufu, fma, alu, cvt, smem, l2, hbm, sms, clock)")(
       "constants", po::value<std::string>()->default_value(""), "model constants JSON (default: built-in data/model/constants.json)")(
       "ir", "with --json: include the schedule description (the IR the simulator executes)")(
-      "help-schedule", po::value<std::string>(), "list the tile parameters of a schedule");
+      "help-schedule", po::value<std::string>(), "the schedule's spec: tile parameters (type, range, default, tune values), constraints with reasons, needed features, kernel rules and compiled instances (--json for programs)");
   add_problem_options(opts);
   const po::variables_map vm = parse_with_problem_kind(args, opts);
   if (vm.count("help")) {
@@ -75,13 +75,11 @@ int run_predict(const std::vector<std::string>& args, Context& ctx) {
   }
   if (vm.count("help-schedule")) {
     try {
-      const auto& info = model::schedule_info(vm["help-schedule"].as<std::string>());
-      ctx.out << info.name << ": " << info.summary << "\n(problem kind: " << model::problem_kind_name(info.kind) << ")\n";
-      for (const auto& p : info.params) {
-        ctx.out << "  " << p.name << ": " << p.description;
-        if (p.has_default) ctx.out << " (default " << p.default_value << ")";
-        ctx.out << "\n";
-      }
+      const auto& spec = model::schedule_spec(vm["help-schedule"].as<std::string>());
+      if (vm.count("json"))
+        ctx.out << model::to_json(spec).dump(2) << "\n";
+      else
+        ctx.out << model::describe(spec);
       return kExitOk;
     } catch (const model::ModelError& e) {
       throw UsageError(e.what());

@@ -2,8 +2,8 @@
 // predicts every measured run and every published result, adds the GPUs' ceilings,
 // per-unit utilization of representative kernels, the model's tile sweep, a simulator
 // trace (when `tilesim simulate` is built in) and the calibration, writes them as
-// report_input.json, then runs `python3 -m tilesim_analysis.report` (analysis/, next to
-// the data folder), which draws the figures and writes report.html + figures/*.png|svg.
+// report_input.json, then runs `python3 -m tilesim_analysis.report` (analysis/ under
+// <share>, cli/share_dir.hpp), which draws the figures and writes report.html + figures/*.png|svg.
 // Bad input (missing data folder, unwritable --out) exits 1 before anything is written;
 // the Python side builds the report in a temporary folder and moves it into place only
 // when every step succeeded.
@@ -17,6 +17,7 @@
 #include <sstream>
 
 #include "command.hpp"
+#include "share_dir.hpp"
 #include "report_input.hpp"
 #include "validate_calibrate.hpp"
 #include "validate_core.hpp"
@@ -88,15 +89,15 @@ std::string simulator_trace(const fs::path& dir, const model::ModelConstants& k,
 }
 
 int run_report(const std::vector<std::string>& args, Context& ctx) {
-  const fs::path data_default(TILESIM_DATA_DIR);
   po::options_description opts("tilesim report [options]");
   opts.add_options()("help,h", "show this help")("out",
                                                  po::value<std::string>()->default_value("report"),
                                                  "output folder (report.html, figures/)")(
-      "data", po::value<std::string>()->default_value(data_default.string()), "data folder")(
-      "analysis",
-      po::value<std::string>()->default_value((data_default.parent_path() / "analysis").string()),
-      "the analysis/ folder (Python package tilesim_analysis)")(
+      "data", po::value<std::string>()->default_value(""),
+      (std::string("data folder; default: data/ under ") + kShareDirHelp).c_str())(
+      "analysis", po::value<std::string>()->default_value(""),
+      (std::string("the folder holding the Python package tilesim_analysis; default: analysis/ under ") +
+       kShareDirHelp).c_str())(
       "python", po::value<std::string>()->default_value("python3"), "Python interpreter")(
       "constants", po::value<std::string>(), "model constants file (default: built-in)")(
       "trace", po::value<std::vector<std::string>>(),
@@ -113,9 +114,11 @@ int run_report(const std::vector<std::string>& args, Context& ctx) {
         << "\nexamples:\n  tilesim report\n  tilesim report --out /tmp/r --trace sim_trace.json\n";
     return kExitOk;
   }
-  const std::string data_dir = vm["data"].as<std::string>();
+  const std::string data_dir =
+      vm["data"].as<std::string>().empty() ? (share_dir() / "data").string() : vm["data"].as<std::string>();
   const fs::path out_dir = fs::absolute(vm["out"].as<std::string>());
-  const fs::path analysis = vm["analysis"].as<std::string>();
+  const fs::path analysis =
+      vm["analysis"].as<std::string>().empty() ? share_dir() / "analysis" : fs::path(vm["analysis"].as<std::string>());
   if (!fs::is_directory(data_dir))
     throw RuntimeError("data folder '" + data_dir + "' does not exist");
   if (!fs::is_directory(analysis / "tilesim_analysis"))

@@ -27,7 +27,7 @@ int run_simulate(const std::vector<std::string>& args, Context& ctx) {
       "--tile k=v,... [--trace out.json] [--json]");
   opts.add_options()("help,h", "show this help")("gpu", po::value(&gpu),
                                                  "built-in GPU id or profile JSON file")(
-      "schedule", po::value(&schedule), "schedule name (tilesim tune lists them)")(
+      "schedule", po::value(&schedule), ("schedule: " + schedule_choices()).c_str())(
       "tile", po::value(&tile_text)->default_value(""),
       "tile parameters k=v,... (schedule defaults fill the rest)")(
       "trace", po::value(&trace_path),

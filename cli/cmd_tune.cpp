@@ -48,16 +48,16 @@ void print_ranking(const GpuTune& g, size_t top, std::ostream& os) {
      << " tiles considered";
   for (const auto& [s, why] : g.stats.schedules_rejected) os << "\n  schedule " << s << " rejected: " << why;
   os << "\n";
-  std::snprintf(line, sizeof line, "  %4s %10s %8s %-22s %-15s %s\n", "rank", "time_us", "TFLOP/s", "bottleneck (util)",
-                "schedule", "tile");
+  std::snprintf(line, sizeof line, "  %4s %10s %8s %-22s %-6s %-15s %s\n", "rank", "time_us", "TFLOP/s",
+                "bottleneck (util)", "kernel", "schedule", "tile");
   os << line;
   for (size_t i = 0; i < g.ranked.size() && i < top; ++i) {
     const auto& r = g.ranked[i];
     char bn[64];
     std::snprintf(bn, sizeof bn, "%s %.0f%% %s", r.bottleneck.c_str(), 100.0 * r.bottleneck_utilization,
                   r.bound_kind == "dependency" ? "(dep)" : "");
-    std::snprintf(line, sizeof line, "  %4zu %10.2f %8.1f %-22s %-15s %s\n", i + 1, r.time_us, r.tflops, bn,
-                  r.schedule.c_str(), r.tile.to_string().c_str());
+    std::snprintf(line, sizeof line, "  %4zu %10.2f %8.1f %-22s %-6s %-15s %s\n", i + 1, r.time_us, r.tflops, bn,
+                  r.has_kernel ? "yes" : "-", r.schedule.c_str(), r.tile.to_string().c_str());
     os << line;
   }
   if (!g.stats.infeasible_by_reason.empty()) {
@@ -95,10 +95,12 @@ int run_tune(const std::vector<std::string>& args, Context& ctx) {
   po::options_description opts(
       "tilesim tune --gpu <name[,name...]|profile.json> <gemm|attention|decode|mla> <problem options> [--schedule S]");
   opts.add_options()("help,h", "show this help")("gpu", po::value<std::string>(), "GPU(s): h100,h20,b200 side by side, or a profile .json")(
-      "schedule", po::value<std::string>()->default_value(""), "one schedule (default: every schedule of the problem's kind the chip runs)")(
+      "schedule", po::value<std::string>()->default_value(""), ("one schedule: " + schedule_choices() + " (default: every schedule of the problem's kind the chip runs)").c_str())(
       "top", po::value<long long>()->default_value(10), "ranked tiles to print per GPU")("json", "machine-readable output")(
       "scale", po::value<std::string>()->default_value(""), "what-if chip: unit=factor,... applied to every GPU")(
-      "constants", po::value<std::string>()->default_value(""), "model constants JSON (default: built-in)");
+      "constants", po::value<std::string>()->default_value(""), "model constants JSON (default: built-in)")(
+      "kernels-only", "rank only tiles that a compiled kernel runs (kernels/instances.json); runtime parameters "
+                      "(decode splits) take every tune value");
   add_problem_options(opts);
   const po::variables_map vm = parse_with_problem_kind(args, opts);
   if (vm.count("help")) {
@@ -106,7 +108,10 @@ int run_tune(const std::vector<std::string>& args, Context& ctx) {
             << opts
             << "\nexamples:\n"
                "  tilesim tune --gpu h100,h20,b200 attention --batch 4 --heads-q 16 --seq-q 8192 --head-dim 128 --top 3\n"
-               "  tilesim tune --gpu h100 gemm --m 4096 --n 4096 --k 4096 --schedule gemm_sm90_ws --json\n";
+               "  tilesim tune --gpu h100 gemm --m 4096 --n 4096 --k 4096 --schedule gemm_sm90_ws --json\n"
+               "  tilesim tune --gpu h100 attention --batch 4 --heads-q 16 --seq-q 4096 --head-dim 128 --kernels-only\n"
+               "\nthe kernel column says whether a compiled kernel instance runs the tile (JSON: has_kernel);\n"
+               "`tilesim predict --help-schedule <name>` prints a schedule's parameters, rules and kernels\n";
     return kExitOk;
   }
   if (!vm.count("gpu")) throw UsageError("--gpu is required (h100, h200, h20, b200, a comma list, or a profile .json)");
@@ -115,6 +120,7 @@ int run_tune(const std::vector<std::string>& args, Context& ctx) {
   if (top < 1) throw UsageError("--top must be >= 1, got " + std::to_string(top));
   const std::string scale = scale_option(vm);
   const std::string schedule = vm["schedule"].as<std::string>();
+  const model::TuneOptions tune_opts{schedule, vm.count("kernels-only") != 0};
   const model::Problem prob = problem_from_options(vm["kind"].as<std::string>(), vm);
   const model::ModelConstants k = load_model_constants(vm["constants"].as<std::string>());
   std::vector<GpuTune> results;
@@ -123,7 +129,7 @@ int run_tune(const std::vector<std::string>& args, Context& ctx) {
     g.profile = load_gpu(name, scale);
     const auto t0 = std::chrono::steady_clock::now();
     try {
-      g.ranked = model::tune(g.profile, prob, schedule, &g.stats, k);
+      g.ranked = model::tune(g.profile, prob, tune_opts, &g.stats, k);
     } catch (const model::ModelError& e) {
       throw UsageError(e.what());
     }
@@ -136,6 +142,7 @@ int run_tune(const std::vector<std::string>& args, Context& ctx) {
     j["problem"] = model::to_json(prob);
     j["schedule"] = schedule.empty() ? nlohmann::json(nullptr) : nlohmann::json(schedule);
     j["scale"] = scale;
+    j["kernels_only"] = tune_opts.kernels_only;
     j["constants"] = k.origin;
     j["gpus"] = nlohmann::json::array();
     for (const auto& g : results) j["gpus"].push_back(to_json(g, n));
@@ -151,7 +158,8 @@ int run_tune(const std::vector<std::string>& args, Context& ctx) {
   bool any = false;
   for (const auto& g : results) any = any || !g.ranked.empty();
   if (!any) {
-    ctx.err << "tilesim tune: no feasible tile on any GPU\n";
+    ctx.err << "tilesim tune: no feasible tile on any GPU"
+            << (tune_opts.kernels_only ? " among the compiled kernel instances (try without --kernels-only)" : "") << "\n";
     return kExitUsage;
   }
   return kExitOk;

@@ -22,6 +22,7 @@
 #include <sstream>
 
 #include "command.hpp"
+#include "share_dir.hpp"
 #include "validate_calibrate.hpp"
 #include "validate_core.hpp"
 #include "validate_io.hpp"
@@ -36,14 +37,6 @@ using nlohmann::json;
 const char* kRunners[][2] = {{"gemm", "tilesim-gemm-bench"},
                              {"attention", "tilesim-attn-bench"},
                              {"decode", "tilesim-decode-bench"}};
-
-std::string self_dir() {
-  char buf[4096];
-  const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n <= 0) return ".";
-  buf[n] = '\0';
-  return fs::path(buf).parent_path().string();
-}
 
 // The runner: --bin-dir, else beside tilesim, else the build tree's kernels/ folders.
 std::string find_runner(const std::string& name, const std::string& bin_dir) {
@@ -98,10 +91,9 @@ void run_sweeps(const std::string& data_dir, const std::string& family, const st
         "--run needs a GPU: nvidia-smi finds none (without --run, validate uses committed data)");
   // Vendor references that are not inside the runners (cuBLAS is timed by the GEMM runner
   // itself): torch SDPA (cuDNN and flash backends) and torch decode, scripts in kernels/.
-  const fs::path src = fs::path(TILESIM_DATA_DIR).parent_path();
-  const std::map<std::string, fs::path> vendor_scripts = {
-      {"attention", src / "kernels" / "attention" / "fwd" / "torch_sdpa_ref.py"},
-      {"decode", src / "kernels" / "attention" / "decode" / "torch_decode_ref.py"}};
+  const fs::path scripts = share_dir() / "scripts";
+  const std::map<std::string, fs::path> vendor_scripts = {{"attention", scripts / "torch_sdpa_ref.py"},
+                                                          {"decode", scripts / "torch_decode_ref.py"}};
   const bool have_torch = std::system("python3 -c 'import torch' > /dev/null 2>&1") == 0;
   const std::string stamp = validate::utc_stamp();
   for (const auto& r : kRunners) {
@@ -127,8 +119,8 @@ void run_sweeps(const std::string& data_dir, const std::string& family, const st
 int run_validate(const std::vector<std::string>& args, Context& ctx) {
   po::options_description opts("tilesim validate [options]");
   opts.add_options()("help,h", "show this help")(
-      "data", po::value<std::string>()->default_value(TILESIM_DATA_DIR),
-      "data folder (measurements/, model/)")("family", po::value<std::string>()->default_value(""),
+      "data", po::value<std::string>()->default_value(""),
+      (std::string("data folder (measurements/, model/); default: data/ under ") + kShareDirHelp).c_str())("family", po::value<std::string>()->default_value(""),
                                              "only this family: gemm | attention | decode")(
       "json", "machine-readable output (summary per family and shape, and every run)")(
       "constants", po::value<std::string>(), "model constants file (default: the built-in ones)")(
@@ -162,7 +154,8 @@ int run_validate(const std::vector<std::string>& args, Context& ctx) {
            "build/device/bin   (GPU)\n";
     return kExitOk;
   }
-  const std::string data_dir = vm["data"].as<std::string>();
+  const std::string data_dir =
+      vm["data"].as<std::string>().empty() ? (share_dir() / "data").string() : vm["data"].as<std::string>();
   const std::string family = vm["family"].as<std::string>();
   if (!family.empty()) {
     const auto& fams = validate::kernel_families();

@@ -150,4 +150,10 @@ boost::program_options::variables_map parse_with_problem_kind(const std::vector<
   return vm;
 }
 
+std::string schedule_choices() {
+  std::string s;
+  for (const auto& spec : model::schedules()) s += (s.empty() ? "" : " | ") + spec.name;
+  return s;
+}
+
 }  // namespace tilesim::cli

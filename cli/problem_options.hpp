@@ -28,6 +28,8 @@ model::Profile load_gpu(const std::string& name, const std::string& scale_spec);
 std::string scale_option(const boost::program_options::variables_map& vm);
 // "h100,h20,b200" -> {"h100", "h20", "b200"}.
 std::vector<std::string> split_list(const std::string& s);
+// "gemm_sm90_ws | gemm_sm80_mma | ...": the schedule names, from the specs (help text).
+std::string schedule_choices();
 // --constants file or the built-in constants.
 model::ModelConstants load_model_constants(const std::string& path);
 

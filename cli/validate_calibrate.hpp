@@ -1,4 +1,4 @@
-// Calibration (issue 8): the few model constants no datasheet or microbenchmark gives
+// Calibration: the few model constants no datasheet or microbenchmark gives
 // (per-iteration overhead, per-item setup, CTA launch, epilogue efficiency...) fitted by
 // least squares on a training split of the committed measurements, judged on the held-out
 // split. The result is data (a constants file with provenance), never a code edit.

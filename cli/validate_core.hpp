@@ -1,4 +1,4 @@
-// Validation core (issue 8): committed measurements -> model predictions -> error figures.
+// Validation core: committed measurements -> model predictions -> error figures.
 // Shared by `tilesim validate`, `tilesim report` and the accuracy gate (tests/validate).
 //
 // Conventions (the same as analysis/tilesim_analysis, which recomputes them in Python):

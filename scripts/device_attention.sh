@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Forward-attention device run (issue 7, forward half). Runs on the GPU machine from the
+# Forward-attention device run. Runs on the GPU machine from the
 # repository root over the carried build folder:
 #   run(command="bash scripts/device_attention.sh", carry=["build/attn"])
 # Steps: nvidia-smi; SASS sanity (HGMMA in every FA3 kernel); --check (odd shapes, fp32 and

@@ -1,4 +1,4 @@
-// Speed of the analytic model. Targets (issue 3): one predict <= 10 us; tune over all
+// Speed of the analytic model. Targets: one predict <= 10 us; tune over all
 // feasible tiles of one attention problem <= 1 ms. Counters report tiles per tune.
 #include <benchmark/benchmark.h>
 

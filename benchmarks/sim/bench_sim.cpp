@@ -1,6 +1,6 @@
 // Simulator speed. Each benchmark simulates a whole kernel (grid assignment, event run,
 // statistics; no trace) and reports events per second of CPU time ("events/s") and the
-// op instances executed. Targets (issue 5): >= 5e6 events/s on one core; the full
+// op instances executed. Targets: >= 5e6 events/s on one core; the full
 // attention forward below in <= 1 s.
 #include <benchmark/benchmark.h>
 

@@ -13,7 +13,8 @@
 //   --final-rounds R   (sweep) on the first shape, after the full pass, R rounds that
 //                      alternate cuBLAS with the --final-top best configs, so that the
 //                      headline comparison is not skewed by clock drift over the sweep
-//   --warmup N --reps N --seed N --list
+//   --warmup N --reps N --seed N
+//   --list [--json]    the compiled configs; with --json in the model's vocabulary (no GPU needed)
 //
 // Correctness: A, B random bf16 in +-[1/64, 1] (never zero); C poisoned with NaN before
 // every run; reference = cuBLAS with fp32 output (bf16 inputs, fp32 accumulation), itself
@@ -42,6 +43,7 @@
 #include "event_timer.hpp"
 #include "gemm_check.hpp"
 #include "gemm_registry.hpp"
+#include "instance_list.hpp"
 #include "nvml_sampler.hpp"
 #include "shape_args.hpp"
 
@@ -58,7 +60,7 @@ struct Shape {
 };
 
 struct Options {
-  bool check = false, sweep = false, list = false;
+  bool check = false, sweep = false, list = false, json = false;
   std::vector<Shape> shapes;
   std::vector<std::string> filters;
   std::string out;
@@ -83,7 +85,7 @@ const std::vector<Shape> kCheckShapes = {{333, 520, 200},  {1, 8, 8},       {256
   std::cerr << "tilesim-gemm-bench: " << what << "\n"
             << "usage: tilesim-gemm-bench [--check | --sweep] [--shapes MxNxK,...] [--shape m=M,n=N,k=K]..."
                " [--shapes-file F] [--filter s,...]"
-               " [--out FILE] [--warmup N] [--reps N] [--seed N] [--list]\n";
+               " [--out FILE] [--warmup N] [--reps N] [--seed N] [--list [--json]]\n";
   std::exit(2);
 }
 
@@ -126,6 +128,8 @@ Options parse(int argc, char** argv) {
       o.sweep = true;
     } else if (a == "--list") {
       o.list = true;
+    } else if (a == "--json") {
+      o.json = true;
     } else if (a == "--out") {
       o.out = value();
     } else if (a == "--warmup") {
@@ -255,6 +259,11 @@ int run(const Options& o) {
   auto& entries = registry();
   std::sort(entries.begin(), entries.end(),
             [](const KernelEntry& x, const KernelEntry& y) { return x.name < y.name; });
+  if (o.list && o.json) {
+    std::vector<kernels::ListedInstance> list;
+    for (const auto& e : entries) list.push_back({e.name, e.schedule, e.tile, {{"dtype", "bf16"}}});
+    return kernels::print_list_json("tilesim-gemm-bench", list);
+  }
   if (o.list) {
     for (const auto& e : entries) std::cout << e.name << "  " << e.tile.dump() << "\n";
     return 0;

@@ -1,5 +1,6 @@
-// The list of compiled GEMM kernel configurations. Each instantiation file (inst_*.cu)
-// registers its configs at static-initialisation time; the runner iterates the list.
+// The list of compiled GEMM kernel configurations. Each generated instance unit (from
+// kernels/instances.json) registers its configs at static-initialisation time; the
+// runner iterates the list.
 // Problem convention for every kernel here: C[M,N] = A[M,K] * B[N,K]^T, all row-major
 // bf16 (A and B both K-major, "TN"), fp32 accumulation, bf16 output.
 #pragma once

@@ -471,11 +471,11 @@ KernelEntry sm90_entry(int split_k = 1) {
   KernelEntry e;
   e.name = Cfg::name() + (split_k > 1 ? "_sk" + std::to_string(split_k) : "");
   e.schedule = "gemm_sm90_ws";
+  // Every compiled parameter under the model's name, split_k included (a launch
+  // parameter here, a tile parameter of the model's gemm_sm90_ws schedule).
   e.tile = {{"block_m", BM},  {"block_n", BN},   {"block_k", BK},   {"stages", S},
-            {"consumers", C}, {"cluster_m", CM}, {"cluster_n", CN}, {"raster", R}};
-  // split_k is not (yet) a parameter of the model's gemm_sm90_ws schedule, which rejects
-  // unknown keys: name it only where it is in use, so plain configs stay predictable.
-  if (split_k > 1) e.tile["split_k"] = split_k;
+            {"consumers", C}, {"cluster_m", CM}, {"cluster_n", CN}, {"raster", R},
+            {"split_k", split_k}};
   e.unsupported_reason = sm90_unsupported_reason;
   e.prepare = [split_k](const GemmArgs& g) { return sm90_prepare<Cfg>(g, split_k); };
   return e;

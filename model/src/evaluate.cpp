@@ -307,7 +307,7 @@ CycleBound dependency_bound(const std::vector<Op>& loop, const std::vector<doubl
     b.cycles_per_iter = power_iteration_bound(loop, occ);
     return b;
   }
-  // Edge weight by (predecessor, kind): issue 0, after = occupancy, done = occupancy + latency.
+  // Edge weight by (predecessor, kind): issue = 0, after = occupancy, done = occupancy + latency.
   thread_local std::vector<double> w;
   w.assign(3 * loop.size(), 0.0);
   for (size_t u = 0; u < loop.size(); ++u) {
@@ -570,26 +570,6 @@ void evaluate(const ScheduleDesc& d, const Profile& p, const ModelConstants& k, 
   out.why = std::move(why);
 }
 
-const char* quick_reject(const std::string& s, const Tile& t, const Problem& prob) {
-  auto g = [&](const char* k) { return static_cast<int64_t>(t.values.find(k)->second); };
-  if (s == "gemm_sm90_ws") {
-    const int64_t bm = g("block_m"), c = g("consumers");
-    if (c < 1 || c > 3 || bm % (64 * c) != 0 || bm / c > 128) return "shape";
-  } else if (s == "gemm_sm80_mma") {
-    const int64_t wm = g("warps_m"), wn = g("warps_n");
-    if (wm * wn > 16 || g("block_m") % (16 * wm) != 0 || g("block_n") % (16 * wn) != 0) return "shape";
-  } else if (s == "attn_fa2") {
-    if (g("block_m") % (16 * g("warps")) != 0) return "shape";
-  } else if (s == "attn_fa3") {
-    const int64_t bm = g("block_m"), c = g("consumers");
-    if (c < 1 || c > 3 || bm % (64 * c) != 0 || bm / c > 128 || (g("pingpong") == 1 && c < 2)) return "shape";
-  } else if (s == "decode_splitkv" || s == "mla_decode") {
-    const int64_t splits = g("splits");
-    if (splits > 1 && ceil_div(prob.seq_kv, splits) < g("block_n")) return "too many splits";
-  }
-  return nullptr;
-}
-
 }  // namespace tilesim::model::detail
 
 namespace tilesim::model {
@@ -618,14 +598,14 @@ Prediction predict(const Profile& p, const Problem& prob, const std::string& sch
   out.schedule = schedule;
   out.problem = prob;
   validate(prob);
-  const auto& info = schedule_info(schedule);
-  if (info.kind != prob.kind)
-    throw ModelError("schedule " + schedule + " is for " + problem_kind_name(info.kind) + " problems, not " +
+  const auto& spec = schedule_spec(schedule);
+  if (spec.kind != prob.kind)
+    throw ModelError("schedule " + schedule + " is for " + problem_kind_name(spec.kind) + " problems, not " +
                      problem_kind_name(prob.kind));
   out.tile = complete_tile(schedule, tile, &out.defaulted);
-  const std::string why = chip_support(p, schedule);
+  const std::string why = chip_support(p, spec);
   if (!why.empty()) throw ModelError(why);
-  out.desc = detail::build_checked(p, prob, schedule, out.tile, k, detailed);
+  out.desc = detail::build_checked(p, prob, spec, out.tile, k, detailed);
   detail::evaluate(out.desc, p, k, out, true);
   return out;
 }

@@ -8,12 +8,14 @@ namespace tilesim::model::detail {
 // Fills every numeric field of `out` from `d` (out.desc is not touched).
 // detailed = false skips the text fields (why, binding_cycle) for tune.
 void evaluate(const ScheduleDesc& d, const Profile& p, const ModelConstants& k, Prediction& out, bool detailed = true);
-// Cheap shape checks done before building (tune): the Infeasible key, or nullptr.
-// Builds with a complete tile, after the problem, kind and chip were checked (tune).
+// Builds with a complete tile, after the problem, kind and chip were checked: checks the
+// spec's parameter domains and constraints (throws Infeasible), then runs the builder.
 // With `reject` given, an occupancy failure is stored there (key) instead of thrown.
-ScheduleDesc build_checked(const Profile& p, const Problem& prob, const std::string& schedule, const Tile& full,
+ScheduleDesc build_checked(const Profile& p, const Problem& prob, const ScheduleSpec& spec, const Tile& full,
                            const ModelConstants& k, bool detailed, std::string* reject = nullptr);
-const char* quick_reject(const std::string& schedule, const Tile& t, const Problem& prob);
+// The same without the spec checks, for a tile check_tile() already passed (tune).
+ScheduleDesc build_unchecked(const Profile& p, const Problem& prob, const ScheduleSpec& spec, const Tile& full,
+                             const ModelConstants& k, bool detailed, std::string* reject = nullptr);
 void validate_desc(const ScheduleDesc& d);
 
 // The loop graph's dependency bound: max over cycles of weight/distance, with

@@ -183,7 +183,8 @@ nlohmann::json to_json(const Ranked& r) {
           {"bottleneck_utilization", fin(r.bottleneck_utilization)},
           {"tensor_utilization", fin(r.tensor_utilization)},
           {"waves", fin(r.waves)},
-          {"ctas_per_sm", r.ctas_per_sm}};
+          {"ctas_per_sm", r.ctas_per_sm},
+          {"has_kernel", r.has_kernel}};
 }
 
 nlohmann::json to_json(const ScheduleDesc& d) {

@@ -1,4 +1,5 @@
-// tune: every tile of a schedule's tune values, feasible ones ranked by predicted time.
+// tune: every tile of a schedule's tune values (or every kernel instance), feasible ones
+// ranked by predicted time.
 #include <algorithm>
 #include <functional>
 
@@ -13,44 +14,41 @@ void count_reason(TuneStats& st, const std::string& reason, F&& example) {
   if (st.infeasible_by_reason[reason]++ == 0) st.reason_example[reason] = example();
 }
 
+// The rejection sentence for a tile (worded once per reason: the first failure counts).
+std::string reject_example(const Profile& p, const Problem& prob, const ScheduleSpec& spec, const ModelConstants& k,
+                           const Tile& tile) {
+  try {
+    (void)detail::build_checked(p, prob, spec, tile, k, false);
+  } catch (const Infeasible& e) {
+    return tile.to_string() + ": " + e.what();
+  }
+  return tile.to_string();
+}
+
 // One tile: ranked, or counted as infeasible by reason.
-void try_tile(const Profile& p, const Problem& prob, const ScheduleInfo& info, const ModelConstants& k, const Tile& tile,
+void try_tile(const Profile& p, const Problem& prob, const ScheduleSpec& spec, const ModelConstants& k, const Tile& tile,
               Prediction& pr, std::vector<Ranked>& out, TuneStats& st) {
   ++st.considered;
-  if (const char* key = detail::quick_reject(info.name, tile, prob)) {
-    count_reason(st, info.name + ": " + key, [&] {
-      try {  // word the reason once: the builder's exception says which rule failed
-        (void)detail::build_checked(p, prob, info.name, tile, k, false);
-      } catch (const Infeasible& e) {
-        return tile.to_string() + ": " + e.what();
-      }
-      return tile.to_string();
-    });
+  if (const char* key = check_tile(spec, tile, prob, p)) {
+    count_reason(st, spec.name + ": " + key, [&] { return reject_example(p, prob, spec, k, tile); });
     return;
   }
   try {
     std::string reject;
-    ScheduleDesc d = detail::build_checked(p, prob, info.name, tile, k, false, &reject);
+    ScheduleDesc d = detail::build_unchecked(p, prob, spec, tile, k, false, &reject);
     if (!reject.empty()) {
       detail::recycle_ops(d);
-      count_reason(st, info.name + ": " + reject, [&] {
-        try {
-          (void)detail::build_checked(p, prob, info.name, tile, k, false);
-        } catch (const Infeasible& e) {
-          return tile.to_string() + ": " + e.what();
-        }
-        return tile.to_string();
-      });
+      count_reason(st, spec.name + ": " + reject, [&] { return reject_example(p, prob, spec, k, tile); });
       return;
     }
     detail::evaluate(d, p, k, pr, false);
     detail::recycle_ops(d);
   } catch (const Infeasible& e) {
-    count_reason(st, info.name + ": " + e.key(), [&] { return tile.to_string() + ": " + e.what(); });
+    count_reason(st, spec.name + ": " + e.key(), [&] { return tile.to_string() + ": " + e.what(); });
     return;
   }
   Ranked r;
-  r.schedule = info.name;
+  r.schedule = spec.name;
   r.tile = tile;
   r.time_us = pr.time_us;
   r.tflops = pr.tflops;
@@ -59,6 +57,7 @@ void try_tile(const Profile& p, const Problem& prob, const ScheduleInfo& info, c
   r.bound_kind = pr.bound_kind;
   r.waves = pr.waves;
   r.ctas_per_sm = pr.ctas_per_sm;
+  r.has_kernel = has_kernel(spec, tile, prob);
   for (const auto& u : pr.units) {
     if (unit_name(u.unit) == pr.bottleneck) r.bottleneck_utilization = u.utilization;
     if (u.unit == Unit::kTensor) r.tensor_utilization = u.utilization;
@@ -67,9 +66,10 @@ void try_tile(const Profile& p, const Problem& prob, const ScheduleInfo& info, c
   ++st.feasible;
 }
 
-void tune_schedule(const Profile& p, const Problem& prob, const ScheduleInfo& info, const ModelConstants& k,
-                   std::vector<Ranked>& out, TuneStats& st) {
-  const auto& params = info.params;
+// Every combination of the parameters' tune values (odometer order).
+void tune_space(const Profile& p, const Problem& prob, const ScheduleSpec& spec, const ModelConstants& k,
+                std::vector<Ranked>& out, TuneStats& st) {
+  const auto& params = spec.params;
   std::vector<size_t> idx(params.size(), 0);
   Tile tile;
   for (const auto& ps : params) tile.set(ps.name, ps.tune_values.front());
@@ -78,41 +78,73 @@ void tune_schedule(const Profile& p, const Problem& prob, const ScheduleInfo& in
   Prediction pr;
   while (true) {
     for (size_t i = 0; i < params.size(); ++i) *slot[i] = params[i].tune_values[idx[i]];
-    try_tile(p, prob, info, k, tile, pr, out, st);
+    try_tile(p, prob, spec, k, tile, pr, out, st);
     size_t i = 0;
     while (i < params.size() && ++idx[i] == params[i].tune_values.size()) idx[i++] = 0;
     if (i == params.size()) break;
   }
 }
+
+// The kernel instances that serve the problem; their runtime parameters take every tune value.
+void tune_kernels(const Profile& p, const Problem& prob, const ScheduleSpec& spec, const ModelConstants& k,
+                  std::vector<Ranked>& out, TuneStats& st) {
+  Prediction pr;
+  for (const auto& inst : spec.kernels) {
+    if (!instance_serves(inst, prob)) continue;
+    std::vector<Tile> tiles{inst.tile};
+    for (const auto& name : spec.runtime_params) {
+      std::vector<Tile> next;
+      for (const auto& t : tiles)
+        for (double v : spec.param(name)->tune_values) {
+          Tile u = t;
+          u.set(name, v);
+          next.push_back(std::move(u));
+        }
+      tiles = std::move(next);
+    }
+    for (const auto& t : tiles) try_tile(p, prob, spec, k, t, pr, out, st);
+  }
+}
 }  // namespace
 
-std::vector<Ranked> tune(const Profile& p, const Problem& prob, const std::string& schedule, TuneStats* stats,
+std::vector<Ranked> tune(const Profile& p, const Problem& prob, const TuneOptions& opt, TuneStats* stats,
                          const ModelConstants& k) {
   validate(prob);
   TuneStats local;
   TuneStats& st = stats ? *stats : local;
   std::vector<Ranked> out;
-  if (!schedule.empty()) {
-    const auto& info = schedule_info(schedule);
-    if (info.kind != prob.kind)
-      throw ModelError("schedule " + schedule + " is for " + problem_kind_name(info.kind) + " problems, not " +
+  auto run = [&](const ScheduleSpec& spec) {
+    if (opt.kernels_only)
+      tune_kernels(p, prob, spec, k, out, st);
+    else
+      tune_space(p, prob, spec, k, out, st);
+  };
+  if (!opt.schedule.empty()) {
+    const auto& spec = schedule_spec(opt.schedule);
+    if (spec.kind != prob.kind)
+      throw ModelError("schedule " + opt.schedule + " is for " + problem_kind_name(spec.kind) + " problems, not " +
                        problem_kind_name(prob.kind));
-    const std::string why = chip_support(p, schedule);
+    const std::string why = chip_support(p, spec);
     if (!why.empty()) throw ModelError(why);
-    tune_schedule(p, prob, info, k, out, st);
+    run(spec);
   } else {
-    for (const auto& info : schedules()) {
-      if (info.kind != prob.kind) continue;
-      const std::string why = chip_support(p, info.name);
+    for (const auto& spec : schedules()) {
+      if (spec.kind != prob.kind) continue;
+      const std::string why = chip_support(p, spec);
       if (!why.empty()) {
-        st.schedules_rejected[info.name] = why;
+        st.schedules_rejected[spec.name] = why;
         continue;
       }
-      tune_schedule(p, prob, info, k, out, st);
+      run(spec);
     }
   }
   std::stable_sort(out.begin(), out.end(), [](const Ranked& a, const Ranked& b) { return a.time_us < b.time_us; });
   return out;
+}
+
+std::vector<Ranked> tune(const Profile& p, const Problem& prob, const std::string& schedule, TuneStats* stats,
+                         const ModelConstants& k) {
+  return tune(p, prob, TuneOptions{schedule, false}, stats, k);
 }
 
 }  // namespace tilesim::model

@@ -61,7 +61,7 @@ Problem random_problem(ProblemKind kind, std::mt19937& rng) {
   return p;
 }
 
-Tile random_tile(const ScheduleInfo& info, std::mt19937& rng) {
+Tile random_tile(const ScheduleSpec& info, std::mt19937& rng) {
   Tile t;
   for (const auto& ps : info.params)
     t.set(ps.name, ps.tune_values[std::uniform_int_distribution<size_t>(0, ps.tune_values.size() - 1)(rng)]);

@@ -1,4 +1,4 @@
-// Agreement of the simulator with the analytic model on long main loops (issue 5):
+// Agreement of the simulator with the analytic model on long main loops:
 // the steady-state iteration (start to start of the last loop op over the middle half of
 // the iterations) is within 5% of the model's iteration_cycles for every schedule. Where
 // the two differ by design, the case names the effect the model leaves out, and checks

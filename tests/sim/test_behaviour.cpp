@@ -1,4 +1,4 @@
-// Behaviour the simulator must show (issue 5): ping-pong hides softmax when softmax is a
+// Behaviour the simulator must show: ping-pong hides softmax when softmax is a
 // large share; more stages help while loads are exposed and stop helping once hidden.
 #include <gtest/gtest.h>
 

@@ -630,6 +630,8 @@ Options parse(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   using namespace tilesim::decode;
+  if (tilesim::kernels::wants_list_json(argc, argv))
+    return tilesim::kernels::print_list_json("tilesim-decode-bench", instance_list());
   Options opt;
   try {
     opt = parse(argc, argv);

@@ -1,5 +1,5 @@
 // Registry of the compiled decode_splitkv instantiations. Each generated translation unit
-// (decode_instance.cu.in) registers one tile at static-initialisation time, so the runner
+// (from kernels/instances.json) registers one tile at static-initialisation time, so the runner
 // sees exactly what was built: every sweep tile with TILESIM_ALL_KERNELS=ON, a
 // representative pair (contiguous + paged) in CI builds.
 #pragma once
@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "decode_params.hpp"
+#include "instance_list.hpp"
 
 namespace tilesim::decode {
 
@@ -26,6 +27,8 @@ struct DecodeInstance {
 std::vector<DecodeInstance>& decode_instances();
 const DecodeInstance* find_decode_instance(const DecodeTile& tile);
 std::string describe(const DecodeTile& tile);
+// The compiled instances as `--list --json` prints them (schedule, tile, requires).
+std::vector<kernels::ListedInstance> instance_list();
 
 struct DecodeRegistrar {
   explicit DecodeRegistrar(const DecodeInstance& inst) { decode_instances().push_back(inst); }

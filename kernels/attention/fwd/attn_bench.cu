@@ -296,6 +296,8 @@ std::vector<ta::AttnProblem> sweep_shapes() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (tilesim::kernels::wants_list_json(argc, argv))
+    return tilesim::kernels::print_list_json("tilesim-attn-bench", ta::instance_list());
   const Options opt = parse(argc, argv);
   try {
     std::vector<ta::KernelEntry> kernels;

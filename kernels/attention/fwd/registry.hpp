@@ -1,6 +1,6 @@
-// The list of compiled forward-attention kernels. Each instance file registers its
-// instantiations at static-initialisation time; TILESIM_ALL_KERNELS decides which
-// instance files are compiled (CI builds only the representative subset).
+// The list of compiled forward-attention kernels. Each generated instance unit
+// (kernels/instances.json) registers its instantiations at static-initialisation time;
+// TILESIM_ALL_KERNELS decides which are generated (CI builds only the "ci" subset).
 #pragma once
 
 #include <cuda_runtime.h>
@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "attn_types.hpp"
+#include "instance_list.hpp"
 
 namespace tilesim::attention {
 
@@ -25,6 +26,8 @@ struct KernelEntry {
 };
 
 std::vector<KernelEntry>& kernel_registry();
+// The registry as `--list --json` prints it (schedule, tile, requires).
+std::vector<kernels::ListedInstance> instance_list();
 
 struct KernelRegistrar {
   explicit KernelRegistrar(KernelEntry e) { kernel_registry().push_back(std::move(e)); }

@@ -11,11 +11,6 @@ void build_attn_fa2(const Ctx& c, ScheduleDesc& d) {
   const auto& p = c.prob;
   const int bm = c.i("block_m"), bn = c.i("block_n"), warps = c.i("warps"), stages = c.i("stages");
   const double e = c.ebytes(), dq = static_cast<double>(p.head_dim), dv = static_cast<double>(p.head_dim_v);
-  if (warps < 1 || warps > 16) throw Infeasible("shape", "warps must be 1..16");
-  if (bm <= 0 || bm % (kMmaSyncM * warps) != 0) throw Infeasible("shape", "block_m/warps must be a multiple of 16 (mma.sync M)");
-  if (bn < 16 || bn > 256 || bn % 16 != 0) throw Infeasible("shape", "block_n must be a multiple of 16 in 16..256");
-  if (stages < 1 || stages > 4) throw Infeasible("shape", "stages must be 1..4");
-  if (p.head_dim % 16 != 0 || p.head_dim_v % 16 != 0) throw Infeasible("head dim", "head dims must be multiples of 16 (mma.sync K)");
   const int r = bm / warps;  // rows per warp
 
   Builder b(c, d);
@@ -75,6 +70,41 @@ void build_attn_fa2(const Ctx& c, ScheduleDesc& d) {
   d.useful_flops = useful_flops(p);
   b.desc_note([&] { return "L2 reuse: " + tr.model; });
   b.desc_note([] { return "causal masking work is charged once per work item in the epilogue (same total)"; });
+}
+
+ScheduleSpec spec_attn_fa2() {
+  ScheduleSpec s;
+  s.name = "attn_fa2";
+  s.summary = "FlashAttention-2: mma.sync, no warp specialization, softmax between the GEMMs";
+  s.kind = ProblemKind::kAttention;
+  s.params = {{"block_m", ParamType::kInt, 16, 256, 16, "mma.sync M", "query rows per CTA", false, 0, {64, 128}},
+              {"block_n", ParamType::kInt, 16, 256, 16, "MMA K of PV", "KV rows per iteration", false, 0, {32, 64, 128}},
+              {"warps", ParamType::kInt, 1, 16, 0, "", "warps per CTA (block_m/warps rows each)", false, 0, {4, 8}},
+              {"stages", ParamType::kInt, 1, 4, 0, "", "K/V buffers (1 = no prefetch, 2 = double buffer)", false, 0, {1, 2}}};
+  s.constraints = {
+      {"shape", "block_m / warps is a multiple of 16", "mma.sync M = 16 rows per warp fragment",
+       [](const TileView& v) { return v.i("block_m") % (kMmaSyncM * v.i("warps")) == 0; }},
+      {"head dim", "head_dim and head_dim_v are multiples of 16", "MMA K of QK^T and PV is 16 elements",
+       [](const TileView& v) { return v.prob.head_dim % 16 == 0 && v.prob.head_dim_v % 16 == 0; }}};
+  // kernels/attention/fwd/fa2_kernel.cuh (Fa2Config and its static_asserts).
+  s.kernel_rules = {
+      {"shape", "warps == block_m / 16", "one warp per 16 query rows (Fa2Config::warps)",
+       [](const TileView& v) { return v.i("warps") * 16 == v.i("block_m"); }},
+      {"shape", "stages >= 2", "K and V are double-buffered (static_assert)",
+       [](const TileView& v) { return v.i("stages") >= 2; }},
+      {"head dim", "head_dim is 64 or 128 and head_dim_v == head_dim", "instantiated per head dim (static_assert)",
+       [](const TileView& v) {
+         return (v.prob.head_dim == 64 || v.prob.head_dim == 128) && v.prob.head_dim_v == v.prob.head_dim;
+       }},
+      {"dtype", "dtype is bf16", "instantiated for bf16",
+       [](const TileView& v) { return v.prob.dtype == Dtype::kBf16; }}};
+  s.build = build_attn_fa2;
+  s.representative.kind = ProblemKind::kAttention;
+  s.representative.batch = 4;
+  s.representative.heads_q = s.representative.heads_kv = 16;
+  s.representative.seq_q = s.representative.seq_kv = 4096;
+  s.representative.head_dim = s.representative.head_dim_v = 128;
+  return s;
 }
 
 }  // namespace tilesim::model::detail

@@ -19,17 +19,6 @@ void build_attn_fa3(const Ctx& c, ScheduleDesc& d) {
   const int pingpong = c.i("pingpong"), intra = c.i("intra_overlap");
   const double f = c.d("exp_emu_fraction"), thr = c.d("rescale_threshold");
   const double e = c.ebytes(), dq = static_cast<double>(p.head_dim), dv = static_cast<double>(p.head_dim_v);
-  if (C < 1 || C > 3) throw Infeasible("shape", "consumers must be 1..3");
-  if (bm % (kWgmmaM * C) != 0 || bm / C > 2 * kWgmmaM)
-    throw Infeasible("shape", "block_m/consumers must be 64 or 128 (wgmma M = 64 per warpgroup)");
-  if (bn < 16 || bn > kWgmmaMaxN || bn % 16 != 0) throw Infeasible("shape", "block_n must be a multiple of 16 in 16..256");
-  if (p.head_dim_v > kWgmmaMaxN || p.head_dim % 16 != 0)
-    throw Infeasible("head dim", "head_dim_v must be <= 256 (wgmma N of PV) and head_dim a multiple of 16");
-  if (stages < 2 || stages > 8) throw Infeasible("shape", "stages must be 2..8");
-  if ((pingpong != 0 && pingpong != 1) || (intra != 0 && intra != 1)) throw Infeasible("shape", "pingpong and intra_overlap are 0 or 1");
-  if (pingpong == 1 && C < 2) throw Infeasible("shape", "pingpong needs >= 2 consumer warpgroups");
-  if (f < 0.0 || f > 1.0) throw Infeasible("shape", "exp_emu_fraction must be in 0..1");
-  if (thr < 0.0) throw Infeasible("shape", "rescale_threshold must be >= 0");
   const int r = bm / C;
   const double rescale = thr > 0.0 ? c.k.rescale_fraction_thresholded : 1.0;
 
@@ -155,6 +144,55 @@ void build_attn_fa3(const Ctx& c, ScheduleDesc& d) {
   b.desc_note([] { return "causal masking work is charged once per work item in the epilogue (same total)"; });
   if (p.dtype == Dtype::kFp8)
     b.desc_note([] { return "fp8: the in-kernel V transpose FA3 needs is not modelled"; });
+}
+
+ScheduleSpec spec_attn_fa3() {
+  ScheduleSpec s;
+  s.name = "attn_fa3";
+  s.summary = "FlashAttention-3: TMA producer, wgmma consumer warpgroups, ping-pong, intra-warpgroup overlap";
+  s.kind = ProblemKind::kAttention;
+  s.params = {
+      {"block_m", ParamType::kInt, 64, 384, 64, "wgmma M = 64 per warpgroup", "query rows per CTA (block_m/consumers per consumer warpgroup)", false, 0, {64, 128, 192}},
+      {"block_n", ParamType::kInt, 16, kWgmmaMaxN, 16, "wgmma N of QK^T", "KV rows per iteration", false, 0, {64, 96, 128, 176, 192}},
+      {"stages", ParamType::kInt, 2, 8, 0, "", "K and V ring slots each", false, 0, {2}},
+      {"consumers", ParamType::kInt, 1, 3, 0, "", "consumer warpgroups", false, 0, {1, 2, 3}},
+      {"pingpong", ParamType::kFlag, 0, 1, 0, "", "warpgroups alternate GEMMs and softmax", false, 0, {0, 1}},
+      {"intra_overlap", ParamType::kFlag, 0, 1, 0, "", "softmax overlaps the next QK^T within a warpgroup", false, 0, {0, 1}},
+      {"exp_emu_fraction", ParamType::kReal, 0, 1, 0, "", "share of exp2 done by a polynomial on the FMA pipe", true, 0, {0, 0.5}},
+      {"rescale_threshold", ParamType::kReal, 0, 64, 0, "log2 of the max growth", "0 = always rescale O; t > 0 = only when the max grows by > t (log2)", true, 0, {0}},
+      {"persistent", ParamType::kFlag, 0, 1, 0, "", "0 = one CTA per Q block (hardware dispatch); 1 = one CTA per SM slot looping over Q blocks", true, 0, {0}}};
+  s.constraints = {
+      {"shape", "block_m / consumers is 64 or 128", "wgmma M = 64 rows; a warpgroup keeps at most two row blocks in registers",
+       [](const TileView& v) {
+         return v.i("block_m") % (kWgmmaM * v.i("consumers")) == 0 && v.i("block_m") / v.i("consumers") <= 2 * kWgmmaM;
+       }},
+      {"shape", "pingpong needs >= 2 consumer warpgroups", "ping-pong alternates two warpgroups",
+       [](const TileView& v) { return v.i("pingpong") == 0 || v.i("consumers") >= 2; }},
+      {"head dim", "head_dim_v <= 256 and head_dim a multiple of 16", "wgmma N of PV <= 256; K of QK^T in steps of 16",
+       [](const TileView& v) { return v.prob.head_dim_v <= kWgmmaMaxN && v.prob.head_dim % 16 == 0; }}};
+  s.features = {{Feature::kWgmma, "PTX wgmma.mma_async is sm_90a-only; use the tcgen05 schedules there"},
+                {Feature::kTma, "the producer loads Q, K and V with TMA"}};
+  // kernels/attention/fwd/fa3_kernel.cuh and softmax.cuh (Fa3Config, static_asserts).
+  s.kernel_rules = {
+      {"shape", "block_m == 128 and consumers == 2", "Fa3Config fixes 2 consumer warpgroups x 64 rows",
+       [](const TileView& v) { return v.i("block_m") == 128 && v.i("consumers") == 2; }},
+      {"shape", "exp_emu_fraction is a multiple of 1/8", "the emulated exp2 share is taken in eighths (static_assert)",
+       [](const TileView& v) { return std::floor(v.d("exp_emu_fraction") * 8.0) == v.d("exp_emu_fraction") * 8.0; }},
+      {"shape", "rescale_threshold is an integer", "a template parameter (log2 of the growth)",
+       [](const TileView& v) { return std::floor(v.d("rescale_threshold")) == v.d("rescale_threshold"); }},
+      {"head dim", "head_dim is 64 or 128 and head_dim_v == head_dim", "instantiated per head dim (static_assert)",
+       [](const TileView& v) {
+         return (v.prob.head_dim == 64 || v.prob.head_dim == 128) && v.prob.head_dim_v == v.prob.head_dim;
+       }},
+      {"dtype", "dtype is bf16", "instantiated for bf16",
+       [](const TileView& v) { return v.prob.dtype == Dtype::kBf16; }}};
+  s.build = build_attn_fa3;
+  s.representative.kind = ProblemKind::kAttention;
+  s.representative.batch = 4;
+  s.representative.heads_q = s.representative.heads_kv = 16;
+  s.representative.seq_q = s.representative.seq_kv = 4096;
+  s.representative.head_dim = s.representative.head_dim_v = 128;
+  return s;
 }
 
 }  // namespace tilesim::model::detail

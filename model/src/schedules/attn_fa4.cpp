@@ -19,16 +19,6 @@ void build_attn_fa4(const Ctx& c, ScheduleDesc& d) {
   const int pair = c.i("cluster_m");
   const double f = c.d("exp_emu_fraction"), thr = c.d("rescale_threshold");
   const double e = c.ebytes(), dq = static_cast<double>(p.head_dim), dv = static_cast<double>(p.head_dim_v);
-  if (bm != 64 && bm != 128) throw Infeasible("shape", "block_m must be 64 or 128 (tcgen05 M)");
-  if (bn < 16 || bn > kTcgenMaxN || bn % 16 != 0) throw Infeasible("shape", "block_n must be a multiple of 16 in 16..256");
-  if (p.head_dim_v > kTcgenMaxN || p.head_dim % 16 != 0)
-    throw Infeasible("head dim", "head_dim_v must be <= 256 (tcgen05 N of PV) and head_dim a multiple of 16");
-  if (stages < 2 || stages > 8) throw Infeasible("shape", "stages must be 2..8");
-  if (T != 1 && T != 2) throw Infeasible("shape", "q_tiles must be 1 or 2");
-  if (pair != 1 && pair != 2) throw Infeasible("shape", "cluster_m must be 1 or 2");
-  if (pair == 2 && !c.p.flag(c.p.features.two_cta_mma)) throw Infeasible("cluster", "cluster_m=2 needs two_cta_mma");
-  if (f < 0.0 || f > 1.0) throw Infeasible("shape", "exp_emu_fraction must be in 0..1");
-  if (thr < 0.0) throw Infeasible("shape", "rescale_threshold must be >= 0");
   const double rescale = thr > 0.0 ? c.k.rescale_fraction_thresholded : 1.0;
 
   Builder b(c, d);
@@ -140,6 +130,35 @@ void build_attn_fa4(const Ctx& c, ScheduleDesc& d) {
   b.desc_note([&] { return "L2 reuse: " + tr.model; });
   b.desc_note([] { return "TMEM load/store bandwidth (tcgen05.ld/st of S, P, O) is not modelled"; });
   if (bm < kFa4FullRateRows) b.desc_note([] { return "block_m=64 runs tcgen05 at half rate (padded to 128 rows)"; });
+}
+
+ScheduleSpec spec_attn_fa4() {
+  ScheduleSpec s;
+  s.name = "attn_fa4";
+  s.summary = "FlashAttention-4: tcgen05 into TMEM, softmax + correction warpgroups, exp2 emulation, conditional "
+              "rescale, 1- or 2-CTA";
+  s.kind = ProblemKind::kAttention;
+  s.params = {
+      {"block_m", ParamType::kInt, 64, 128, 64, "tcgen05 M", "query rows per Q tile", false, 0, {128}},
+      {"block_n", ParamType::kInt, 16, kTcgenMaxN, 16, "tcgen05 N of QK^T", "KV rows per iteration", false, 0, {64, 128, 192, 256}},
+      {"stages", ParamType::kInt, 2, 8, 0, "", "K/V ring slots (shared by K and V tiles)", false, 0, {2, 3, 4}},
+      {"q_tiles", ParamType::kInt, 1, 2, 0, "", "Q tiles per CTA, each with its own softmax warpgroup (ping-pong)", true, 2, {1, 2}},
+      {"exp_emu_fraction", ParamType::kReal, 0, 1, 0, "", "share of exp2 done by a polynomial on the FMA pipe", true, 0, {0, 0.25, 0.5}},
+      {"rescale_threshold", ParamType::kReal, 0, 64, 0, "log2 of the max growth", "0 = always rescale O; t > 0 = only when the max grows by > t (log2)", true, 0, {0, 8}},
+      {"cluster_m", ParamType::kInt, 1, 2, 0, "", "2 = 2-CTA MMA pair (K/V halves per CTA)", true, 1, {1, 2}}};
+  s.constraints = {
+      {"head dim", "head_dim_v <= 256 and head_dim a multiple of 16", "tcgen05 N of PV <= 256; K of QK^T in steps of 16",
+       [](const TileView& v) { return v.prob.head_dim_v <= kTcgenMaxN && v.prob.head_dim % 16 == 0; }},
+      {"cluster", "cluster_m = 2 needs features.two_cta_mma", "the pair issues one cta_group::2 MMA",
+       [](const TileView& v) { return v.i("cluster_m") == 1 || v.p.flag(v.p.features.two_cta_mma); }}};
+  s.features = {{Feature::kTcgen05, "tcgen05.mma is sm_100a+"}, {Feature::kTma, "K and V are loaded with TMA"}};
+  s.build = build_attn_fa4;
+  s.representative.kind = ProblemKind::kAttention;
+  s.representative.batch = 4;
+  s.representative.heads_q = s.representative.heads_kv = 16;
+  s.representative.seq_q = s.representative.seq_kv = 4096;
+  s.representative.head_dim = s.representative.head_dim_v = 128;
+  return s;
 }
 
 }  // namespace tilesim::model::detail

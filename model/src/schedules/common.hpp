@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "tilesim/model/model.hpp"
+#include "tilesim/model/schedule_spec.hpp"
 
 namespace tilesim::model::detail {
 
@@ -180,9 +181,26 @@ AttnTraffic attention_traffic(const Ctx& c, const AttnGrid& g, int block_n, int6
 std::vector<WorkClass> interleave_heads(const std::vector<WorkClass>& classes, int64_t heads_total, int64_t reps);
 
 inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+inline bool is_pow2(int64_t v) { return v > 0 && (v & (v - 1)) == 0; }
+// A K tile of `k` elements fills whole 32-byte MMA K steps and a 64..256-byte TMA row.
+inline bool row_bytes_ok(int64_t k, double elem_bytes) {
+  const double bytes = static_cast<double>(k) * elem_bytes;
+  return std::fmod(bytes, 64.0) == 0.0 && bytes >= 64.0 && bytes <= 256.0;
+}
 inline int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
 std::string kib(double bytes);  // "227.0 KiB"
 std::string num(double v);      // compact number for explanations
+
+// Each schedule file declares its spec (parameters, constraints, features, kernel
+// rules, builder); schedule_spec.cpp lists them.
+ScheduleSpec spec_gemm_sm90_ws();
+ScheduleSpec spec_gemm_sm80_mma();
+ScheduleSpec spec_gemm_sm100();
+ScheduleSpec spec_attn_fa2();
+ScheduleSpec spec_attn_fa3();
+ScheduleSpec spec_attn_fa4();
+ScheduleSpec spec_decode_splitkv();
+ScheduleSpec spec_mla_decode();
 
 // Builders (one per schedule file).
 void build_gemm_sm90_ws(const Ctx& c, ScheduleDesc& d);

@@ -31,13 +31,6 @@ double paged_extra_latency(const Ctx& c, int block_n) {
   return c.p.latency.l2_near.value + pages * c.k.page_lookup_cycles;
 }
 
-void check_paging(const Ctx& c, int block_n) {
-  const int64_t page = c.prob.page_size;
-  if (page > 0 && block_n % page != 0 && page % block_n != 0)
-    throw Infeasible("page size", "block_n (" + std::to_string(block_n) + ") and page_size (" + std::to_string(page) +
-                                      ") must divide one another");
-}
-
 // The combine pass of split-KV: read every split's partial O + LSE, write O.
 void add_combine(const Ctx& c, ScheduleDesc& d, double rows_total, int splits) {
   if (splits <= 1) return;
@@ -52,14 +45,7 @@ void build_decode_splitkv(const Ctx& c, ScheduleDesc& d) {
   const auto& p = c.prob;
   const int bn = c.i("block_n"), splits = c.i("splits"), stages = c.i("stages"), pf = c.i("l2_prefetch");
   const double e = c.ebytes(), dq = static_cast<double>(p.head_dim), dv = static_cast<double>(p.head_dim_v);
-  if (bn < 16 || bn > 512 || bn % 16 != 0) throw Infeasible("shape", "block_n must be a multiple of 16 in 16..512");
-  if (splits < 1 || splits > 1024) throw Infeasible("shape", "splits must be 1..1024");
-  if (stages < 1 || stages > 8) throw Infeasible("shape", "stages must be 1..8");
-  if (pf != 0 && pf != 1) throw Infeasible("shape", "l2_prefetch must be 0 or 1");
-  if (p.head_dim % 16 != 0 || p.head_dim_v % 16 != 0) throw Infeasible("head dim", "head dims must be multiples of 16");
-  check_paging(c, bn);
   const int64_t split_len = ceil_div(p.seq_kv, splits);
-  if (splits > 1 && split_len < bn) throw Infeasible("too many splits", "a split has fewer KV rows than block_n");
   const int64_t rows = (p.heads_q / p.heads_kv) * p.q_per_seq;
   const int64_t m_blocks = ceil_div(rows, kDecodeMaxRowsPerCta);
   const int64_t rows_cta = ceil_div(rows, m_blocks);
@@ -134,13 +120,7 @@ void build_mla_decode(const Ctx& c, ScheduleDesc& d) {
   const auto& p = c.prob;
   const int bn = c.i("block_n"), splits = c.i("splits"), stages = c.i("stages"), kv_on_m = c.i("kv_on_m");
   const double e = c.ebytes(), dq = static_cast<double>(p.head_dim), dv = static_cast<double>(p.head_dim_v);
-  if (kv_on_m != 0 && kv_on_m != 1) throw Infeasible("shape", "kv_on_m must be 0 or 1");
-  if (bn < 16 || bn > 256 || bn % 16 != 0) throw Infeasible("shape", "block_n must be a multiple of 16 in 16..256");
-  if (splits < 1 || splits > 1024) throw Infeasible("shape", "splits must be 1..1024");
-  if (stages < 1 || stages > 8) throw Infeasible("shape", "stages must be 1..8");
-  check_paging(c, bn);
   const int64_t split_len = ceil_div(p.seq_kv, splits);
-  if (splits > 1 && split_len < bn) throw Infeasible("too many splits", "a split has fewer KV rows than block_n");
   const bool wg = c.p.flag(c.p.features.wgmma), tc = c.p.flag(c.p.features.tcgen05);
   const TensorPath path = wg ? TensorPath::kWgmma : (tc ? TensorPath::kTcgen05 : TensorPath::kMmaSync);
   // The instruction's minimum M and N granularity on this path.
@@ -263,6 +243,81 @@ void build_mla_decode(const Ctx& c, ScheduleDesc& d) {
   if (pair == 2)
     b.desc_note([] { return "tcgen05 heads-on-M: a 2-CTA pair splits O's 512 columns (TMEM) and both CTAs compute S (assumption)"; });
   b.desc_note([&] { return "tensor path " + std::string(tensor_path_name(path)) + ": M granularity " + std::to_string(m_min) + ", N granularity " + std::to_string(n_gran); });
+}
+
+namespace {
+// Split-KV rules shared by decode_splitkv and mla_decode.
+const Constraint kPagingRule{"page size", "block_n and page_size divide one another",
+                             "a KV block covers whole pages, or a page whole KV blocks",
+                             [](const TileView& v) {
+                               const int64_t page = v.prob.page_size, bn = v.i("block_n");
+                               return page == 0 || bn % page == 0 || page % bn == 0;
+                             }};
+const Constraint kSplitRule{"too many splits", "each split has at least block_n KV rows (splits = 1 always fits)",
+                            "a split runs whole KV blocks",
+                            [](const TileView& v) {
+                              return v.i("splits") == 1 || ceil_div(v.prob.seq_kv, v.i("splits")) >= v.i("block_n");
+                            }};
+}  // namespace
+
+ScheduleSpec spec_decode_splitkv() {
+  ScheduleSpec s;
+  s.name = "decode_splitkv";
+  s.summary = "flash-decoding: KV split across CTAs, combine pass, optional L2 prefetch, paged KV";
+  s.kind = ProblemKind::kDecode;
+  s.params = {{"block_n", ParamType::kInt, 16, 512, 16, "MMA K of PV", "KV rows per iteration", false, 0, {32, 64, 128, 256}},
+              {"splits", ParamType::kInt, 1, 1024, 0, "", "KV splits per (batch, kv head)", false, 0, {1, 2, 4, 8, 16, 32, 64}},
+              {"stages", ParamType::kInt, 1, 8, 0, "", "K/V buffers in flight", false, 0, {2, 3, 4}},
+              {"l2_prefetch", ParamType::kFlag, 0, 1, 0, "", "prefetch the next KV blocks into L2", true, 0, {0, 1}}};
+  s.constraints = {{"head dim", "head_dim and head_dim_v are multiples of 16", "MMA K of QK^T and PV is 16 elements",
+                    [](const TileView& v) { return v.prob.head_dim % 16 == 0 && v.prob.head_dim_v % 16 == 0; }},
+                   kPagingRule, kSplitRule};
+  s.runtime_params = {"splits"};
+  // kernels/attention/decode/decode_splitkv.cuh (SplitKvTraits' static_asserts).
+  s.kernel_rules = {
+      {"shape", "block_n is a multiple of 64", "4 warps split block_n into multiples of 16 rows (MMA k)",
+       [](const TileView& v) { return v.i("block_n") % 64 == 0; }},
+      {"shape", "stages >= 2", "at least a double buffer (static_assert)", [](const TileView& v) { return v.i("stages") >= 2; }},
+      {"head dim", "head_dim is 64 or 128 and head_dim_v == head_dim", "instantiated per head dim (static_assert)",
+       [](const TileView& v) {
+         return (v.prob.head_dim == 64 || v.prob.head_dim == 128) && v.prob.head_dim_v == v.prob.head_dim;
+       }},
+      {"shape", "query heads per kv head x q_per_seq <= 32", "one or two 16-row MMA tiles of queries (m_tiles 1 or 2)",
+       [](const TileView& v) { return (v.prob.heads_q / v.prob.heads_kv) * v.prob.q_per_seq <= 32; }},
+      {"page size", "page_size is a power of two (or 0)", "the kernel indexes pages by shift (page_size_log2)",
+       [](const TileView& v) { return v.prob.page_size == 0 || is_pow2(v.prob.page_size); }},
+      {"dtype", "dtype is bf16", "instantiated for bf16", [](const TileView& v) { return v.prob.dtype == Dtype::kBf16; }}};
+  s.build = build_decode_splitkv;
+  auto& r = s.representative;
+  r.kind = ProblemKind::kDecode;
+  r.batch = 16;
+  r.heads_q = 32;
+  r.heads_kv = 8;
+  r.seq_kv = 8192;
+  r.head_dim = r.head_dim_v = 128;
+  return s;
+}
+
+ScheduleSpec spec_mla_decode() {
+  ScheduleSpec s;
+  s.name = "mla_decode";
+  s.summary = "FlashMLA-style MLA decode: query heads on the MMA M dimension, or (kv_on_m=1) KV rows on M";
+  s.kind = ProblemKind::kMla;
+  s.params = {{"block_n", ParamType::kInt, 16, 256, 16, "MMA N / K", "KV rows per iteration", false, 0, {32, 64, 128}},
+              {"splits", ParamType::kInt, 1, 1024, 0, "", "KV splits per batch", false, 0, {1, 2, 4, 8, 16, 32, 64}},
+              {"stages", ParamType::kInt, 1, 8, 0, "", "KV buffers in flight", false, 0, {2, 3}},
+              {"kv_on_m", ParamType::kFlag, 0, 1, 0, "", "0 = heads on M (padded to the MMA's minimum M), 1 = KV rows on M", false, 0, {0, 1}}};
+  s.constraints = {kPagingRule, kSplitRule};
+  s.build = build_mla_decode;
+  auto& r = s.representative;
+  r.kind = ProblemKind::kMla;
+  r.batch = 64;
+  r.heads_q = 16;
+  r.heads_kv = 1;
+  r.seq_kv = 4096;
+  r.head_dim = 576;
+  r.head_dim_v = 512;
+  return s;
 }
 
 }  // namespace tilesim::model::detail

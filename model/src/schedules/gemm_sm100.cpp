@@ -18,17 +18,6 @@ void build_gemm_sm100(const Ctx& c, ScheduleDesc& d) {
   const int bm = c.i("block_m"), bn = c.i("block_n"), bk = c.i("block_k"), stages = c.i("stages");
   const int cm = c.i("cluster_m"), cn = c.i("cluster_n"), raster = c.i("raster"), acc_stages = c.i("acc_stages");
   const double e = c.ebytes();
-  const int k_instr = static_cast<int>(32.0 / e);
-  if (bm != 64 && bm != 128) throw Infeasible("shape", "block_m must be 64 or 128 (tcgen05 M per CTA)");
-  if (bn < 16 || bn > kTcgenMaxN || bn % 16 != 0) throw Infeasible("shape", "block_n must be a multiple of 16 in 16..256");
-  if (bk <= 0 || bk % k_instr != 0 || static_cast<int>(bk * e) % 64 != 0 || bk * e > 256)
-    throw Infeasible("shape", "block_k must be a multiple of " + std::to_string(k_instr) + " with 64..256-byte rows");
-  if (stages < 2 || stages > 16) throw Infeasible("shape", "stages must be 2..16");
-  if ((cm != 1 && cm != 2) || (cn != 1 && cn != 2)) throw Infeasible("shape", "cluster_m and cluster_n must be 1 or 2");
-  if (cm == 2 && !c.p.flag(c.p.features.two_cta_mma)) throw Infeasible("cluster", "cluster_m=2 needs two_cta_mma");
-  if (cm * cn > c.p.features.max_cluster_size.value) throw Infeasible("cluster", "cluster larger than max_cluster_size");
-  if (acc_stages != 1 && acc_stages != 2) throw Infeasible("shape", "acc_stages must be 1 or 2");
-  if (raster < 1) throw Infeasible("shape", "raster must be >= 1");
   const int pair = cm;  // 2 = cta_group::2
 
   Builder b(c, d);
@@ -88,6 +77,34 @@ void build_gemm_sm100(const Ctx& c, ScheduleDesc& d) {
   d.useful_flops = useful_flops(prob);
   b.desc_note([&] { return "L2 reuse: " + g.model; });
   b.desc_note([&] { return "TMEM bandwidth (tcgen05.ld of the accumulator) is not modelled"; });
+}
+
+ScheduleSpec spec_gemm_sm100() {
+  ScheduleSpec s;
+  s.name = "gemm_sm100";
+  s.summary = "Blackwell tcgen05 MMA into TMEM (1-CTA or 2-CTA pair), TMA, epilogue warps, persistent";
+  s.kind = ProblemKind::kGemm;
+  s.params = {
+      {"block_m", ParamType::kInt, 64, 128, 64, "tcgen05 M per CTA", "rows per CTA (MMA M = block_m, or 2*block_m for a 2-CTA pair)", false, 0, {64, 128}},
+      {"block_n", ParamType::kInt, 16, kTcgenMaxN, 16, "tcgen05 N", "CTA tile columns", false, 0, {64, 128, 192, 256}},
+      {"block_k", ParamType::kInt, 8, 256, 8, "", "K per stage", false, 0, {64, 128}},
+      {"stages", ParamType::kInt, 2, 16, 0, "", "SMEM ring slots", false, 0, {3, 4, 5, 6, 8}},
+      {"cluster_m", ParamType::kInt, 1, 2, 0, "", "2 = 2-CTA MMA pair along M (cta_group::2)", false, 0, {1, 2}},
+      {"cluster_n", ParamType::kInt, 1, 2, 0, "", "CTAs per cluster along N (A multicast)", false, 0, {1, 2}},
+      {"raster", ParamType::kInt, 1, 64, 0, "", "swizzle group of the tile scheduler; 1 = row-major", true, 1, {1, 8}},
+      {"acc_stages", ParamType::kInt, 1, 2, 0, "", "TMEM accumulator buffers (2 = epilogue overlaps the next tile)", true, 2, {1, 2}}};
+  s.constraints = {
+      {"shape", "block_k x element bytes is 64, 128, 192 or 256 bytes", "tcgen05 K = 32 bytes; TMA swizzle rows of 64..256 bytes",
+       [](const TileView& v) { return row_bytes_ok(v.i("block_k"), dtype_bytes(v.prob.dtype)); }},
+      {"cluster", "cluster_m = 2 needs features.two_cta_mma", "the pair issues one cta_group::2 MMA",
+       [](const TileView& v) { return v.i("cluster_m") == 1 || v.p.flag(v.p.features.two_cta_mma); }},
+      {"cluster", "cluster_m x cluster_n <= features.max_cluster_size", "the chip's largest portable cluster",
+       [](const TileView& v) { return v.i("cluster_m") * v.i("cluster_n") <= v.p.features.max_cluster_size.value; }}};
+  s.features = {{Feature::kTcgen05, "tcgen05.mma is sm_100a+"}, {Feature::kTma, "operands are loaded with TMA"}};
+  s.build = build_gemm_sm100;
+  s.representative.kind = ProblemKind::kGemm;
+  s.representative.m = s.representative.n = s.representative.k = 4096;
+  return s;
 }
 
 }  // namespace tilesim::model::detail

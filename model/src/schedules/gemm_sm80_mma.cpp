@@ -11,13 +11,6 @@ void build_gemm_sm80_mma(const Ctx& c, ScheduleDesc& d) {
   const int wm_count = c.i("warps_m"), wn_count = c.i("warps_n");
   const double e = c.ebytes();
   const int k_instr = static_cast<int>(32.0 / e);  // mma.sync K: 16 (16-bit), 32 (fp8), 8 (tf32)
-  if (wm_count < 1 || wn_count < 1 || wm_count * wn_count > 16) throw Infeasible("shape", "warps_m*warps_n must be 1..16");
-  if (bm <= 0 || bm % (kMmaSyncM * wm_count) != 0)
-    throw Infeasible("shape", "block_m/warps_m must be a multiple of 16 (mma.sync M)");
-  if (bn <= 0 || bn % (2 * kMmaSyncN * wn_count) != 0)
-    throw Infeasible("shape", "block_n/warps_n must be a multiple of 16 (ldmatrix.x4 of two n8 B fragments)");
-  if (bk <= 0 || bk % k_instr != 0) throw Infeasible("shape", "block_k must be a multiple of " + std::to_string(k_instr));
-  if (stages < 2 || stages > 8) throw Infeasible("shape", "stages must be 2..8");
   const int wm = bm / wm_count, wn = bn / wn_count;
   const int warps = wm_count * wn_count;
 
@@ -70,6 +63,36 @@ void build_gemm_sm80_mma(const Ctx& c, ScheduleDesc& d) {
   b.store_uses(E, ep, elems * c.obytes(), eff);
   d.useful_flops = useful_flops(prob);
   b.desc_note([&] { return "L2 reuse: " + g.model; });
+}
+
+ScheduleSpec spec_gemm_sm80_mma() {
+  ScheduleSpec s;
+  s.name = "gemm_sm80_mma";
+  s.summary = "Ampere-style mma.sync m16n8k16 + cp.async multistage GEMM (contrast case)";
+  s.kind = ProblemKind::kGemm;
+  s.params = {{"block_m", ParamType::kInt, 16, 512, 16, "mma.sync M", "CTA tile rows", false, 0, {64, 128, 256}},
+              {"block_n", ParamType::kInt, 16, 512, 16, "two n8 fragments per ldmatrix.x4", "CTA tile columns", false, 0, {64, 128, 256}},
+              {"block_k", ParamType::kInt, 8, 256, 8, "", "K per stage", false, 0, {32, 64}},
+              {"stages", ParamType::kInt, 2, 8, 0, "", "cp.async pipeline stages", false, 0, {2, 3, 4, 5}},
+              {"warps_m", ParamType::kInt, 1, 16, 0, "", "warps along M", false, 0, {1, 2, 4}},
+              {"warps_n", ParamType::kInt, 1, 16, 0, "", "warps along N", false, 0, {1, 2, 4}}};
+  s.constraints = {
+      {"shape", "warps_m x warps_n <= 16", "512 threads per CTA at most in this kernel design",
+       [](const TileView& v) { return v.i("warps_m") * v.i("warps_n") <= 16; }},
+      {"shape", "block_m / warps_m is a multiple of 16", "mma.sync M = 16 rows per fragment",
+       [](const TileView& v) { return v.i("block_m") % (kMmaSyncM * v.i("warps_m")) == 0; }},
+      {"shape", "block_n / warps_n is a multiple of 16", "ldmatrix.x4 loads two n8 B fragments",
+       [](const TileView& v) { return v.i("block_n") % (2 * kMmaSyncN * v.i("warps_n")) == 0; }},
+      {"shape", "block_k x element bytes is a multiple of 32", "mma.sync K = 32 bytes (k16 for 16-bit types)",
+       [](const TileView& v) { return std::fmod(v.i("block_k") * dtype_bytes(v.prob.dtype), 32.0) == 0.0; }}};
+  // kernels/gemm/gemm_sm80_mma.cuh: its static_asserts (stages >= 2, block_k multiple of
+  // 16, warp tile a multiple of 16 x 16) are the model's constraints above.
+  s.kernel_rules = {{"dtype", "dtype is bf16", "instantiated for bf16 in and out",
+                     [](const TileView& v) { return v.prob.dtype == Dtype::kBf16; }}};
+  s.build = build_gemm_sm80_mma;
+  s.representative.kind = ProblemKind::kGemm;
+  s.representative.m = s.representative.n = s.representative.k = 4096;
+  return s;
 }
 
 }  // namespace tilesim::model::detail

@@ -19,22 +19,7 @@ void build_gemm_sm90_ws(const Ctx& c, ScheduleDesc& d) {
   const int split_k = c.i("split_k");
   const double e = c.ebytes();
   const int k_instr = static_cast<int>(32.0 / e);  // wgmma K: 16 for 16-bit, 32 for fp8, 8 for tf32
-  if (consumers < 1 || consumers > 3) throw Infeasible("shape", "consumers must be 1..3");
-  if (bm <= 0 || bm % (kWgmmaM * consumers) != 0)
-    throw Infeasible("shape", "block_m must be a multiple of 64 x consumers (wgmma M = 64 per warpgroup)");
   const int rm = bm / consumers;
-  if (rm > 2 * kWgmmaM) throw Infeasible("shape", "block_m/consumers must be 64 or 128");
-  if (bn < 8 || bn > kWgmmaMaxN || bn % 8 != 0) throw Infeasible("shape", "block_n must be a multiple of 8 in 8..256 (wgmma N)");
-  if (bk <= 0 || bk % k_instr != 0 || static_cast<int>(bk * e) % 64 != 0 || bk * e > 256)
-    throw Infeasible("shape", "block_k must be a multiple of " + std::to_string(k_instr) +
-                                  " with 64..256-byte rows (wgmma K, TMA swizzle)");
-  if (stages < 2 || stages > 16) throw Infeasible("shape", "stages must be 2..16");
-  if (cm < 1 || cn < 1 || cm > 4 || cn > 4 || (cm & (cm - 1)) != 0 || (cn & (cn - 1)) != 0)
-    throw Infeasible("shape", "cluster_m and cluster_n must be 1, 2 or 4");
-  if (cm * cn > c.p.features.max_cluster_size.value) throw Infeasible("cluster", "cluster larger than max_cluster_size");
-  if (cm * cn > 1 && !c.p.flag(c.p.features.tma_multicast)) throw Infeasible("cluster", "clusters need TMA multicast");
-  if (raster < 1) throw Infeasible("shape", "raster must be >= 1");
-  if (split_k < 1 || split_k > 16) throw Infeasible("shape", "split_k must be 1..16");
 
   Builder b(c, d);
   if (c.detailed) d.summary = "TMA producer + " + std::to_string(consumers) + " wgmma consumer WG(s), " + std::to_string(stages) +
@@ -48,7 +33,6 @@ void build_gemm_sm90_ws(const Ctx& c, ScheduleDesc& d) {
 
   const int64_t tiles_m = ceil_div(prob.m, bm), tiles_n = ceil_div(prob.n, bn);
   const int64_t k_steps = ceil_div(prob.k, bk);
-  if (split_k > k_steps) throw Infeasible("shape", "split_k larger than the number of K steps");
   // Split-K: each output tile becomes split_k work items over K/split_k; each writes an
   // fp32 partial tile and a reduce pass sums them (read split_k partials, write C once).
   const int64_t iters = ceil_div(k_steps, split_k);
@@ -121,6 +105,56 @@ void build_gemm_sm90_ws(const Ctx& c, ScheduleDesc& d) {
     return "wgmma reads A and B from SMEM: B is read once per consumer warpgroup; TMA multicast (cluster) saves L2 "
            "traffic, not SMEM reads";
   });
+}
+
+ScheduleSpec spec_gemm_sm90_ws() {
+  ScheduleSpec s;
+  s.name = "gemm_sm90_ws";
+  s.summary = "Hopper TMA producer + wgmma consumer warpgroups, K-stage ring, persistent, clusters with multicast";
+  s.kind = ProblemKind::kGemm;
+  s.params = {
+      {"block_m", ParamType::kInt, 64, 384, 64, "wgmma M = 64 per warpgroup", "CTA tile rows, block_m/consumers per consumer warpgroup", false, 0, {64, 128, 192, 256}},
+      {"block_n", ParamType::kInt, 8, 256, 8, "wgmma N", "CTA tile columns", false, 0, {64, 128, 192, 256}},
+      {"block_k", ParamType::kInt, 8, 256, 8, "", "K per stage", false, 0, {64, 128}},
+      {"stages", ParamType::kInt, 2, 16, 0, "", "SMEM ring slots (A+B tiles)", false, 0, {3, 4, 5, 6, 7}},
+      {"consumers", ParamType::kInt, 1, 3, 0, "", "consumer warpgroups", false, 0, {1, 2, 3}},
+      {"cluster_m", ParamType::kInt, 1, 4, 0, "", "CTAs per cluster along M (B multicast)", false, 0, {1, 2}},
+      {"cluster_n", ParamType::kInt, 1, 4, 0, "", "CTAs per cluster along N (A multicast)", false, 0, {1, 2}},
+      {"raster", ParamType::kInt, 1, 64, 0, "", "swizzle group (tile-rows) of the tile scheduler; 1 = row-major", true, 1, {1, 8}},
+      {"split_k", ParamType::kInt, 1, 16, 0, "", "K split across CTAs into fp32 partials, summed by a reduce pass; 1 = none", true, 1, {1, 4}}};
+  s.constraints = {
+      {"shape", "block_m is a multiple of 64 x consumers", "wgmma M = 64 rows per consumer warpgroup",
+       [](const TileView& v) { return v.i("block_m") % (kWgmmaM * v.i("consumers")) == 0; }},
+      {"shape", "block_m / consumers <= 128", "a consumer warpgroup keeps at most two m64 accumulator blocks in registers",
+       [](const TileView& v) { return v.i("block_m") / v.i("consumers") <= 2 * kWgmmaM; }},
+      {"shape", "block_k x element bytes is 64, 128, 192 or 256 bytes", "wgmma K = 32 bytes; TMA swizzle rows of 64..256 bytes",
+       [](const TileView& v) { return row_bytes_ok(v.i("block_k"), dtype_bytes(v.prob.dtype)); }},
+      {"shape", "cluster_m and cluster_n are powers of two", "multicast masks split a tile into equal slices",
+       [](const TileView& v) { return is_pow2(v.i("cluster_m")) && is_pow2(v.i("cluster_n")); }},
+      {"cluster", "cluster_m x cluster_n <= features.max_cluster_size", "the chip's largest portable cluster",
+       [](const TileView& v) { return v.i("cluster_m") * v.i("cluster_n") <= v.p.features.max_cluster_size.value; }},
+      {"cluster", "a cluster of > 1 CTA needs features.tma_multicast", "the cluster shares A and B by TMA multicast",
+       [](const TileView& v) { return v.i("cluster_m") * v.i("cluster_n") == 1 || v.p.flag(v.p.features.tma_multicast); }},
+      {"shape", "split_k <= K steps (ceil(k / block_k))", "every split needs at least one K step",
+       [](const TileView& v) { return v.i("split_k") <= ceil_div(v.prob.k, v.i("block_k")); }}};
+  s.features = {{Feature::kWgmma, "PTX wgmma.mma_async is sm_90a-only; use the tcgen05 schedules there"},
+                {Feature::kTma, "the producer warpgroup loads A and B with TMA"}};
+  // kernels/gemm/gemm_sm90_ws.cuh (WsConfig's static_asserts and fixed structure).
+  s.kernel_rules = {
+      {"dtype", "dtype is bf16", "instantiated for bf16 in and out (kElemBytes = 2)",
+       [](const TileView& v) { return v.prob.dtype == Dtype::kBf16; }},
+      {"shape", "block_k == 64", "one 128-byte swizzle row of bf16 per stage",
+       [](const TileView& v) { return v.i("block_k") * dtype_bytes(v.prob.dtype) == 128; }},
+      {"shape", "block_n is a multiple of 64", "the epilogue stores 64 x 64 sub-tiles (kEpiTile)",
+       [](const TileView& v) { return v.i("block_n") % 64 == 0; }},
+      {"cluster", "cluster_m x cluster_n <= 2", "the kernel's multicast handles clusters of 1 or 2 CTAs",
+       [](const TileView& v) { return v.i("cluster_m") * v.i("cluster_n") <= 2; }},
+      {"shape", "(block_m / consumers / 64) x block_n / 2 <= 128", "at most 128 fp32 accumulators per consumer thread",
+       [](const TileView& v) { return v.i("block_m") / v.i("consumers") / kWgmmaM * v.i("block_n") / 2 <= 128; }}};
+  s.build = build_gemm_sm90_ws;
+  s.representative.kind = ProblemKind::kGemm;
+  s.representative.m = s.representative.n = s.representative.k = 4096;
+  return s;
 }
 
 }  // namespace tilesim::model::detail

@@ -1,7 +1,7 @@
 // ModelConstants: the few numbers the model needs that no datasheet or microbenchmark
 // gives directly (per-iteration overhead, epilogue efficiency, achievable fraction of
 // HBM bandwidth...). They are data, not code: data/model/constants.json, embedded at
-// build time, every value with a unit and a source. Issue 8 fits them by least squares
+// build time, every value with a unit and a source. `tilesim validate --calibrate` fits them by least squares
 // and writes a new file; `--constants file.json` (CLI) or load_constants() uses it.
 #pragma once
 

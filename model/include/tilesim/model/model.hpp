@@ -1,6 +1,7 @@
 // The analytic model's API: predict one (problem, schedule, tile) on a profile; rank
 // every feasible tile (tune); explain the arithmetic. Used by the CLI (predict, tune),
-// by the simulator (build_schedule) and by validation (issue 8).
+// by the simulator (build_schedule) and by validation. The schedules themselves are
+// declared in schedule_spec.hpp.
 #pragma once
 
 #include <map>
@@ -10,6 +11,7 @@
 #include "tilesim/model/constants.hpp"
 #include "tilesim/model/problem.hpp"
 #include "tilesim/model/schedule_ir.hpp"
+#include "tilesim/model/schedule_spec.hpp"
 #include "tilesim/model/tile.hpp"
 #include "tilesim/profile.hpp"
 
@@ -29,29 +31,6 @@ class Infeasible : public std::runtime_error {
  private:
   std::string key_;
 };
-
-// One tile parameter of a schedule.
-struct ParamSpec {
-  std::string name;
-  std::string description;
-  bool has_default = false;
-  double default_value = 0.0;
-  std::vector<double> tune_values;  // values tune() tries (filtered by feasibility)
-};
-
-struct ScheduleInfo {
-  std::string name;
-  std::string summary;
-  ProblemKind kind;
-  std::vector<ParamSpec> params;
-};
-
-// All schedules, in a fixed order.
-const std::vector<ScheduleInfo>& schedules();
-const ScheduleInfo& schedule_info(const std::string& name);  // throws ModelError
-// "" if the schedule runs on this chip, else the reason (e.g. "gemm_sm90_ws needs wgmma
-// (features.wgmma = 0 on b200: PTX wgmma is sm_90a-only)").
-std::string chip_support(const Profile& p, const std::string& schedule);
 
 // Fills defaults for absent optional parameters (names them in *defaulted) and checks
 // that every key is known and every required one present. Throws ModelError.
@@ -131,6 +110,7 @@ struct Ranked {
   double tensor_utilization = 0.0;
   double waves = 0.0;
   int ctas_per_sm = 0;
+  bool has_kernel = false;  // a compiled kernel instance runs this tile on this problem
 };
 
 struct TuneStats {
@@ -141,13 +121,21 @@ struct TuneStats {
   std::map<std::string, std::string> schedules_rejected;  // schedule -> reason
 };
 
+struct TuneOptions {
+  std::string schedule;       // "" = every schedule of the problem's kind valid on the chip
+  bool kernels_only = false;  // only tiles a compiled kernel instance runs (has_kernel)
+};
+
 // Every tile of tune_values (per schedule) that is feasible, ranked by time (fastest
-// first). schedule == "" tries every schedule for the problem's kind valid on the chip.
+// first). With kernels_only, the candidates are the schedule's kernel instances that
+// serve the problem (runtime parameters from tune_values) instead.
+std::vector<Ranked> tune(const Profile& p, const Problem& prob, const TuneOptions& opt, TuneStats* stats = nullptr,
+                         const ModelConstants& k = default_constants());
 std::vector<Ranked> tune(const Profile& p, const Problem& prob, const std::string& schedule,
                          TuneStats* stats = nullptr, const ModelConstants& k = default_constants());
 
 // The dependency (cycle) bound of a main loop on its own: max over the loop graph's
-// cycles of sum(edge weights) / sum(distances), weights per dependency kind (issue 0,
+// cycles of sum(edge weights) / sum(distances), weights per dependency kind (issue = 0,
 // after = occupancy, done = occupancy + latency); chip-wide units shared by
 // `resident_ctas_chip`. `binding` (optional) receives the binding cycle's op names.
 double loop_dependency_bound(const std::vector<Op>& loop, double resident_ctas_chip, std::string* binding = nullptr);

@@ -1,6 +1,6 @@
 // The schedule IR: one description of a tiled kernel's schedule, executed by two
 // evaluators. The analytic model (model/src/evaluate.cpp) derives a steady-state
-// iteration time from it in closed form; the discrete-event simulator (sim/, issue 5)
+// iteration time from it in closed form; the discrete-event simulator (sim/)
 // runs the same ops event by event. A schedule builder (model/src/schedules/*.cpp) fills
 // a ScheduleDesc for one (profile, problem, tile); nothing in it needs the problem or the
 // profile again: every amount of work is already in its unit's currency and every rate is

@@ -1,5 +1,5 @@
 // A tile: named integer/real parameters of a schedule ("block_m=128,block_n=256,...").
-// Names per schedule are listed in brief/CONVENTIONS.md and by schedule_params().
+// Names per schedule are declared by the schedule specs (schedule_spec.hpp).
 #pragma once
 
 #include <map>
