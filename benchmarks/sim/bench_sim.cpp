@@ -69,6 +69,35 @@ void BM_Gemm8k_Sm90Ws_H100(benchmark::State& state) {
 }
 BENCHMARK(BM_Gemm8k_Sm90Ws_H100)->Unit(benchmark::kMillisecond);
 
+// The cost curve against sequence length: batch 4, 16 heads, head dim 128, 1k..1M tokens.
+// Up to ~32k the whole grid is simulated and the cost grows with the work; beyond it the
+// periodic steady state is extrapolated from reduced grids and the cost stays flat
+// ("extrapolated" = 1, "error_bound_pct" the stated bound relative to the kernel time).
+void BM_AttentionTokens_Fa3_H100(benchmark::State& state) {
+  const int64_t seq = state.range(0);
+  const profiles::Profile p = profiles::builtin_profile("h100");
+  const model::ScheduleDesc d =
+      model::build_schedule(p, attention(4, 16, seq, 128, false), "attn_fa3", model::parse_tile(kFa3Tile));
+  const sim::Options o = sim::default_options(p, model::default_constants());
+  sim::Result r;
+  for (auto _ : state) {
+    r = sim::simulate(d, o);
+    benchmark::DoNotOptimize(r);
+  }
+  state.counters["tokens"] = static_cast<double>(seq);
+  state.counters["op_instances"] = static_cast<double>(r.op_instances);
+  state.counters["extrapolated"] = r.extrapolated ? 1.0 : 0.0;
+  state.counters["error_bound_pct"] = r.kernel_us > 0.0 ? 100.0 * r.error_bound_us / r.kernel_us : 0.0;
+  state.SetLabel("simulated " + std::to_string(r.kernel_us) + " us");
+}
+constexpr int64_t kMinTokens = int64_t{1} << 10;
+constexpr int64_t kMaxTokens = int64_t{1} << 20;
+constexpr int kTokensMultiplier = 4;
+BENCHMARK(BM_AttentionTokens_Fa3_H100)
+    ->RangeMultiplier(kTokensMultiplier)
+    ->Range(kMinTokens, kMaxTokens)
+    ->Unit(benchmark::kMillisecond);
+
 }  // namespace
 
 BENCHMARK_MAIN();

@@ -36,6 +36,11 @@ std::vector<ParamInfo> describe(const Options& o) {
        "most distinct SM groups (SMs with the same work-class sequence) simulated"},
       {"max_op_instances", "int", static_cast<double>(o.max_op_instances), "instance",
        "most op instances laid out on the representative SMs (~60 B each); larger grids are refused"},
+      {"max_full_instances", "int", static_cast<double>(o.max_full_instances), "instance",
+       "above this, a periodic grid is simulated on reduced copies (fewer iterations, fewer "
+       "waves) and extrapolated, with an error bound"},
+      {"extrapolate", "bool", o.extrapolate ? 1.0 : 0.0, "flag",
+       "1 = extrapolate periodic grids above max_full_instances; 0 = always simulate whole"},
   };
 }
 

@@ -50,6 +50,16 @@ std::vector<StatInfo> statistics(const Result& r) {
       {"events", "int", static_cast<double>(r.events), "", "event",
        "events processed (queue pops + same-time actions, incl. the per-class pre-pass)"},
       {"sim_wall_ms", "double", r.wall_ms, "", "ms", "simulator run time on this machine"},
+      {"extrapolated", "int", r.extrapolated ? 1.0 : 0.0, "", "flag",
+       "1 = periodic steady state: time extrapolated from reduced grids simulated whole "
+       "(fewer iterations per item, fewer waves); 0 = the whole grid simulated"},
+      {"error_bound_us", "double", r.error_bound_us, "", "us",
+       "bound on |extrapolated - whole-grid simulation| of the kernel time (0 when not "
+       "extrapolated)"},
+      {"extrapolation", "string", 0.0, r.extrapolation, "",
+       "the reduced grids and windows behind an extrapolated result"},
+      {"simulations", "int", static_cast<double>(r.simulations), "", "run",
+       "engine runs behind this result"},
       {"trace_records", "int", static_cast<double>(r.trace.size()), "", "record",
        "timeline records kept"},
       {"trace_truncated", "int", r.trace_truncated ? 1.0 : 0.0, "", "flag",
@@ -148,6 +158,13 @@ std::string to_text(const Result& r) {
     o += buf;
   }
   o += ")\n";
+  if (r.extrapolated) {
+    std::snprintf(buf, sizeof buf, "error bound      +- %.3g us (%.2g%% of the kernel)\n", r.error_bound_us,
+                  r.kernel_us > 0.0 ? 100.0 * r.error_bound_us / r.kernel_us : 0.0);
+    o += buf;
+    o += "extrapolated     " + r.extrapolation +
+         "; stalls, groups and trace are the largest reduced grid's\n";
+  }
   std::snprintf(buf, sizeof buf,
                 "steady iteration %.1f cycles/iter (%s, iterations %lld..%lld of the longest item; "
                 "item %.0f cycles)\n",

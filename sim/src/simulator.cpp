@@ -8,6 +8,7 @@
 #include <string>
 
 #include "engine.hpp"
+#include "extrapolate.hpp"
 #include "grid.hpp"
 #include "program.hpp"
 #include "stalls.hpp"
@@ -49,29 +50,23 @@ void check_desc(const model::ScheduleDesc& d) {
     }
 }
 
-// Op instances the busiest representative SM lays out, at least: every SM group's
-// representative holds one SM's items, and the busiest SM holds at least the average
-// (all items' instances / SMs). Computed from the classes alone, before any per-SM list.
-double min_instances_per_sm(const model::ScheduleDesc& d) {
-  const double per_item = static_cast<double>(d.prologue.size() + d.epilogue.size());
-  double total = 0.0;
-  for (const auto& c : d.grid.classes)
-    total += static_cast<double>(c.items) *
-             (per_item + static_cast<double>(d.loop.size()) * static_cast<double>(c.iterations));
-  return total / static_cast<double>(d.grid.sm_count);
-}
-
 // Events per op instance, about: ready, start, unit release(s), occupancy end, done.
 constexpr double kEventsPerInstance = 4.0;
+// The whole-grid estimate may overcount the representative SMs of a many-class grid by
+// this factor (not every SM gets a distinct class sequence); past it a grid is refused
+// before the assignment.
+constexpr double kEstimateMargin = 4.0;
 
-[[noreturn]] void refuse_size(double instances, const Options& o, const std::string& where) {
+[[noreturn]] void refuse_size(double instances, const Options& o, const std::string& where,
+                              const std::string& why_not = "") {
   char buf[256];
   std::snprintf(buf, sizeof buf,
-                "the grid needs %s%.3g op instances (~%.2g events) on %s, more than max_op_instances (%lld); "
-                "simulate a smaller problem (fewer batches, heads or tokens) or use predict",
+                "the grid needs %s%.3g op instances (~%.2g events) on %s, more than max_op_instances (%lld)",
                 where == "one SM" ? "at least " : "", instances, instances * kEventsPerInstance, where.c_str(),
                 static_cast<long long>(o.max_op_instances));
-  throw SimError(buf);
+  std::string msg = buf;
+  if (!why_not.empty()) msg += ", and it cannot be extrapolated: " + why_not;
+  throw SimError(msg + "; simulate a smaller problem (fewer batches, heads or tokens) or use predict");
 }
 
 }  // namespace
@@ -79,11 +74,36 @@ constexpr double kEventsPerInstance = 4.0;
 Result simulate(const model::ScheduleDesc& d, const Options& o) {
   const auto t_wall = std::chrono::steady_clock::now();
   check_desc(d);
+  const double lower = detail::min_instances_per_sm(d);
+  const double whole = detail::whole_instances_estimate(d, o);
+  std::string why_not;
+  Result r;
+  if (o.extrapolate && whole > static_cast<double>(o.max_full_instances)) {
+    const detail::Plan plan = detail::plan_extrapolation(d, o);
+    if (plan.on())
+      r = detail::simulate_extrapolated(d, o, plan);
+    else
+      why_not = plan.why_not;
+  }
+  if (!r.extrapolated) {
+    if (lower > static_cast<double>(o.max_op_instances)) refuse_size(lower, o, "one SM", why_not);
+    // Refused up front where the estimate is far past the limit (the per-class pre-pass
+    // alone may take minutes); near it, the exact count after the assignment decides.
+    if (!why_not.empty() && whole > kEstimateMargin * static_cast<double>(o.max_op_instances))
+      refuse_size(whole, o, "the representative SMs (estimate)", why_not);
+    r = detail::simulate_whole(d, o);
+  }
+  r.wall_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t_wall).count();
+  return r;
+}
+
+namespace detail {
+
+Result simulate_whole(const model::ScheduleDesc& d, const Options& o) {
   const model::Grid& grid = d.grid;
   const bool persistent = grid.scheduler != model::Scheduler::kPlain;
   const int64_t items = grid.total_items();
-  const double lower = min_instances_per_sm(d);
-  if (lower > static_cast<double>(o.max_op_instances)) refuse_size(lower, o, "one SM");
   const detail::Program prog = detail::build_program(d);
 
   // Per-class slot time for the assignment: each class alone on a full chip.
@@ -189,9 +209,9 @@ Result simulate(const model::ScheduleDesc& d, const Options& o) {
   for (const auto& c : grid.classes) r.class_names.push_back(c.name);
   r.trace = std::move(eng.trace());
   r.trace_truncated = eng.trace_truncated();
-  r.wall_ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t_wall).count();
   return r;
 }
+
+}  // namespace detail
 
 }  // namespace tilesim::sim

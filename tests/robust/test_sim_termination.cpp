@@ -62,15 +62,19 @@ TEST(SimTermination, AbsurdlySlowTensorUnitFinishes) {
 }
 
 // Refused from the work classes alone, in well under a second, with the estimate: no
-// per-SM list of 3e7 items is built first.
+// per-SM list of 3e7 items is built first (whole simulation asked for; by default this
+// grid is periodic and extrapolated, below).
 TEST(SimTermination, HugeGridIsRefusedUpFrontWithTheEventEstimate) {
   model::Problem p;
   p.kind = model::ProblemKind::kGemm;
   p.m = p.n = p.k = int64_t{1} << 20;
   const auto prof = profiles::builtin_profile("h100");
+  const auto pr = model::predict(prof, p, "gemm_sm90_ws", model::parse_tile(kGemmTile), model::default_constants());
+  auto o = sim::default_options(prof, model::default_constants());
+  o.extrapolate = false;
   const auto t0 = std::chrono::steady_clock::now();
   try {
-    (void)simulate(prof, p, "gemm_sm90_ws", kGemmTile);
+    (void)sim::simulate(pr.desc, o);
     FAIL() << "expected a refusal";
   } catch (const sim::SimError& e) {
     EXPECT_TRUE(contains(e.what(), "op instances")) << e.what();
@@ -81,11 +85,25 @@ TEST(SimTermination, HugeGridIsRefusedUpFrontWithTheEventEstimate) {
   EXPECT_LT(ms, 1000.0);
 }
 
-TEST(SimTermination, CliRefusesHugeGemmWithExitOne) {
+// The same grid by default: 16384 iterations x 3.4e7 items are periodic, simulated on
+// reduced grids and extrapolated, with the error bound in the output.
+TEST(SimTermination, CliExtrapolatesHugeGemmWithItsErrorBound) {
   const auto r = cli({"simulate", "--gpu", "h100", "gemm", "--m", "1048576", "--n", "1048576", "--k", "1048576",
                       "--schedule", "gemm_sm90_ws", "--tile", kGemmTile});
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "error bound")) << r.out;
+  EXPECT_TRUE(contains(r.out, "extrapolated")) << r.out;
+}
+
+// Causal attention over 1M tokens in one head has no repeated iteration or wave: refused
+// with the estimate and the reason (exit 1).
+TEST(SimTermination, CliRefusesUnboundableGridWithExitOne) {
+  const auto r = cli({"simulate", "--gpu", "h100", "attention", "--batch", "1", "--heads-q", "1", "--seq-q",
+                      "1048576", "--head-dim", "128", "--causal", "--schedule", "attn_fa3", "--tile", kFa3TileCli});
   EXPECT_EQ(r.rc, 1);
   EXPECT_TRUE(contains(r.err, "op instances")) << r.err;
+  EXPECT_TRUE(contains(r.err, "events")) << r.err;
+  EXPECT_TRUE(contains(r.err, "cannot be extrapolated")) << r.err;
 }
 
 }  // namespace

@@ -46,9 +46,18 @@ struct Options {
   int max_groups = 1024;
   // Most op instances laid out on the representative SMs (about 60 bytes each); a grid
   // beyond it is refused up front with the count and the events it would take, rather
-  // than exhausting memory or time. The engine runs ~6e6 instances/s on one core of the
-  // 2-core CI machine, so the default bounds a simulation to about 2 s.
-  int64_t max_op_instances = 10000000;
+  // than exhausting memory or time. The engine runs ~1.5e6 instances/s (~1e7 events/s)
+  // on one core of the 2-core CI machine, so the default bounds a simulation to about 2 s.
+  int64_t max_op_instances = 3000000;
+  // Periodic steady state: above this many op instances (estimated, summed over the
+  // representative SMs) a grid whose items repeat (the same iteration count on every item,
+  // or the same mix of work classes over many waves) is not simulated whole: reduced
+  // copies of it (fewer iterations per item, fewer waves) are simulated and the result is
+  // extrapolated along both axes, with a stated bound on the error (extrapolate.hpp). The
+  // default keeps a whole simulation under about 1.5 s on one core of the 2-core CI machine.
+  int64_t max_full_instances = 2000000;
+  // false: always simulate the whole grid (reference for the extrapolation's tests).
+  bool extrapolate = true;
 };
 
 // Defaults for a profile: constants from `k`, the transfer cap from the profile's SMEM

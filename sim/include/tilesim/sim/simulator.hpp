@@ -93,6 +93,11 @@ struct Result {
   int64_t events = 0;        // processed events (heap pops + same-time actions)
   int64_t op_instances = 0;  // op instances executed on representative SMs
   double wall_ms = 0.0;      // simulator run time on this machine
+  // periodic steady state: the result extrapolated from reduced simulations
+  bool extrapolated = false;
+  double error_bound_us = 0.0;     // |extrapolated - whole simulation| <= this (see README)
+  std::string extrapolation;       // how: the reduced grids and the periods used
+  int simulations = 1;             // engine runs behind this result
   // timeline
   std::vector<TraceRecord> trace;
   bool trace_truncated = false;
