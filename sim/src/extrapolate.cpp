@@ -27,6 +27,7 @@ constexpr int64_t kMaxWholeWaveFactor = 4;
 // Representative SMs of a one-class grid: SMs with k and with k + 1 items per slot.
 constexpr double kOneClassGroups = 2.0;
 
+// The iteration window; negative when it is not a whole number of pipeline periods.
 int64_t iteration_window(const model::ScheduleDesc& d) {
   int64_t w = 2;  // ping-pong consumers alternate iterations
   for (const auto& r : d.rings)
@@ -34,7 +35,7 @@ int64_t iteration_window(const model::ScheduleDesc& d) {
   for (const auto& op : d.loop)
     for (const auto& dep : op.deps)
       if (dep.distance > 0) w = std::lcm(w, static_cast<int64_t>(dep.distance));
-  if (w > kMaxIterationWindow) return kMaxIterationWindow;
+  if (w > kMaxIterationWindow) return -kMaxIterationWindow;  // not whole periods
   return w * ((kMinIterationWindow + w - 1) / w);
 }
 
@@ -109,9 +110,11 @@ Plan plan_extrapolation(const model::ScheduleDesc& d, const Options& o) {
   p.item_divisor = divisor;
 
   // Iteration axis: the shortest class keeps a warm-up window plus its remainder.
-  const int64_t k = iteration_window(d);
+  const int64_t signed_k = iteration_window(d);
+  const int64_t k = std::abs(signed_k);
   Axis& it = p.iterations;
   it.window = k;
+  it.whole_periods = signed_k > 0;
   it.start = k + shortest % k;
   if (shortest >= it.start + (kPoints - 1) * k + k) {
     it.on = true;
@@ -126,10 +129,11 @@ Plan plan_extrapolation(const model::ScheduleDesc& d, const Options& o) {
     int64_t units = 0;
     for (const auto& c : d.grid.classes) units += c.items / divisor;
     const int64_t slots = static_cast<int64_t>(d.grid.sm_count) * d.grid.ctas_per_sm;
-    const int64_t plain = (slots + units - 1) / units;  // units of G per wave, about
+    const int64_t plain = std::max<int64_t>(1, slots / units);  // units of G per wave, about
     const int64_t whole_waves = std::lcm(slots, units) / units;
     Axis& w = p.waves;
-    w.window = whole_waves <= kMaxWholeWaveFactor * plain ? whole_waves : plain;
+    w.whole_periods = whole_waves <= kMaxWholeWaveFactor * plain;
+    w.window = w.whole_periods ? whole_waves : plain;
     w.start = w.window + divisor % w.window;
     if (divisor >= w.start + (kPoints - 1) * w.window + w.window) {
       w.on = true;
@@ -189,7 +193,16 @@ Result simulate_extrapolated(const model::ScheduleDesc& d, const Options& o, con
   r.kernel_cycles = kernel.value;
   r.kernel_us = kernel.value / d.clock_mhz;
   r.total_us = r.kernel_us + r.launch_us + r.post_us;
-  r.error_bound_us = kernel.bound / d.clock_mhz;
+  double phase = 0.0;  // one period more where a window is not whole periods
+  if (p.waves.on && !p.waves.whole_periods)
+    for (const auto& row : runs)
+      for (const auto& x : row) phase = std::max(phase, x.first_item_cycles);
+  if (p.iterations.on && !p.iterations.whole_periods) {
+    const auto& last = runs[static_cast<size_t>(ni - 1)].back();
+    const auto& before = runs[static_cast<size_t>(ni - 2)].back();
+    phase += std::abs(last.first_item_cycles - before.first_item_cycles);
+  }
+  r.error_bound_us = (kernel.bound + phase) / d.clock_mhz;
   if (p.iterations.on) {  // the longest item grows with the iterations only
     const auto& last = runs;
     const size_t j = static_cast<size_t>(nw - 1);

@@ -19,7 +19,10 @@
 // the warm-up is over (the increments are equal, as in a periodic pipeline), and a bound
 // whenever the transient decays, i.e. later increments differ from the last one by no
 // more than it differed from the one before. Along both axes the bounds of the inner
-// axis are carried through the outer one.
+// axis are carried through the outer one. A window that is not a whole number of periods
+// (many work classes whose items do not fill whole waves; a pipeline period longer than
+// the longest window) adds one period to the bound: the total work is extrapolated
+// exactly, only the phase of the last wave or iteration is unknown.
 #pragma once
 
 #include <cstdint>
@@ -34,6 +37,10 @@ namespace tilesim::sim::detail {
 // `remaining` windows past the last point.
 struct Axis {
   bool on = false;
+  // The window spans whole periods (of the pipeline, or waves of the CTA slots). When it
+  // does not, increments differ by phase and the result may be off by one period more:
+  // the bound adds it (one window of iterations, or the longest item).
+  bool whole_periods = true;
   int64_t start = 0;
   int64_t window = 0;
   int64_t remaining = 0;
