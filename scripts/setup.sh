@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs what tilesim needs and is missing; does nothing when all is there (idempotent).
 # Debian packages: compiler, CMake, Boost.Program_options, Eigen, nlohmann-json,
-# GoogleTest, Google Benchmark. PyPI: numpy, matplotlib, pytest (for analysis/).
+# GoogleTest, Google Benchmark, clang (its compiler-rt carries ASan, UBSan and libFuzzer:
+# the asan preset). PyPI: numpy, matplotlib, pytest (for analysis/).
 # The CUDA toolkit (nvcc 13.0, cuBLAS) comes with the machine image; without nvcc the
 # CPU parts still build and the CUDA targets are skipped with a warning.
 set -euo pipefail
 
 debs=(g++ cmake make libboost-program-options-dev libeigen3-dev nlohmann-json3-dev
-      libgtest-dev libgmock-dev libbenchmark-dev python3 python3-pip)
+      libgtest-dev libgmock-dev libbenchmark-dev clang python3 python3-pip)
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

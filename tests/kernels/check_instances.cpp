@@ -19,7 +19,7 @@
 
 namespace {
 
-namespace tm = tilesim::model;
+namespace tsm = tilesim::model;  // not "tm": that is <ctime>'s struct tm
 
 std::string run_capture(const std::string& cmd, int* status) {
   std::string out;
@@ -34,7 +34,7 @@ std::string run_capture(const std::string& cmd, int* status) {
 
 // (schedule, tile, requires) as one comparable string; numbers normalised to doubles so
 // that 0 and 0.0 compare equal.
-std::string key(const std::string& schedule, const tm::Tile& tile, const nlohmann::json& req) {
+std::string key(const std::string& schedule, const tsm::Tile& tile, const nlohmann::json& req) {
   nlohmann::json r = nlohmann::json::object();
   for (const auto& [k, v] : req.items()) r[k] = v.is_number() ? nlohmann::json(v.get<double>()) : v;
   return schedule + " " + tile.to_string() + " " + r.dump();
@@ -71,7 +71,7 @@ int main(int argc, char** argv) {
     std::cerr << "FAIL: " << runner << " --list --json is not JSON: " << e.what() << "\n";
     return 1;
   }
-  const tm::Profile h100 = tilesim::profiles::resolve_profile("h100");
+  const tsm::Profile h100 = tilesim::profiles::resolve_profile("h100");
   int failures = 0;
   auto fail = [&](const std::string& what) {
     std::cerr << "FAIL: " << what << "\n";
@@ -82,40 +82,40 @@ int main(int argc, char** argv) {
   for (const auto& e : doc.at("instances")) {
     const std::string name = e.at("name").get<std::string>(), schedule = e.at("schedule").get<std::string>();
     try {
-      const tm::ScheduleSpec& spec = tm::schedule_spec(schedule);
+      const tsm::ScheduleSpec& spec = tsm::schedule_spec(schedule);
       if (spec.runner != runner_name) fail(name + ": schedule " + schedule + " belongs to runner '" + spec.runner + "'");
-      const tm::Tile tile = tm::tile_from_json(e.at("tile"));
+      const tsm::Tile tile = tsm::tile_from_json(e.at("tile"));
       listed.insert(key(schedule, tile, e.at("requires")));
-      tm::KernelInstance inst;
+      tsm::KernelInstance inst;
       inst.schedule = schedule;
       inst.tile = tile;
       inst.requires_ = e.at("requires");
-      const tm::Problem prob = tm::instance_problem(spec, inst);
-      tm::Tile full = tile;
+      const tsm::Problem prob = tsm::instance_problem(spec, inst);
+      tsm::Tile full = tile;
       for (const auto& rp : spec.runtime_params) full.set(rp, spec.param(rp)->tune_values.front());
-      full = tm::complete_tile(schedule, full, nullptr);
+      full = tsm::complete_tile(schedule, full, nullptr);
       if (full.values.size() != tile.values.size() + spec.runtime_params.size())
         fail(name + ": tile " + tile.to_string() + " leaves a parameter to its default; list every compiled one");
       std::string why;
-      if (const char* k = tm::check_tile(spec, full, prob, h100, &why)) fail(name + ": model rejects (" + k + "): " + why);
-      const tm::KernelInstance* declared_inst = nullptr;
+      if (const char* k = tsm::check_tile(spec, full, prob, h100, &why)) fail(name + ": model rejects (" + k + "): " + why);
+      const tsm::KernelInstance* declared_inst = nullptr;
       for (const auto& k : spec.kernels)
-        if (k.tile == tile && tm::instance_serves(k, prob)) declared_inst = &k;
+        if (k.tile == tile && tsm::instance_serves(k, prob)) declared_inst = &k;
       const bool expect_rejected = declared_inst != nullptr && !declared_inst->model_disagrees.empty();
       try {
-        (void)tm::predict(h100, prob, schedule, full);
+        (void)tsm::predict(h100, prob, schedule, full);
         if (expect_rejected) fail(name + ": predicted now; delete its model_disagrees note in kernels/instances.json");
-      } catch (const tm::Infeasible& ex) {
+      } catch (const tsm::Infeasible& ex) {
         if (!expect_rejected) fail(name + ": the model rejects it: " + ex.what());
       }
-      const std::string rule = tm::check_kernel_rules(spec, full, prob, h100);
+      const std::string rule = tsm::check_kernel_rules(spec, full, prob, h100);
       if (!rule.empty()) fail(name + ": breaks the spec's kernel rule " + rule);
-      if (!tm::has_kernel(spec, full, prob)) fail(name + ": the model does not mark " + full.to_string() + " has_kernel");
+      if (!tsm::has_kernel(spec, full, prob)) fail(name + ": the model does not mark " + full.to_string() + " has_kernel");
     } catch (const std::exception& ex) {
       fail(name + ": " + ex.what());
     }
   }
-  for (const auto& spec : tm::schedules()) {
+  for (const auto& spec : tsm::schedules()) {
     if (spec.runner != runner_name) continue;
     for (const auto& k : spec.kernels)
       if (set == "all" || k.ci) declared.insert(key(spec.name, k.tile, k.requires_));

@@ -49,7 +49,8 @@ TEST(BuiltinProfiles, JsonOutputSpellsOutUnitAndSourceOfEveryNumber) {
   };
   walk(j, "");
   int present = 0;
-  for (const auto& f : fields(builtin_profile("h20"))) present += f.q->present ? 1 : 0;
+  const Profile h20 = builtin_profile("h20");  // fields() points into it: it must outlive the loop
+  for (const auto& f : fields(h20)) present += f.q->present ? 1 : 0;
   EXPECT_EQ(numbers, present);
 }
 

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "robust_util.hpp"
 #include "validate_core.hpp"
@@ -22,11 +23,13 @@ json run(double median_ms, int m = 4096) {
           {"median_ms", median_ms}};
 }
 
-json file(const std::string& family, json runs) {
+// A vector, not a json: `json runs = {run(0.3)}` is an array under g++ but a copy of the
+// one element under clang (brace-initialisation from a single element).
+json file(const std::string& family, const std::vector<json>& runs) {
   return {{"schema", "tilesim.measurement.v1"},
           {"family", family},
           {"device", {{"name", "NVIDIA H100 80GB HBM3"}}},
-          {"runs", std::move(runs)}};
+          {"runs", json(runs)}};
 }
 
 std::string load_error(const ScratchDir& dir) {
