@@ -2,7 +2,7 @@
 # Installs what tilesim needs and is missing; does nothing when all is there (idempotent).
 # Debian packages: compiler, CMake, Boost.Program_options, Eigen, nlohmann-json,
 # GoogleTest, Google Benchmark, clang (its compiler-rt carries ASan, UBSan and libFuzzer:
-# the asan preset). PyPI: numpy, matplotlib, pytest (for analysis/).
+# the asan preset and scripts/fuzz.sh). PyPI: numpy, matplotlib, pytest (for analysis/).
 # The CUDA toolkit (nvcc 13.0, cuBLAS) comes with the machine image; without nvcc the
 # CPU parts still build and the CUDA targets are skipped with a warning.
 set -euo pipefail
