@@ -2,13 +2,16 @@
 # Installs what tilesim needs and is missing; does nothing when all is there (idempotent).
 # Debian packages: compiler, CMake, Boost.Program_options, Eigen, nlohmann-json,
 # GoogleTest, Google Benchmark, clang (its compiler-rt carries ASan, UBSan and libFuzzer:
-# the asan preset and scripts/fuzz.sh). PyPI: numpy, matplotlib, pytest (for analysis/).
+# the asan preset and scripts/fuzz.sh), python3-venv. PyPI, into .venv: numpy, matplotlib,
+# pytest (for analysis/).
 # The CUDA toolkit (nvcc 13.0, cuBLAS) comes with the machine image; without nvcc the
 # CPU parts still build and the CUDA targets are skipped with a warning.
 set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
 
 debs=(g++ cmake make libboost-program-options-dev libeigen3-dev nlohmann-json3-dev
-      libgtest-dev libgmock-dev libbenchmark-dev clang python3 python3-pip)
+      libgtest-dev libgmock-dev libbenchmark-dev clang python3 python3-pip
+      python3-venv)
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -21,14 +24,21 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+# Python: a project-local virtual environment (.venv, ignored by git), never the system
+# interpreter. scripts/env.sh puts .venv/bin first on PATH, so `python3` in the scripts,
+# in CTest and in `tilesim report` is this one.
+venv="$root/.venv"
+if [ ! -x "$venv/bin/python3" ]; then
+  echo "setup: creating the virtual environment $venv"
+  python3 -m venv "$venv"
+fi
 py_missing=()
 for mod in numpy matplotlib pytest; do
-  python3 -c "import $mod" 2>/dev/null || py_missing+=("$mod")
+  "$venv/bin/python3" -c "import $mod" 2>/dev/null || py_missing+=("$mod")
 done
 if [ ${#py_missing[@]} -gt 0 ]; then
-  echo "setup: installing Python packages: ${py_missing[*]}"
-  python3 -m pip install -q "${py_missing[@]}" 2>/dev/null ||
-    python3 -m pip install -q --break-system-packages "${py_missing[@]}"
+  echo "setup: installing Python packages into .venv: ${py_missing[*]}"
+  "$venv/bin/python3" -m pip install -q "${py_missing[@]}"
 fi
 
 if ! command -v nvcc >/dev/null 2>&1 && [ ! -x /usr/local/cuda/bin/nvcc ]; then
