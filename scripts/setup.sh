@@ -3,7 +3,7 @@
 # Debian packages: compiler, CMake, Boost.Program_options, Eigen, nlohmann-json,
 # GoogleTest, Google Benchmark, clang (its compiler-rt carries ASan, UBSan and libFuzzer:
 # the asan preset and scripts/fuzz.sh), python3-venv. PyPI, into .venv: numpy, matplotlib,
-# pytest (for analysis/).
+# pytest (analysis/, python/), nanobind (the Python package).
 # The CUDA toolkit (nvcc 13.0, cuBLAS) comes with the machine image; without nvcc the
 # CPU parts still build and the CUDA targets are skipped with a warning.
 set -euo pipefail
@@ -33,7 +33,9 @@ if [ ! -x "$venv/bin/python3" ]; then
   python3 -m venv "$venv"
 fi
 py_missing=()
-for mod in numpy matplotlib pytest; do
+# nanobind: the Python package's extension (the ci preset builds it; pip install . fetches
+# its own copy with scikit-build-core).
+for mod in numpy matplotlib pytest nanobind; do
   "$venv/bin/python3" -c "import $mod" 2>/dev/null || py_missing+=("$mod")
 done
 if [ ${#py_missing[@]} -gt 0 ]; then

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Sets everything up and runs every test: CPU tests (GoogleTest via CTest), the CUDA
 # targets' compilation (CI preset: a representative subset of kernel instantiations),
-# GPU tests (reported as skipped when there is no GPU), and analysis/'s pytest suite with
-# the .venv interpreter (scripts/env.sh puts it first on PATH).
+# GPU tests (reported as skipped when there is no GPU), the Python package's tests
+# (CTest python_package) and analysis/'s pytest suite, with the .venv interpreter
+# (scripts/env.sh puts it first on PATH).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
