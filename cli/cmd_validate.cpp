@@ -188,13 +188,15 @@ int run_validate(const std::vector<std::string>& args, Context& ctx) {
   if (!family.empty()) std::erase_if(runs, [&](const auto& r) { return r.family != family; });
   auto predicted = validate::predict_runs(runs, constants);
   const auto summary = validate::summarize(predicted);
+  const auto summary_train = validate::summarize(validate::runs_with_heldout(predicted, false));
+  const auto summary_heldout = validate::summarize(validate::runs_with_heldout(predicted, true));
 
   json out = {
       {"schema", "tilesim.validation.v1"}, {"data_dir", data_dir}, {"constants", constants.origin}};
   int rc = kExitOk;
 
   if (vm.count("calibrate")) {
-    validate::assign_splits(predicted);
+    const std::string split_rule = validate::assign_splits(predicted);
     validate::CalibrationOptions co;
     if (!vm["fit"].as<std::string>().empty()) {
       co.names.clear();
@@ -204,6 +206,7 @@ int run_validate(const std::vector<std::string>& args, Context& ctx) {
     validate::CalibrationResult cal;
     try {
       cal = validate::calibrate(predicted, constants, co);
+      cal.split_rule = split_rule;
     } catch (const std::runtime_error& e) {
       throw RuntimeError(e.what());
     }
@@ -233,12 +236,14 @@ int run_validate(const std::vector<std::string>& args, Context& ctx) {
     } catch (const std::runtime_error& e) {
       throw RuntimeError(e.what());
     }
-    failures = validate::gate_failures(summary, b);
+    failures = validate::gate_failures(summary, summary_heldout, b);
     // Improvements are not failures, but a baseline that lags lets a later regression
     // through unnoticed: say so, so that someone tightens it deliberately.
-    for (const auto& [fam, cur] : summary) {
-      auto it = b.families.find(fam);
-      if (it == b.families.end() || cur.n == 0) continue;
+    const auto& gated = b.heldout.empty() ? summary : summary_heldout;
+    const auto& base = b.heldout.empty() ? b.families : b.heldout;
+    for (const auto& [fam, cur] : gated) {
+      auto it = base.find(fam);
+      if (it == base.end() || cur.n == 0) continue;
       if (cur.mape_pct < it->second.mape_pct - 0.5) {
         char msg[256];
         std::snprintf(msg, sizeof msg,
@@ -258,7 +263,7 @@ int run_validate(const std::vector<std::string>& args, Context& ctx) {
     const std::string path = vm["write-baseline"].as<std::string>();
     try {
       validate::write_file_atomic(
-          path, validate::baseline_json(summary, validate::utc_date(), vm["note"].as<std::string>(),
+          path, validate::baseline_json(summary, summary_heldout, validate::utc_date(), vm["note"].as<std::string>(),
                                         constants.origin)
                         .dump(2) +
                     "\n");
@@ -272,6 +277,11 @@ int run_validate(const std::vector<std::string>& args, Context& ctx) {
     json fams = json::object();
     for (const auto& [f, s] : summary) fams[f] = validate::to_json(s);
     out["families"] = fams;
+    for (const auto& [key, sum] : {std::pair{"train", &summary_train}, std::pair{"heldout", &summary_heldout}}) {
+      json part = json::object();
+      for (const auto& [f, s] : *sum) part[f] = validate::to_json(s);
+      out[key] = part;
+    }
     json rs = json::array();
     for (const auto& r : predicted) rs.push_back(validate::to_json(r));
     out["runs"] = rs;
@@ -281,7 +291,17 @@ int run_validate(const std::vector<std::string>& args, Context& ctx) {
       ctx.out << "no measurements under " << (fs::path(data_dir) / "measurements").string()
               << "/{gemm,attention,decode} yet\n";
     } else {
-      ctx.out << validate::summary_table(summary, true);
+      bool any_heldout = false;
+      for (const auto& r : runs) any_heldout = any_heldout || r.heldout;
+      if (any_heldout) {
+        ctx.out << "HELD-OUT shapes (data/heldout/shapes.json: never used to fit or choose anything):\n"
+                << validate::summary_table(summary_heldout, true)
+                << "\nTRAINING shapes (every other committed measurement):\n"
+                << validate::summary_table(summary_train, false) << "\nALL runs:\n"
+                << validate::summary_table(summary, false);
+      } else {
+        ctx.out << validate::summary_table(summary, true);
+      }
       // Unpredicted runs, grouped by reason: each reason is a model or naming gap to fix.
       std::map<std::string, int> reasons;
       for (const auto& r : predicted)
