@@ -24,6 +24,7 @@
 #include "command.hpp"
 #include "share_dir.hpp"
 #include "validate_calibrate.hpp"
+#include "validate_ncu.hpp"
 #include "validate_core.hpp"
 #include "validate_io.hpp"
 
@@ -190,6 +191,14 @@ int run_validate(const std::vector<std::string>& args, Context& ctx) {
   const auto summary = validate::summarize(predicted);
   const auto summary_train = validate::summarize(validate::runs_with_heldout(predicted, false));
   const auto summary_heldout = validate::summarize(validate::runs_with_heldout(predicted, true));
+  int ncu_unmatched = 0;
+  std::vector<validate::CounterComparison> counters;
+  try {
+    counters = validate::compare_counters(data_dir, predicted, family, &ncu_unmatched);
+  } catch (const std::runtime_error& e) {
+    throw RuntimeError(e.what());
+  }
+  const auto counter_summary = validate::summarize_counters(counters, ncu_unmatched);
 
   json out = {
       {"schema", "tilesim.validation.v1"}, {"data_dir", data_dir}, {"constants", constants.origin}};
@@ -285,6 +294,7 @@ int run_validate(const std::vector<std::string>& args, Context& ctx) {
     json rs = json::array();
     for (const auto& r : predicted) rs.push_back(validate::to_json(r));
     out["runs"] = rs;
+    out["hardware_counters"] = validate::to_json(counter_summary);
     ctx.out << out.dump(2) << "\n";
   } else {
     if (runs.empty()) {
@@ -309,6 +319,9 @@ int run_validate(const std::vector<std::string>& args, Context& ctx) {
           ++reasons[r.run.family + " " + r.run.schedule + ": " + r.reason];
       if (!reasons.empty()) ctx.out << "\nunpredicted measured runs, by reason:\n";
       for (const auto& [why, n] : reasons) ctx.out << "  " << n << " x " << why << "\n";
+      if (counter_summary.n > 0)
+        ctx.out << "\nhardware counters (ncu --clock-control none, data/measurements/ncu): predicted vs measured\n"
+                << validate::counter_table(counter_summary);
     }
     if (out.contains("calibration")) {
       const auto& c = out["calibration"];

@@ -352,6 +352,15 @@ std::map<std::string, FamilySummary> summarize(const std::vector<PredictedRun>& 
     f.max_error_pct = max_error_pct(p, m);
     f.spearman = spearman(p, m);
     f.bias_pct = median_signed_error_pct(p, m);
+    std::map<std::string, std::pair<std::vector<double>, std::vector<double>>> by_schedule;
+    for (const auto* r : rs) {
+      by_schedule[r->run.schedule].first.push_back(*r->predicted_us);
+      by_schedule[r->run.schedule].second.push_back(r->run.measured_us);
+    }
+    for (const auto& [sched, pm] : by_schedule)
+      f.schedules[sched] = ScheduleSummary{static_cast<int>(pm.first.size()), mape_pct(pm.first, pm.second),
+                                           max_error_pct(pm.first, pm.second),
+                                           median_signed_error_pct(pm.first, pm.second)};
     for (const auto& [key, srs] : shapes) {
       std::vector<double> sp, sm;
       for (const auto* r : srs) {
@@ -382,6 +391,12 @@ json num(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
 }  // namespace
 
 json to_json(const FamilySummary& s) {
+  json schedules = json::object();
+  for (const auto& [k, v] : s.schedules)
+    schedules[k] = {{"n", v.n},
+                    {"mape_pct", num(v.mape_pct)},
+                    {"max_error_pct", num(v.max_error_pct)},
+                    {"median_signed_error_pct", num(v.bias_pct)}};
   json shapes = json::object();
   for (const auto& [k, v] : s.shapes)
     shapes[k] = {{"n", v.n},
@@ -399,6 +414,7 @@ json to_json(const FamilySummary& s) {
           {"max_error_pct", num(s.max_error_pct)},
           {"spearman", num(s.spearman)},
           {"median_signed_error_pct", num(s.bias_pct)},
+          {"schedules", schedules},
           {"shapes", shapes}};
 }
 
@@ -449,6 +465,13 @@ std::string summary_table(const std::map<std::string, FamilySummary>& s, bool pe
                   f(v.max_error_pct, "%.1f").c_str(), f(v.bias_pct, "%+.1f").c_str(),
                   f(v.spearman, "%.2f").c_str(), tp.c_str());
     os << line;
+    if (v.schedules.size() > 1)
+      for (const auto& [sched, ss] : v.schedules) {
+        std::snprintf(line, sizeof line, "  %-16s %5d %7s %8s %8s %8s\n", sched.c_str(), ss.n, "",
+                      f(ss.mape_pct, "%.1f").c_str(), f(ss.max_error_pct, "%.1f").c_str(),
+                      f(ss.bias_pct, "%+.1f").c_str());
+        os << line;
+      }
   }
   os << "(bias: median of (predicted - measured) / measured, < 0 = the model predicts too fast;\n"
         " n: predicted runs; unpred: measured tilesim runs the model cannot predict; vendor, "

@@ -92,6 +92,12 @@ struct ShapeSummary {
   std::string model_pick;     // tile of the model's pick ("block_m=128,...")
   std::string measured_best;  // tile of the measured best
 };
+// One schedule's runs within a family (a family mixes the product kernels with contrast
+// kernels such as the mma.sync GEMM and FA2; their errors are reported apart).
+struct ScheduleSummary {
+  int n = 0;
+  double mape_pct = 0.0, max_error_pct = 0.0, bias_pct = 0.0;
+};
 struct FamilySummary {
   int n = 0;              // predicted runs
   int n_unpredicted = 0;  // tilesim runs the model could not predict
@@ -99,6 +105,7 @@ struct FamilySummary {
   double mape_pct = 0.0, max_error_pct = 0.0, spearman = 0.0;
   double bias_pct = 0.0;                       // median signed error (< 0: predicted too fast)
   std::map<std::string, ShapeSummary> shapes;  // key "gpu shape"
+  std::map<std::string, ScheduleSummary> schedules;
 };
 // Families that have at least one run (predicted or not).
 std::map<std::string, FamilySummary> summarize(const std::vector<PredictedRun>& runs);
