@@ -51,10 +51,11 @@ void build_attn_fa3(const Ctx& c, ScheduleDesc& d) {
               (pingpong ? ", ping-pong" : ", lockstep") + (intra ? ", intra-WG overlap" : "") + ", " +
               std::to_string(stages) + "-stage K and V rings";
   const int prod = b.role("producer", RoleKind::kProducer, kWarpgroupThreads, kAttnProducerRegisters);
-  // Per consumer thread: O (r x dv fp32) + S (r x bn fp32; P converted in place) + a
-  // second S buffer with intra-warpgroup overlap.
-  const int regs = static_cast<int>(r * dv / kWarpgroupThreads + (1 + intra) * r * bn / kWarpgroupThreads +
-                                    c.k.register_overhead_per_thread);
+  // Per consumer thread: O (r x dv fp32) + S (r x bn fp32) + P (r x bn bf16, packed two
+  // per register; with intra-warpgroup overlap P(i-1) lives while S(i) is computed, as in
+  // the kernel's p_frag beside s_acc).
+  const int regs = static_cast<int>(r * dv / kWarpgroupThreads + r * bn / kWarpgroupThreads +
+                                    r * bn / (2.0 * kWarpgroupThreads) + c.k.register_overhead_per_thread);
   std::vector<int> wg;
   for (int k = 0; k < C; ++k) wg.push_back(b.role("consumer" + std::to_string(k), RoleKind::kConsumer, kWarpgroupThreads, regs));
   d.cta.smem_bytes = bm * dq * e + stages * bn * (dq + dv) * e;
