@@ -3,9 +3,22 @@
 // each), S = Q K^T with mma.sync, online softmax in registers, O += P V (P from
 // registers, V via ldmatrix.trans). Every warp reads all of K and V from SMEM. Plain grid:
 // blockIdx.x = q-block, then heads and batch.
+// Each warp issues its whole iteration itself: besides the mma.sync of the two GEMMs
+// (their tensor time is the qk/pv ops), the softmax, O's rescale and the loop's ldmatrix,
+// address arithmetic and barriers, counted in the SASS of the compiled main loops
+// (scripts/sass_counts.py). They form the softmax op's per-warp chain: MUFU instructions
+// hold the sub-partition's MUFU lanes, the others come `mma_sync_warp_cycles_per_instruction`
+// apart (a fitted constant, data/model/constants.json).
 #include "common.hpp"
 
 namespace tilesim::model::detail {
+
+namespace {
+// Per thread and iteration beyond the softmax and the rescale: ldmatrix, the shared-memory
+// address arithmetic of the swizzled K/V tiles, cp.async issue and barriers (SASS of the
+// fa2 main loops, d64/d128 x block_n 32..128: 465-540; their mean).
+constexpr double kFa2LoopInstructions = 500.0;
+}  // namespace
 
 void build_attn_fa2(const Ctx& c, ScheduleDesc& d) {
   const auto& p = c.prob;
@@ -43,8 +56,21 @@ void build_attn_fa2(const Ctx& c, ScheduleDesc& d) {
   b.use(L, qk, Unit::kSmem, (bm * dq + warps * bn * dq) * e, srate,
         [&] { return "Q " + num(bm) + "x" + num(dq) + " + K " + num(bn) + "x" + num(dq) + " read by each of " + num(warps) + " warps"; });
   const int sm = b.op(L, "softmax", w, c.p.latency.mufu.value);
-  add_softmax_uses(b, c, L, sm, bm, bn, 0.0);
+  const double threads = static_cast<double>(warps) * kWarpThreads;
+  const double softmax_per_thread = add_softmax_uses(b, c, L, sm, bm, bn, 0.0, kThreadsPerRowQuad) / threads;
   add_fma_pass(b, c, L, sm, bm * dv, 1.0, [&] { return "O rescale: " + num(bm) + "x" + num(dv) + " FMUL"; });
+  b.use(L, sm, Unit::kIssue, kFa2LoopInstructions * threads, kIssueThreadOpsPerClkPerSm,
+        [&] { return "loop overhead: " + num(kFa2LoopInstructions) + " instructions per thread (ldmatrix, addresses)"; });
+  {
+    const double mufu = softmax_work(bm, bn, 0.0, kThreadsPerRowQuad).mufu / threads;
+    const double other = softmax_per_thread - mufu + bm * dv / threads + kFa2LoopInstructions;
+    const double cpi = c.k.mma_sync_warp_cycles_per_instruction, mufu_cycles = mufu_warp_instruction_cycles(c);
+    Op& o = (*L)[sm];
+    o.chain_cycles = other * cpi + mufu * mufu_cycles;
+    if (c.detailed)
+      o.chain_what = num(other) + " instructions per thread x " + num(cpi) + " cycles + " + num(mufu) + " MUFU x " +
+                     num(mufu_cycles) + " cycles";
+  }
   const int pv = b.op(L, "pv", w, c.p.latency.smem.value);
   b.use(L, pv, Unit::kTensor, 2.0 * bm * bn * dv, trate, [&] { return "2*" + num(bm) + "*" + num(dv) + "*" + num(bn) + " FLOP (mma.sync)"; });
   b.use(L, pv, Unit::kSmem, warps * bn * dv * e, srate, [&] { return "V " + num(bn) + "x" + num(dv) + " read by each of " + num(warps) + " warps"; });
