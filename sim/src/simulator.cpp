@@ -47,6 +47,8 @@ void check_desc(const model::ScheduleDesc& d) {
                          " for a non-finite number of cycles (a rate is out of range)");
       if (!std::isfinite(op.latency_cycles) || op.latency_cycles < 0.0)
         throw SimError(d.schedule + ": op " + op.name + " has a bad latency");
+      if (!std::isfinite(op.chain_cycles) || op.chain_cycles < 0.0)
+        throw SimError(d.schedule + ": op " + op.name + " has a bad chain_cycles");
     }
 }
 
