@@ -25,7 +25,10 @@ using nlohmann::json;
 
 std::string command_line(const std::string& bin, const std::vector<std::string>& args) {
   std::string c = shell_quote(bin);
-  for (const auto& a : args) c += " " + shell_quote(a);
+  for (const auto& a : args) {
+    c += ' ';  // appended, not " " + str: GCC 12 warns falsely (-Wrestrict)
+    c += shell_quote(a);
+  }
   return c;
 }
 

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 
@@ -41,30 +42,31 @@ inline CUtensorMap make_tensor_map_bf16_sw128(const void* base, std::uint32_t ra
   constexpr std::uint64_t kElemBytes = 2;
   constexpr std::uint32_t kSwizzleRowBytes = 128;
   constexpr std::uint32_t kMaxRank = 5;
-  auto shape = [&] {
-    std::string s;
-    for (std::uint32_t i = 0; i < rank; ++i) s += (i ? "x" : "") + std::to_string(dims[i]);
-    s += " box ";
-    for (std::uint32_t i = 0; i < rank; ++i) s += (i ? "x" : "") + std::to_string(box[i]);
-    return s + " (innermost first)";
+  // Errors are built with a stream: GCC 12 warns falsely (-Wrestrict) on "literal" + string.
+  // `error` only names the exception type to throw.
+  auto fail = [&](auto error, const std::string& what) {
+    std::ostringstream msg;
+    msg << "tensor map ";
+    for (std::uint32_t i = 0; i < rank && i < kMaxRank; ++i) msg << (i ? "x" : "") << dims[i];
+    msg << " box ";
+    for (std::uint32_t i = 0; i < rank && i < kMaxRank; ++i) msg << (i ? "x" : "") << box[i];
+    msg << " (innermost first): " << what;
+    throw decltype(error)(msg.str());
   };
-  if (rank < 1 || rank > kMaxRank) {
-    throw std::invalid_argument("tensor map: rank " + std::to_string(rank) + " not in 1..5");
-  }
-  if (box[0] * kElemBytes != kSwizzleRowBytes) {
-    throw std::invalid_argument("tensor map " + shape() +
-                                ": box inner extent must be 128 bytes (64 bf16) for SWIZZLE_128B");
-  }
+  using Invalid = std::invalid_argument;
+  if (rank < 1 || rank > kMaxRank) fail(Invalid(""), "rank not in 1..5");
+  if (box[0] * kElemBytes != kSwizzleRowBytes)
+    fail(Invalid(""), "box inner extent must be 128 bytes (64 bf16) for SWIZZLE_128B");
   for (std::uint32_t i = 0; i + 1 < rank; ++i) {
     if (strides[i] % 16 != 0) {
-      throw std::invalid_argument("tensor map " + shape() + ": stride of dimension " +
-                                  std::to_string(i + 1) + " (" + std::to_string(strides[i]) +
-                                  " B) is not a multiple of 16 bytes");
+      std::string what = "stride of dimension ";
+      what += std::to_string(i + 1);
+      what += " is not a multiple of 16 bytes";
+      fail(Invalid(""), what);
     }
   }
-  if (reinterpret_cast<std::uintptr_t>(base) % 16 != 0) {
-    throw std::invalid_argument("tensor map " + shape() + ": base address not 16-byte aligned");
-  }
+  if (reinterpret_cast<std::uintptr_t>(base) % 16 != 0)
+    fail(Invalid(""), "base address not 16-byte aligned");
   CUtensorMap map{};
   const cuuint32_t elem_strides[kMaxRank] = {1, 1, 1, 1, 1};
   const CUresult r = tensor_map_encoder()(
@@ -72,8 +74,9 @@ inline CUtensorMap make_tensor_map_bf16_sw128(const void* base, std::uint32_t ra
       elem_strides, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
       CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
   if (r != CUDA_SUCCESS) {
-    throw CudaError("cuTensorMapEncodeTiled failed with CUresult " + std::to_string(r) + " for " +
-                    shape());
+    std::string what = "cuTensorMapEncodeTiled failed with CUresult ";
+    what += std::to_string(r);
+    fail(CudaError(""), what);
   }
   return map;
 }

@@ -113,7 +113,7 @@ struct FakeMachine {
     // restricted), recording its own arguments so the test can check them.
     std::ofstream(dir / "list.json") << R"({"schema": "tilesim.kernel_list.v1", "instances": [
       {"name": "sm90_a", "schedule": "gemm_sm90_ws", "tile": {"block_m": 128, "block_n": 128, "block_k": 64, "stages": 4,
-       "consumers": 2, "cluster_m": 1, "cluster_n": 1, "raster": 0, "split_k": 1}, "requires": {"dtype": "bf16"}}]})";
+       "consumers": 2, "cluster_m": 1, "cluster_n": 1, "raster": 8, "split_k": 1}, "requires": {"dtype": "bf16"}}]})";
     write_exec("tilesim-gemm-bench", R"(#!/bin/sh
 d=$(dirname "$0")
 for a in "$@"; do [ "$a" = "--list" ] && exec cat "$d/list.json"; done
@@ -125,7 +125,7 @@ cat > "$out" <<JSON
  "tool": {"name": "tilesim-gemm-bench"},
  "runs": [
   {"impl": "tilesim", "schedule": "gemm_sm90_ws", "problem": {"kind": "gemm", "m": 4096, "n": 4096, "k": 4096, "dtype": "bf16"},
-   "tile": {"block_m": 128, "block_n": 128, "block_k": 64, "stages": 4, "consumers": 2, "cluster_m": 1, "cluster_n": 1, "raster": 0, "split_k": 1},
+   "tile": {"block_m": 128, "block_n": 128, "block_k": 64, "stages": 4, "consumers": 2, "cluster_m": 1, "cluster_n": 1, "raster": 8, "split_k": 1},
    "median_ms": 0.25, "check": {"passed": true}},
   {"impl": "cublas", "problem": {"kind": "gemm", "m": 4096, "n": 4096, "k": 4096, "dtype": "bf16"},
    "median_ms": 0.2, "check": {"passed": $( [ -f "$d/fail" ] && echo false || echo true )}}]}
