@@ -185,6 +185,10 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
         const int row_b = (ctn * kCN + n_rank) * BN;
         const int kb_begin = sp * kb_per_split;
         const int kb_end = min(num_kb, kb_begin + kb_per_split);
+        // Not unrolled: one k-block per iteration keeps the issue order the schedule
+        // describes (the spin of mbar_wait lives inside its PTX, so the compiler would
+        // otherwise unroll this loop and batch the TMA issues of several stages).
+#pragma unroll 1
         for (int kb = kb_begin; kb < kb_end; ++kb) {
           const uint32_t full = bar_full + 8 * ring.index;
           mbar_wait(bar_empty + 8 * ring.index, ring.phase ^ 1);
@@ -241,6 +245,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
       const int tile_n = ctn * kCN + n_rank;
 
       int prev_stage = 0;
+#pragma unroll 1  // as the producer loop: one k-block per iteration
       for (int kb = kb_begin; kb < kb_end; ++kb) {
         mbar_wait(bar_full + 8 * ring.index, ring.phase);
         wgmma_fence();
