@@ -46,26 +46,24 @@ std::string first_line(const std::string& cmd, int* status) {
   return out;
 }
 
-// The GPU must exist and be a Hopper (compute capability 9.0: the suite is sm_90a code).
-void require_hopper_gpu() {
+// The GPU's compute capability ("9.0"), from nvidia-smi.
+std::string device_compute_capability() {
   int status = 0;
-  const std::string cc = first_line("nvidia-smi --query-gpu=compute_cap,name --format=csv,noheader 2>/dev/null", &status);
+  const std::string cc = first_line("nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null", &status);
   if (status != 0 || cc.empty())
     throw RuntimeError("no NVIDIA GPU found (nvidia-smi failed): tilesim bench runs on a GPU; "
                        "use --from <benchmark.json> to convert an earlier run");
-  if (cc.rfind("9.0", 0) != 0)
-    throw RuntimeError("unsupported GPU '" + cc + "': the microbenchmarks are built for sm_90a (compute capability 9.0)");
+  return cc;
 }
 
-fs::path default_suite_binary() {
+fs::path default_suite_binary(const std::string& name) {
   std::error_code ec;
   const fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) return "tilesim-microbench";
-  for (const fs::path& candidate : {self.parent_path() / "tilesim-microbench",
-                                    self.parent_path().parent_path() / "microbench" / "tilesim-microbench"}) {
+  if (ec) return name;
+  for (const fs::path& candidate : {self.parent_path() / name, self.parent_path().parent_path() / "microbench" / name}) {
     if (fs::exists(candidate)) return candidate;
   }
-  return self.parent_path() / "tilesim-microbench";
+  return self.parent_path() / name;
 }
 
 // Writes text to path atomically (temp file + rename) so a failure leaves nothing partial.
@@ -102,7 +100,7 @@ int run_bench(const std::vector<std::string>& args, Context& ctx) {
       ("from", po::value<std::string>(), "convert this earlier Google Benchmark JSON instead of running (no GPU needed)")
       ("quick", "quick mode: only the benchmarks behind profile fields, fewer repetitions (<= 30 s)")
       ("filter", po::value<std::string>(), "Google Benchmark regex of benchmarks to run")
-      ("bin", po::value<std::string>(), "path to tilesim-microbench (default: next to tilesim)")
+      ("bin", po::value<std::string>(), "path to the suite binary (default: the one for this GPU, next to tilesim)")
       ("id", po::value<std::string>(), "id of the new profile (default: <chip>_measured_<date>)")
       ("json", "print the conversion summary as JSON");
   po::variables_map vm;
@@ -110,7 +108,16 @@ int run_bench(const std::vector<std::string>& args, Context& ctx) {
   po::notify(vm);
   if (vm.count("help")) {
     ctx.out << "run the microbenchmark suite on this machine's GPU and write a measured profile\n\n" << opts
-            << "\nexamples:\n  tilesim bench --quick --out my_h100.json\n"
+            << "\nthe suite binary is chosen by the GPU's compute capability:\n"
+               "  9.0  (H100, H200, H20, H800)  tilesim-microbench        sm_90a: wgmma, measured on H100/H200\n"
+               "  10.0 (B200, GB200)            tilesim-microbench-sm100  sm_100a: tcgen05, TMEM, FFMA2\n"
+               "The Blackwell suite is COMPILED BUT NEVER RUN: no B200 was available when it was written.\n"
+               "It assumes: the PTX ISA's tcgen05 instruction and shared-memory descriptor layouts (K-major,\n"
+               "128-byte swizzle, descriptor version 1); one CTA per SM owning all 512 TMEM columns; the\n"
+               "cta_group::2 pair is a cluster of 2 whose even CTA issues; fma.rn.f32x2 is the packed FFMA2;\n"
+               "B200 peaks of 8192 (bf16/fp16), 16384 (fp8), 4096 (tf32) FLOP/clk/SM for the %-of-peak\n"
+               "counters. Check its numbers against SemiAnalysis' microbench-blackwell before trusting them.\n"
+               "\nexamples:\n  tilesim bench --quick --out my_h100.json\n"
                "  tilesim bench --from data/measurements/microbench/run.json --out my_h100.json\n"
                "  tilesim gpus show my_h100.json\n";
     return kExitOk;
@@ -126,8 +133,14 @@ int run_bench(const std::vector<std::string>& args, Context& ctx) {
     raw_path = vm["from"].as<std::string>();
     if (!fs::exists(raw_path)) throw RuntimeError("'" + raw_path + "': no such file");
   } else {
-    require_hopper_gpu();
-    const fs::path bin = vm.count("bin") ? fs::path(vm["bin"].as<std::string>()) : default_suite_binary();
+    profiles::MicrobenchSuite suite;
+    try {
+      suite = profiles::suite_for_compute_capability(device_compute_capability());
+    } catch (const profiles::MicrobenchError& e) {
+      throw RuntimeError(std::string("unsupported GPU: ") + e.what());
+    }
+    if (!suite.validated_on_hardware) ctx.err << "tilesim bench: warning: " << suite.binary << ": " << suite.caveat << "\n";
+    const fs::path bin = vm.count("bin") ? fs::path(vm["bin"].as<std::string>()) : default_suite_binary(suite.binary);
     if (!fs::exists(bin)) throw RuntimeError("microbenchmark binary not found at '" + bin.string() + "' (build it, or pass --bin)");
     raw_path = vm.count("raw") ? vm["raw"].as<std::string>()
                                : (out_path.empty() ? (fs::temp_directory_path() / "tilesim_bench_raw.json").string()

@@ -236,6 +236,8 @@ int run_report(const std::vector<std::string>& args, Context& ctx) {
               {"utilization", util},
               {"traces", trace_list},
               {"calibration", calibration}};
+  ctx.err << "report: asymmetric-scaling study (H100 -> B200, each unit x2)\n";
+  doc["scaling"] = validate::scaling_study(k);
   try {
     doc["model_sweep"] = validate::model_sweep(k);
   } catch (const std::exception& e) {

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -22,9 +23,11 @@
 #include <sstream>
 
 #include "command.hpp"
+#include "report_input.hpp"
 #include "runner_exec.hpp"
 #include "share_dir.hpp"
 #include "validate_calibrate.hpp"
+#include "validate_ncu.hpp"
 #include "validate_core.hpp"
 #include "validate_io.hpp"
 
@@ -88,6 +91,86 @@ void run_sweeps(const std::string& data_dir, const std::string& family, const st
   }
 }
 
+// Per GPU: MAPE and max |error| of the predicted published results; each row with its
+// citation. Errors are (predicted - published) / published: < 0 means the model is too fast.
+int published_view(const std::string& data_dir, const model::ModelConstants& k, bool as_json,
+                   Context& ctx) {
+  const fs::path path = fs::path(data_dir) / "published" / "published_results.json";
+  json recs;
+  try {
+    recs = validate::published_records(path.string(), k, ctx.err);
+  } catch (const std::runtime_error& e) {
+    throw RuntimeError(e.what());
+  }
+  struct Acc {
+    int n = 0, unpredicted = 0;
+    double sum_abs = 0, max_abs = 0, sum = 0;
+  };
+  std::map<std::string, Acc> by_gpu;
+  for (const auto& r : recs) {
+    Acc& a = by_gpu[r.at("gpu").get<std::string>()];
+    if (!r.contains("error_pct") || !r["error_pct"].is_number()) {
+      ++a.unpredicted;
+      continue;
+    }
+    const double e = r["error_pct"].get<double>();
+    ++a.n;
+    a.sum += e;
+    a.sum_abs += std::fabs(e);
+    a.max_abs = std::max(a.max_abs, std::fabs(e));
+  }
+  json summary = json::object();
+  for (const auto& [gpu, a] : by_gpu)
+    summary[gpu] = {{"n", a.n},
+                    {"unpredicted", a.unpredicted},
+                    {"mape_pct", a.n ? json(a.sum_abs / a.n) : json(nullptr)},
+                    {"max_abs_error_pct", a.n ? json(a.max_abs) : json(nullptr)},
+                    {"bias_pct", a.n ? json(a.sum / a.n) : json(nullptr)}};
+  if (as_json) {
+    ctx.out << json{{"schema", "tilesim.validation_published.v1"},
+                    {"file", path.string()},
+                    {"constants", k.origin},
+                    {"summary", summary},
+                    {"records", recs}}
+                   .dump(2)
+            << "\n";
+    return kExitOk;
+  }
+  char line[512];
+  std::snprintf(line, sizeof line, "%-40s %-6s %-18s %11s %11s %8s  %s\n", "published result", "gpu",
+                "impl", "pub. us", "model us", "error %", "model tile / why not predicted");
+  ctx.out << line;
+  for (const auto& r : recs) {
+    const bool ok = r.contains("error_pct") && r["error_pct"].is_number();
+    const std::string gpu = r.at("gpu").get<std::string>() +
+                            (r.contains("model_gpu") ? "*" : "");
+    std::snprintf(line, sizeof line, "%-40s %-6s %-18s %11.1f %11s %8s  %s\n",
+                  r.value("id", "").c_str(), gpu.c_str(), r.value("impl", "").c_str(),
+                  r.at("measured_us").get<double>(),
+                  ok ? std::to_string(static_cast<long long>(std::llround(r["predicted_us"].get<double>()))).c_str() : "-",
+                  ok ? (std::string(r["error_pct"].get<double>() >= 0 ? "+" : "") +
+                        std::to_string(static_cast<int>(std::lround(r["error_pct"].get<double>()))))
+                           .c_str()
+                     : "-",
+                  ok ? r.value("model_tile", "").c_str() : r.value("reason", "").c_str());
+    ctx.out << line;
+  }
+  ctx.out << "\n(* predicted on the profile named in the entry's model_gpu)\n";
+  for (const auto& [gpu, s] : summary.items()) {
+    if (s["n"].get<int>() == 0) {
+      std::snprintf(line, sizeof line, "%-6s n=%3d  (none predicted; %d kept for the record)\n", gpu.c_str(), 0,
+                    s["unpredicted"].get<int>());
+    } else {
+      std::snprintf(line, sizeof line, "%-6s n=%3d  MAPE %5.1f %%  max %5.1f %%  bias %+5.1f %%  (%d not predicted)\n",
+                    gpu.c_str(), s["n"].get<int>(), s["mape_pct"].get<double>(),
+                    s["max_abs_error_pct"].get<double>(), s["bias_pct"].get<double>(),
+                    s["unpredicted"].get<int>());
+    }
+    ctx.out << line;
+  }
+  return kExitOk;
+}
+
 int run_validate(const std::vector<std::string>& args, Context& ctx) {
   po::options_description opts("tilesim validate [options]");
   opts.add_options()("help,h", "show this help")(
@@ -110,7 +193,9 @@ int run_validate(const std::vector<std::string>& args, Context& ctx) {
       "fit", po::value<std::string>()->default_value(""),
       "constants to fit, comma-separated (with --calibrate)")(
       "write-constants", po::value<std::string>(),
-      "write the calibrated constants file (with --calibrate)");
+      "write the calibrated constants file (with --calibrate)")(
+      "published", "the published view: every result in <data>/published/published_results.json "
+                   "(B200, H20, H800 kernels others measured) predicted, with its error and citation");
   po::variables_map vm;
   po::store(po::command_line_parser(args).options(opts).run(), vm);
   po::notify(vm);
@@ -121,7 +206,7 @@ int run_validate(const std::vector<std::string>& args, Context& ctx) {
            "shape\n\n"
         << opts
         << "\nexamples:\n  tilesim validate\n  tilesim validate --family attention --json\n"
-           "  tilesim validate --check\n  tilesim validate --calibrate --write-constants "
+           "  tilesim validate --check\n  tilesim validate --published   (B200/H20/H800 results from papers, PRs, issues)\n  tilesim validate --calibrate --write-constants "
            "data/model/calibrated_constants.json\n  tilesim validate --run --bin-dir "
            "build/device/bin   (GPU)\n";
     return kExitOk;
@@ -149,6 +234,11 @@ int run_validate(const std::vector<std::string>& args, Context& ctx) {
       throw RuntimeError(e.what());
     }
   }
+  if (vm.count("published")) {
+    if (vm.count("run") || vm.count("check") || vm.count("calibrate") || vm.count("write-baseline"))
+      throw UsageError("--published is a view of its own; it takes --data, --constants and --json only");
+    return published_view(data_dir, constants, vm.count("json") > 0, ctx);
+  }
   if (vm.count("run")) run_sweeps(data_dir, family, vm["bin-dir"].as<std::string>(), ctx);
 
   std::vector<validate::MeasuredRun> runs;
@@ -160,13 +250,23 @@ int run_validate(const std::vector<std::string>& args, Context& ctx) {
   if (!family.empty()) std::erase_if(runs, [&](const auto& r) { return r.family != family; });
   auto predicted = validate::predict_runs(runs, constants);
   const auto summary = validate::summarize(predicted);
+  const auto summary_train = validate::summarize(validate::runs_with_heldout(predicted, false));
+  const auto summary_heldout = validate::summarize(validate::runs_with_heldout(predicted, true));
+  int ncu_unmatched = 0;
+  std::vector<validate::CounterComparison> counters;
+  try {
+    counters = validate::compare_counters(data_dir, predicted, family, &ncu_unmatched);
+  } catch (const std::runtime_error& e) {
+    throw RuntimeError(e.what());
+  }
+  const auto counter_summary = validate::summarize_counters(counters, ncu_unmatched);
 
   json out = {
       {"schema", "tilesim.validation.v1"}, {"data_dir", data_dir}, {"constants", constants.origin}};
   int rc = kExitOk;
 
   if (vm.count("calibrate")) {
-    validate::assign_splits(predicted);
+    const std::string split_rule = validate::assign_splits(predicted);
     validate::CalibrationOptions co;
     if (!vm["fit"].as<std::string>().empty()) {
       co.names.clear();
@@ -176,6 +276,7 @@ int run_validate(const std::vector<std::string>& args, Context& ctx) {
     validate::CalibrationResult cal;
     try {
       cal = validate::calibrate(predicted, constants, co);
+      cal.split_rule = split_rule;
     } catch (const std::runtime_error& e) {
       throw RuntimeError(e.what());
     }
@@ -205,12 +306,14 @@ int run_validate(const std::vector<std::string>& args, Context& ctx) {
     } catch (const std::runtime_error& e) {
       throw RuntimeError(e.what());
     }
-    failures = validate::gate_failures(summary, b);
+    failures = validate::gate_failures(summary, summary_heldout, b);
     // Improvements are not failures, but a baseline that lags lets a later regression
     // through unnoticed: say so, so that someone tightens it deliberately.
-    for (const auto& [fam, cur] : summary) {
-      auto it = b.families.find(fam);
-      if (it == b.families.end() || cur.n == 0) continue;
+    const auto& gated = b.heldout.empty() ? summary : summary_heldout;
+    const auto& base = b.heldout.empty() ? b.families : b.heldout;
+    for (const auto& [fam, cur] : gated) {
+      auto it = base.find(fam);
+      if (it == base.end() || cur.n == 0) continue;
       if (cur.mape_pct < it->second.mape_pct - 0.5) {
         char msg[256];
         std::snprintf(msg, sizeof msg,
@@ -230,7 +333,7 @@ int run_validate(const std::vector<std::string>& args, Context& ctx) {
     const std::string path = vm["write-baseline"].as<std::string>();
     try {
       validate::write_file_atomic(
-          path, validate::baseline_json(summary, validate::utc_date(), vm["note"].as<std::string>(),
+          path, validate::baseline_json(summary, summary_heldout, validate::utc_date(), vm["note"].as<std::string>(),
                                         constants.origin)
                         .dump(2) +
                     "\n");
@@ -244,16 +347,32 @@ int run_validate(const std::vector<std::string>& args, Context& ctx) {
     json fams = json::object();
     for (const auto& [f, s] : summary) fams[f] = validate::to_json(s);
     out["families"] = fams;
+    for (const auto& [key, sum] : {std::pair{"train", &summary_train}, std::pair{"heldout", &summary_heldout}}) {
+      json part = json::object();
+      for (const auto& [f, s] : *sum) part[f] = validate::to_json(s);
+      out[key] = part;
+    }
     json rs = json::array();
     for (const auto& r : predicted) rs.push_back(validate::to_json(r));
     out["runs"] = rs;
+    out["hardware_counters"] = validate::to_json(counter_summary);
     ctx.out << out.dump(2) << "\n";
   } else {
     if (runs.empty()) {
       ctx.out << "no measurements under " << (fs::path(data_dir) / "measurements").string()
               << "/{gemm,attention,decode} yet\n";
     } else {
-      ctx.out << validate::summary_table(summary, true);
+      bool any_heldout = false;
+      for (const auto& r : runs) any_heldout = any_heldout || r.heldout;
+      if (any_heldout) {
+        ctx.out << "HELD-OUT shapes (data/heldout/shapes.json: never used to fit or choose anything):\n"
+                << validate::summary_table(summary_heldout, true)
+                << "\nTRAINING shapes (every other committed measurement):\n"
+                << validate::summary_table(summary_train, false) << "\nALL runs:\n"
+                << validate::summary_table(summary, false);
+      } else {
+        ctx.out << validate::summary_table(summary, true);
+      }
       // Unpredicted runs, grouped by reason: each reason is a model or naming gap to fix.
       std::map<std::string, int> reasons;
       for (const auto& r : predicted)
@@ -261,6 +380,9 @@ int run_validate(const std::vector<std::string>& args, Context& ctx) {
           ++reasons[r.run.family + " " + r.run.schedule + ": " + r.reason];
       if (!reasons.empty()) ctx.out << "\nunpredicted measured runs, by reason:\n";
       for (const auto& [why, n] : reasons) ctx.out << "  " << n << " x " << why << "\n";
+      if (counter_summary.n > 0)
+        ctx.out << "\nhardware counters (ncu --clock-control none, data/measurements/ncu): predicted vs measured\n"
+                << validate::counter_table(counter_summary);
     }
     if (out.contains("calibration")) {
       const auto& c = out["calibration"];

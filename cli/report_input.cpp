@@ -116,9 +116,14 @@ json published_records(const std::string& path, const model::ModelConstants& k,
   int predicted = 0;
   for (const auto& e : doc.at("entries")) {
     const std::string gpu = e.at("gpu").get<std::string>();
+    // The profile the entry is predicted on: its own GPU, or a built-in with the same SMs,
+    // clocks and memory (an H800 is predicted on the h100 profile; the file says why).
+    const std::string model_gpu = e.value("model_gpu", gpu);
     const json& problem = e.at("problem");
+    const std::string kind = problem.value("kind", "?");
     json r = {
-        {"family", problem.value("kind", "?") == "mla" ? "decode" : problem.value("kind", "?")},
+        {"id", e.value("id", "")},
+        {"family", kind == "mla" ? "decode" : kind},
         {"gpu", gpu},
         {"origin", "published"},
         {"impl", e.value("impl", "?")},
@@ -130,13 +135,23 @@ json published_records(const std::string& path, const model::ModelConstants& k,
         {"predicted_us", nullptr},
         {"source", e.at("source").get<std::string>() + " (" +
                        doc.at("sources").at(e.at("source").get<std::string>()).value("url", "") +
-                       ")"}};
+                       ")"},
+        {"where", e.value("where", "")}};
+    if (model_gpu != gpu) r["model_gpu"] = model_gpu;
+    if (e.contains("not_predicted")) {
+      // Kept for the record (e.g. a backward pass the model has no schedule for).
+      r["reason"] = e.at("not_predicted");
+      if (e.contains("tflops")) r["flops"] = e.at("tflops").get<double>() * e.at("time_us").get<double>() * 1e6;
+      out.push_back(r);
+      continue;
+    }
     try {
-      const profiles::Profile p = profiles::builtin_profile(gpu);
+      const profiles::Profile p = profiles::builtin_profile(model_gpu);
       const model::Problem prob = model::problem_from_json(problem);
       r["flops"] = model::useful_flops(prob);
       const model::Prediction pr = best_prediction(p, prob, e.value("model_schedule", ""), k);
       r["predicted_us"] = num(pr.time_us);
+      r["error_pct"] = num(100.0 * (pr.time_us - e.at("time_us").get<double>()) / e.at("time_us").get<double>());
       r["model_tile"] = pr.schedule + " " + pr.tile.to_string();
       double smem = 0, mufu = 0;
       for (const auto& u : pr.units) {
@@ -223,6 +238,45 @@ json utilization_entries(const model::ModelConstants& k) {
     }
   }
   return out;
+}
+
+json scaling_study(const model::ModelConstants& k) {
+  // The main job's problem: long-sequence d128 attention forward, where FA4's argument
+  // (tensor 2x, MUFU and SMEM 1x) is made.
+  const json problem = {{"kind", "attention"}, {"batch", 4},       {"heads_q", 16},
+                        {"heads_kv", 16},      {"seq_q", 8192},    {"seq_kv", 8192},
+                        {"head_dim", 128},     {"causal", false},  {"dtype", "bf16"}};
+  const model::Problem prob = model::problem_from_json(problem);
+  json points = json::array();
+  auto add = [&](const std::string& label, const std::string& gpu, const std::string& scale) {
+    json pt = {{"label", label}, {"gpu", gpu}, {"scale", scale}};
+    try {
+      profiles::Profile p = profiles::builtin_profile(gpu);
+      if (!scale.empty()) model::apply_scale(p, scale);
+      const model::Prediction pr = best_prediction(p, prob, "", k);
+      json units = json::object();
+      for (const auto& u : pr.units) units[model::unit_name(u.unit)] = num(u.utilization);
+      pt["time_us"] = num(pr.time_us);
+      pt["tflops"] = num(model::useful_flops(prob) / (pr.time_us * 1e6));
+      pt["bottleneck"] = pr.bottleneck;
+      pt["schedule"] = pr.schedule;
+      pt["tile"] = pr.tile.to_string();
+      pt["units"] = units;
+    } catch (const std::exception& e) {
+      pt["reason"] = e.what();
+    }
+    points.push_back(pt);
+  };
+  add("H100", "h100", "");
+  add("H100, tensor x2", "h100", "tensor=2");
+  add("B200", "b200", "");
+  for (const char* u : {"tensor", "mufu", "fma", "smem", "l2", "hbm"})
+    add(std::string("B200, ") + u + " x2", "b200", std::string(u) + "=2");
+  add("B200, mufu x2 + smem x2", "b200", "mufu=2,smem=2");
+  return {{"title", "attention B4 H16 S8192 d128 bf16 forward: the model's best tile per chip"},
+          {"problem", problem},
+          {"baseline", "B200"},
+          {"points", points}};
 }
 
 json model_sweep(const model::ModelConstants& k) {

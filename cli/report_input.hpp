@@ -38,6 +38,12 @@ nlohmann::json published_records(const std::string& published_path, const model:
 // fastest tile tune finds for each).
 nlohmann::json utilization_entries(const model::ModelConstants& k);
 
+// The asymmetric-scaling study: one attention problem predicted (best tile of any
+// schedule) on H100, H100 with 2x tensor, B200, and B200 with each unit scaled by 2
+// (`--scale`): {title, problem, baseline, points [{label, gpu, scale, time_us, tflops,
+// bottleneck, schedule, tile, units} or {..., reason}]}.
+nlohmann::json scaling_study(const model::ModelConstants& k);
+
 // The model's ranking of every feasible tile of one attention problem on H100 (used for
 // the heat map while no measured sweep exists): [{schedule, tile, predicted_us}].
 nlohmann::json model_sweep(const model::ModelConstants& k);

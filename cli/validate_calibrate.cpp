@@ -19,7 +19,15 @@ namespace tilesim::validate {
 
 using nlohmann::json;
 
-void assign_splits(std::vector<PredictedRun>& runs) {
+std::string assign_splits(std::vector<PredictedRun>& runs) {
+  // The committed held-out list decides when the data has one: fit on train, judge on it.
+  bool any_heldout = false;
+  for (const auto& r : runs) any_heldout = any_heldout || (r.status == "predicted" && r.run.heldout);
+  if (any_heldout) {
+    for (auto& r : runs)
+      if (r.status == "predicted") r.split = r.run.heldout ? "test" : "train";
+    return "test = the committed held-out shapes (data/heldout/shapes.json), train = every other run";
+  }
   std::map<std::string, std::vector<size_t>> groups;
   for (size_t i = 0; i < runs.size(); ++i)
     if (runs[i].status == "predicted")
@@ -34,6 +42,7 @@ void assign_splits(std::vector<PredictedRun>& runs) {
     for (const auto& [key, idx] : groups)
       for (size_t k = 0; k < idx.size(); ++k) runs[idx[k]].split = (k % 3 == 2) ? "test" : "train";
   }
+  return "runs grouped by (family, gpu, shape), groups sorted, every third group held out as test";
 }
 
 namespace {
@@ -265,8 +274,7 @@ json calibration_summary_json(const CalibrationResult& r) {
       {"method",
        "Levenberg-Marquardt on sum log(pred/meas)^2 + weak prior toward the sourced values; "
        "Eigen LDLT normal equations"},
-      {"split",
-       "runs grouped by (family, gpu, shape), groups sorted, every third group held out as test"},
+      {"split", r.split_rule},
       {"iterations", r.iterations},
       {"cost_before", r.cost_before},
       {"cost_after", r.cost_after},

@@ -20,11 +20,14 @@
 
 namespace tilesim::validate {
 
-// Held-out split: runs grouped by (gpu, shape); groups sorted by key; every third group
-// (index % 3 == 2) is "test", so the test split holds whole shapes the fit never saw.
-// With fewer than 3 groups, runs alternate within each group instead (index % 3 == 2).
+// Split: when any predicted run is on the committed held-out list (data/heldout), those
+// are "test" and every other run "train". Otherwise (test fixtures): runs grouped by
+// (gpu, shape); groups sorted by key; every third group (index % 3 == 2) is "test", so
+// the test split holds whole shapes the fit never saw. With fewer than 3 groups, runs
+// alternate within each group instead (index % 3 == 2).
 // Writes PredictedRun::split for predicted runs; others stay "".
-void assign_splits(std::vector<PredictedRun>& runs);
+// Returns the rule it applied, for the calibration's record.
+std::string assign_splits(std::vector<PredictedRun>& runs);
 
 struct CalibrationOptions {
   std::vector<std::string> names = {"iteration_overhead_cycles", "item_setup_cycles",
@@ -56,6 +59,7 @@ struct CalibrationResult {
   SplitScore train, test;
   int iterations = 0;
   double cost_before = 0.0, cost_after = 0.0;  // training objective
+  std::string split_rule;                      // how train and test were chosen (assign_splits)
 };
 
 // Fits opts.names starting from `initial` on the runs with split == "train" (runs must

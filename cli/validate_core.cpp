@@ -13,6 +13,7 @@
 
 #include "tilesim/input_file.hpp"
 #include "tilesim/profile.hpp"
+#include "validate_heldout.hpp"
 
 namespace tilesim::validate {
 
@@ -104,6 +105,7 @@ std::vector<MeasuredRun> load_runs(const std::string& data_dir) {
   if (!fs::is_directory(mdir))
     throw std::runtime_error(mdir.string() + ": measurements folder not found");
   std::vector<MeasuredRun> out;
+  const HeldOutList heldout = load_heldout(data_dir);
   std::map<std::string, std::string> seen;  // device + timed run JSON -> where first seen
   for (const auto& fam : kernel_families()) {
     const fs::path fdir = mdir / fam;
@@ -123,6 +125,7 @@ std::vector<MeasuredRun> load_runs(const std::string& data_dir) {
       }
     }
   }
+  for (auto& m : out) m.heldout = heldout.matches(m.family, m.problem);
   return out;
 }
 
@@ -231,6 +234,7 @@ std::vector<PredictedRun> predict_runs(const std::vector<MeasuredRun>& runs,
         p.flops = model::useful_flops(prob);
         p.bytes_hbm = pr.bytes_hbm;
         p.bytes_l2 = pr.bytes_l2;
+        p.predicted_clock_mhz = pr.clock_mhz;
         for (const auto& u : pr.units) {
           p.utilization[model::unit_name(u.unit)] = u.utilization;
           if (u.unit == model::Unit::kSmem) p.bytes_smem = u.work_total;
@@ -364,6 +368,15 @@ std::map<std::string, FamilySummary> summarize(const std::vector<PredictedRun>& 
     f.max_error_pct = max_error_pct(p, m);
     f.spearman = spearman(p, m);
     f.bias_pct = median_signed_error_pct(p, m);
+    std::map<std::string, std::pair<std::vector<double>, std::vector<double>>> by_schedule;
+    for (const auto* r : rs) {
+      by_schedule[r->run.schedule].first.push_back(*r->predicted_us);
+      by_schedule[r->run.schedule].second.push_back(r->run.measured_us);
+    }
+    for (const auto& [sched, pm] : by_schedule)
+      f.schedules[sched] = ScheduleSummary{static_cast<int>(pm.first.size()), mape_pct(pm.first, pm.second),
+                                           max_error_pct(pm.first, pm.second),
+                                           median_signed_error_pct(pm.first, pm.second)};
     for (const auto& [key, srs] : shapes) {
       std::vector<double> sp, sm;
       for (const auto* r : srs) {
@@ -394,6 +407,12 @@ json num(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
 }  // namespace
 
 json to_json(const FamilySummary& s) {
+  json schedules = json::object();
+  for (const auto& [k, v] : s.schedules)
+    schedules[k] = {{"n", v.n},
+                    {"mape_pct", num(v.mape_pct)},
+                    {"max_error_pct", num(v.max_error_pct)},
+                    {"median_signed_error_pct", num(v.bias_pct)}};
   json shapes = json::object();
   for (const auto& [k, v] : s.shapes)
     shapes[k] = {{"n", v.n},
@@ -411,6 +430,7 @@ json to_json(const FamilySummary& s) {
           {"max_error_pct", num(s.max_error_pct)},
           {"spearman", num(s.spearman)},
           {"median_signed_error_pct", num(s.bias_pct)},
+          {"schedules", schedules},
           {"shapes", shapes}};
 }
 
@@ -426,6 +446,8 @@ json to_json(const PredictedRun& r) {
             {"shape", r.run.shape},
             {"measured_us", r.run.measured_us},
             {"predicted_us", r.predicted_us ? num(*r.predicted_us) : json(nullptr)},
+            {"heldout", r.run.heldout},
+            {"predicted_clock_mhz", num(r.predicted_clock_mhz)},
             {"status", r.status}};
   if (!r.reason.empty()) j["reason"] = r.reason;
   if (r.predicted_us) {
@@ -459,6 +481,13 @@ std::string summary_table(const std::map<std::string, FamilySummary>& s, bool pe
                   f(v.max_error_pct, "%.1f").c_str(), f(v.bias_pct, "%+.1f").c_str(),
                   f(v.spearman, "%.2f").c_str(), tp.c_str());
     os << line;
+    if (v.schedules.size() > 1)
+      for (const auto& [sched, ss] : v.schedules) {
+        std::snprintf(line, sizeof line, "  %-16s %5d %7s %8s %8s %8s\n", sched.c_str(), ss.n, "",
+                      f(ss.mape_pct, "%.1f").c_str(), f(ss.max_error_pct, "%.1f").c_str(),
+                      f(ss.bias_pct, "%+.1f").c_str());
+        os << line;
+      }
   }
   os << "(bias: median of (predicted - measured) / measured, < 0 = the model predicts too fast;\n"
         " n: predicted runs; unpred: measured tilesim runs the model cannot predict; vendor, "
@@ -490,36 +519,47 @@ Baseline load_baseline(const std::string& path) {
   b.note = need(j, "note", path).get<std::string>();
   if (b.note.empty())
     throw std::runtime_error(path + ": 'note' must say why the baseline was updated");
-  const json& fams = need(j, "families", path);
-  if (!fams.is_object()) throw std::runtime_error(path + ": 'families' must be an object");
-  for (const auto& [fam, e] : fams.items()) {
-    const std::string w = path + ": families." + fam;
-    BaselineEntry be;
-    const json& mp = need(e, "mape_pct", w);
-    if (!mp.is_number() || !(mp.get<double>() >= 0.0))
-      throw std::runtime_error(w + ": mape_pct must be a number >= 0");
-    be.mape_pct = mp.get<double>();
-    be.n = need(e, "n", w).get<int>();
-    be.n_unpredicted = need(e, "n_unpredicted", w).get<int>();
-    b.families[fam] = be;
-  }
+  auto entries = [&](const char* key, std::map<std::string, BaselineEntry>& to) {
+    const json& fams = need(j, key, path);
+    if (!fams.is_object()) throw std::runtime_error(path + ": '" + key + "' must be an object");
+    for (const auto& [fam, e] : fams.items()) {
+      const std::string w = path + ": " + key + "." + fam;
+      BaselineEntry be;
+      const json& mp = need(e, "mape_pct", w);
+      if (!mp.is_number() || !(mp.get<double>() >= 0.0))
+        throw std::runtime_error(w + ": mape_pct must be a number >= 0");
+      be.mape_pct = mp.get<double>();
+      be.n = need(e, "n", w).get<int>();
+      be.n_unpredicted = need(e, "n_unpredicted", w).get<int>();
+      to[fam] = be;
+    }
+  };
+  entries("families", b.families);
+  if (j.contains("heldout")) entries("heldout", b.heldout);
   return b;
 }
 
-json baseline_json(const std::map<std::string, FamilySummary>& s, const std::string& date,
+json baseline_json(const std::map<std::string, FamilySummary>& s,
+                   const std::map<std::string, FamilySummary>& heldout, const std::string& date,
                    const std::string& note, const std::string& constants_origin) {
-  json fams = json::object();
-  for (const auto& [fam, v] : s) {
-    if (v.n == 0 && v.n_unpredicted == 0) continue;  // only vendor/untimed runs: nothing to judge
-    // A family whose runs are all unpredicted gets MAPE 0: the first predicted run then
-    // needs a deliberate update, and the unpredicted count is held.
-    fams[fam] = {{"mape_pct", v.n > 0 ? v.mape_pct : 0.0},
-                 {"max_error_pct", num(v.max_error_pct)},
-                 {"spearman", num(v.spearman)},
-                 {"n", v.n},
-                 {"n_unpredicted", v.n_unpredicted}};
-  }
+  auto entries = [](const std::map<std::string, FamilySummary>& from) {
+    json fams = json::object();
+    for (const auto& [fam, v] : from) {
+      if (v.n == 0 && v.n_unpredicted == 0) continue;  // only vendor/untimed runs: nothing to judge
+      // A family whose runs are all unpredicted gets MAPE 0: the first predicted run then
+      // needs a deliberate update, and the unpredicted count is held.
+      fams[fam] = {{"mape_pct", v.n > 0 ? v.mape_pct : 0.0},
+                   {"max_error_pct", num(v.max_error_pct)},
+                   {"spearman", num(v.spearman)},
+                   {"bias_pct", num(v.bias_pct)},
+                   {"n", v.n},
+                   {"n_unpredicted", v.n_unpredicted}};
+    }
+    return fams;
+  };
+  json fams = entries(s);
   return {{"schema", "tilesim.accuracy_baseline.v1"},
+          {"heldout", entries(heldout)},
           {"updated", date},
           {"note", note},
           {"constants", constants_origin},
@@ -529,10 +569,37 @@ json baseline_json(const std::map<std::string, FamilySummary>& s, const std::str
           {"families", fams}};
 }
 
+std::vector<PredictedRun> runs_with_heldout(const std::vector<PredictedRun>& runs, bool heldout) {
+  std::vector<PredictedRun> out;
+  for (const auto& r : runs)
+    if (r.run.heldout == heldout) out.push_back(r);
+  return out;
+}
+
 std::vector<std::string> gate_failures(const std::map<std::string, FamilySummary>& current,
+                                       const std::map<std::string, FamilySummary>& current_heldout,
                                        const Baseline& baseline) {
   std::vector<std::string> out;
   char msg[512];
+  const bool by_heldout = !baseline.heldout.empty();
+  if (by_heldout) {
+    for (const auto& [fam, b] : baseline.heldout) {
+      auto it = current_heldout.find(fam);
+      if (it == current_heldout.end() || it->second.n == 0) {
+        out.push_back("family '" + fam + "' has a held-out baseline (n=" + std::to_string(b.n) +
+                      ") but no predicted held-out measurements now");
+        continue;
+      }
+      if (it->second.mape_pct > b.mape_pct + kHeldOutGateTolerancePct) {
+        std::snprintf(msg, sizeof msg,
+                      "family '%s': held-out MAPE %.2f%% is worse than the baseline %.2f%% + %.1f "
+                      "points (n=%d, baseline n=%d)",
+                      fam.c_str(), it->second.mape_pct, b.mape_pct, kHeldOutGateTolerancePct,
+                      it->second.n, b.n);
+        out.push_back(msg);
+      }
+    }
+  }
   for (const auto& [fam, cur] : current) {
     if (cur.n == 0 && cur.n_unpredicted == 0) continue;  // only vendor runs: nothing to judge
     auto it = baseline.families.find(fam);
@@ -544,7 +611,7 @@ std::vector<std::string> gate_failures(const std::map<std::string, FamilySummary
       continue;
     }
     const BaselineEntry& b = it->second;
-    if (cur.n > 0 && cur.mape_pct > b.mape_pct + kGateSlackPct) {
+    if (!by_heldout && cur.n > 0 && cur.mape_pct > b.mape_pct + kGateSlackPct) {
       std::snprintf(
           msg, sizeof msg,
           "family '%s': MAPE %.2f%% is worse than the baseline %.2f%% (n=%d, baseline n=%d)",

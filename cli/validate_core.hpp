@@ -41,6 +41,7 @@ struct MeasuredRun {
   double measured_us = 0.0;  // median
   bool check_passed = true;
   bool timed = true;  // false: a correctness-only run without median_ms
+  bool heldout = false;  // its shape is on the held-out list (validate_heldout.hpp)
 };
 
 // 'NVIDIA H100 80GB HBM3' -> "h100"; "" if not a built-in profile (H200 before H20).
@@ -69,6 +70,7 @@ struct PredictedRun {
   double bytes_smem = 0.0;  // SMEM unit work
   double mufu_ops = 0.0;
   std::map<std::string, double> utilization;  // unit -> 0..1
+  double predicted_clock_mhz = 0.0;
   std::string split;  // "train" | "test" (calibration), set by assign_splits
 };
 
@@ -92,6 +94,12 @@ struct ShapeSummary {
   std::string model_pick;     // tile of the model's pick ("block_m=128,...")
   std::string measured_best;  // tile of the measured best
 };
+// One schedule's runs within a family (a family mixes the product kernels with contrast
+// kernels such as the mma.sync GEMM and FA2; their errors are reported apart).
+struct ScheduleSummary {
+  int n = 0;
+  double mape_pct = 0.0, max_error_pct = 0.0, bias_pct = 0.0;
+};
 struct FamilySummary {
   int n = 0;              // predicted runs
   int n_unpredicted = 0;  // tilesim runs the model could not predict
@@ -99,6 +107,7 @@ struct FamilySummary {
   double mape_pct = 0.0, max_error_pct = 0.0, spearman = 0.0;
   double bias_pct = 0.0;                       // median signed error (< 0: predicted too fast)
   std::map<std::string, ShapeSummary> shapes;  // key "gpu shape"
+  std::map<std::string, ScheduleSummary> schedules;
 };
 // Families that have at least one run (predicted or not).
 std::map<std::string, FamilySummary> summarize(const std::vector<PredictedRun>& runs);
@@ -117,21 +126,31 @@ struct BaselineEntry {
   int n_unpredicted = 0;
 };
 struct Baseline {
-  std::map<std::string, BaselineEntry> families;
+  std::map<std::string, BaselineEntry> families;  // every predicted run
+  std::map<std::string, BaselineEntry> heldout;   // held-out runs only (empty: none recorded)
   std::string updated;  // YYYY-MM-DD
   std::string note;
 };
 Baseline load_baseline(const std::string& path);  // throws std::runtime_error naming the field
-nlohmann::json baseline_json(const std::map<std::string, FamilySummary>& s, const std::string& date,
+nlohmann::json baseline_json(const std::map<std::string, FamilySummary>& s,
+                             const std::map<std::string, FamilySummary>& heldout, const std::string& date,
                              const std::string& note, const std::string& constants_origin);
 
 // Slack for floating-point differences between builds (percentage points of MAPE).
 constexpr double kGateSlackPct = 0.01;
+// The held-out gate's tolerance (percentage points of MAPE): held-out data is what the
+// accuracy claims rest on, so a model change may move it only this much before someone
+// updates the baseline deliberately with a note saying why.
+constexpr double kHeldOutGateTolerancePct = 0.5;
 // Every way the current figures are worse than the baseline, one sentence each (empty =
-// the gate passes): a family's MAPE above its baseline, more unpredicted runs than the
-// baseline allowed, a family with measurements but no baseline, a baseline family whose
-// measurements disappeared.
+// the gate passes). With a held-out baseline: a family's held-out MAPE above its
+// baseline + kHeldOutGateTolerancePct; without one, every run's MAPE above its baseline.
+// Always: more unpredicted runs than the baseline allowed, a family with measurements but
+// no baseline, a baseline family whose measurements disappeared.
 std::vector<std::string> gate_failures(const std::map<std::string, FamilySummary>& current,
+                                       const std::map<std::string, FamilySummary>& current_heldout,
                                        const Baseline& baseline);
+// The predicted runs whose `heldout` flag equals `heldout`.
+std::vector<PredictedRun> runs_with_heldout(const std::vector<PredictedRun>& runs, bool heldout);
 
 }  // namespace tilesim::validate

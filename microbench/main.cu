@@ -4,8 +4,11 @@
 //   --tilesim_quick   the benchmarks behind the profile fields only, 3 repetitions
 //                     (<= 30 s); an explicit --benchmark_filter or
 //                     --benchmark_repetitions still wins.
-// Defaults: 5 repetitions of 10 timed launches per benchmark. Needs a compute
-// capability 9.0 GPU (sm_90a code); anything else: a message and exit code 1.
+// Defaults: 5 repetitions of 10 timed launches per benchmark. Built twice: as
+// tilesim-microbench (sm_90a: wgmma) and, with TILESIM_MICROBENCH_SM100, as
+// tilesim-microbench-sm100 (sm_100a: tcgen05, TMEM, FFMA2; the arch-neutral benchmarks
+// recompiled). Each needs its own compute capability (9.0 / 10.0); anything else: a
+// message and exit code 1. `tilesim bench` picks the binary from the device.
 #include <cuda_runtime.h>
 
 #include <cstring>
@@ -20,12 +23,26 @@
 
 namespace {
 
+#ifdef TILESIM_MICROBENCH_SM100
+constexpr int kArchMajor = 10;
+constexpr const char* kBinary = "tilesim-microbench-sm100 (sm_100a kernels)";
+// One benchmark per profile field (README "Output contract", Blackwell rows).
+constexpr const char* kQuickFilter =
+    "^(tcgen05/(bf16|fp16|e4m3|tf32)/ts/cta1/m128n256/throughput|tcgen05/(bf16|fp16|tf32)/ss/cta1/m128n256/"
+    "throughput|tcgen05/bf16/ss/cta1/m128n256/latency|tmem/|mma_sync/bf16/throughput"
+    "|alu/(ffma|ffma2|mufu_ex2)/(throughput|latency)"
+    "|alu/cvt_bf16x2/throughput|smem/ld128/throughput|smem/latency|l2/read/ws_mb:16/"
+    "|l2/latency/|hbm/(read|copy|latency)|tma/(bulk|tensor2d)_g2s/src_l2/ctas_per_sm:1/|launch/)";
+#else
+constexpr int kArchMajor = 9;
+constexpr const char* kBinary = "tilesim-microbench (sm_90a kernels)";
 // One benchmark per profile field (README "Output contract").
 constexpr const char* kQuickFilter =
     "^(wgmma/(bf16|fp16|e4m3|tf32)/ss/n256/throughput|wgmma/bf16/ss/n(128|256)/latency"
     "|mma_sync/bf16/throughput|alu/(ffma|mufu_ex2)/(throughput|latency)"
     "|alu/cvt_bf16x2/throughput|smem/ld128/throughput|smem/latency|l2/read/ws_mb:16/"
     "|l2/latency/|hbm/(read|copy|latency)|tma/(bulk|tensor2d)_g2s/src_l2/ctas_per_sm:1/|launch/)";
+#endif
 
 bool starts_with(const char* s, const char* prefix) {
   return std::strncmp(s, prefix, std::strlen(prefix)) == 0;
@@ -41,7 +58,12 @@ std::string flag_value(const std::vector<char*>& args, const char* prefix) {
 
 void register_all() {
   using namespace tilesim::microbench;
+#ifdef TILESIM_MICROBENCH_SM100
+  register_tcgen05_benchmarks();
+  register_ffma2_benchmarks();
+#else
   register_wgmma_benchmarks();
+#endif
   register_mma_sync_benchmarks();
   register_alu_benchmarks();
   register_smem_benchmarks();
@@ -74,7 +96,7 @@ int main(int argc, char** argv) {
                   << (e != cudaSuccess ? cudaGetErrorString(e) : "0 devices") << ")\n";
         return 1;
       }
-      tilesim::cuda::require_compute_capability(9, 0, "tilesim-microbench (sm_90a kernels)");
+      tilesim::cuda::require_compute_capability(kArchMajor, 0, kBinary);
     } catch (const std::exception& ex) {
       std::cerr << "tilesim-microbench: " << ex.what() << "\n";
       return 1;

@@ -33,4 +33,23 @@ fi
 if ! command -v nvcc >/dev/null 2>&1 && [ ! -x /usr/local/cuda/bin/nvcc ]; then
   echo "setup: warning: nvcc not found: CUDA targets (kernels, microbench) will not be built"
 fi
+# cuobjdump for the SASS check of the sm_100a microbenchmarks (CTest microbench_sm100_sass):
+# the CUDA image here lacks it, so the PyPI wheel of the same tool goes into .tools/ (not
+# on PATH, nothing system-wide).
+tools="$(cd "$(dirname "$0")/.." && pwd)/.tools"
+if { command -v nvcc >/dev/null 2>&1 || [ -x /usr/local/cuda/bin/nvcc ]; } &&
+   ! command -v cuobjdump >/dev/null 2>&1 && [ ! -x /usr/local/cuda/bin/cuobjdump ] &&
+   [ ! -x "$tools/cuda/bin/cuobjdump" ]; then
+  echo "setup: installing cuobjdump and nvdisasm 13.2.51 into $tools/cuda/bin"
+  tmp="$(mktemp -d)"
+  if python3 -m pip download -q --no-deps -d "$tmp" nvidia-cuda-cuobjdump==13.2.51 nvidia-cuda-nvdisasm==13.2.51; then
+    for w in "$tmp"/*.whl; do python3 -m zipfile -e "$w" "$tmp/x"; done
+    mkdir -p "$tools/cuda/bin"
+    cp "$tmp"/x/nvidia/cu13/bin/cuobjdump "$tmp"/x/nvidia/cu13/bin/nvdisasm "$tools/cuda/bin/"
+    chmod +x "$tools/cuda/bin/"*
+  else
+    echo "setup: warning: could not download cuobjdump: the SASS check will be skipped"
+  fi
+  rm -rf "$tmp"
+fi
 echo "setup: ok"

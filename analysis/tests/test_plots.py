@@ -88,3 +88,23 @@ def test_pick_sweeps_one_per_family_preferring_block_axes(doc):
     fig = plots.heatmap(doc["records"])
     assert sum(len(ax.images) for ax in fig.axes) == 2  # one panel per family
     plots.plt.close(fig)
+
+
+def test_scaling_one_bar_per_predicted_point_and_speedups():
+    study = {"title": "t", "baseline": "B200", "points": [
+        {"label": "H100", "time_us": 2000.0, "bottleneck": "tensor"},
+        {"label": "B200", "time_us": 1000.0, "bottleneck": "mufu"},
+        {"label": "B200, mufu x2", "time_us": 800.0, "bottleneck": "tensor"},
+        {"label": "B200, sms x2", "reason": "no feasible tile"}]}
+    fig = plots.scaling(study)
+    ax = fig.axes[0]
+    assert len(ax.patches) == 3  # the unpredicted point is not drawn
+    texts = [t.get_text() for t in ax.texts]
+    assert any("0.50x" in t for t in texts) and any("1.25x" in t for t in texts)
+    assert "not predicted: B200, sms x2" in ax.get_title()
+    plots.plt.close(fig)
+
+
+def test_scaling_refuses_an_empty_study():
+    with pytest.raises(ValueError):
+        plots.scaling({"points": [{"label": "x", "reason": "r"}]})

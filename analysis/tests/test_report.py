@@ -11,7 +11,7 @@ from conftest import ANALYSIS, FIXTURES
 from tilesim_analysis import metrics, load, report
 
 INPUT = os.path.join(FIXTURES, "report_input.json")
-FIGURES = ("roofline", "utilization", "gantt_0", "scatter", "heatmap")
+FIGURES = ("roofline", "utilization", "scaling", "gantt_0", "scatter", "heatmap")
 
 
 def _run(*args):
@@ -30,7 +30,7 @@ def built(tmp_path_factory):
 def test_report_exit_code_and_progress(built):
     out, p = built
     assert p.returncode == 0, p.stderr
-    assert "[1/5]" in p.stderr and "wrote" in p.stderr
+    assert f"[1/{len(FIGURES)}]" in p.stderr and "wrote" in p.stderr
 
 
 def test_every_figure_exists_and_is_non_empty(built):

@@ -166,6 +166,8 @@ def load_report_input(path: str) -> Dict[str, Any]:
     gpus: [{id, name, ceilings {tensor, mufu, smem, l2, hbm: {value, unit}}}]
     utilization: [{kernel, gpu, time_us, bottleneck, units {unit: 0..1}}]
     traces: [{title, path}]   (paths relative to the input file's folder or absolute)
+    scaling (optional): {title, problem, baseline, points [{label, gpu, scale, time_us, tflops,
+               bottleneck, schedule, tile, units} or {label, gpu, scale, reason}]}
     validation, calibration: summaries from the C++ side, shown as tables when present.
     """
     doc = _read_json(path)

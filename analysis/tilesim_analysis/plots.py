@@ -405,3 +405,35 @@ def heatmap_model(sweep: Dict) -> plt.Figure:
     fig.colorbar(im, ax=ax, label="predicted best time / cell time")
     fig.tight_layout()
     return fig
+
+
+def scaling(study: Dict) -> plt.Figure:
+    """study: {title, baseline, points [{label, time_us, bottleneck, ...}]} -> one
+    horizontal bar per point (time, us), coloured by the binding unit, each labelled with
+    the binding unit and the speed-up over the baseline point. Points the model could not
+    predict (with 'reason') are listed in the title's footnote, not drawn."""
+    pts = [p for p in study.get("points", []) if p.get("time_us")]
+    if not pts:
+        raise ValueError("scaling: no predicted points")
+    base = next((p["time_us"] for p in pts if p["label"] == study.get("baseline")), pts[0]["time_us"])
+    units = sorted({p.get("bottleneck", "?") for p in pts})
+    cmap = plt.get_cmap("tab10")
+    color = {u: cmap(i % 10) for i, u in enumerate(units)}
+    fig, ax = plt.subplots(figsize=(9, 0.45 * len(pts) + 1.6))
+    ys = list(range(len(pts)))[::-1]
+    for y, p in zip(ys, pts):
+        ax.barh(y, p["time_us"], color=color[p.get("bottleneck", "?")], edgecolor="black", linewidth=0.4)
+        ax.text(p["time_us"], y, f'  binds: {p.get("bottleneck", "?")}, {base / p["time_us"]:.2f}x vs {study.get("baseline")}',
+                va="center", fontsize=7)
+    ax.set_yticks(ys)
+    ax.set_yticklabels([p["label"] for p in pts], fontsize=8)
+    ax.set_xlabel("predicted time (us), best tile of any schedule")
+    ax.set_xlim(0, max(p["time_us"] for p in pts) * 1.6)
+    skipped = [p["label"] for p in study.get("points", []) if not p.get("time_us")]
+    title = study.get("title", "scaling")
+    if skipped:
+        title += f"\n(not predicted: {', '.join(skipped)})"
+    ax.set_title(title, fontsize=9)
+    ax.grid(True, axis="x", alpha=0.3)
+    fig.tight_layout()
+    return fig

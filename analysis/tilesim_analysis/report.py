@@ -62,6 +62,12 @@ def _figure_jobs(doc: Dict) -> List[Tuple[str, str, Optional[Callable]]]:
                      lambda: plots.utilization(doc["utilization"])))
     else:
         jobs.append(("utilization", "no utilization entries in the input", None))
+    if (doc.get("scaling") or {}).get("points"):
+        jobs.append(("scaling", "Asymmetric scaling: the same problem on H100, B200 and B200 with one unit "
+                     "scaled 2x (tilesim predict --scale), with the unit that binds.",
+                     lambda: plots.scaling(doc["scaling"])))
+    else:
+        jobs.append(("scaling", "no scaling study in the input", None))
     if doc["traces"]:
         for i, t in enumerate(doc["traces"]):
             title = t.get("title", f"trace {i}")
@@ -136,6 +142,24 @@ def _published_html(recs: List[Dict]) -> str:
                      _fmt(err), _fmt(model), _fmt(r.get("source"))])
     return _table(["gpu", "kernel", "problem", "published us", "predicted us", "error %",
                    "model's tile (best tune pick) or why not predicted", "source"], rows)
+
+
+def _scaling_html(study: Dict) -> str:
+    pts = study.get("points") or []
+    if not pts:
+        return "<p>No scaling study in the input.</p>"
+    base = next((p.get("time_us") for p in pts if p["label"] == study.get("baseline")), None)
+    rows = []
+    for p in pts:
+        t = p.get("time_us")
+        rows.append([p["label"], _fmt(t), _fmt(p.get("tflops"), 0),
+                     _fmt(base / t, 2) if (t and base) else "-", p.get("bottleneck", p.get("reason", "-")),
+                     f'{p.get("schedule", "")} {p.get("tile", "")}'.strip()])
+    intro = (f"<p>{html.escape(study.get('title', ''))}. Each row is the model's best tile on that chip; "
+             "'x2' rows scale one unit of the B200 profile (<code>--scale unit=2</code>). A unit whose 2x "
+             "leaves the time unchanged is not what binds; the one that moves it is.</p>")
+    return intro + _table(["chip", "time us", "TFLOP/s", f"speed-up vs {study.get('baseline')}", "binds",
+                           "best tile"], rows)
 
 
 def _vendor_html(recs: List[Dict]) -> str:
@@ -228,6 +252,7 @@ def build(doc: Dict, out_dir: str, require_all: bool = False) -> Dict:
 <h2>Vendor libraries vs the model's best tile</h2>{_vendor_html(doc['records'])}
 <h2>Calibration</h2>{_calibration_html(doc.get('calibration') or {})}
 <h2>Published results (chips we cannot run)</h2>{_published_html(doc['records'])}
+<h2>Asymmetric scaling: H100 to B200, one unit at a time</h2>{_scaling_html(doc.get('scaling') or {})}
 <h2>Figures</h2>{''.join(sections)}
 </body></html>
 """

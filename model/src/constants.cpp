@@ -28,17 +28,23 @@ constexpr ConstantField kFields[] = {
     {"rescale_fraction_thresholded", "ratio", &ModelConstants::rescale_fraction_thresholded},
     {"page_lookup_cycles", "cycles", &ModelConstants::page_lookup_cycles},
     {"register_overhead_per_thread", "reg", &ModelConstants::register_overhead_per_thread},
+    {"consumer_cycles_per_instruction", "cycles/instruction", &ModelConstants::consumer_cycles_per_instruction},
+    {"wgmma_inflight_share", "ratio", &ModelConstants::wgmma_inflight_share},
 };
 // Largest plausible value of a constant, by unit: a ratio is a fraction of a peak; no
 // per-iteration or per-item overhead reaches a million cycles (~0.6 ms at 1.6 GHz); a
-// thread has at most 255 registers.
+// thread has at most 255 registers; a warp waits no more than 64 cycles on average per
+// dependent instruction (the longest fixed latencies, MUFU and shared memory, are ~20-30).
 double max_plausible(const char* unit) {
   const std::string u = unit;
   if (u == "ratio") return 1.0;
   if (u == "cycles") return 1e6;
   if (u == "reg") return 255.0;
+  if (u == "cycles/instruction") return 64.0;
   return 1e6;
 }
+// Smallest plausible value: a warp scheduler issues at most one instruction per cycle.
+double min_plausible(const char* unit) { return std::string(unit) == "cycles/instruction" ? 1.0 : 0.0; }
 }  // namespace
 
 std::vector<std::string> constant_names() {
@@ -84,10 +90,11 @@ ModelConstants parse_constants(const std::string& json_text, const std::string& 
     if (e.contains("note")) info.note = e.at("note").get<std::string>();
     if (info.unit != f.unit)
       throw ModelError(origin + ": constant '" + std::string(f.name) + "' must be in " + f.unit + ", got " + info.unit);
-    const double hi = max_plausible(f.unit);
-    if (!(info.value >= 0.0) || !(info.value <= hi))
+    const double lo = min_plausible(f.unit), hi = max_plausible(f.unit);
+    if (!(info.value >= lo) || !(info.value <= hi))
       throw ModelError(origin + ": constant '" + std::string(f.name) + "' = " + short_number(info.value) + " " +
-                       f.unit + " is out of range (plausible range [0, " + short_number(hi) + "] " + f.unit + ")");
+                       f.unit + " is out of range (plausible range [" + short_number(lo) + ", " + short_number(hi) + "] " +
+                       f.unit + ")");
     c.*(f.member) = info.value;
     c.info[f.name] = info;
   }

@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <unordered_map>
 
+#include "clock.hpp"
 #include "schedules/common.hpp"
 
 namespace tilesim::model::detail {
@@ -28,6 +29,8 @@ void validate_desc(const ScheduleDesc& d) {
         throw std::logic_error(d.schedule + ": op " + op.name + " has no role");
       if (!(op.latency_cycles >= 0.0) || !std::isfinite(op.latency_cycles))
         throw std::logic_error(d.schedule + ": op " + op.name + " latency");
+      if (!(op.chain_cycles >= 0.0) || !std::isfinite(op.chain_cycles))
+        throw std::logic_error(d.schedule + ": op " + op.name + " chain cycles");
       for (const auto& u : op.uses)
         if (!(u.rate_per_clk > 0.0) || !(u.work >= 0.0) || !std::isfinite(u.work) || !std::isfinite(u.rate_per_clk))
           throw std::logic_error(d.schedule + ": op " + op.name + " has a bad use of " + unit_name(u.unit));
@@ -196,7 +199,7 @@ double power_iteration_bound(const std::vector<Op>& loop, const std::vector<doub
 // units' throughput (L2, HBM) is charged as a fluid over the whole kernel, and a load's
 // latency stays on the chain (Op::latency_cycles).
 double local_occupancy(const Op& op) {
-  double c = 0.0;
+  double c = op.chain_cycles;
   for (const auto& u : op.uses)
     if (!unit_is_chip_wide(u.unit) && u.work > 0.0) c = std::max(c, u.work / u.rate_per_clk);
   return c;
@@ -442,35 +445,56 @@ void evaluate(const ScheduleDesc& d, const Profile& p, const ModelConstants& k, 
     busy[hbmi] += (d.total_hbm_bytes - work[hbmi]) / hbm_rate;
     work[hbmi] = d.total_hbm_bytes;
   }
-  peak[l2i] = p.chip.l2_bandwidth.value / clock_hz;
-  peak[hbmi] = p.chip.hbm_bandwidth.value / clock_hz;
-  double bound[kUnitCount] = {};
+  double bound[kUnitCount] = {};  // cycles; chip-wide ones counted at the IR's clock first
+  for (int u = 0; u < kUnitCount; ++u)
+    bound[u] = unit_is_chip_wide(static_cast<Unit>(u)) ? busy[u] : busy[u] / grid.sm_count;
+
+  // --- the clock -------------------------------------------------------------------------
+  // SM work is counted in cycles, chip-wide traffic in seconds (HBM and L2 do not run at
+  // the SM clock). The clock follows the tensor pipe's busy share, which depends on the
+  // time, which depends on the clock: a fixed point, reached in a few steps (the map is a
+  // contraction: the clock moves less than the share).
+  const ClockModel cm = clock_model(p);
+  auto kernel_cycles_at = [&](double f_mhz) {
+    double m = makespan;
+    for (int u = 0; u < kUnitCount; ++u)
+      m = std::max(m, unit_is_chip_wide(static_cast<Unit>(u)) ? bound[u] * f_mhz / clock_mhz : bound[u]);
+    return m;
+  };
+  const int tensor_i = static_cast<int>(Unit::kTensor);
+  double f_mhz = cm.at(0.0);
+  constexpr int kClockIterations = 8;
+  for (int it = 0; cm.dvfs && it < kClockIterations; ++it)
+    f_mhz = cm.at(bound[tensor_i] / kernel_cycles_at(f_mhz));
+  for (int u = 0; u < kUnitCount; ++u)
+    if (unit_is_chip_wide(static_cast<Unit>(u))) bound[u] *= f_mhz / clock_mhz;
+  peak[l2i] = p.chip.l2_bandwidth.value / (f_mhz * 1e6);
+  peak[hbmi] = p.chip.hbm_bandwidth.value / (f_mhz * 1e6);
   double max_bound = 0.0;
   Unit bound_unit = Unit::kTensor;
-  for (int u = 0; u < kUnitCount; ++u) {
-    bound[u] = unit_is_chip_wide(static_cast<Unit>(u)) ? busy[u] : busy[u] / grid.sm_count;
+  for (int u = 0; u < kUnitCount; ++u)
     if (bound[u] > max_bound) {
       max_bound = bound[u];
       bound_unit = static_cast<Unit>(u);
     }
-  }
   const double kernel_cycles = std::max(makespan, max_bound);
   const double post_us =
       d.post.hbm_bytes > 0.0 ? d.post.launch_us + d.post.hbm_bytes / (p.chip.hbm_bandwidth.value * k.hbm_efficiency) * 1e6
                              : 0.0;
-  const double time_us = kernel_cycles / clock_mhz + d.launch_us + post_us;
+  const double time_us = kernel_cycles / f_mhz + d.launch_us + post_us;
 
   // Bounded profiles and constants keep these finite; a number that is not is an error,
   // never printed (JSON has no infinity, and 0 would rank first).
   if (!std::isfinite(time_us) || !(time_us > 0.0) || !std::isfinite(d.useful_flops / time_us))
     throw ModelError(d.schedule + ": predicted time is not a finite positive number (" + fx(time_us, 3) +
-                     " us from " + fx(kernel_cycles, 0) + " cycles at " + fx(clock_mhz, 1) +
+                     " us from " + fx(kernel_cycles, 0) + " cycles at " + fx(f_mhz, 1) +
                      " MHz): a profile rate or model constant is out of range");
 
   // --- outputs --------------------------------------------------------------------------
   out.time_us = time_us;
-  out.clock_mhz = clock_mhz;
-  out.makespan_us = kernel_cycles / clock_mhz;
+  out.clock_mhz = f_mhz;
+  out.clock_model = cm.describe();
+  out.makespan_us = kernel_cycles / f_mhz;
   out.launch_us = d.launch_us;
   out.makespan_cycles = makespan;
   out.prologue_cycles = pro;
@@ -494,14 +518,14 @@ void evaluate(const ScheduleDesc& d, const Profile& p, const ModelConstants& k, 
   out.tail_efficiency = list_makespan > 0.0 ? busy_slot_cycles / (static_cast<double>(slots) * list_makespan) : 1.0;
   out.units.clear();
   out.units.reserve(kUnitCount);
-  const double total_cycles = time_us * clock_mhz;
+  const double total_cycles = time_us * f_mhz;
   for (int u = 0; u < kUnitCount; ++u) {
     if (work[u] <= 0.0) continue;
     UnitResult r;
     r.unit = static_cast<Unit>(u);
     r.cycles_per_iter = unit_iter[u];
     r.work_total = work[u];
-    r.bound_us = bound[u] / clock_mhz;
+    r.bound_us = bound[u] / f_mhz;
     const double cap = peak[u] * (unit_is_chip_wide(r.unit) ? 1.0 : grid.sm_count) * total_cycles;
     r.utilization = cap > 0.0 ? std::min(1.0, work[u] / cap) : 0.0;
     out.units.push_back(r);
@@ -514,7 +538,7 @@ void evaluate(const ScheduleDesc& d, const Profile& p, const ModelConstants& k, 
   }
 
   // --- bottleneck and why (formatted without printf: predict's hot path) ----------
-  const double work_us = kernel_cycles / clock_mhz;
+  const double work_us = kernel_cycles / f_mhz;
   std::string why;
   if (d.launch_us + post_us > work_us) {
     out.bound_kind = "launch";
@@ -528,7 +552,7 @@ void evaluate(const ScheduleDesc& d, const Profile& p, const ModelConstants& k, 
     if (detailed)
       why = std::string(unit_name(bound_unit)) + "-bound over the whole kernel: " +
             fx(work[static_cast<int>(bound_unit)], 0) + " " + unit_currency(bound_unit) + " at the achievable rate take " +
-            fx(bound[static_cast<int>(bound_unit)] / clock_mhz, 2) + " us >= " + fx(makespan / clock_mhz, 2) +
+            fx(bound[static_cast<int>(bound_unit)] / f_mhz, 2) + " us >= " + fx(makespan / f_mhz, 2) +
             " us of scheduled SM time";
   } else if (resource * kDependencyMargin >= dep_bound) {
     out.bottleneck = unit_name(resource_unit);

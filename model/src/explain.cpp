@@ -35,6 +35,11 @@ void explain_ops(std::ostringstream& os, const ScheduleDesc& d, const std::vecto
       if (!u.what.empty()) os << "   (" << u.what << ")";
       os << "\n";
     }
+    if (op.chain_cycles > 0.0) {
+      os << "      per-warp chain: " << num(op.chain_cycles) << " cycles";
+      if (!op.chain_what.empty()) os << "   (" << op.chain_what << ")";
+      os << "\n";
+    }
     if (!op.deps.empty()) {
       os << "      waits for:";
       bool first = true;
@@ -55,8 +60,8 @@ void explain_ops(std::ostringstream& os, const ScheduleDesc& d, const std::vecto
 std::string explain(const Prediction& pr, const Profile& p) {
   const ScheduleDesc& d = pr.desc;
   std::ostringstream os;
-  os << "gpu " << p.id << " (" << p.name << "): " << num(p.sm_count.value) << " SMs, model clock " << num(pr.clock_mhz)
-     << " MHz (" << (p.clocks.sustained_mhz.present ? "measured sustained" : "tensor spec clock") << ")\n";
+  os << "gpu " << p.id << " (" << p.name << "): " << num(p.sm_count.value) << " SMs, predicted clock " << num(pr.clock_mhz)
+     << " MHz = " << pr.clock_model << "\n";
   os << "problem: " << describe(pr.problem) << ", useful work " << num(d.useful_flops) << " FLOP\n";
   os << "schedule " << pr.schedule << ": " << d.summary << "\n";
   os << "tile: " << pr.tile.to_string();
@@ -169,6 +174,7 @@ nlohmann::json to_json(const Prediction& pr) {
   j["launch_us"] = fin(pr.launch_us);
   j["post_us"] = fin(pr.post_us);
   j["clock_mhz"] = fin(pr.clock_mhz);
+  j["clock_model"] = pr.clock_model;
   return j;
 }
 
@@ -195,6 +201,8 @@ nlohmann::json to_json(const ScheduleDesc& d) {
       o["name"] = op.name;
       o["role"] = d.roles[op.role].name;
       o["latency_cycles"] = fin(op.latency_cycles);
+      o["chain_cycles"] = fin(op.chain_cycles);
+      if (!op.chain_what.empty()) o["chain_what"] = op.chain_what;
       o["uses"] = nlohmann::json::array();
       for (const auto& u : op.uses)
         o["uses"].push_back({{"unit", unit_name(u.unit)},

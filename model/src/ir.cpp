@@ -78,7 +78,7 @@ double op_occupancy_cycles(const Op& op, double resident_ctas_chip) {
     const double rate = unit_is_chip_wide(u.unit) ? u.rate_per_clk / share : u.rate_per_clk;
     cycles = std::max(cycles, u.work / rate);
   }
-  return cycles;
+  return std::max(cycles, op.chain_cycles);
 }
 
 }  // namespace tilesim::model

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <map>
 
 #include "tilesim/profile.hpp"
@@ -88,6 +89,16 @@ const std::vector<MicrobenchField>& microbench_map() {
        "best wgmma fp8 e4m3 throughput over N and A-source"},
       {"per_sm_per_clk.tensor_tf32", "wgmma/tf32/", Pick::kMaxPrefix, "flop_per_clk_sm",
        "best wgmma tf32 throughput over N and A-source"},
+      // Blackwell (tilesim-microbench-sm100): the same fields from tcgen05; a run holds
+      // either the wgmma or the tcgen05 rows, and a field takes the best row of its entries.
+      {"per_sm_per_clk.tensor_bf16", "tcgen05/bf16/", Pick::kMaxPrefix, "flop_per_clk_sm",
+       "best tcgen05 bf16 throughput over shape, A source and CTA group, FLOP per SM clock at the measured clock"},
+      {"per_sm_per_clk.tensor_fp16", "tcgen05/fp16/", Pick::kMaxPrefix, "flop_per_clk_sm",
+       "best tcgen05 fp16 throughput"},
+      {"per_sm_per_clk.tensor_fp8", "tcgen05/e4m3/", Pick::kMaxPrefix, "flop_per_clk_sm",
+       "best tcgen05 fp8 e4m3 throughput"},
+      {"per_sm_per_clk.tensor_tf32", "tcgen05/tf32/", Pick::kMaxPrefix, "flop_per_clk_sm",
+       "best tcgen05 tf32 throughput"},
       {"per_sm_per_clk.mma_sync_bf16", "mma_sync/bf16/throughput", Pick::kExact, "flop_per_clk_sm",
        "mma.sync m16n8k16 bf16 throughput"},
       {"per_sm_per_clk.mufu_ex2", "alu/mufu_ex2/throughput", Pick::kExact, "ops_per_clk_sm",
@@ -110,6 +121,8 @@ const std::vector<MicrobenchField>& microbench_map() {
       {"latency.hbm", "hbm/latency", Pick::kExact, "latency_cycles", "pointer chase over a buffer >> L2"},
       {"latency.tensor_mma", "wgmma/bf16/ss/n256/latency", Pick::kExact, "latency_cycles",
        "dependent chain of wgmma m64n256k16 bf16"},
+      {"latency.tensor_mma", "tcgen05/bf16/ss/cta1/m128n256/latency", Pick::kExact, "latency_cycles",
+       "one tcgen05.mma m128n256k16 bf16, commit and mbarrier wait"},
       {"latency.mufu", "alu/mufu_ex2/latency", Pick::kExact, "latency_cycles", "dependent ex2.approx chain"},
       {"latency.fma", "alu/ffma/latency", Pick::kExact, "latency_cycles", "dependent FFMA chain"},
       {"latency.kernel_launch", "launch/empty_kernel/back_to_back", Pick::kExact, "launch_overhead_us",
@@ -160,14 +173,16 @@ ConversionResult profile_from_microbench(const json& gbench, const std::string& 
   // The clock under load. Tensor-core load pulls the clock down hardest (power), and the
   // model's GEMM/attention predictions run at that clock, so the sustained clock is the
   // median over the tensor throughput benchmarks; without any, over all benchmarks.
-  constexpr const char* kTensorLoadPrefix = "wgmma/";
+  const auto tensor_load = [](const std::string& name) {
+    return name.rfind("wgmma/", 0) == 0 || name.rfind("tcgen05/", 0) == 0;
+  };
   constexpr const char* kThroughputSuffix = "/throughput";
   std::vector<double> clocks, tensor_clocks;
   for (const auto& r : rows) {
     auto it = r.counters.find("sm_clock_mhz");
     if (it == r.counters.end() || it->second <= 0) continue;
     clocks.push_back(it->second);
-    if (r.name.rfind(kTensorLoadPrefix, 0) == 0 && r.name.ends_with(kThroughputSuffix))
+    if (tensor_load(r.name) && r.name.ends_with(kThroughputSuffix))
       tensor_clocks.push_back(it->second);
   }
   auto median_of = [](std::vector<double> v) {
@@ -221,26 +236,35 @@ ConversionResult profile_from_microbench(const json& gbench, const std::string& 
 
   if (median_clock > 0) {
     set_field("clocks.sustained", median_clock, "MHz",
-              tensor_clock ? "median over the wgmma throughput benchmarks of clock64 cycles / globaltimer ns on the "
+              tensor_clock ? "median over the tensor-core (wgmma or tcgen05) throughput benchmarks of clock64 cycles / globaltimer ns on the "
                              "same SM: the clock under sustained tensor-core load"
                            : "median over all benchmarks of clock64 cycles / globaltimer ns on the same SM, under load");
   } else {
     res.missing.push_back("clocks.sustained");
   }
 
-  for (const auto& f : microbench_map()) {
+  std::vector<std::string> done;
+  for (const auto& first : microbench_map()) {
+    if (std::find(done.begin(), done.end(), first.path) != done.end()) continue;
+    done.push_back(first.path);
     double best = -1;
     std::string from;
-    for (const auto& r : rows) {
+    const MicrobenchField* used = &first;
+    for (const auto& f : microbench_map()) {
+      if (std::string(f.path) != first.path) continue;
+      for (const auto& r : rows) {
       const bool match = f.pick == Pick::kExact ? r.name == f.benchmark : r.name.rfind(f.benchmark, 0) == 0;
       if (!match) continue;
       auto it = r.counters.find(f.counter);
       if (it == r.counters.end()) continue;
-      if (it->second > best) {
-        best = it->second;
-        from = r.name;
+        if (it->second > best) {
+          best = it->second;
+          from = r.name;
+          used = &f;
+        }
       }
     }
+    const MicrobenchField& f = *used;
     if (best <= 0) {
       res.missing.push_back(f.path);
       continue;
@@ -260,6 +284,25 @@ ConversionResult profile_from_microbench(const json& gbench, const std::string& 
   }
   res.profile = p;
   return res;
+}
+
+MicrobenchSuite suite_for_compute_capability(const std::string& cc) {
+  int major = -1, minor = -1;
+  if (std::sscanf(cc.c_str(), "%d.%d", &major, &minor) != 2)
+    throw MicrobenchError("compute capability '" + cc + "' is not <major>.<minor>");
+  if (major == 9 && minor == 0)
+    return {"tilesim-microbench", "sm_90a", true,
+            "measured on H100 and H200 (microbench/README.md)"};
+  if (major == 10 && minor == 0)
+    return {"tilesim-microbench-sm100", "sm_100a", false,
+            "compiled for sm_100a but never run on a Blackwell GPU: the tcgen05, TMEM and FFMA2 kernels, "
+            "their descriptors and the 2-CTA launch are unverified (microbench/README.md, 'Blackwell')"};
+  std::string why = "no microbenchmark build for compute capability " + cc +
+                    " (tilesim builds sm_90a for 9.0 and sm_100a for 10.0)";
+  if (major == 10)
+    why += "; arch-specific sm_100a code does not run on " + cc +
+           " (e.g. B300 is 10.3): it needs its own sm_10" + std::to_string(minor) + "a build";
+  throw MicrobenchError(why);
 }
 
 }  // namespace tilesim::profiles

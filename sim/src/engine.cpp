@@ -199,6 +199,10 @@ void Engine::start(int32_t slot, int64_t inst) {
     chip_add(c.unit, slot, inst, c.norm_bytes);
     ++pending;
   }
+  if (t.chain > 0.0) {  // the op's warps issue their dependent stream: no unit is held
+    push(now_ + t.chain, kRelease, slot, inst, -1);
+    ++pending;
+  }
   s.pending[x] = static_cast<int8_t>(pending);
   if (pending == 0) imm_.push_back(Act{slot, static_cast<int32_t>(inst), kOccEnd});
   notify(slot, inst, kIssue);

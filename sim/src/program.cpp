@@ -54,6 +54,7 @@ Program build_program(const model::ScheduleDesc& d) {
       t.local = static_cast<int>(v);
       t.role = op.role;
       t.latency = op.latency_cycles;
+      t.chain = op.chain_cycles;
       for (const auto& u : op.uses) {
         if (u.work <= 0.0 || u.rate_per_clk <= 0.0) continue;
         const int ui = static_cast<int>(u.unit);

@@ -37,6 +37,7 @@ struct OpT {
   std::vector<SmHold> holds;
   std::vector<ChipUse> chip;
   double latency = 0.0;
+  double chain = 0.0;  // the op's own warps' dependent instruction stream (holds no unit)
   std::vector<Succ> succ[3];       // by DepKind: issue, after, done
   std::vector<int> dep_distances;  // one per dep (for counting existing predecessors)
 };

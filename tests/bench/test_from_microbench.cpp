@@ -2,6 +2,7 @@
 // of files (no GPU needed: --from). The fixture is shaped like tilesim-microbench output.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -152,4 +153,79 @@ TEST(BenchCli, WithoutAGpuRunningTheSuiteIsARuntimeError) {
   const int code = cli({"bench", "--bin", "/nonexistent/tilesim-microbench", "--quick"}, &o, &e);
   EXPECT_EQ(code, 1);
   EXPECT_TRUE(e.find("no NVIDIA GPU") != std::string::npos || e.find("not found") != std::string::npos) << e;
+}
+
+// ---- Blackwell: suite selection and the tcgen05 rows --------------------------------
+// The B200 fixture's numbers are invented (no B200 run exists): they test the plumbing.
+namespace {
+json b200_fixture() {
+  std::ifstream in(std::string(TILESIM_TEST_FIXTURES) + "/microbench_b200_invented.json");
+  return json::parse(in);
+}
+}  // namespace
+
+TEST(SuiteSelection, PicksTheBinaryByComputeCapability) {
+  const auto hopper = suite_for_compute_capability("9.0");
+  EXPECT_EQ(hopper.binary, "tilesim-microbench");
+  EXPECT_EQ(hopper.arch, "sm_90a");
+  EXPECT_TRUE(hopper.validated_on_hardware);
+  const auto blackwell = suite_for_compute_capability("10.0");
+  EXPECT_EQ(blackwell.binary, "tilesim-microbench-sm100");
+  EXPECT_EQ(blackwell.arch, "sm_100a");
+  EXPECT_FALSE(blackwell.validated_on_hardware);  // says so until someone runs it on a B200
+  EXPECT_NE(blackwell.caveat.find("never run"), std::string::npos);
+}
+
+TEST(SuiteSelection, RefusesCapabilitiesWithNoBuildNamingThem) {
+  for (const std::string cc : {"10.3", "12.0", "8.0", "9.1"}) {
+    try {
+      suite_for_compute_capability(cc);
+      ADD_FAILURE() << cc << " accepted";
+    } catch (const MicrobenchError& e) {
+      EXPECT_NE(std::string(e.what()).find(cc), std::string::npos) << e.what();
+    }
+  }
+  // B300 (10.3): the message says why sm_100a code cannot serve it.
+  try {
+    suite_for_compute_capability("10.3");
+  } catch (const MicrobenchError& e) {
+    EXPECT_NE(std::string(e.what()).find("sm_103a"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(suite_for_compute_capability("ten"), MicrobenchError);
+  EXPECT_THROW(suite_for_compute_capability(""), MicrobenchError);
+}
+
+TEST(FromMicrobench, Tcgen05RowsFillTheB200Profile) {
+  const auto res = profile_from_microbench(b200_fixture(), "b200.json");
+  EXPECT_EQ(res.profile["base"], "b200");
+  const Profile p = parse_profile(res.profile.dump(), "converted");
+  // Best over shapes, A source and CTA group: the TMEM-A 1-CTA row, not the SMEM-bound N=64 one.
+  EXPECT_DOUBLE_EQ(p.per_sm.tensor_bf16.value, 8160.0);
+  EXPECT_NE(p.per_sm.tensor_bf16.note.find("tcgen05/bf16/ts/cta1/m128n256/throughput"), std::string::npos);
+  EXPECT_DOUBLE_EQ(p.per_sm.tensor_fp8.value, 16340.0);
+  EXPECT_DOUBLE_EQ(p.latency.tensor_mma.value, 264.0);
+  EXPECT_NE(p.latency.tensor_mma.note.find("tcgen05"), std::string::npos);
+  // Sustained clock from the tcgen05 throughput rows only (1800, 1810, 1850, 1790 -> upper median 1810).
+  ASSERT_TRUE(p.clocks.sustained_mhz.present);
+  EXPECT_DOUBLE_EQ(p.clocks.sustained_mhz.value, 1810.0);
+  EXPECT_DOUBLE_EQ(p.per_sm.fp32_fma.value, 127.0);  // FFMA, not the packed FFMA2 count
+  // Not in the run: kept from the built-in b200 and listed as missing.
+  EXPECT_NE(std::find(res.missing.begin(), res.missing.end(), "per_sm_per_clk.tensor_tf32"), res.missing.end());
+  // Each field appears once in `measured` even though two map rows feed it.
+  EXPECT_EQ(std::count(res.measured.begin(), res.measured.end(), "per_sm_per_clk.tensor_bf16"), 1);
+}
+
+TEST(FromMicrobench, HopperRunsIgnoreTheTcgen05Rows) {
+  const auto res = profile_from_microbench(fixture(), "fx.json");
+  const Profile p = parse_profile(res.profile.dump(), "converted");
+  EXPECT_NE(p.per_sm.tensor_bf16.note.find("wgmma/"), std::string::npos);
+  EXPECT_EQ(std::count(res.measured.begin(), res.measured.end(), "latency.tensor_mma"), 1);
+}
+
+TEST(BenchCli, HelpSaysTheBlackwellSuiteIsUnrun) {
+  std::string out;
+  ASSERT_EQ(cli({"bench", "--help"}, &out), 0);
+  EXPECT_NE(out.find("COMPILED BUT NEVER RUN"), std::string::npos);
+  EXPECT_NE(out.find("tilesim-microbench-sm100"), std::string::npos);
+  EXPECT_NE(out.find("10.0"), std::string::npos);
 }

@@ -63,7 +63,10 @@ TEST(SimBehaviour, MoreStagesHelpWhileLoadsAreExposedThenStop) {
         t[s], r.pred.makespan_us, wait_full[s]);
   }
   EXPECT_GT(t[2], 1.05 * t[3]) << "a third stage should help: loads are exposed with 2";
-  EXPECT_LT(std::abs(t[4] / t[3] - 1.0), 0.02)
+  // With 3 stages the loads are hidden but for a sliver (< 2 % of the time waiting on the
+  // ring); a fourth stage can only win that sliver back.
+  EXPECT_LT(wait_full[3], 0.02);
+  EXPECT_LT(std::abs(t[4] / t[3] - 1.0), 0.03)
       << "a fourth stage should not matter once loads are hidden";
   EXPECT_GT(wait_full[2], wait_full[3]);
 }

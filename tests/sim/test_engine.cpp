@@ -21,7 +21,7 @@ namespace {
 // loop-carried edges delayed by `overhead` per iteration of distance.
 double critical_path(const model::ScheduleDesc& d, int64_t iters, double overhead, double t0) {
   auto occ = [](const model::Op& op) {
-    double c = 0.0;
+    double c = op.chain_cycles;  // the op's own warps' instruction stream holds no unit
     for (const auto& u : op.uses)
       if (!model::unit_is_chip_wide(u.unit) && u.rate_per_clk > 0.0)
         c = std::max(c, u.work / u.rate_per_clk);

@@ -1,7 +1,8 @@
 // THE ACCURACY GATE: recompute the model's error on every committed measurement
 // (data/measurements/{gemm,attention,decode}) with the built-in constants and fail if any
-// family's MAPE is worse than data/model/accuracy_baseline.json (or if more measured runs
-// became unpredictable, or a family lacks a baseline). Updating the baseline is a
+// family's held-out MAPE (shapes of data/heldout/shapes.json) is worse than
+// data/model/accuracy_baseline.json by more than kHeldOutGateTolerancePct (or if more
+// measured runs became unpredictable, or a family lacks a baseline). Updating the baseline is a
 // deliberate act: `tilesim validate --write-baseline data/model/accuracy_baseline.json
 // --note '<why>'`, reviewed like code.
 #include <gtest/gtest.h>
@@ -9,6 +10,8 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 
 #include "validate_core.hpp"
 
@@ -22,12 +25,14 @@ TEST(AccuracyGate, NoFamilyWorseThanTheCommittedBaseline) {
   const auto predicted = predict_runs(runs, model::default_constants());
   ASSERT_EQ(predicted.size(), runs.size());
   const auto summary = summarize(predicted);
+  const auto heldout = summarize(runs_with_heldout(predicted, true));
   const Baseline baseline = load_baseline(kData + "/model/accuracy_baseline.json");
-  const auto failures = gate_failures(summary, baseline);
+  EXPECT_FALSE(baseline.heldout.empty()) << "the committed baseline must gate held-out data";
+  const auto failures = gate_failures(summary, heldout, baseline);
   std::string all;
   for (const auto& f : failures) all += "\n  " + f;
   EXPECT_TRUE(failures.empty()) << "accuracy gate failed:" << all << "\n\n"
-                                << summary_table(summary, true);
+                                << summary_table(heldout, true);
   // Every run is accounted for: predicted, unpredicted or skipped with a reason.
   size_t accounted = 0;
   for (const auto& [fam, s] : summary)
@@ -37,6 +42,26 @@ TEST(AccuracyGate, NoFamilyWorseThanTheCommittedBaseline) {
     if (r.status != "predicted") {
       EXPECT_FALSE(r.reason.empty()) << r.run.file;
     }
+}
+
+// The committed held-out list is in force: every family has held-out runs on both Hopper
+// cards, and held-out shapes are never among the training shapes.
+TEST(AccuracyGate, HeldOutRunsExistForEveryFamilyAndGpu) {
+  const auto runs = load_runs(kData);
+  std::map<std::string, int> held;
+  std::set<std::string> train_shapes, held_shapes;
+  for (const auto& r : runs) {
+    if (r.schedule.empty() || !r.timed) continue;
+    if (r.heldout) {
+      ++held[r.family + " " + r.gpu];
+      held_shapes.insert(r.family + r.shape);
+    } else {
+      train_shapes.insert(r.family + r.shape);
+    }
+  }
+  for (const char* fam : {"attention", "gemm", "decode"})
+    for (const char* gpu : {"h100", "h200"}) EXPECT_GT(held[std::string(fam) + " " + gpu], 0) << fam << " " << gpu;
+  for (const auto& s : held_shapes) EXPECT_EQ(train_shapes.count(s), 0u) << s;
 }
 
 TEST(AccuracyGate, PredictionsAreFiniteAndPositive) {

@@ -105,18 +105,18 @@ TEST(Gate, FailsOnWorseMapeMoreUnpredictedAndMissingFamilies) {
   Baseline b;
   b.families["gemm"] = {12.0, 10, 0};     // equal: passes
   b.families["attention"] = {9.0, 5, 1};  // better MAPE, but one more unpredicted run
-  EXPECT_EQ(gate_failures(cur, b).size(), 1u);
+  EXPECT_EQ(gate_failures(cur, {}, b).size(), 1u);
   b.families["attention"].n_unpredicted = 2;
-  EXPECT_TRUE(gate_failures(cur, b).empty());
+  EXPECT_TRUE(gate_failures(cur, {}, b).empty());
   cur["gemm"].mape_pct = 12.5;  // worse than 12.0 + slack
-  ASSERT_EQ(gate_failures(cur, b).size(), 1u);
-  EXPECT_NE(gate_failures(cur, b)[0].find("gemm"), std::string::npos);
+  ASSERT_EQ(gate_failures(cur, {}, b).size(), 1u);
+  EXPECT_NE(gate_failures(cur, {}, b)[0].find("gemm"), std::string::npos);
   cur["gemm"].mape_pct = 12.0;
   cur["decode"].n = 3;  // measurements without a baseline
-  EXPECT_EQ(gate_failures(cur, b).size(), 1u);
+  EXPECT_EQ(gate_failures(cur, {}, b).size(), 1u);
   cur.erase("decode");
   b.families["decode"] = {5.0, 3, 0};  // baseline family whose data vanished
-  EXPECT_EQ(gate_failures(cur, b).size(), 1u);
+  EXPECT_EQ(gate_failures(cur, {}, b).size(), 1u);
 }
 
 TEST(Gate, WrittenBaselinePassesItsOwnGateEvenForAnAllUnpredictedFamily) {
@@ -128,13 +128,32 @@ TEST(Gate, WrittenBaselinePassesItsOwnGateEvenForAnAllUnpredictedFamily) {
   const auto dir = std::filesystem::temp_directory_path() / "tilesim_test_baseline_rt";
   std::filesystem::create_directories(dir);
   const auto p = (dir / "b.json").string();
-  write_file_atomic(p, baseline_json(cur, "2026-11-21", "test", "built-in").dump());
+  write_file_atomic(p, baseline_json(cur, {}, "2026-11-21", "test", "built-in").dump());
   const Baseline b = load_baseline(p);
   EXPECT_EQ(b.families.size(), 2u);
-  EXPECT_TRUE(gate_failures(cur, b).empty());
+  EXPECT_TRUE(gate_failures(cur, {}, b).empty());
   cur["decode"].n_unpredicted = 4;
-  EXPECT_EQ(gate_failures(cur, b).size(), 1u);
+  EXPECT_EQ(gate_failures(cur, {}, b).size(), 1u);
   std::filesystem::remove_all(dir);
+}
+
+TEST(Gate, HeldOutBaselineGatesHeldOutMapeWithItsTolerance) {
+  std::map<std::string, FamilySummary> all, held;
+  all["attention"].n = 20;
+  all["attention"].mape_pct = 30.0;  // training runs may be worse: not what is gated
+  held["attention"].n = 8;
+  held["attention"].mape_pct = 6.0;
+  Baseline b;
+  b.families["attention"] = {10.0, 20, 0};
+  b.heldout["attention"] = {6.0, 8, 0};
+  EXPECT_TRUE(gate_failures(all, held, b).empty());
+  held["attention"].mape_pct = 6.0 + kHeldOutGateTolerancePct * 0.9;  // inside the tolerance
+  EXPECT_TRUE(gate_failures(all, held, b).empty());
+  held["attention"].mape_pct = 6.0 + kHeldOutGateTolerancePct * 1.1;
+  ASSERT_EQ(gate_failures(all, held, b).size(), 1u);
+  EXPECT_NE(gate_failures(all, held, b)[0].find("held-out"), std::string::npos);
+  held.clear();  // held-out data vanished
+  EXPECT_EQ(gate_failures(all, held, b).size(), 1u);
 }
 
 TEST(Gate, BaselineFileIsStrict) {

@@ -58,4 +58,32 @@ if ! nvidia-smi -L > /dev/null 2>&1; then
   [ $rc -eq 1 ] || fail "--run without GPU: exit $rc, want 1"
   grep -q "needs a GPU" "$TMP/err.txt" || fail "--run without GPU: message: $(cat "$TMP/err.txt")"
 fi
+# The published view: every committed published result, predicted or kept with a reason.
+"$TILESIM" validate --published --data "$DATA" --json > "$TMP/p.json" 2> "$TMP/err.txt" ||
+  fail "--published: exit $?: $(cat "$TMP/err.txt")"
+python3 - "$TMP/p.json" "$DATA/published/published_results.json" <<'PY' || fail "--published --json content"
+import json, sys
+d, src = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert d["schema"] == "tilesim.validation_published.v1"
+assert len(d["records"]) == len(src["entries"])  # nothing dropped
+for r, e in zip(d["records"], src["entries"]):
+    assert r["id"] == e["id"] and r["measured_us"] == e["time_us"]
+    if "not_predicted" in e:  # kept for the record, never given a made-up prediction
+        assert r["predicted_us"] is None and r["reason"] == e["not_predicted"]
+    elif r["predicted_us"] is not None:
+        want = 100 * (r["predicted_us"] - e["time_us"]) / e["time_us"]
+        assert abs(r["error_pct"] - want) < 1e-6, (r["id"], r["error_pct"], want)
+    if "model_gpu" in e:
+        assert r["model_gpu"] == e["model_gpu"]
+for gpu, s in d["summary"].items():
+    errs = [abs(r["error_pct"]) for r in d["records"] if r["gpu"] == gpu and r.get("error_pct") is not None]
+    assert s["n"] == len(errs)
+    if errs:
+        assert abs(s["mape_pct"] - sum(errs) / len(errs)) < 1e-9 and abs(s["max_abs_error_pct"] - max(errs)) < 1e-9
+PY
+"$TILESIM" validate --published --data "$DATA" > "$TMP/out.txt" 2>&1 || fail "--published table"
+grep -q "^b200 *n=" "$TMP/out.txt" || fail "--published: no per-GPU summary: $(tail -5 "$TMP/out.txt")"
+grep -q "no backward" "$TMP/out.txt" || fail "--published: unpredicted entries must say why"
+"$TILESIM" validate --published --check > /dev/null 2>&1; rc=$?
+[ $rc -eq 2 ] || fail "--published --check: exit $rc, want 2 (a view of its own)"
 echo "validate_cli: ok"

@@ -43,7 +43,7 @@ void build_attn_fa2(const Ctx& c, ScheduleDesc& d) {
   b.use(L, qk, Unit::kSmem, (bm * dq + warps * bn * dq) * e, srate,
         [&] { return "Q " + num(bm) + "x" + num(dq) + " + K " + num(bn) + "x" + num(dq) + " read by each of " + num(warps) + " warps"; });
   const int sm = b.op(L, "softmax", w, c.p.latency.mufu.value);
-  add_softmax_uses(b, c, L, sm, bm, bn, 0.0);
+  add_softmax_uses(b, c, L, sm, bm, bn, 0.0, kThreadsPerRowQuad);
   add_fma_pass(b, c, L, sm, bm * dv, 1.0, [&] { return "O rescale: " + num(bm) + "x" + num(dv) + " FMUL"; });
   const int pv = b.op(L, "pv", w, c.p.latency.smem.value);
   b.use(L, pv, Unit::kTensor, 2.0 * bm * bn * dv, trate, [&] { return "2*" + num(bm) + "*" + num(dv) + "*" + num(bn) + " FLOP (mma.sync)"; });

@@ -6,12 +6,36 @@
 //     warpgroup's softmax runs while the other's GEMMs use the tensor cores.
 //   pingpong=0 (with >1 warpgroup): the warpgroups run in lockstep (both wait for the
 //     same K tile), so their softmaxes coincide.
-//   intra_overlap=1: S(i+1) = Q K(i+1)^T is issued before softmax(i) finishes (two S
-//     buffers in registers) and O's rescale waits only for the PV in flight.
+//   intra_overlap=1: a warpgroup issues {S(i), PV(i-1)} together and runs softmax(i)
+//     while PV(i-1) is still on the tensor pipe (two S buffers in registers); O's rescale
+//     waits for that PV. The next block is issued once the rescale and P(i) are done.
 // exp_emu_fraction and rescale_threshold as in FA4 (see attn_fa4.cpp).
+//
+// Each consumer warp issues its own instruction stream per iteration (the kernel's
+// main loop, counted in its SASS: scripts/sass_counts.py): the softmax's per-element and
+// per-row instructions, O's rescale, and a fixed part (wgmma descriptors, barrier waits
+// and arrives, loop control). The warp issues them one after another: its MUFU
+// instructions each hold the sub-partition's MUFU lanes for 32 / (ex2 rate / 4) cycles,
+// the others come `consumer_cycles_per_instruction` apart on average (a fitted constant:
+// data/model/constants.json). That chain, not the units, is what binds FA3 on Hopper.
+// The S(i) a warpgroup waits for shares the tensor pipe with the wgmmas in flight beside
+// it: its own PV(i-1), issued in the same block, and `wgmma_inflight_share` of the
+// partner warpgroup's block (a fitted constant): both lengthen the wait for S.
 #include "common.hpp"
 
 namespace tilesim::model::detail {
+
+namespace {
+// Per consumer thread and iteration, beyond the softmax and the rescale (SASS of the
+// compiled main loops of fa3 d64/d128 x block_n 64..192, least squares over the five
+// instances, within 2 instructions of each): a fixed part, per wgmma instruction
+// (descriptor arithmetic in the uniform datapath, R2UR), per 64 head-dim columns (O
+// fragment handling).
+constexpr double kFa3FixedInstructions = 77.0;
+constexpr double kFa3InstructionsPerWgmma = 9.25;
+constexpr double kFa3InstructionsPer64HeadDim = 14.0;
+constexpr double kWgmmaK = 16.0;  // K of one bf16 wgmma instruction
+}  // namespace
 
 void build_attn_fa3(const Ctx& c, ScheduleDesc& d) {
   const auto& p = c.prob;
@@ -56,8 +80,13 @@ void build_attn_fa3(const Ctx& c, ScheduleDesc& d) {
   const int lk = b.load(L, "load_k", prod, bn * dq * e, tr.kv_hbm_fraction);
   const int lv = b.load(L, "load_v", prod, bn * dv * e, tr.kv_hbm_fraction);
   std::vector<int> qk(C), pv(C), sm(C), rs(C);
+  // Tensor cycles of one warpgroup's block of wgmmas: S (and, with intra-overlap, the PV
+  // issued with it) and the wait for S behind the wgmmas in flight beside it (see top).
+  const double q_cycles = 2.0 * r * bn * dq / trate, pv_cycles = 2.0 * r * dv * bn / trate;
+  const double block_cycles = q_cycles + (intra ? pv_cycles : 0.0);
+  const double s_wait = (block_cycles - q_cycles) + (C > 1 ? c.k.wgmma_inflight_share * block_cycles : 0.0);
   auto make_qk = [&](int k) {
-    qk[k] = b.op(L, "qk.wg" + std::to_string(k), wg[k], c.p.latency.tensor_mma.value);
+    qk[k] = b.op(L, "qk.wg" + std::to_string(k), wg[k], c.p.latency.tensor_mma.value + s_wait);
     b.use(L, qk[k], Unit::kTensor, 2.0 * r * bn * dq, trate, [&] { return "2*" + num(r) + "*" + num(bn) + "*" + num(dq) + " FLOP (wgmma, S = Q K^T)"; });
     b.use(L, qk[k], Unit::kSmem, (r + bn) * dq * e, srate, [&] { return "Q " + num(r) + "x" + num(dq) + " + K " + num(bn) + "x" + num(dq) + " from SMEM"; });
   };
@@ -66,15 +95,34 @@ void build_attn_fa3(const Ctx& c, ScheduleDesc& d) {
     b.use(L, pv[k], Unit::kTensor, 2.0 * r * dv * bn, trate, [&] { return "2*" + num(r) + "*" + num(dv) + "*" + num(bn) + " FLOP (wgmma, O += P V of the previous block)"; });
     b.use(L, pv[k], Unit::kSmem, bn * dv * e, srate, [&] { return "V " + num(bn) + "x" + num(dv) + " from SMEM (P from registers)"; });
   };
+  // Per-thread instructions of one consumer warp per iteration (see the counts above).
+  const double wgmmas = dq / kWgmmaK + bn / kWgmmaK;
+  const double fixed_per_thread =
+      kFa3FixedInstructions + kFa3InstructionsPerWgmma * wgmmas + kFa3InstructionsPer64HeadDim * dq / 64.0;
+  const double cpi = c.k.consumer_cycles_per_instruction;
   auto make_sm = [&](int k) {
     sm[k] = b.op(L, "softmax.wg" + std::to_string(k), wg[k], c.p.latency.mufu.value);
-    add_softmax_uses(b, c, L, sm[k], r, bn, f);
+    const double per_thread = add_softmax_uses(b, c, L, sm[k], r, bn, f, kThreadsPerRowQuad) / kWarpgroupThreads;
+    const double mufu_per_thread = softmax_work(r, bn, f, kThreadsPerRowQuad).mufu / kWarpgroupThreads;
+    b.use(L, sm[k], Unit::kIssue, fixed_per_thread * kWarpgroupThreads, kIssueThreadOpsPerClkPerSm,
+          [&] { return "loop overhead: " + num(fixed_per_thread) + " instructions per thread (wgmma issue, barriers)"; });
+    Op& o = (*L)[sm[k]];
+    const double other = per_thread - mufu_per_thread + fixed_per_thread, mufu_cycles = mufu_warp_instruction_cycles(c);
+    o.chain_cycles = other * cpi + mufu_per_thread * mufu_cycles;
+    if (c.detailed)
+      o.chain_what = num(other) + " instructions per thread (" + num(per_thread - mufu_per_thread) + " softmax + " +
+                     num(fixed_per_thread) + " loop) x " + num(cpi) + " cycles + " + num(mufu_per_thread) + " MUFU x " +
+                     num(mufu_cycles) + " cycles";
   };
   auto make_rs = [&](int k) {
     rs[k] = b.op(L, "rescale.wg" + std::to_string(k), wg[k], c.p.latency.fma.value);
-    add_fma_pass(b, c, L, rs[k], r * dv * rescale, 1.0,
+    const double fmul = r * dv * rescale;
+    add_fma_pass(b, c, L, rs[k], fmul, 1.0,
           [&] { return num(r) + "x" + num(dv) + " FMUL x " + num(rescale) + " (share of iterations that rescale)"; });
     b.use(L, rs[k], Unit::kAlu, thr > 0.0 ? r : 0.0, c.p.per_sm.alu.value, [&] { return "threshold test per row"; });
+    Op& o = (*L)[rs[k]];
+    o.chain_cycles = fmul / kWarpgroupThreads * cpi;
+    if (c.detailed) o.chain_what = num(fmul / kWarpgroupThreads) + " FMUL per thread x " + num(cpi) + " cycles per instruction";
   };
   if (pingpong) {
     for (int k = 0; k < C; ++k) {
@@ -100,10 +148,7 @@ void build_attn_fa3(const Ctx& c, ScheduleDesc& d) {
     if (!intra) b.dep(L, sm[k], pv[k], 0, DepKind::kDone);  // wgmma.wait of the whole block
     b.dep(L, rs[k], sm[k], 0, DepKind::kDone);
     b.dep(L, rs[k], pv[k], 0, DepKind::kDone);
-    if (intra)
-      b.dep(L, qk[k], sm[k], 1, DepKind::kIssue);    // S(i+1) issued as softmax(i) starts
-    else
-      b.dep(L, qk[k], rs[k], 1, DepKind::kDone);     // next block after the whole softmax
+    b.dep(L, qk[k], rs[k], 1, DepKind::kDone);       // next block once rescale(i-1) and P(i-1) are done
     if (C > 1 && pingpong) {
       if (k > 0) b.dep(L, qk[k], pv[k - 1], 0, DepKind::kAfter, "pingpong");
       else b.dep(L, qk[0], pv[C - 1], 1, DepKind::kAfter, "pingpong");

@@ -72,7 +72,7 @@ void build_attn_fa4(const Ctx& c, ScheduleDesc& d) {
   }
   for (int t = 0; t < T; ++t) {
     sm[t] = b.op(L, "softmax.q" + std::to_string(t), smr[t], c.p.latency.mufu.value);
-    add_softmax_uses(b, c, L, sm[t], bm, bn, f);
+    add_softmax_uses(b, c, L, sm[t], bm, bn, f, kThreadsPerRowTmem);
     cr[t] = b.op(L, "correction.q" + std::to_string(t), corr, c.p.latency.fma.value);
     add_fma_pass(b, c, L, cr[t], bm * dv * rescale, 1.0,
           [&] { return num(bm) + "x" + num(dv) + " FMUL x " + num(rescale) + " (share of iterations that rescale)"; });

@@ -69,6 +69,8 @@ int Builder::op(std::vector<Op>* list, const std::string& name, int role, double
     o.uses.clear();
     o.deps.clear();
     o.note.clear();
+    o.chain_cycles = 0.0;
+    o.chain_what.clear();
   } else {
     o.uses.reserve(5);  // typical op: up to 5 units (softmax: mufu, fma, alu, cvt, issue)
     o.deps.reserve(6);
@@ -263,32 +265,41 @@ double kv_reads_per_head(const Ctx& c, int64_t sharers_per_head, int64_t concurr
   return 2.0 * kv_bytes_per_head <= l2u ? 1.0 : passes;
 }
 
-SoftmaxWork softmax_work(double rows, double cols, double f) {
-  const double el = rows * cols;
+SoftmaxWork softmax_work(double rows, double cols, double f, double threads_per_row) {
+  const double el = rows * cols, row_threads = rows * threads_per_row;
   SoftmaxWork w;
-  w.mufu = el * (1.0 - f) * kExp2MufuOps + rows * kRowMufuOps;
-  w.fma = el * (kSoftmaxScaleFmaOps + kSoftmaxSumFmaOps + f * kPolyExp2FmaOps) + rows * kRowFmaOps;
-  w.alu = el * (kSoftmaxMaxAluOps + f * kPolyExp2AluOps) + rows * kRowAluOps;
+  w.mufu = el * (1.0 - f) * kExp2MufuOps + row_threads * kRowMufuOps;
+  w.fma = el * (kSoftmaxScaleFmaOps + kSoftmaxSumFmaOps + f * kPolyExp2FmaOps) + row_threads * kRowFmaOps;
+  w.alu = el * (kSoftmaxMaxAluOps + f * kPolyExp2AluOps) + row_threads * kRowAluOps;
   w.cvt = el * kCvtPerElement;
   return w;
 }
 
-void add_softmax_uses(Builder& b, const Ctx& c, std::vector<Op>* list, int op, double rows, double cols, double f) {
-  const SoftmaxWork w = softmax_work(rows, cols, f);
+double mufu_warp_instruction_cycles(const Ctx& c) {
+  return kWarpThreads / (c.p.per_sm.mufu_ex2.value / kSubPartitionsPerSm);
+}
+
+double add_softmax_uses(Builder& b, const Ctx& c, std::vector<Op>* list, int op, double rows, double cols, double f,
+                        double threads_per_row) {
+  const SoftmaxWork w = softmax_work(rows, cols, f, threads_per_row);
   const auto& s = c.p.per_sm;
   const std::string el = c.detailed ? num(rows) + "x" + num(cols) : std::string();
   b.use(list, op, Unit::kMufu, w.mufu, s.mufu_ex2.value, [&] {
     return el + " x " + num(1.0 - f) + " ex2 + " + num(rows) + " row corrections";
   });
   b.use(list, op, Unit::kFma, w.fma, s.fp32_fma.value, [&] {
-    return el + " x (1 scale FFMA + 1 sum FADD + " + num(f) + " x 5 polynomial-exp2 ops) + " + num(rows) + " x 2 row ops";
+    return el + " x (1 scale FFMA + 1 sum FADD + " + num(f) + " x " + num(kPolyExp2FmaOps) + " polynomial-exp2 ops) + " +
+           num(rows) + " rows x " + num(threads_per_row) + " threads x " + num(kRowFmaOps) + " row ops";
   });
   b.use(list, op, Unit::kAlu, w.alu, s.alu.value, [&] {
-    return el + " x (1 FMNMX + " + num(f) + " x 2 exponent ops) + " + num(rows) + " x 4 shuffle/max ops";
+    return el + " x (1 FMNMX + " + num(f) + " x " + num(kPolyExp2AluOps) + " exponent ops) + " + num(rows) + " rows x " +
+           num(threads_per_row) + " threads x " + num(kRowAluOps) + " shuffle/max/test ops";
   });
   b.use(list, op, Unit::kCvt, w.cvt, s.cvt_bf16x2.value, [&] { return el + " P values / 2 per cvt"; });
-  b.use(list, op, Unit::kIssue, w.mufu + w.fma + w.alu + w.cvt, kIssueThreadOpsPerClkPerSm,
+  const double thread_instructions = w.mufu + w.fma + w.alu + w.cvt;
+  b.use(list, op, Unit::kIssue, thread_instructions, kIssueThreadOpsPerClkPerSm,
         [&] { return "every softmax thread instruction above takes an issue slot"; });
+  return thread_instructions;
 }
 
 AttnTraffic attention_traffic(const Ctx& c, const AttnGrid& g, int block_n, int64_t concurrent, double kv_load_share) {

@@ -20,16 +20,24 @@ constexpr double kExp2MufuOps = 1.0;        // MUFU.EX2 (ex2.approx.ftz.f32)
 constexpr double kSoftmaxSumFmaOps = 1.0;   // FADD into the row sum
 constexpr double kCvtPerElement = 0.5;      // F2FP.BF16.F32.PACK_AB converts two values
 // exp2 emulated on the FMA pipe (FlashAttention-4, arXiv 2603.05451: Cody-Waite range
-// reduction + degree-3 polynomial): FADD with a magic constant to round, FADD for the
-// fraction, 3 FFMA of Horner = 5 FMA-pipe ops; SHL + IADD to put the integer part into
-// the exponent = 2 ALU ops.
-constexpr double kPolyExp2FmaOps = 5.0;
+// reduction + degree-3 polynomial), as the compiled FA3 kernels issue it (SASS of the
+// main loop, scripts/sass_counts.py: 7 more instructions per emulated element than the
+// MUFU path): 3 FADD + 3 FFMA on the FMA pipe; the input clamp (FMNMX) and the
+// exponent add (LEA/IADD3) on the ALU.
+constexpr double kPolyExp2FmaOps = 6.0;
 constexpr double kPolyExp2AluOps = 2.0;
-// Per row and iteration: quad shuffles for the row max (2 SHFL + 2 FMNMX, counted on
-// ALU), the correction factor exp2(m_old - m_new) (1 FADD + 1 MUFU), l *= factor (1 FMUL).
-constexpr double kRowAluOps = 4.0;
-constexpr double kRowFmaOps = 2.0;
+// Per row and iteration, on every thread that holds the row: the row max across the
+// quad (2 SHFL + 2 FMNMX) and its validity tests (2 FSETP) on the ALU; the scaled max
+// (FFMA), the correction exp2(m_old - m_new) (FADD + MUFU), the sum's rescale and update
+// (FMUL + FADD) on the FMA pipe. SASS of the FA3 main loop: 11 instructions per row.
+constexpr double kRowAluOps = 6.0;
+constexpr double kRowFmaOps = 4.0;
 constexpr double kRowMufuOps = 1.0;
+// Threads that hold one accumulator row: wgmma and mma.sync give each row to a quad of
+// 4 threads (m16n8 fragment layout), which all do the row's work; tcgen05.ld gives a
+// thread a whole row.
+constexpr double kThreadsPerRowQuad = 4.0;
+constexpr double kThreadsPerRowTmem = 1.0;
 // Causal mask on a diagonal block: compare + select per element.
 constexpr double kMaskAluOps = 2.0;
 // Instruction issue: 4 warp schedulers per SM, each issues one warp instruction (32
@@ -48,6 +56,9 @@ constexpr int kGemmProducerRegisters = 40;
 constexpr int kAttnProducerRegisters = 32;
 constexpr int kWarpgroupThreads = 128;
 constexpr int kWarpThreads = 32;
+// Warp schedulers (sub-partitions) per SM on Hopper and Blackwell: each owns a quarter of
+// the SM's MUFU, FMA and ALU lanes (CUDA C++ Programming Guide, compute capability 9.0).
+constexpr int kSubPartitionsPerSm = 4;
 // Instruction shapes.
 constexpr int kWgmmaM = 64;        // wgmma.mma_async M per warpgroup (PTX ISA)
 constexpr int kWgmmaMaxN = 256;    // N multiple of 8, 8..256
@@ -156,9 +167,14 @@ double kv_reads_per_head(const Ctx& c, int64_t sharers_per_head, int64_t concurr
 struct SoftmaxWork {
   double mufu = 0, fma = 0, alu = 0, cvt = 0;
 };
-SoftmaxWork softmax_work(double rows, double cols, double exp_emu_fraction);
-void add_softmax_uses(Builder& b, const Ctx& c, std::vector<Op>* list, int op, double rows, double cols,
-                      double exp_emu_fraction);
+SoftmaxWork softmax_work(double rows, double cols, double exp_emu_fraction, double threads_per_row);
+// Cycles one warp's MUFU instruction holds its sub-partition's MUFU lanes (32 threads over
+// a quarter of the SM's ex2 rate: 8 cycles on Hopper).
+double mufu_warp_instruction_cycles(const Ctx& c);
+// Adds the softmax's units; returns its thread instructions (for the issue slots and the
+// per-warp chain).
+double add_softmax_uses(Builder& b, const Ctx& c, std::vector<Op>* list, int op, double rows, double cols,
+                        double exp_emu_fraction, double threads_per_row);
 // An elementwise FP32 pass (e.g. O *= correction): `ops` FMA-pipe thread ops, also issued.
 template <typename F>
 void add_fma_pass(Builder& b, const Ctx& c, std::vector<Op>* list, int op, double ops, double rate_factor, F&& what) {

@@ -91,7 +91,7 @@ void build_decode_splitkv(const Ctx& c, ScheduleDesc& d) {
   b.use(L, qk, Unit::kTensor, 2.0 * m_pad * bn * dq, trate, [&] { return "2*" + num(m_pad) + "*" + num(bn) + "*" + num(dq) + " FLOP (rows padded to 16)"; });
   b.use(L, qk, Unit::kSmem, bn * dq * e, srate, [&] { return "K block read once (warps split the KV rows)"; });
   const int sm = b.op(L, "softmax", w, c.p.latency.mufu.value);
-  add_softmax_uses(b, c, L, sm, m_pad, bn, 0.0);
+  add_softmax_uses(b, c, L, sm, m_pad, bn, 0.0, kThreadsPerRowQuad);
   add_fma_pass(b, c, L, sm, m_pad * dv, 1.0, [&] { return "O rescale"; });
   const int pv = b.op(L, "pv", w, c.p.latency.smem.value);
   b.use(L, pv, Unit::kTensor, 2.0 * m_pad * dv * bn, trate, [&] { return "2*" + num(m_pad) + "*" + num(dv) + "*" + num(bn) + " FLOP"; });
@@ -206,7 +206,7 @@ void build_mla_decode(const Ctx& c, ScheduleDesc& d) {
   }
   const int sm = b.op(L, "softmax", 1, c.p.latency.mufu.value);
   const double real_rows = static_cast<double>(kv_on_m ? rows : std::min<int64_t>(rows, 64));
-  add_softmax_uses(b, c, L, sm, real_rows, bn, 0.0);
+  add_softmax_uses(b, c, L, sm, real_rows, bn, 0.0, kThreadsPerRowQuad);
   add_fma_pass(b, c, L, sm, real_rows * dv_cta, 1.0, [&] { return "O rescale"; });
   if (kv_on_m) {
     // Column max/sum across the 4 warps holding the M rows: exchange through SMEM, and

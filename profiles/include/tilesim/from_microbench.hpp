@@ -50,4 +50,15 @@ ConversionResult profile_from_microbench(const nlohmann::json& gbench, const std
 // "h100"); throws MicrobenchError for a GPU tilesim has no base profile for.
 std::string base_profile_for_device(const std::string& device_name);
 
+// Which suite binary measures a GPU of this compute capability ("9.0", "10.0", as
+// nvidia-smi --query-gpu=compute_cap prints it). Throws MicrobenchError naming the
+// capability for one tilesim has no build for.
+struct MicrobenchSuite {
+  std::string binary;                // file name beside tilesim
+  std::string arch;                  // the -gencode target it was compiled for
+  bool validated_on_hardware;        // false: compiled, never run on such a GPU
+  std::string caveat;                // what the user should know before trusting it
+};
+MicrobenchSuite suite_for_compute_capability(const std::string& cc);
+
 }  // namespace tilesim::profiles

@@ -46,6 +46,13 @@ struct ModelConstants {
   // registers per thread beyond accumulators and operand fragments (addresses, loop
   // counters, softmax row state, predicates).
   double register_overhead_per_thread = 0.0;
+  // average cycles between two instructions of one attention consumer warp issuing its
+  // own dependent stream (softmax, rescale, loop control) while its partner warpgroup
+  // shares the SM sub-partition: the per-warp chain is instructions x this.
+  double consumer_cycles_per_instruction = 0.0;
+  // share of the partner warpgroup's in-flight wgmma block that a warpgroup's S = QK^T
+  // waits behind on the shared tensor pipe (0: strict issue order; 1: the whole block).
+  double wgmma_inflight_share = 0.0;
 
   std::string origin;                          // file or "built-in:data/model/constants.json"
   std::map<std::string, ConstantInfo> info;    // by name, as in the JSON

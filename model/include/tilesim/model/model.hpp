@@ -86,7 +86,8 @@ struct Prediction {
   double active_ctas = 0.0;      // CTAs streaming at once (chip-wide units are shared by these)
   double launch_us = 0.0;
   double post_us = 0.0;
-  double clock_mhz = 0.0;
+  double clock_mhz = 0.0;         // predicted SM clock (model/src/clock.hpp)
+  std::string clock_model;        // how it was obtained
   ScheduleDesc desc;              // what was evaluated (simulator, --explain)
 };
 

@@ -21,8 +21,12 @@
 //                  moves bytes through L2 and, for the part that misses, through HBM).
 //
 // Timing semantics of one op instance (both evaluators must honour these):
-//   occupancy_cycles = max over its uses of  work / rate   (the op alone on an idle SM;
-//                      for a chip-wide unit the rate is the CTA's fair share, see below).
+//   occupancy_cycles = max( max over its uses of  work / rate,  chain_cycles )
+//                      (the op alone on an idle SM; for a chip-wide unit the rate is the
+//                      CTA's fair share, see below). chain_cycles is the op's own warps'
+//                      dependent instruction stream (instructions per thread x cycles per
+//                      instruction of a warp): it holds no shared unit, so other warps'
+//                      ops use the units meanwhile, but the op is not over before it ends.
 //   An op starts when all its dependencies are satisfied and (in the simulator) its units
 //   are free; it holds each used unit for work/rate cycles; its result is visible
 //   `latency_cycles` after its occupancy ends (pipeline latency that does not occupy
@@ -131,6 +135,11 @@ struct Op {
   int role = -1;            // index into ScheduleDesc::roles
   std::vector<Use> uses;    // units used at once; occupancy = max(work / rate)
   double latency_cycles = 0.0;  // result visible this long after occupancy ends
+  // The op's warps issue their own instruction stream one dependent instruction after
+  // another: instructions per thread x cycles per warp instruction. A floor on the
+  // occupancy that holds no unit (see the timing semantics above); 0 = not modelled.
+  double chain_cycles = 0.0;
+  std::string chain_what;   // how the chain was counted (for --explain)
   std::vector<Dep> deps;
   std::string note;         // one line for --explain and the trace
 };

@@ -1,0 +1,158 @@
+// Model vs hardware counters (see validate_ncu.hpp).
+#include "validate_ncu.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <sstream>
+#include <stdexcept>
+
+#include "tilesim/input_file.hpp"
+
+namespace tilesim::validate {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+// The clock the profiled kernel ran at (ncu: the GPC clock, Hz).
+constexpr const char* kClockCounter = "gpc__cycles_elapsed.avg.per_second";
+// Within this many percent the predicted clock is "right" (the accuracy target).
+constexpr double kClockTolerancePct = 3.0;
+// Within this many percentage points a predicted utilization is "right" (the target).
+constexpr double kUtilTolerancePoints = 10.0;
+
+std::string key_of(const std::string& gpu, const std::string& schedule, const json& tile, const json& problem) {
+  return gpu + "|" + schedule + "|" + tile.dump() + "|" + problem_key(problem);
+}
+}  // namespace
+
+const std::vector<CounterPair>& counter_pairs() {
+  static const std::vector<CounterPair> p = {
+      {"tensor", "sm__pipe_tensor_cycles_active.avg.pct_of_peak_sustained_active"},
+      {"mufu", "sm__inst_executed_pipe_xu.avg.pct_of_peak_sustained_active"},
+      {"issue", "sm__issue_active.avg.pct_of_peak_sustained_elapsed"},
+  };
+  return p;
+}
+
+std::vector<CounterComparison> compare_counters(const std::string& data_dir,
+                                                const std::vector<PredictedRun>& predicted,
+                                                const std::string& family, int* unmatched) {
+  std::map<std::string, const PredictedRun*> by_key;
+  for (const auto& r : predicted)
+    if (r.status == "predicted") by_key.emplace(key_of(r.run.gpu, r.run.schedule, r.run.tile, r.run.problem), &r);
+  std::vector<CounterComparison> out;
+  int missing = 0;
+  const fs::path dir = fs::path(data_dir) / "measurements" / "ncu";
+  if (!fs::is_directory(dir)) {
+    if (unmatched) *unmatched = 0;
+    return out;
+  }
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.is_regular_file() && e.path().extension() == ".json") files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  for (const auto& path : files) {
+    json doc;
+    try {
+      doc = parse_json_strict(read_input_file(path.string()), path.string());
+    } catch (const InputFileError& e) {
+      throw std::runtime_error(e.what());
+    }
+    if (doc.value("schema", "") != "tilesim.ncu.v1")
+      throw std::runtime_error(path.string() + ": schema is not 'tilesim.ncu.v1'");
+    if (!doc.contains("device") || !doc["device"].is_object() || !doc["device"].contains("name") ||
+        !doc.contains("runs") || !doc["runs"].is_array())
+      throw std::runtime_error(path.string() + ": needs device.name and a runs array");
+    const std::string gpu = gpu_id_from_device_name(doc["device"]["name"].get<std::string>());
+    for (size_t i = 0; i < doc["runs"].size(); ++i) {
+      const json& r = doc["runs"][i];
+      const std::string where = path.string() + ": runs[" + std::to_string(i) + "]";
+      if (!r.contains("schedule") || !r["schedule"].is_string() || !r.contains("tile") || !r.contains("problem") ||
+          !r.contains("metrics") || !r["metrics"].is_object())
+        throw std::runtime_error(where + ": needs schedule, tile, problem and metrics");
+      if (!family.empty() && r.value("family", std::string()) != family) continue;
+      auto it = by_key.find(key_of(gpu, r["schedule"].get<std::string>(), r["tile"], r["problem"]));
+      if (it == by_key.end() || !r["metrics"].contains(kClockCounter)) {
+        ++missing;
+        continue;
+      }
+      const PredictedRun& p = *it->second;
+      CounterComparison c;
+      c.family = p.run.family;
+      c.gpu = gpu;
+      c.schedule = p.run.schedule;
+      c.shape = p.run.shape;
+      c.tile = p.run.tile.dump();
+      c.heldout = p.run.heldout;
+      c.measured_clock_mhz = r["metrics"][kClockCounter]["value"].get<double>() / 1e6;
+      c.predicted_clock_mhz = p.predicted_clock_mhz;
+      for (const auto& pair : counter_pairs()) {
+        if (!r["metrics"].contains(pair.counter)) continue;
+        auto u = p.utilization.find(pair.unit);
+        const double pred = u == p.utilization.end() ? 0.0 : 100.0 * u->second;
+        c.utilization[pair.unit] = {pred, r["metrics"][pair.counter]["value"].get<double>()};
+      }
+      out.push_back(std::move(c));
+    }
+  }
+  if (unmatched) *unmatched = missing;
+  return out;
+}
+
+CounterSummary summarize_counters(const std::vector<CounterComparison>& cs, int unmatched) {
+  CounterSummary s;
+  s.n = static_cast<int>(cs.size());
+  s.unmatched = unmatched;
+  if (cs.empty()) return s;
+  int within = 0;
+  double sum = 0.0;
+  std::map<std::string, int> count, ok;
+  std::map<std::string, double> pts;
+  for (const auto& c : cs) {
+    const double e = std::abs(c.predicted_clock_mhz - c.measured_clock_mhz) / c.measured_clock_mhz * 100.0;
+    sum += e;
+    within += e <= kClockTolerancePct ? 1 : 0;
+    for (const auto& [unit, pm] : c.utilization) {
+      const double d = std::abs(pm.first - pm.second);
+      ++count[unit];
+      pts[unit] += d;
+      ok[unit] += d <= kUtilTolerancePoints ? 1 : 0;
+    }
+  }
+  s.clock_mape_pct = sum / s.n;
+  s.clock_within_3pct = static_cast<double>(within) / s.n;
+  for (const auto& [unit, n] : count) {
+    s.mean_abs_points[unit] = pts[unit] / n;
+    s.within_10_points[unit] = static_cast<double>(ok[unit]) / n;
+  }
+  return s;
+}
+
+json to_json(const CounterSummary& s) {
+  return {{"n", s.n},
+          {"unmatched", s.unmatched},
+          {"clock_mape_pct", s.clock_mape_pct},
+          {"clock_within_3pct_share", s.clock_within_3pct},
+          {"utilization_mean_abs_points", s.mean_abs_points},
+          {"utilization_within_10_points_share", s.within_10_points}};
+}
+
+std::string counter_table(const CounterSummary& s) {
+  std::ostringstream os;
+  char line[256];
+  std::snprintf(line, sizeof line,
+                "%d profiled runs matched (%d not predicted); SM clock: MAPE %.1f %%, %.0f %% of runs within %.0f %%\n",
+                s.n, s.unmatched, s.clock_mape_pct, 100.0 * s.clock_within_3pct, kClockTolerancePct);
+  os << line;
+  for (const auto& [unit, pts] : s.mean_abs_points) {
+    std::snprintf(line, sizeof line, "  %-7s utilization: mean |model - ncu| %.1f points, %.0f %% of runs within %.0f points\n",
+                  unit.c_str(), pts, 100.0 * s.within_10_points.at(unit), kUtilTolerancePoints);
+    os << line;
+  }
+  return os.str();
+}
+
+}  // namespace tilesim::validate

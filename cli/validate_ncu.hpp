@@ -1,0 +1,52 @@
+// The model against hardware counters: data/measurements/ncu/*.json (schema
+// tilesim.ncu.v1, written by scripts/ncu_to_json.py from `ncu --clock-control none` on the
+// device) hold, per profiled run, the SM clock the kernel ran at and its per-pipe and
+// issue-slot utilization. Each is matched to the model's prediction of the same run (gpu,
+// schedule, tile, problem): predicted clock vs measured clock, predicted unit utilization
+// vs the pipe's. The utilization bars a user reads are then checked against the hardware.
+#pragma once
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "validate_core.hpp"
+
+namespace tilesim::validate {
+
+// The model's units and the ncu counter (percent of peak) each is compared with.
+struct CounterPair {
+  std::string unit;     // model unit: tensor, mufu, issue
+  std::string counter;  // ncu metric name
+};
+const std::vector<CounterPair>& counter_pairs();
+
+struct CounterComparison {
+  std::string family, gpu, schedule, shape, tile;
+  bool heldout = false;
+  double measured_clock_mhz = 0.0, predicted_clock_mhz = 0.0;
+  std::map<std::string, std::pair<double, double>> utilization;  // unit -> (predicted, measured) in %
+};
+
+struct CounterSummary {
+  int n = 0;                       // profiled runs matched to a prediction
+  int unmatched = 0;               // profiled runs the model did not predict
+  double clock_mape_pct = 0.0;     // |predicted - measured| / measured, mean
+  double clock_within_3pct = 0.0;  // share of runs
+  std::map<std::string, double> mean_abs_points;   // unit -> mean |predicted - measured| (points)
+  std::map<std::string, double> within_10_points;  // unit -> share of runs
+};
+
+// Every profiled run of data_dir/measurements/ncu matched to `predicted` (runs without a
+// prediction are counted as unmatched). Throws std::runtime_error naming the file for a
+// malformed file.
+// `family` (empty = all) limits both the comparisons and the unmatched count.
+std::vector<CounterComparison> compare_counters(const std::string& data_dir,
+                                                const std::vector<PredictedRun>& predicted,
+                                                const std::string& family, int* unmatched);
+CounterSummary summarize_counters(const std::vector<CounterComparison>& c, int unmatched);
+nlohmann::json to_json(const CounterSummary& s);
+std::string counter_table(const CounterSummary& s);
+
+}  // namespace tilesim::validate
