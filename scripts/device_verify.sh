@@ -48,10 +48,10 @@ run() {
   local rc=$?
   row "$fam" "$st" "$rc" "$(tail -n 1 "$LOG" | cut -c1-70)"
 }
-sanitize() {  # FAMILY TOOL TIMEOUT_S CMD...
-  local fam=$1 tool=$2 t=$3
+sanitize() {  # FAMILY "TOOL [LABEL]" TIMEOUT_S CMD...: the first word of the second argument is the tool
+  local fam=$1 step=$2 t=$3
   shift 3
-  run "$fam" "$tool" "$t" compute-sanitizer --tool "$tool" --error-exitcode 9 "$@"
+  run "$fam" "$step" "$t" compute-sanitizer --tool "${step%% *}" --error-exitcode 9 "$@"
 }
 
 if [[ -n $GEMM ]]; then
