@@ -21,6 +21,7 @@
 #include "report_input.hpp"
 #include "validate_calibrate.hpp"
 #include "validate_core.hpp"
+#include "validate_ncu.hpp"
 #include "validate_io.hpp"
 
 namespace tilesim::cli {
@@ -236,6 +237,25 @@ int run_report(const std::vector<std::string>& args, Context& ctx) {
               {"utilization", util},
               {"traces", trace_list},
               {"calibration", calibration}};
+  {  // the model against hardware counters: predicted vs ncu clock and utilization
+    json counters = json::array();
+    try {
+      for (const auto& c : validate::compare_counters(data_dir, runs, "", nullptr)) {
+        json u = json::object();
+        for (const auto& [unit, pm] : c.utilization) u[unit] = {pm.first, pm.second};
+        counters.push_back({{"family", c.family},
+                            {"gpu", c.gpu},
+                            {"schedule", c.schedule},
+                            {"heldout", c.heldout},
+                            {"predicted_clock_mhz", c.predicted_clock_mhz},
+                            {"measured_clock_mhz", c.measured_clock_mhz},
+                            {"utilization_pct", u}});
+      }
+    } catch (const std::runtime_error& e) {
+      ctx.err << "report: hardware counters skipped: " << e.what() << "\n";
+    }
+    doc["counters"] = counters;
+  }
   ctx.err << "report: asymmetric-scaling study (H100 -> B200, each unit x2)\n";
   doc["scaling"] = validate::scaling_study(k);
   try {

@@ -24,6 +24,7 @@
 
 #include "command.hpp"
 #include "report_input.hpp"
+#include "runner_exec.hpp"
 #include "share_dir.hpp"
 #include "validate_calibrate.hpp"
 #include "validate_ncu.hpp"
@@ -36,35 +37,6 @@ namespace {
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-const char* kRunners[][2] = {{"gemm", "tilesim-gemm-bench"},
-                             {"attention", "tilesim-attn-bench"},
-                             {"decode", "tilesim-decode-bench"}};
-
-// The runner: --bin-dir, else beside tilesim, else the build tree's kernels/ folders.
-std::string find_runner(const std::string& name, const std::string& bin_dir) {
-  std::vector<fs::path> cands;
-  if (!bin_dir.empty()) {
-    cands.push_back(fs::path(bin_dir) / name);
-  } else {
-    const fs::path here = self_dir();
-    cands = {here / name, here.parent_path() / "kernels" / "gemm" / name,
-             here.parent_path() / "kernels" / "attention" / "fwd" / name,
-             here.parent_path() / "kernels" / "attention" / "decode" / name};
-  }
-  for (const auto& c : cands)
-    if (fs::is_regular_file(c) && access(c.c_str(), X_OK) == 0) return c.string();
-  std::string tried;
-  for (const auto& c : cands) tried += "\n  " + c.string();
-  throw RuntimeError("runner '" + name + "' not found; tried:" + tried +
-                     "\n(build the CUDA targets or pass --bin-dir)");
-}
-
-std::string shell_quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += (c == '\'') ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
 
 // Runs `cmd` with its --out pointing at a hidden partial file in `dir`; renames it to
 // `name` only when the command succeeded, so a failed run leaves nothing behind.
@@ -89,7 +61,7 @@ void run_into(const std::string& what, const std::string& cmd_prefix, const fs::
 
 void run_sweeps(const std::string& data_dir, const std::string& family, const std::string& bin_dir,
                 Context& ctx) {
-  if (std::system("nvidia-smi -L > /dev/null 2>&1") != 0)
+  if (!gpu_present())
     throw RuntimeError(
         "--run needs a GPU: nvidia-smi finds none (without --run, validate uses committed data)");
   // Vendor references that are not inside the runners (cuBLAS is timed by the GEMM runner
@@ -99,23 +71,23 @@ void run_sweeps(const std::string& data_dir, const std::string& family, const st
                                                           {"decode", scripts / "torch_decode_ref.py"}};
   const bool have_torch = std::system("python3 -c 'import torch' > /dev/null 2>&1") == 0;
   const std::string stamp = validate::utc_stamp();
-  for (const auto& r : kRunners) {
-    if (!family.empty() && family != r[0]) continue;
-    const std::string bin = find_runner(r[1], bin_dir);
-    const fs::path dir = fs::path(data_dir) / "measurements" / r[0];
+  for (const auto& fam : validate::kernel_families()) {
+    if (!family.empty() && family != fam) continue;
+    const std::string name = runner_name(fam);
+    const std::string bin = find_runner(name, bin_dir);
+    const fs::path dir = fs::path(data_dir) / "measurements" / fam;
     fs::create_directories(dir);
-    run_into(std::string(r[1]) + " --sweep", shell_quote(bin) + " --sweep", dir,
-             std::string(r[0]) + "_" + stamp + "_sweep.json", ctx);
-    auto v = vendor_scripts.find(r[0]);
+    run_into(name + " --sweep", shell_quote(bin) + " --sweep", dir, fam + "_" + stamp + "_sweep.json", ctx);
+    auto v = vendor_scripts.find(fam);
     if (v == vendor_scripts.end()) continue;
     if (!have_torch || !fs::is_regular_file(v->second)) {
-      ctx.err << "validate: vendor reference for " << r[0] << " skipped ("
+      ctx.err << "validate: vendor reference for " << fam << " skipped ("
               << (have_torch ? v->second.string() + " not found" : "python3 cannot import torch")
               << ")\n";
       continue;
     }
     run_into(v->second.filename().string(), "python3 " + shell_quote(v->second.string()), dir,
-             std::string(r[0]) + "_" + stamp + "_vendor.json", ctx);
+             fam + "_" + stamp + "_vendor.json", ctx);
   }
 }
 

@@ -129,6 +129,22 @@ std::vector<MeasuredRun> load_runs(const std::string& data_dir) {
   return out;
 }
 
+std::vector<MeasuredRun> load_measurement_file(const std::string& path) {
+  const json doc = read_json_file(path);
+  const std::string family = need(doc, "family", path).get<std::string>();
+  std::vector<MeasuredRun> out;
+  std::map<std::string, std::string> seen;
+  const fs::path parent = fs::path(path).parent_path();
+  try {
+    load_file(path, family, parent.empty() ? "." : parent.string(), seen, out);
+  } catch (const std::runtime_error&) {
+    throw;
+  } catch (const std::exception& e) {  // a field of the wrong JSON type
+    throw std::runtime_error(path + ": " + e.what());
+  }
+  return out;
+}
+
 namespace {
 void load_file(const fs::path& path, const std::string& fam, const std::string& data_dir,
                std::map<std::string, std::string>& seen, std::vector<MeasuredRun>& out) {

@@ -53,6 +53,8 @@ std::string problem_key(const nlohmann::json& problem);
 // sorted order. Throws std::runtime_error naming the file and field for a bad file, or
 // the folder when data_dir/measurements does not exist.
 std::vector<MeasuredRun> load_runs(const std::string& data_dir);
+// The runs of one measurement file (any folder; `file` of each run is its path as given).
+std::vector<MeasuredRun> load_measurement_file(const std::string& path);
 
 struct PredictedRun {
   MeasuredRun run;

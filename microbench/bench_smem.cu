@@ -16,7 +16,7 @@
 
 #include "cuda_check.hpp"
 #include "harness.cuh"
-#include "ptx.cuh"
+#include "ptx/all.cuh"
 
 namespace tilesim::microbench {
 namespace {

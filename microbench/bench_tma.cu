@@ -10,7 +10,6 @@
 // and re-issues the stage. Source: a 16 MiB buffer (L2-resident after the first pass) or
 // a 2 GiB buffer read once per launch (HBM).
 #include <cuda.h>  // CUtensorMap (type only; libcuda is not linked)
-#include <cudaTypedefs.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -20,7 +19,8 @@
 
 #include "cuda_check.hpp"
 #include "harness.cuh"
-#include "ptx.cuh"
+#include "ptx/all.cuh"
+#include "tensor_map.hpp"
 
 namespace tilesim::microbench {
 namespace {
@@ -36,15 +36,6 @@ constexpr int kBoxCols = 64;                          // 128 bytes: one swizzle 
 constexpr int kBoxRows = 128;                         // 64 x 128 x 2 B = kChunkBytes
 constexpr int kBoxesPerRow = kMatrixCols / kBoxCols;  // 64
 constexpr std::size_t kStageAlign = 1024;             // 128-byte swizzle atoms
-
-__device__ __forceinline__ void tensor_copy_g2s(std::uint32_t dst, const CUtensorMap* map,
-                                                std::uint32_t bar, int col, int row) {
-  asm volatile(
-      "cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::complete_tx::bytes"
-      " [%0], [%1, {%3, %4}], [%2];" ::"r"(dst),
-      "l"(reinterpret_cast<std::uint64_t>(map)), "r"(bar), "r"(col), "r"(row)
-      : "memory");
-}
 
 template <bool kTensor>
 __global__ void __launch_bounds__(kThreads)
@@ -71,8 +62,8 @@ __global__ void __launch_bounds__(kThreads)
       ptx::mbar_arrive_expect_tx(bar, kChunkBytes);
       if constexpr (kTensor) {
         // Box `chunk`: column block chunk % 64, row block chunk / 64 (row-major order).
-        tensor_copy_g2s(dst, &map, bar, static_cast<int>(chunk % kBoxesPerRow) * kBoxCols,
-                        static_cast<int>(chunk / kBoxesPerRow) * kBoxRows);
+        ptx::tma_load_2d(dst, &map, bar, static_cast<int>(chunk % kBoxesPerRow) * kBoxCols,
+                         static_cast<int>(chunk / kBoxesPerRow) * kBoxRows);
       } else {
         ptx::bulk_copy_g2s(dst, src + chunk * kChunkBytes, kChunkBytes, bar);
       }
@@ -80,12 +71,13 @@ __global__ void __launch_bounds__(kThreads)
     for (int s = 0; s < stages && s < chunks_per_cta; ++s) issue(s, s);
     unsigned acc = 0;
     for (int i = 0; i < chunks_per_cta; ++i) {
-      const int s = i % stages;
-      ptx::mbar_wait(ptx::smem_u32(&bars[s]), static_cast<std::uint32_t>((i / stages) & 1));
+      const ptx::PipelineState ring = ptx::PipelineState::at(i, stages);
+      const int s = ring.index;
+      ptx::mbar_wait(ptx::smem_u32(&bars[s]), ring.phase);
       acc ^= *reinterpret_cast<const unsigned*>(stage_mem + std::size_t{kChunkBytes} * s +
                                                 4 * (i % 32));
       // The generic-proxy read above must be ordered before the async-proxy overwrite.
-      ptx::fence_proxy_async_smem();
+      ptx::fence_proxy_async_shared();
       if (i + stages < chunks_per_cta) issue(s, i + stages);
     }
     sink[blockIdx.x] = acc;
@@ -93,37 +85,10 @@ __global__ void __launch_bounds__(kThreads)
   clock_end(clk);
 }
 
-PFN_cuTensorMapEncodeTiled_v12000 tensor_map_encoder() {
-  static PFN_cuTensorMapEncodeTiled_v12000 fn = [] {
-    void* p = nullptr;
-    cudaDriverEntryPointQueryResult q{};
-    // 12000: the ABI version of cuTensorMapEncodeTiled called here (CUDA 12.0).
-    TILESIM_CUDA_CHECK(cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &p, 12000,
-                                                        cudaEnableDefault, &q));
-    if (q != cudaDriverEntryPointSuccess || p == nullptr) {
-      throw std::runtime_error("cuTensorMapEncodeTiled not found in the CUDA driver");
-    }
-    return reinterpret_cast<PFN_cuTensorMapEncodeTiled_v12000>(p);
-  }();
-  return fn;
-}
-
 // Row-major bf16 matrix of kMatrixCols columns over `bytes`, boxes of kBoxRows x kBoxCols.
 CUtensorMap make_matrix_map(const void* base, std::size_t bytes) {
-  CUtensorMap map{};
-  const cuuint64_t rows = bytes / (kMatrixCols * 2);
-  const cuuint64_t dims[2] = {kMatrixCols, rows};
-  const cuuint64_t strides[1] = {kMatrixCols * 2};
-  const cuuint32_t box[2] = {kBoxCols, kBoxRows};
-  const cuuint32_t elem_strides[2] = {1, 1};
-  const CUresult r = tensor_map_encoder()(
-      &map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 2, const_cast<void*>(base), dims, strides, box,
-      elem_strides, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
-      CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
-  if (r != CUDA_SUCCESS) {
-    throw std::runtime_error("cuTensorMapEncodeTiled failed with CUresult " + std::to_string(r));
-  }
-  return map;
+  return cuda::make_tensor_map_bf16_sw128(base, bytes / (kMatrixCols * 2), kMatrixCols, kBoxRows,
+                                          kBoxCols);
 }
 
 void bench_bulk(benchmark::State& state, bool from_hbm, int ctas_per_sm, bool tensor) {

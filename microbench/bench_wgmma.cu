@@ -17,9 +17,8 @@
 #include "cuda_check.hpp"
 #include "dtypes.cuh"
 #include "harness.cuh"
-#include "ptx.cuh"
+#include "ptx/all.cuh"
 #include "random_fill.cuh"
-#include "wgmma_ops.cuh"
 
 namespace tilesim::microbench {
 namespace {
@@ -30,6 +29,18 @@ constexpr int kWarpgroupThreads = 128;
 constexpr int kSwizzleAlign = 1024;  // 128-byte swizzle atoms are 1024-byte aligned
 constexpr int kWarpgroups = 2;       // consumer warpgroups per CTA in throughput mode
 constexpr int kTileM = 64;           // rows of A per warpgroup (wgmma M)
+
+// One wgmma with A from registers (RS) or from shared memory (SS); both K-major and
+// accumulating, so the kernels below differ only in the operand source.
+template <DType T, int N, bool kRs>
+__device__ __forceinline__ void mma(float (&acc)[N / 2], std::uint64_t desc_a,
+                                    const std::uint32_t (&a)[4], std::uint64_t desc_b) {
+  if constexpr (kRs) {
+    ptx::Wgmma<T, N>::rs(acc, a, desc_b, 1);
+  } else {
+    ptx::Wgmma<T, N>::ss(acc, desc_a, desc_b, 1);
+  }
+}
 
 template <int N>
 constexpr int smem_tile_bytes(int warpgroups) {
@@ -46,7 +57,7 @@ __device__ std::uint8_t* load_tiles(const uint4* operands, int warpgroups) {
   auto* dst = reinterpret_cast<uint4*>(smem);
   const int vecs = smem_tile_bytes<N>(warpgroups) / 16;
   for (int i = threadIdx.x; i < vecs; i += blockDim.x) dst[i] = operands[i];
-  ptx::fence_proxy_async_smem();
+  ptx::fence_proxy_async_shared();
   __syncthreads();
   return smem;
 }
@@ -67,14 +78,13 @@ __device__ void load_a_fragments(const std::uint8_t* a_tile, std::uint32_t (&a)[
 template <DType T, int N, bool kRs>
 __global__ void __launch_bounds__(kWarpgroups* kWarpgroupThreads, 1)
     wgmma_throughput_kernel(const uint4* operands, int iters, unsigned* sink, BlockClock* clk) {
-  using W = Wgmma<T, N, kRs>;
   clock_begin(clk);
   std::uint8_t* smem = load_tiles<N>(operands, kWarpgroups);
   const int wg = threadIdx.x / kWarpgroupThreads;
   const std::uint8_t* b_tile = smem;
   const std::uint8_t* a_tile = smem + (N + kTileM * wg) * kRowBytes;
-  const std::uint64_t desc_b = ptx::smem_desc_sw128(ptx::smem_u32(b_tile));
-  const std::uint64_t desc_a = ptx::smem_desc_sw128(ptx::smem_u32(a_tile));
+  const std::uint64_t desc_b = ptx::make_desc_sw128(ptx::smem_u32(b_tile));
+  const std::uint64_t desc_a = ptx::make_desc_sw128(ptx::smem_u32(a_tile));
   std::uint32_t a[kKSteps][4];
   load_a_fragments<kRs>(a_tile, a);
 
@@ -88,7 +98,7 @@ __global__ void __launch_bounds__(kWarpgroups* kWarpgroupThreads, 1)
 #pragma unroll
     for (int k = 0; k < kKSteps; ++k) {
       // +2 per K-step: the descriptor's start address counts 16-byte units (32 bytes).
-      W::mma(acc, desc_a + 2 * k, a[k], desc_b + 2 * k);
+      mma<T, N, kRs>(acc, desc_a + 2 * k, a[k], desc_b + 2 * k);
     }
     ptx::wgmma_commit();
     ptx::wgmma_wait<1>();
@@ -109,12 +119,11 @@ template <DType T, int N, bool kRs>
 __global__ void __launch_bounds__(kWarpgroupThreads, 1)
     wgmma_latency_kernel(const uint4* operands, int iters, unsigned* sink, BlockClock* clk,
                          unsigned long long* cycles_out) {
-  using W = Wgmma<T, N, kRs>;
   clock_begin(clk);
   std::uint8_t* smem = load_tiles<N>(operands, 1);
   const std::uint8_t* a_tile = smem + N * kRowBytes;
-  const std::uint64_t desc_b = ptx::smem_desc_sw128(ptx::smem_u32(smem));
-  const std::uint64_t desc_a = ptx::smem_desc_sw128(ptx::smem_u32(a_tile));
+  const std::uint64_t desc_b = ptx::make_desc_sw128(ptx::smem_u32(smem));
+  const std::uint64_t desc_a = ptx::make_desc_sw128(ptx::smem_u32(a_tile));
   std::uint32_t a[kKSteps][4];
   load_a_fragments<kRs>(a_tile, a);
   float acc[N / 2];
@@ -125,7 +134,7 @@ __global__ void __launch_bounds__(kWarpgroupThreads, 1)
 #pragma unroll
     for (int i = 0; i < N / 2; ++i) ptx::fence_operand(acc[i]);
     ptx::wgmma_fence();
-    W::mma(acc, desc_a, a[0], desc_b);
+    mma<T, N, kRs>(acc, desc_a, a[0], desc_b);
     ptx::wgmma_commit();
     ptx::wgmma_wait<0>();
 #pragma unroll

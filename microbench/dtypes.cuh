@@ -6,9 +6,11 @@
 
 #include <cstdint>
 
+#include "ptx/dtype.cuh"
+
 namespace tilesim::microbench {
 
-enum class DType { bf16, fp16, e4m3, tf32 };
+using ptx::DType;
 
 struct DTypeInfo {
   const char* name;

@@ -19,7 +19,8 @@ B=${1:?build dir}
 STEP=${2:?sweeps or ncu}
 OUT=${OUT:-/tmp/heldout_out}
 HERE=$(cd "$(dirname "$0")/.." && pwd)
-SHAPES="$HERE/data/heldout/shapes.json"
+SHAPES="${SHAPES:-$HERE/data/heldout/shapes.json}"   # or a training-shapes file (data/train/)
+TAG="${TAG:-heldout}"
 mkdir -p "$OUT"
 for d in /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib; do
   [[ -e $d/libcublas.so.13 ]] && export LD_LIBRARY_PATH=$d:${LD_LIBRARY_PATH:-}
@@ -35,7 +36,7 @@ nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,clocks.mem,po
   --format=csv | tee -a "$LOG"
 
 if [[ $STEP == sweeps ]]; then
-  D="$OUT/${DAY}_${GPU}_heldout"
+  D="$OUT/${DAY}_${GPU}_${TAG}"
   mkdir -p "$D"
   step "attention: every compiled kernel on the held-out shapes"
   timeout 240 "$ATTN" --sweep --shapes-file "$SHAPES" --reps 30 --passes 3 --out "$D/attention_sweep.json" 2>&1 | tail -n 400 >> "$LOG"
@@ -51,7 +52,7 @@ if [[ $STEP == sweeps ]]; then
   timeout 200 "$DEC" --sweep --shapes-file "$SHAPES" --reps 30 --out "$D/decode_sweep.json" 2>&1 | tail -n 40 >> "$LOG"
   [[ ${PIPESTATUS[0]} -eq 0 ]] || status=1
   cp "$LOG" "$D/"
-  tar -C "$OUT" -czf "$OUT/${DAY}_${GPU}_heldout.tgz" "$(basename "$D")"
+  tar -C "$OUT" -czf "$OUT/${DAY}_${GPU}_${TAG}.tgz" "$(basename "$D")"
   python3 "$HERE/scripts/heldout_summary.py" "$D" 2>&1 | tail -n 60
 fi
 

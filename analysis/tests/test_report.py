@@ -11,7 +11,7 @@ from conftest import ANALYSIS, FIXTURES
 from tilesim_analysis import metrics, load, report
 
 INPUT = os.path.join(FIXTURES, "report_input.json")
-FIGURES = ("roofline", "utilization", "scaling", "gantt_0", "scatter", "heatmap")
+FIGURES = ("roofline", "utilization", "scaling", "gantt_0", "scatter", "counters", "heatmap")
 
 
 def _run(*args):

@@ -437,3 +437,38 @@ def scaling(study: Dict) -> plt.Figure:
     ax.grid(True, axis="x", alpha=0.3)
     fig.tight_layout()
     return fig
+
+
+def counters(entries: Sequence[Dict]) -> plt.Figure:
+    """Predicted vs ncu-measured SM clock (left) and unit utilization (right)."""
+    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4.6))
+    fams = sorted({e["family"] for e in entries})
+    markers = dict(zip(fams, "os^D"))
+    for fam in fams:
+        es = [e for e in entries if e["family"] == fam]
+        a.scatter([e["measured_clock_mhz"] for e in es], [e["predicted_clock_mhz"] for e in es], s=12,
+                  marker=markers[fam], alpha=0.6, label=fam)
+    lo = min(min(e["measured_clock_mhz"], e["predicted_clock_mhz"]) for e in entries) - 20
+    hi = max(max(e["measured_clock_mhz"], e["predicted_clock_mhz"]) for e in entries) + 20
+    a.plot([lo, hi], [lo, hi], "k-", lw=0.8)
+    a.plot([lo, hi], [lo * 1.03, hi * 1.03], "k--", lw=0.6)
+    a.plot([lo, hi], [lo * 0.97, hi * 0.97], "k--", lw=0.6)
+    a.set_xlabel("measured SM clock (ncu), MHz")
+    a.set_ylabel("predicted SM clock, MHz")
+    a.set_title("clock (dashed: +-3 %)")
+    a.legend(fontsize=8)
+    units = sorted({u for e in entries for u in e["utilization_pct"]})
+    for u in units:
+        pts = [e["utilization_pct"][u] for e in entries if u in e["utilization_pct"]]
+        b.scatter([p[1] for p in pts], [p[0] for p in pts], s=10, alpha=0.5, label=u)
+    b.plot([0, 100], [0, 100], "k-", lw=0.8)
+    b.plot([0, 100], [10, 110], "k--", lw=0.6)
+    b.plot([0, 100], [-10, 90], "k--", lw=0.6)
+    b.set_xlim(0, 100)
+    b.set_ylim(0, 100)
+    b.set_xlabel("measured utilization (ncu), % of peak")
+    b.set_ylabel("predicted utilization, % of peak")
+    b.set_title("per-unit utilization")
+    b.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -80,6 +80,13 @@ def _figure_jobs(doc: Dict) -> List[Tuple[str, str, Optional[Callable]]]:
                      lambda: plots.scatter(recs)))
     else:
         jobs.append(("scatter", "no record has a prediction", None))
+    if doc.get("counters"):
+        jobs.append(("counters", "The model against ncu (--clock-control none) on the profiled runs: predicted vs "
+                     "measured SM clock, and predicted vs measured utilization of the tensor pipe, MUFU and issue "
+                     "slots (the dashed band is +-10 points).",
+                     lambda: plots.counters(doc["counters"])))
+    else:
+        jobs.append(("counters", "no hardware-counter measurements (data/measurements/ncu) in the input", None))
     if plots.pick_sweep(recs) is not None:
         jobs.append(("heatmap", "Tile sweep of the largest measured sweep.", lambda: plots.heatmap(recs)))
     elif len((doc.get("model_sweep") or {}).get("records", [])) >= 2:

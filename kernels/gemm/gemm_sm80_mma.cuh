@@ -18,37 +18,11 @@
 
 #include "cuda_check.hpp"
 #include "gemm_registry.hpp"
+#include "ptx/all.cuh"
 
 namespace tilesim::gemm::sm80 {
 
-__device__ __forceinline__ uint32_t smem_u32(const void* p) {
-  return static_cast<uint32_t>(__cvta_generic_to_shared(p));
-}
-// 16-byte async copy global -> shared; src_bytes = 0 zero-fills the destination.
-__device__ __forceinline__ void cp_async_16(uint32_t dst, const void* src, uint32_t src_bytes) {
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" ::"r"(dst), "l"(src), "r"(src_bytes)
-               : "memory");
-}
-__device__ __forceinline__ void cp_async_commit() {
-  asm volatile("cp.async.commit_group;" ::: "memory");
-}
-template <int N>
-__device__ __forceinline__ void cp_async_wait() {
-  asm volatile("cp.async.wait_group %0;" ::"n"(N) : "memory");
-}
-__device__ __forceinline__ void ldmatrix_x4(uint32_t (&r)[4], uint32_t addr) {
-  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];"
-               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-               : "r"(addr));
-}
-__device__ __forceinline__ void mma_bf16_16816(float (&d)[4], const uint32_t (&a)[4], uint32_t b0,
-                                               uint32_t b1) {
-  asm volatile(
-      "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, "
-      "{%8, %9}, {%0, %1, %2, %3};"
-      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-}
+using namespace ::tilesim::ptx;
 
 template <int BlockM, int BlockN, int BlockK, int Stages, int WarpsM, int WarpsN>
 struct MmaConfig {
@@ -150,7 +124,7 @@ __global__ void __launch_bounds__(Cfg::kThreads)
         // lanes 0-15: rows 0-15 at k 0; lanes 16-31: rows 0-15 at k 8 -> a0..a3 of m16n8k16.
         const int r = wm * Cfg::kWarpM + mi * Cfg::kMmaM + lane % 16;
         const int col = kk * Cfg::kMmaK + (lane / 16) * 8;
-        ldmatrix_x4(af[mi], smem_u32(sa_s + r * Cfg::kRowElems + col));
+        ldmatrix_x4(smem_u32(sa_s + r * Cfg::kRowElems + col), af[mi]);
       }
 #pragma unroll
       for (int nj = 0; nj < Cfg::kFragN / 2; ++nj) {
@@ -158,7 +132,7 @@ __global__ void __launch_bounds__(Cfg::kThreads)
         const int r = wn * Cfg::kWarpN + nj * 16 + lane % 8 + (lane / 16) * 8;
         const int col = kk * Cfg::kMmaK + ((lane / 8) % 2) * 8;
         uint32_t t[4];
-        ldmatrix_x4(t, smem_u32(sb_s + r * Cfg::kRowElems + col));
+        ldmatrix_x4(smem_u32(sb_s + r * Cfg::kRowElems + col), t);
         bf[2 * nj][0] = t[0];
         bf[2 * nj][1] = t[1];
         bf[2 * nj + 1][0] = t[2];
@@ -168,7 +142,7 @@ __global__ void __launch_bounds__(Cfg::kThreads)
       for (int mi = 0; mi < Cfg::kFragM; ++mi)
 #pragma unroll
         for (int ni = 0; ni < Cfg::kFragN; ++ni)
-          mma_bf16_16816(acc[mi][ni], af[mi], bf[ni][0], bf[ni][1]);
+          mma_m16n8k16_bf16(acc[mi][ni], af[mi], bf[ni][0], bf[ni][1]);
     }
   }
   cp_async_wait<0>();

@@ -38,11 +38,12 @@
 
 #include "cuda_check.hpp"
 #include "gemm_registry.hpp"
-#include "ptx_sm90.cuh"
+#include "ptx/all.cuh"
 #include "tensor_map.hpp"
-#include "wgmma_bf16.cuh"
 
 namespace tilesim::gemm::sm90 {
+
+using namespace ::tilesim::ptx;
 
 template <int BlockM, int BlockN, int BlockK, int Stages, int Consumers, int ClusterM, int ClusterN,
           int Raster>
@@ -175,8 +176,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
       uint16_t mask_a = 0, mask_b = 0;
       for (int j = 0; j < kCN; ++j) mask_a |= uint16_t(1u << (m_rank + kCM * j));
       for (int i = 0; i < kCM; ++i) mask_b |= uint16_t(1u << (i + kCM * n_rank));
-      int stage = 0;
-      uint32_t phase = 0;
+      ptx::PipelineState ring;
       for (int u = cluster_id; u < num_units; u += num_clusters) {
         const int sp = u / num_ctiles;
         int ctm, ctn;
@@ -185,13 +185,17 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
         const int row_b = (ctn * kCN + n_rank) * BN;
         const int kb_begin = sp * kb_per_split;
         const int kb_end = min(num_kb, kb_begin + kb_per_split);
+        // Not unrolled: one k-block per iteration keeps the issue order the schedule
+        // describes (the spin of mbar_wait lives inside its PTX, so the compiler would
+        // otherwise unroll this loop and batch the TMA issues of several stages).
+#pragma unroll 1
         for (int kb = kb_begin; kb < kb_end; ++kb) {
-          const uint32_t full = bar_full + 8 * stage;
-          mbar_wait(bar_empty + 8 * stage, phase ^ 1);
+          const uint32_t full = bar_full + 8 * ring.index;
+          mbar_wait(bar_empty + 8 * ring.index, ring.phase ^ 1);
           mbar_arrive_expect_tx(full, Cfg::kStageBytes);
           const int kc = kb * BK;
-          const uint32_t dst_a = smem_a + stage * Cfg::kABytes;
-          const uint32_t dst_b = smem_b + stage * Cfg::kBBytes;
+          const uint32_t dst_a = smem_a + ring.index * Cfg::kABytes;
+          const uint32_t dst_b = smem_b + ring.index * Cfg::kBBytes;
           if constexpr (kCN == 1) {
             tma_load_2d(dst_a, &tma_a, full, kc, row_a);
           } else {
@@ -204,10 +208,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
             tma_load_2d_multicast(dst_b + m_rank * Cfg::kBBoxRows * kRowBytes, &tma_b, full, kc,
                                   row_b + m_rank * Cfg::kBBoxRows, mask_b);
           }
-          if (++stage == kStages) {
-            stage = 0;
-            phase ^= 1;
-          }
+          ring.advance(kStages);
         }
       }
     }
@@ -219,8 +220,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
     const int warp = tid_in_wg / 32;
     const int lane = threadIdx.x % 32;
     float acc[Cfg::kMmaPerK][BN / 2];
-    int stage = 0;
-    uint32_t phase = 0;
+    ptx::PipelineState ring;
     uint32_t epi_count = 0;
     const uint32_t cbuf = smem_c + cw * Cfg::kEpiBufs * Cfg::kEpiBufBytes;
     uint8_t* cbuf_gen = smem + (cbuf - base);
@@ -228,7 +228,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
     auto release = [&](int s) {
       if (lane < kCluster) {
         if constexpr (kCluster == 1) {
-          mbar_arrive_local(bar_empty + 8 * s);
+          mbar_arrive(bar_empty + 8 * s);
         } else {
           mbar_arrive_cluster(bar_empty + 8 * s, static_cast<uint32_t>(lane));
         }
@@ -245,21 +245,22 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
       const int tile_n = ctn * kCN + n_rank;
 
       int prev_stage = 0;
+#pragma unroll 1  // as the producer loop: one k-block per iteration
       for (int kb = kb_begin; kb < kb_end; ++kb) {
-        mbar_wait(bar_full + 8 * stage, phase);
+        mbar_wait(bar_full + 8 * ring.index, ring.phase);
         wgmma_fence();
         const uint32_t a_base =
-            smem_a + stage * Cfg::kABytes + cw * Cfg::kRowsPerConsumer * kRowBytes;
-        const uint32_t b_base = smem_b + stage * Cfg::kBBytes;
+            smem_a + ring.index * Cfg::kABytes + cw * Cfg::kRowsPerConsumer * kRowBytes;
+        const uint32_t b_base = smem_b + ring.index * Cfg::kBBytes;
 #pragma unroll
         for (int kk = 0; kk < BK / Cfg::kWgmmaK; ++kk) {
           // +32 B per k16 step inside the swizzled 128 B row.
-          const uint64_t desc_b = make_desc_k128(b_base + kk * 32);
+          const uint64_t desc_b = make_desc_sw128(b_base + kk * 32);
 #pragma unroll
           for (int mi = 0; mi < Cfg::kMmaPerK; ++mi) {
             const uint64_t desc_a =
-                make_desc_k128(a_base + mi * Cfg::kWgmmaM * kRowBytes + kk * 32);
-            wgmma_bf16<BN>(acc[mi], desc_a, desc_b, (kb > kb_begin || kk > 0) ? 1 : 0);
+                make_desc_sw128(a_base + mi * Cfg::kWgmmaM * kRowBytes + kk * 32);
+            Wgmma<DType::bf16, BN>::ss(acc[mi], desc_a, desc_b, (kb > kb_begin || kk > 0) ? 1 : 0);
           }
         }
         wgmma_commit();
@@ -267,11 +268,8 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
           wgmma_wait<1>();  // the previous stage's wgmmas are done: hand it back
           release(prev_stage);
         }
-        prev_stage = stage;
-        if (++stage == kStages) {
-          stage = 0;
-          phase ^= 1;
-        }
+        prev_stage = ring.index;
+        ring.advance(kStages);
       }
       wgmma_wait<0>();
       release(prev_stage);
@@ -315,7 +313,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
           const uint32_t buf = epi_count & 1;
           ++epi_count;
           if (tid_in_wg == 0) bulk_wait_group_read<Cfg::kEpiBufs - 1>();
-          named_barrier_sync(1 + cw, Cfg::kWarpgroupThreads);
+          named_bar_sync(1 + cw, Cfg::kWarpgroupThreads);
           uint8_t* dst = cbuf_gen + buf * Cfg::kEpiBufBytes;
 #pragma unroll
           for (int j = 0; j < 8; ++j) {
@@ -327,7 +325,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
                 __floats2bfloat162_rn(v[2], v[3]);
           }
           fence_proxy_async_shared();
-          named_barrier_sync(1 + cw, Cfg::kWarpgroupThreads);
+          named_bar_sync(1 + cw, Cfg::kWarpgroupThreads);
           if (tid_in_wg == 0) {
             const int row = row_base + mi * Cfg::kWgmmaM;
             const int col = col_base + nj * Cfg::kEpiTile;
@@ -386,9 +384,12 @@ Prepared sm90_prepare(const GemmArgs& g, int split_k) {
   auto kernel = gemm_sm90_ws_kernel<Cfg>;
   TILESIM_CUDA_CHECK(
       cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, Cfg::kSmemBytes));
-  const CUtensorMap map_a = make_tensor_map_bf16_sw128(g.a, g.m, g.k, Cfg::kABoxRows, Cfg::block_k);
-  const CUtensorMap map_b = make_tensor_map_bf16_sw128(g.b, g.n, g.k, Cfg::kBBoxRows, Cfg::block_k);
-  const CUtensorMap map_c = make_tensor_map_bf16_sw128(g.c, g.m, g.n, Cfg::kEpiTile, Cfg::kEpiTile);
+  const CUtensorMap map_a =
+      cuda::make_tensor_map_bf16_sw128(g.a, g.m, g.k, Cfg::kABoxRows, Cfg::block_k);
+  const CUtensorMap map_b =
+      cuda::make_tensor_map_bf16_sw128(g.b, g.n, g.k, Cfg::kBBoxRows, Cfg::block_k);
+  const CUtensorMap map_c =
+      cuda::make_tensor_map_bf16_sw128(g.c, g.m, g.n, Cfg::kEpiTile, Cfg::kEpiTile);
 
   const int tiles_m = (g.m + Cfg::block_m - 1) / Cfg::block_m;
   const int tiles_n = (g.n + Cfg::block_n - 1) / Cfg::block_n;
@@ -473,9 +474,9 @@ KernelEntry sm90_entry(int split_k = 1) {
   e.schedule = "gemm_sm90_ws";
   // Every compiled parameter under the model's name, split_k included (a launch
   // parameter here, a tile parameter of the model's gemm_sm90_ws schedule).
-  e.tile = {{"block_m", BM},  {"block_n", BN},   {"block_k", BK},   {"stages", S},
-            {"consumers", C}, {"cluster_m", CM}, {"cluster_n", CN}, {"raster", R},
-            {"split_k", split_k}};
+  e.tile = {{"block_m", BM},   {"block_n", BN},  {"block_k", BK},
+            {"stages", S},     {"consumers", C}, {"cluster_m", CM},
+            {"cluster_n", CN}, {"raster", R},    {"split_k", split_k}};
   e.unsupported_reason = sm90_unsupported_reason;
   e.prepare = [split_k](const GemmArgs& g) { return sm90_prepare<Cfg>(g, split_k); };
   return e;

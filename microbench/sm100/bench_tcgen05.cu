@@ -22,7 +22,7 @@
 #include "cuda_check.hpp"
 #include "dtypes.cuh"
 #include "harness.cuh"
-#include "ptx.cuh"
+#include "ptx/all.cuh"
 #include "random_fill.cuh"
 #include "tcgen05_ptx.cuh"
 
@@ -80,7 +80,7 @@ __device__ std::uint8_t* load_tiles(const uint4* operands, int bytes) {
   std::uint8_t* smem = smem_raw + ((kSwizzleAlign - (base % kSwizzleAlign)) % kSwizzleAlign);
   auto* dst = reinterpret_cast<uint4*>(smem);
   for (int i = threadIdx.x; i < bytes / 16; i += blockDim.x) dst[i] = operands[i];
-  ptx::fence_proxy_async_smem();
+  ptx::fence_proxy_async_shared();
   return smem;
 }
 
@@ -97,7 +97,7 @@ __device__ std::uint32_t setup(Shared& sh) {
     ptx::fence_mbar_init();
   }
   tc5::fence_before_thread_sync();
-  if constexpr (kCtaGroup == 2) tc5::cluster_sync();
+  if constexpr (kCtaGroup == 2) ptx::cluster_sync();
   else __syncthreads();
   tc5::fence_after_thread_sync();
   return sh.tmem_base;
@@ -126,14 +126,14 @@ __device__ void finish(std::uint32_t tmem, unsigned* sink) {
   tc5::wait_ld();
   sink[blockIdx.x * blockDim.x + threadIdx.x] = r[0] ^ r[15];
   tc5::fence_before_thread_sync();
-  if constexpr (kCtaGroup == 2) tc5::cluster_sync();
+  if constexpr (kCtaGroup == 2) ptx::cluster_sync();
   else __syncthreads();
   if (threadIdx.x / 32 == 0) tc5::dealloc<kCtaGroup>(tmem, kTmemColumns);
 }
 
 template <int kCtaGroup>
 __device__ bool is_issuer() {
-  if constexpr (kCtaGroup == 2) return threadIdx.x == 0 && tc5::cluster_ctarank() == 0;
+  if constexpr (kCtaGroup == 2) return threadIdx.x == 0 && ptx::cluster_ctarank() == 0;
   else return threadIdx.x == 0;
 }
 
@@ -150,7 +150,7 @@ __global__ void __launch_bounds__(kThreads, 1)
   if constexpr (kTs) {
     store_a_to_tmem(tmem, a_tile);
     tc5::fence_before_thread_sync();
-    if constexpr (kCtaGroup == 2) tc5::cluster_sync();
+    if constexpr (kCtaGroup == 2) ptx::cluster_sync();
     else __syncthreads();
     tc5::fence_after_thread_sync();
   }
@@ -195,7 +195,7 @@ __global__ void __launch_bounds__(kThreads, 1)
   if constexpr (kTs) {
     store_a_to_tmem(tmem, a_tile);
     tc5::fence_before_thread_sync();
-    if constexpr (kCtaGroup == 2) tc5::cluster_sync();
+    if constexpr (kCtaGroup == 2) ptx::cluster_sync();
     else __syncthreads();
     tc5::fence_after_thread_sync();
   }

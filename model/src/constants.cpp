@@ -31,6 +31,8 @@ constexpr ConstantField kFields[] = {
     {"consumer_cycles_per_instruction", "cycles/instruction", &ModelConstants::consumer_cycles_per_instruction},
     {"wgmma_inflight_share", "ratio", &ModelConstants::wgmma_inflight_share},
     {"mma_sync_warp_cycles_per_instruction", "cycles/instruction", &ModelConstants::mma_sync_warp_cycles_per_instruction},
+    {"sm80_gemm_cycles_per_instruction", "cycles/instruction", &ModelConstants::sm80_gemm_cycles_per_instruction},
+    {"fa3_item_chain_cycles", "cycles", &ModelConstants::fa3_item_chain_cycles},
 };
 // Largest plausible value of a constant, by unit: a ratio is a fraction of a peak; no
 // per-iteration or per-item overhead reaches a million cycles (~0.6 ms at 1.6 GHz); a

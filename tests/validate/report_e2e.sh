@@ -20,9 +20,9 @@ grep -q "does not exist" "$TMP/err.txt" || fail "unwritable --out: message: $(ca
 grep -q "report: \[1/" "$TMP/err.txt" || fail "no progress lines on stderr"
 html="$TMP/report/report.html"
 [ -s "$html" ] || fail "no report.html"
-# Every figure the report knows: roofline, utilization, gantt (when the simulator is
+# Every figure the report knows: roofline, utilization, counters (model vs ncu), gantt (when the simulator is
 # built in), scatter, heatmap. Each must exist as a non-empty PNG and SVG.
-figs="roofline utilization scatter heatmap"
+figs="roofline utilization scatter counters heatmap"
 if "$TILESIM" --help | grep -q "^  simulate "; then figs="$figs gantt_0"; fi
 for f in $figs; do
   png="$TMP/report/figures/$f.png" svg="$TMP/report/figures/$f.svg"

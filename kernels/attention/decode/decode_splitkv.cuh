@@ -26,7 +26,7 @@
 #include <cstdint>
 
 #include "decode_params.hpp"
-#include "decode_ptx.cuh"
+#include "ptx/all.cuh"
 
 namespace tilesim::decode {
 
@@ -151,7 +151,7 @@ __global__ void __launch_bounds__(128)
   };
   auto load_block = [&](int blk, int stage) {
     unsigned char* k_tile = ring + stage * T::kStageBytes;
-    const uint32_t k_base = ptx::smem_addr(k_tile);
+    const uint32_t k_base = ptx::smem_u32(k_tile);
     const uint32_t v_base = k_base + T::kTileBytes;
 #pragma unroll
     for (int it = 0; it < kPasses; ++it) {
@@ -222,11 +222,11 @@ __global__ void __launch_bounds__(128)
   // idle in this memory-bound kernel).
   constexpr bool kQInRegs = kMTiles == 1;
   constexpr int kQRegTiles = kQInRegs ? kMTiles : 1;
-  const uint32_t q_base = ptx::smem_addr(q_s);
+  const uint32_t q_base = ptx::smem_u32(q_s);
   auto load_q_frag = [&](int mt, int kk, uint32_t(&a)[4]) {
     const int r = mt * 16 + (lane & 15);
     const int c = kk * 2 + lane / 16;
-    ptx::ldmatrix_x4(q_base + (r * T::kChunks + detail::swz(r, c)) * 16, a[0], a[1], a[2], a[3]);
+    ptx::ldmatrix_x4(q_base + (r * T::kChunks + detail::swz(r, c)) * 16, a);
   };
   uint32_t qf[kQRegTiles][kHeadDim / 16][4];
   if constexpr (kQInRegs) {
@@ -262,7 +262,7 @@ __global__ void __launch_bounds__(128)
     }
 
     const int blk = blk0 + i;
-    const uint32_t k_base = ptx::smem_addr(ring + (i % kStages) * T::kStageBytes);
+    const uint32_t k_base = ptx::smem_u32(ring + (i % kStages) * T::kStageBytes);
     const uint32_t v_base = k_base + T::kTileBytes;
 
     // S = Q K^T over this warp's rows.
@@ -278,18 +278,18 @@ __global__ void __launch_bounds__(128)
       for (int np = 0; np < T::kNTiles / 2; ++np) {
         const int r = warp_row0 + np * 16 + (lane / 16) * 8 + (lane & 7);
         const int c = kk * 2 + ((lane / 8) & 1);
-        uint32_t b0, b1, b2, b3;
-        ptx::ldmatrix_x4(k_base + (r * T::kChunks + detail::swz(r, c)) * 16, b0, b1, b2, b3);
+        uint32_t b[4];
+        ptx::ldmatrix_x4(k_base + (r * T::kChunks + detail::swz(r, c)) * 16, b);
 #pragma unroll
         for (int mt = 0; mt < kMTiles; ++mt) {
           if constexpr (kQInRegs) {
-            ptx::mma_bf16_16816(s[mt][2 * np], qf[0][kk], b0, b1);
-            ptx::mma_bf16_16816(s[mt][2 * np + 1], qf[0][kk], b2, b3);
+            ptx::mma_m16n8k16_bf16(s[mt][2 * np], qf[0][kk], b[0], b[1]);
+            ptx::mma_m16n8k16_bf16(s[mt][2 * np + 1], qf[0][kk], b[2], b[3]);
           } else {
             uint32_t a[4];
             load_q_frag(mt, kk, a);
-            ptx::mma_bf16_16816(s[mt][2 * np], a, b0, b1);
-            ptx::mma_bf16_16816(s[mt][2 * np + 1], a, b2, b3);
+            ptx::mma_m16n8k16_bf16(s[mt][2 * np], a, b[0], b[1]);
+            ptx::mma_m16n8k16_bf16(s[mt][2 * np + 1], a, b[2], b[3]);
           }
         }
       }
@@ -363,12 +363,12 @@ __global__ void __launch_bounds__(128)
       for (int dp = 0; dp < T::kDTiles / 2; ++dp) {
         const int r = warp_row0 + j * 16 + ((lane / 8) & 1) * 8 + (lane & 7);
         const int c = dp * 2 + lane / 16;
-        uint32_t b0, b1, b2, b3;
-        ptx::ldmatrix_x4_trans(v_base + (r * T::kChunks + detail::swz(r, c)) * 16, b0, b1, b2, b3);
+        uint32_t b[4];
+        ptx::ldmatrix_x4_trans(v_base + (r * T::kChunks + detail::swz(r, c)) * 16, b);
 #pragma unroll
         for (int mt = 0; mt < kMTiles; ++mt) {
-          ptx::mma_bf16_16816(o[mt][2 * dp], pa[mt], b0, b1);
-          ptx::mma_bf16_16816(o[mt][2 * dp + 1], pa[mt], b2, b3);
+          ptx::mma_m16n8k16_bf16(o[mt][2 * dp], pa[mt], b[0], b[1]);
+          ptx::mma_m16n8k16_bf16(o[mt][2 * dp + 1], pa[mt], b[2], b[3]);
         }
       }
     }

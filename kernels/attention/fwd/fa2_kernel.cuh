@@ -14,6 +14,7 @@
 
 #include "attn_types.hpp"
 #include "cuda_check.hpp"
+#include "ptx/all.cuh"
 #include "softmax.cuh"
 
 namespace tilesim::attention {
@@ -38,46 +39,13 @@ struct Fa2Config {
 
 namespace fa2_detail {
 
+using namespace ::tilesim::ptx;
+
 // Byte offset of 16-byte chunk `c` of row `r`: chunks XOR-swizzled with r % 8 so that the
 // 8 rows an ldmatrix phase reads hit 8 different bank groups.
 template <int ChunksPerRow>
 __device__ __forceinline__ uint32_t swz(int r, int c) {
   return static_cast<uint32_t>(r * ChunksPerRow * 16 + ((c ^ (r % 8)) * 16));
-}
-
-__device__ __forceinline__ void cp_async_16(uint32_t dst, const void* src, bool valid) {
-  // src-size 0 zero-fills the 16 bytes (rows past the sequence end).
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" ::"r"(dst), "l"(src),
-               "r"(valid ? 16 : 0)
-               : "memory");
-}
-__device__ __forceinline__ void cp_async_commit() {
-  asm volatile("cp.async.commit_group;" ::: "memory");
-}
-template <int N>
-__device__ __forceinline__ void cp_async_wait() {
-  asm volatile("cp.async.wait_group %0;" ::"n"(N) : "memory");
-}
-
-__device__ __forceinline__ void ldmatrix_x4(uint32_t addr, uint32_t (&r)[4]) {
-  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];"
-               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-               : "r"(addr));
-}
-__device__ __forceinline__ void ldmatrix_x4_trans(uint32_t addr, uint32_t (&r)[4]) {
-  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];"
-               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-               : "r"(addr));
-}
-// d[0..3] += A * B for one m16n8 tile; d points into a register array at a constant offset.
-__device__ __forceinline__ void mma_bf16(float* d, const uint32_t (&a)[4], uint32_t b0,
-                                         uint32_t b1) {
-  asm volatile(
-      "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, "
-      "{%8, %9}, "
-      "{%0, %1, %2, %3};"
-      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
 
 // Copies `rows` rows (starting at global row row0 of a [seq][D] head) into swizzled smem.
@@ -90,7 +58,7 @@ __device__ __forceinline__ void load_tile(uint32_t smem_base, const __nv_bfloat1
     const int g = row0 + r;
     const bool valid = g < seq;
     const __nv_bfloat16* src = head + static_cast<size_t>(valid ? g : 0) * Cfg::head_dim + c * 8;
-    cp_async_16(smem_base + swz<kC>(r, c), src, valid);
+    cp_async_16(smem_base + swz<kC>(r, c), src, valid ? 16u : 0u);  // 0: zero-fill
   }
 }
 
@@ -102,7 +70,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1) fa2_fwd_kernel(const AttnArg
   constexpr int D = Cfg::head_dim, BM = Cfg::block_m, BN = Cfg::block_n, S = Cfg::stages;
   constexpr int kC = Cfg::kChunksPerRow;
   extern __shared__ __align__(128) uint8_t smem[];
-  const uint32_t q_s = static_cast<uint32_t>(__cvta_generic_to_shared(smem));
+  const uint32_t q_s = smem_u32(smem);
   const uint32_t k_s = q_s + Cfg::kQBytes;
   const uint32_t v_s = k_s + S * Cfg::kKVBytes;
 
@@ -175,8 +143,8 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1) fa2_fwd_kernel(const AttnArg
         uint32_t bf[4];
         const int r = np2 * 16 + (lane % 8) + 8 * (lane / 16);
         ldmatrix_x4(kb + swz<kC>(r, ks * 2 + (lane / 8) % 2), bf);
-        mma_bf16(&s[(2 * np2) * 4], qf[ks], bf[0], bf[1]);
-        mma_bf16(&s[(2 * np2 + 1) * 4], qf[ks], bf[2], bf[3]);
+        mma_m16n8k16_bf16(&s[(2 * np2) * 4], qf[ks], bf[0], bf[1]);
+        mma_m16n8k16_bf16(&s[(2 * np2 + 1) * 4], qf[ks], bf[2], bf[3]);
       }
     }
     const int col0 = n * BN;
@@ -194,8 +162,8 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1) fa2_fwd_kernel(const AttnArg
         uint32_t bf[4];
         const int r = kk * 16 + (lane % 8) + 8 * ((lane / 8) % 2);
         ldmatrix_x4_trans(vb + swz<kC>(r, dt2 * 2 + lane / 16), bf);
-        mma_bf16(&o[(2 * dt2) * 4], pf[kk], bf[0], bf[1]);
-        mma_bf16(&o[(2 * dt2 + 1) * 4], pf[kk], bf[2], bf[3]);
+        mma_m16n8k16_bf16(&o[(2 * dt2) * 4], pf[kk], bf[0], bf[1]);
+        mma_m16n8k16_bf16(&o[(2 * dt2 + 1) * 4], pf[kk], bf[2], bf[3]);
       }
     }
   }

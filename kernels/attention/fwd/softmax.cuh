@@ -22,6 +22,8 @@
 #include <cmath>
 #include <cstdint>
 
+#include "ptx/mma_sync.cuh"
+
 namespace tilesim::attention {
 
 // 2^f on [0,1) as 1 + c1 f + c2 f^2 + c3 f^3; minimax in relative error with p(0) = 1,
@@ -137,9 +139,7 @@ __device__ __forceinline__ void pack_p(const float (&s)[Cols / 2], uint32_t (&a)
 #pragma unroll
     for (int i = 0; i < 4; ++i) {
       const float lo = s[8 * kk + 2 * i], hi = s[8 * kk + 2 * i + 1];
-      uint32_t r;
-      asm("cvt.rn.bf16x2.f32 %0, %1, %2;" : "=r"(r) : "f"(hi), "f"(lo));
-      a[kk][i] = r;
+      a[kk][i] = ptx::pack_bf16x2(lo, hi);
     }
   }
 }
@@ -155,11 +155,8 @@ __device__ __forceinline__ void store_o(const float (&o)[D / 2], const float (&i
     __nv_bfloat16* dst = o_head + static_cast<size_t>(rows[r]) * D + 2 * (lane % 4);
 #pragma unroll
     for (int cb = 0; cb < D / 8; ++cb) {
-      uint32_t packed;
-      asm("cvt.rn.bf16x2.f32 %0, %1, %2;"
-          : "=r"(packed)
-          : "f"(o[cb * 4 + 2 * r + 1] * inv[r]), "f"(o[cb * 4 + 2 * r] * inv[r]));
-      *reinterpret_cast<uint32_t*>(dst + cb * 8) = packed;
+      *reinterpret_cast<uint32_t*>(dst + cb * 8) =
+          ptx::pack_bf16x2(o[cb * 4 + 2 * r] * inv[r], o[cb * 4 + 2 * r + 1] * inv[r]);
     }
   }
 }

@@ -183,6 +183,13 @@ void build_attn_fa3(const Ctx& c, ScheduleDesc& d) {
     b.use(E, ep, Unit::kSmem, r * dv * c.obytes(), srate * eff);
     b.use(E, ep, Unit::kAlu, ag.diag_blocks_per_item * static_cast<double>(r) * bn * kMaskAluOps, c.p.per_sm.alu.value);
     b.store_uses(E, ep, r * (dv * c.obytes() + 4.0), eff);
+    // The consumer's per-item stream outside the steady loop: the peeled first block (S,
+    // softmax, P) and last PV, the final normalisation and O's register-to-global stores,
+    // one warp instruction after another (a fitted constant: the long training shapes
+    // hide it, the short ones show it).
+    Op& o = (*E)[ep];
+    o.chain_cycles = c.k.fa3_item_chain_cycles;
+    if (c.detailed) o.chain_what = "peeled first/last block, normalisation and O stores (fa3_item_chain_cycles)";
   }
   d.prologue_overlaps_previous = true;  // the producer loads the next tile's Q and K during the epilogue
   d.useful_flops = useful_flops(p);

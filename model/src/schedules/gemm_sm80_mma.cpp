@@ -1,9 +1,21 @@
 // gemm_sm80_mma: Ampere-style GEMM (the contrast case): every warp loads with cp.async
 // into a `stages`-deep SMEM ring, reads its fragments with ldmatrix and issues
 // mma.sync m16n8k16; no warp specialization, plain grid (one tile per CTA).
+// Each warp issues its own k-step: the mma.sync and ldmatrix of its warp tile and the
+// loop's address arithmetic and cp.async issue, counted in the SASS of the compiled main
+// loops (scripts/sass_counts.py). They are the mma op's per-warp chain, one instruction
+// every `sm80_gemm_cycles_per_instruction` cycles (a fitted constant).
 #include "common.hpp"
 
 namespace tilesim::model::detail {
+
+namespace {
+// Per thread and k-step beyond mma.sync and ldmatrix: address arithmetic of the swizzled
+// tiles (IMAD/LEA/SHF), cp.async issue, barriers, loop control. SASS of the five compiled
+// instances (block_k 32 and 64, warp tiles 32x32..64x128): 443-452, independent of the tile.
+constexpr double kSm80LoopInstructions = 450.0;
+constexpr double kLdmatrixX4Elements = 16.0 * 16.0;  // one ldmatrix.x4 loads a 16x16 fragment
+}  // namespace
 
 void build_gemm_sm80_mma(const Ctx& c, ScheduleDesc& d) {
   const auto& prob = c.prob;
@@ -48,6 +60,18 @@ void build_gemm_sm80_mma(const Ctx& c, ScheduleDesc& d) {
           return "ldmatrix: each of " + num(wn_count) + " warp columns reads A " + num(bm) + "x" + num(bk) +
                  ", each of " + num(wm_count) + " warp rows reads B " + num(bn) + "x" + num(bk);
         });
+  {
+    const double hmma = (wm / static_cast<double>(kMmaSyncM)) * (wn / static_cast<double>(kMmaSyncN)) * (bk / static_cast<double>(k_instr));
+    const double ldsm = (static_cast<double>(wm) + wn) * bk / kLdmatrixX4Elements;
+    const double per_thread = hmma + ldsm + kSm80LoopInstructions, cpi = c.k.sm80_gemm_cycles_per_instruction;
+    b.use(L, mma, Unit::kIssue, per_thread * warps * kWarpThreads, kIssueThreadOpsPerClkPerSm,
+          [&] { return num(per_thread) + " instructions per thread (mma.sync, ldmatrix, addresses)"; });
+    Op& o = (*L)[mma];
+    o.chain_cycles = per_thread * cpi;
+    if (c.detailed)
+      o.chain_what = num(hmma) + " mma.sync + " + num(ldsm) + " ldmatrix + " + num(kSm80LoopInstructions) +
+                     " loop instructions per thread x " + num(cpi) + " cycles";
+  }
   b.dep(L, mma, ld, 0, DepKind::kDone, "cp.async.wait_group + __syncthreads");
   b.dep(L, mma, mma, 1, DepKind::kAfter);
   b.dep(L, ld, mma, stages, DepKind::kDone, "__syncthreads (slot free)");

@@ -56,6 +56,12 @@ struct ModelConstants {
   // average cycles between two non-MUFU instructions of one mma.sync attention warp (FA2:
   // the warp issues its GEMMs, softmax and address arithmetic itself).
   double mma_sync_warp_cycles_per_instruction = 0.0;
+  // average cycles between two instructions of one mma.sync GEMM warp (independent
+  // address arithmetic: more ILP than the attention warps).
+  double sm80_gemm_cycles_per_instruction = 0.0;
+  // cycles of an FA3 consumer warp's own stream per work item outside the steady loop
+  // (peeled first block, last PV, normalisation, O stores).
+  double fa3_item_chain_cycles = 0.0;
 
   std::string origin;                          // file or "built-in:data/model/constants.json"
   std::map<std::string, ConstantInfo> info;    // by name, as in the JSON

@@ -1,0 +1,91 @@
+// The per-warp instruction counts the model issues (its chains and issue slots) against the
+// compiled kernels' SASS: data/sass/sm90a_main_loops.json, written by scripts/sass_counts.py
+// from the device build's runners (one ordinary main-loop iteration per kernel: the
+// causal/boundary mask path left out). Every FA3, FA2 and mma.sync GEMM instance must agree
+// within 10 %, and the MUFU count (one per exp2 element and row correction) within 2.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "helpers.hpp"
+#include "tilesim/profile.hpp"
+
+using tilesim::model::Op;
+using tilesim::model::ScheduleDesc;
+using tilesim::model::Unit;
+using tilesim::model::test::parse_problem;
+using tilesim::model::test::use_work;
+
+namespace {
+
+constexpr double kCountTolerance = 0.10;
+
+nlohmann::json load_counts() {
+  std::ifstream f(TILESIM_SASS_COUNTS_FILE);
+  EXPECT_TRUE(f.good()) << "missing " << TILESIM_SASS_COUNTS_FILE;
+  return nlohmann::json::parse(f);
+}
+
+// Per-thread issue-slot instructions of one role's loop ops.
+double role_instructions(const ScheduleDesc& d, const std::string& role) {
+  double work = 0.0;
+  int threads = 0;
+  for (size_t r = 0; r < d.roles.size(); ++r)
+    if (d.roles[r].name == role) {
+      threads = d.roles[r].threads;
+      for (const Op& op : d.loop)
+        if (op.role == static_cast<int>(r)) work += use_work(op, Unit::kIssue);
+    }
+  EXPECT_GT(threads, 0) << "no role " << role;
+  return threads > 0 ? work / threads : 0.0;
+}
+
+TEST(SassCounts, ModelInstructionCountsMatchTheCompiledMainLoops) {
+  const auto doc = load_counts();
+  ASSERT_EQ(doc.at("schema"), "tilesim.sass_counts.v1");
+  const auto p = tilesim::profiles::builtin_profile("h100");
+  int checked = 0;
+  for (const auto& k : doc.at("kernels")) {
+    const std::string sched = k.at("schedule");
+    const auto& c = k.at("config");
+    nlohmann::json tile = c;
+    tilesim::model::Problem prob;
+    std::string role;
+    double tensor_in_issue = 0.0;  // tensor instructions the model already counts as issue
+    if (sched == "gemm_sm80_mma") {
+      prob = parse_problem(R"({"kind":"gemm","m":4096,"n":4096,"k":4096})");
+      role = "warps";
+      tensor_in_issue = k.at("tensor_instructions").get<double>();
+    } else {
+      const int d = c.at("head_dim");
+      prob = parse_problem(R"({"kind":"attention","batch":1,"heads_q":2,"seq_q":4096,"head_dim":)" + std::to_string(d) + "}");
+      tile.erase("head_dim");
+      if (sched == "attn_fa3") {
+        tile["block_m"] = 128;
+        tile["consumers"] = 2;
+        role = "consumer0";
+      } else {
+        tile["warps"] = c.at("block_m").get<int>() / 16;
+        role = "warps";
+      }
+    }
+    SCOPED_TRACE(sched + " " + c.dump());
+    const ScheduleDesc desc = tilesim::model::build_schedule(p, prob, sched, tilesim::model::tile_from_json(tile));
+    const double model = role_instructions(desc, role) + k.at("tensor_instructions").get<double>() - tensor_in_issue;
+    const double sass = k.at("unmasked");
+    EXPECT_NEAR(model / sass, 1.0, kCountTolerance) << "model " << model << " vs SASS " << sass << " per thread";
+    if (sched != "gemm_sm80_mma") {
+      double mufu = 0.0;
+      for (const Op& op : desc.loop)
+        if (op.role >= 0 && desc.roles[op.role].name == role) mufu += use_work(op, Unit::kMufu);
+      const int threads = sched == "attn_fa3" ? 128 : tile["warps"].get<int>() * 32;
+      EXPECT_NEAR(mufu / threads, k.at("mufu").get<double>(), 2.0);
+    }
+    ++checked;
+  }
+  EXPECT_GE(checked, 20) << "the counts file should cover every compiled FA3/FA2/mma.sync GEMM instance";
+}
+
+}  // namespace
