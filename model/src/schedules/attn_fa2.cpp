@@ -57,13 +57,13 @@ void build_attn_fa2(const Ctx& c, ScheduleDesc& d) {
         [&] { return "Q " + num(bm) + "x" + num(dq) + " + K " + num(bn) + "x" + num(dq) + " read by each of " + num(warps) + " warps"; });
   const int sm = b.op(L, "softmax", w, c.p.latency.mufu.value);
   const double threads = static_cast<double>(warps) * kWarpThreads;
-  const double softmax_per_thread = add_softmax_uses(b, c, L, sm, bm, bn, 0.0, kThreadsPerRowQuad) / threads;
+  const SoftmaxWork softmax = add_softmax_uses(b, c, L, sm, bm, bn, 0.0, kThreadsPerRowQuad);
   add_fma_pass(b, c, L, sm, bm * dv, 1.0, [&] { return "O rescale: " + num(bm) + "x" + num(dv) + " FMUL"; });
   b.use(L, sm, Unit::kIssue, kFa2LoopInstructions * threads, kIssueThreadOpsPerClkPerSm,
         [&] { return "loop overhead: " + num(kFa2LoopInstructions) + " instructions per thread (ldmatrix, addresses)"; });
   {
-    const double mufu = softmax_work(bm, bn, 0.0, kThreadsPerRowQuad).mufu / threads;
-    const double other = softmax_per_thread - mufu + bm * dv / threads + kFa2LoopInstructions;
+    const double mufu = softmax.mufu / threads;
+    const double other = (softmax.instructions() - softmax.mufu + bm * dv) / threads + kFa2LoopInstructions;
     const double cpi = c.k.mma_sync_warp_cycles_per_instruction, mufu_cycles = mufu_warp_instruction_cycles(c);
     Op& o = (*L)[sm];
     o.chain_cycles = other * cpi + mufu * mufu_cycles;
@@ -118,18 +118,10 @@ ScheduleSpec spec_attn_fa2() {
        [](const TileView& v) { return v.i("warps") * 16 == v.i("block_m"); }},
       {"shape", "stages >= 2", "K and V are double-buffered (static_assert)",
        [](const TileView& v) { return v.i("stages") >= 2; }},
-      {"head dim", "head_dim is 64 or 128 and head_dim_v == head_dim", "instantiated per head dim (static_assert)",
-       [](const TileView& v) {
-         return (v.prob.head_dim == 64 || v.prob.head_dim == 128) && v.prob.head_dim_v == v.prob.head_dim;
-       }},
-      {"dtype", "dtype is bf16", "instantiated for bf16",
-       [](const TileView& v) { return v.prob.dtype == Dtype::kBf16; }}};
+      kHeadDim64Or128Rule,
+      kBf16Rule};
   s.build = build_attn_fa2;
-  s.representative.kind = ProblemKind::kAttention;
-  s.representative.batch = 4;
-  s.representative.heads_q = s.representative.heads_kv = 16;
-  s.representative.seq_q = s.representative.seq_kv = 4096;
-  s.representative.head_dim = s.representative.head_dim_v = 128;
+  s.representative = attention_representative();
   return s;
 }
 

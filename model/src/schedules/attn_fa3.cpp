@@ -103,8 +103,8 @@ void build_attn_fa3(const Ctx& c, ScheduleDesc& d) {
   const double cpi = c.k.consumer_cycles_per_instruction;
   auto make_sm = [&](int k) {
     sm[k] = b.op(L, "softmax.wg" + std::to_string(k), wg[k], c.p.latency.mufu.value);
-    const double per_thread = add_softmax_uses(b, c, L, sm[k], r, bn, f, kThreadsPerRowQuad) / kWarpgroupThreads;
-    const double mufu_per_thread = softmax_work(r, bn, f, kThreadsPerRowQuad).mufu / kWarpgroupThreads;
+    const SoftmaxWork w = add_softmax_uses(b, c, L, sm[k], r, bn, f, kThreadsPerRowQuad);
+    const double per_thread = w.instructions() / kWarpgroupThreads, mufu_per_thread = w.mufu / kWarpgroupThreads;
     b.use(L, sm[k], Unit::kIssue, fixed_per_thread * kWarpgroupThreads, kIssueThreadOpsPerClkPerSm,
           [&] { return "loop overhead: " + num(fixed_per_thread) + " instructions per thread (wgmma issue, barriers)"; });
     Op& o = (*L)[sm[k]];
@@ -233,18 +233,10 @@ ScheduleSpec spec_attn_fa3() {
        [](const TileView& v) { return std::floor(v.d("exp_emu_fraction") * 8.0) == v.d("exp_emu_fraction") * 8.0; }},
       {"shape", "rescale_threshold is an integer", "a template parameter (log2 of the growth)",
        [](const TileView& v) { return std::floor(v.d("rescale_threshold")) == v.d("rescale_threshold"); }},
-      {"head dim", "head_dim is 64 or 128 and head_dim_v == head_dim", "instantiated per head dim (static_assert)",
-       [](const TileView& v) {
-         return (v.prob.head_dim == 64 || v.prob.head_dim == 128) && v.prob.head_dim_v == v.prob.head_dim;
-       }},
-      {"dtype", "dtype is bf16", "instantiated for bf16",
-       [](const TileView& v) { return v.prob.dtype == Dtype::kBf16; }}};
+      kHeadDim64Or128Rule,
+      kBf16Rule};
   s.build = build_attn_fa3;
-  s.representative.kind = ProblemKind::kAttention;
-  s.representative.batch = 4;
-  s.representative.heads_q = s.representative.heads_kv = 16;
-  s.representative.seq_q = s.representative.seq_kv = 4096;
-  s.representative.head_dim = s.representative.head_dim_v = 128;
+  s.representative = attention_representative();
   return s;
 }
 

@@ -153,11 +153,7 @@ ScheduleSpec spec_attn_fa4() {
        [](const TileView& v) { return v.i("cluster_m") == 1 || v.p.flag(v.p.features.two_cta_mma); }}};
   s.features = {{Feature::kTcgen05, "tcgen05.mma is sm_100a+"}, {Feature::kTma, "K and V are loaded with TMA"}};
   s.build = build_attn_fa4;
-  s.representative.kind = ProblemKind::kAttention;
-  s.representative.batch = 4;
-  s.representative.heads_q = s.representative.heads_kv = 16;
-  s.representative.seq_q = s.representative.seq_kv = 4096;
-  s.representative.head_dim = s.representative.head_dim_v = 128;
+  s.representative = attention_representative();
   return s;
 }
 

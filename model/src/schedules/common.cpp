@@ -279,7 +279,7 @@ double mufu_warp_instruction_cycles(const Ctx& c) {
   return kWarpThreads / (c.p.per_sm.mufu_ex2.value / kSubPartitionsPerSm);
 }
 
-double add_softmax_uses(Builder& b, const Ctx& c, std::vector<Op>* list, int op, double rows, double cols, double f,
+SoftmaxWork add_softmax_uses(Builder& b, const Ctx& c, std::vector<Op>* list, int op, double rows, double cols, double f,
                         double threads_per_row) {
   const SoftmaxWork w = softmax_work(rows, cols, f, threads_per_row);
   const auto& s = c.p.per_sm;
@@ -296,10 +296,9 @@ double add_softmax_uses(Builder& b, const Ctx& c, std::vector<Op>* list, int op,
            num(threads_per_row) + " threads x " + num(kRowAluOps) + " shuffle/max/test ops";
   });
   b.use(list, op, Unit::kCvt, w.cvt, s.cvt_bf16x2.value, [&] { return el + " P values / 2 per cvt"; });
-  const double thread_instructions = w.mufu + w.fma + w.alu + w.cvt;
-  b.use(list, op, Unit::kIssue, thread_instructions, kIssueThreadOpsPerClkPerSm,
+  b.use(list, op, Unit::kIssue, w.instructions(), kIssueThreadOpsPerClkPerSm,
         [&] { return "every softmax thread instruction above takes an issue slot"; });
-  return thread_instructions;
+  return w;
 }
 
 AttnTraffic attention_traffic(const Ctx& c, const AttnGrid& g, int block_n, int64_t concurrent, double kv_load_share) {
@@ -350,6 +349,24 @@ std::string num(double v) {
   else
     std::snprintf(buf, sizeof buf, "%.6g", v);
   return buf;
+}
+
+const Constraint kHeadDim64Or128Rule{
+    "head dim", "head_dim is 64 or 128 and head_dim_v == head_dim", "instantiated per head dim (static_assert)",
+    [](const TileView& v) {
+      return (v.prob.head_dim == 64 || v.prob.head_dim == 128) && v.prob.head_dim_v == v.prob.head_dim;
+    }};
+const Constraint kBf16Rule{"dtype", "dtype is bf16", "instantiated for bf16",
+                           [](const TileView& v) { return v.prob.dtype == Dtype::kBf16; }};
+
+Problem attention_representative() {
+  Problem r;
+  r.kind = ProblemKind::kAttention;
+  r.batch = 4;
+  r.heads_q = r.heads_kv = 16;
+  r.seq_q = r.seq_kv = 4096;
+  r.head_dim = r.head_dim_v = 128;
+  return r;
 }
 
 }  // namespace tilesim::model::detail

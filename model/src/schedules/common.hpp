@@ -167,14 +167,14 @@ double kv_reads_per_head(const Ctx& c, int64_t sharers_per_head, int64_t concurr
 // done by the polynomial (counts per element and per row: the k* constants above).
 struct SoftmaxWork {
   double mufu = 0, fma = 0, alu = 0, cvt = 0;
+  double instructions() const { return mufu + fma + alu + cvt; }  // thread instructions
 };
 SoftmaxWork softmax_work(double rows, double cols, double exp_emu_fraction, double threads_per_row);
 // Cycles one warp's MUFU instruction holds its sub-partition's MUFU lanes (32 threads over
 // a quarter of the SM's ex2 rate: 8 cycles on Hopper).
 double mufu_warp_instruction_cycles(const Ctx& c);
-// Adds the softmax's units; returns its thread instructions (for the issue slots and the
-// per-warp chain).
-double add_softmax_uses(Builder& b, const Ctx& c, std::vector<Op>* list, int op, double rows, double cols,
+// Adds the softmax's units; returns its work (for the per-warp chain).
+SoftmaxWork add_softmax_uses(Builder& b, const Ctx& c, std::vector<Op>* list, int op, double rows, double cols,
                         double exp_emu_fraction, double threads_per_row);
 // An elementwise FP32 pass (e.g. O *= correction): `ops` FMA-pipe thread ops, also issued.
 template <typename F>
@@ -210,6 +210,13 @@ std::string num(double v);      // compact number for explanations
 
 // Each schedule file declares its spec (parameters, constraints, features, kernel
 // rules, builder); schedule_spec.cpp lists them.
+
+// Kernel rules several attention kernels share: instantiated for head dims 64 and 128
+// (head_dim_v == head_dim) and for bf16.
+extern const Constraint kHeadDim64Or128Rule;
+extern const Constraint kBf16Rule;
+// The representative problem of the attention forward schedules (tests, --help-schedule).
+Problem attention_representative();
 ScheduleSpec spec_gemm_sm90_ws();
 ScheduleSpec spec_gemm_sm80_mma();
 ScheduleSpec spec_gemm_sm100();

@@ -278,15 +278,12 @@ ScheduleSpec spec_decode_splitkv() {
       {"shape", "block_n is a multiple of 64", "4 warps split block_n into multiples of 16 rows (MMA k)",
        [](const TileView& v) { return v.i("block_n") % 64 == 0; }},
       {"shape", "stages >= 2", "at least a double buffer (static_assert)", [](const TileView& v) { return v.i("stages") >= 2; }},
-      {"head dim", "head_dim is 64 or 128 and head_dim_v == head_dim", "instantiated per head dim (static_assert)",
-       [](const TileView& v) {
-         return (v.prob.head_dim == 64 || v.prob.head_dim == 128) && v.prob.head_dim_v == v.prob.head_dim;
-       }},
+      kHeadDim64Or128Rule,
       {"shape", "query heads per kv head x q_per_seq <= 32", "one or two 16-row MMA tiles of queries (m_tiles 1 or 2)",
        [](const TileView& v) { return (v.prob.heads_q / v.prob.heads_kv) * v.prob.q_per_seq <= 32; }},
       {"page size", "page_size is a power of two (or 0)", "the kernel indexes pages by shift (page_size_log2)",
        [](const TileView& v) { return v.prob.page_size == 0 || is_pow2(v.prob.page_size); }},
-      {"dtype", "dtype is bf16", "instantiated for bf16", [](const TileView& v) { return v.prob.dtype == Dtype::kBf16; }}};
+      kBf16Rule};
   s.build = build_decode_splitkv;
   auto& r = s.representative;
   r.kind = ProblemKind::kDecode;
