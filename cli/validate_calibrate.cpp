@@ -233,13 +233,14 @@ json calibrated_constants_json(const CalibrationResult& r, const std::string& da
     for (const auto& f : r.constants) {
       if (f.name != name) continue;
       if (f.identifiable) {
+        // The previous value only: a refit's source would otherwise nest every earlier
+        // fit's source inside its own.
         char buf[512];
         std::snprintf(buf, sizeof buf,
-                      "fitted: least squares on %d training runs of %s, %s (was %g, source '%s'); "
-                      "held-out MAPE "
+                      "fitted: least squares on %d training runs of %s, %s (was %g); held-out MAPE "
                       "%.1f%% -> %.1f%% on %d runs",
-                      r.train.n, data_description.c_str(), date.c_str(), f.initial,
-                      info.source.c_str(), r.test.mape_before_pct, r.test.mape_after_pct, r.test.n);
+                      r.train.n, data_description.c_str(), date.c_str(), f.initial, r.test.mape_before_pct,
+                      r.test.mape_after_pct, r.test.n);
         e["source"] = buf;
       } else {
         e["note"] = info.note + (info.note.empty() ? "" : " ") + "[calibration " + date +

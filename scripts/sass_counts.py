@@ -1,12 +1,11 @@
 #!/usr/bin/env python3
 """Instruction counts of the compiled kernels' main loops, read from their SASS: the counts
 the model's per-warp chains use (model/src/schedules/attn_fa3.cpp, attn_fa2.cpp,
-gemm_sm80_mma.cpp) and tests/model/test_sass_counts.cpp checks against.
+gemm_sm80_mma.cpp, decode.cpp) and tests/model/test_sass_counts.cpp checks against.
 
-For each FA3, FA2 and mma.sync GEMM kernel of a runner binary: the main loop is the
-innermost loop (a backward branch and its target) that holds tensor instructions (HGMMA /
-HMMA); its
-instructions are counted by opcode. The loop body also holds the causal/boundary mask path,
+For each FA3, FA2, mma.sync GEMM and split-KV decode kernel of a runner binary: the main
+loop is the innermost loop (a backward branch and its target) that holds tensor
+instructions (HGMMA / HMMA); its instructions are counted by opcode. The loop body also holds the causal/boundary mask path,
 which only the diagonal and last KV blocks run: FSEL and the ISETP around them are counted
 apart ("mask") and left out of "unmasked", the count one ordinary iteration executes
 (ncu's executed-instruction counts on the held-out runs agree within 2-8 %).
@@ -24,6 +23,7 @@ CONFIG = {
     "fa3": re.compile(r"Fa3ConfigILi(\d+)ELi(\d+)ELi(\d+)ELi(\d)ELi(\d)ELi(\d+)ELi(\d+)ELi(\d)E"),
     "fa2": re.compile(r"Fa2ConfigILi(\d+)ELi(\d+)ELi(\d+)ELi(\d+)EEELi(\d+)ELi(\d+)E"),
     "sm80": re.compile(r"MmaConfigILi(\d+)ELi(\d+)ELi(\d+)ELi(\d+)ELi(\d+)ELi(\d+)E"),
+    "decode": re.compile(r"decode_splitkv_kernelILi(\d+)ELi(\d+)ELi(\d+)ELi(\d+)ELb(\d)ELb(\d)E"),
 }
 
 
@@ -39,6 +39,9 @@ def tile_of(kind, m):
                             "exp_emu_fraction": g[5] / 100.0, "rescale_threshold": g[6], "persistent": g[7]}
     if kind == "fa2":
         return "attn_fa2", {"head_dim": g[0], "block_m": g[1], "block_n": g[2], "stages": g[3]}
+    if kind == "decode":  # head dim, block_n, stages, m tiles (16 rows each), paged, L2 prefetch
+        return "decode_splitkv", {"head_dim": g[0], "block_n": g[1], "stages": g[2], "m_tiles": g[3], "paged": g[4],
+                                  "l2_prefetch": g[5]}
     return "gemm_sm80_mma", {"block_m": g[0], "block_n": g[1], "block_k": g[2], "stages": g[3], "warps_m": g[4],
                              "warps_n": g[5]}
 
@@ -80,7 +83,7 @@ def main():
                 m = rx.search(name)
                 if not m:
                     continue
-                ops = main_loop(func, softmax=kind != "sm80")
+                ops = main_loop(func, softmax=kind not in ("sm80", "decode"))
                 if ops is None:
                     continue
                 schedule, tile = tile_of(kind, m)

@@ -32,6 +32,7 @@ constexpr ConstantField kFields[] = {
     {"wgmma_inflight_share", "ratio", &ModelConstants::wgmma_inflight_share},
     {"mma_sync_warp_cycles_per_instruction", "cycles/instruction", &ModelConstants::mma_sync_warp_cycles_per_instruction},
     {"sm80_gemm_cycles_per_instruction", "cycles/instruction", &ModelConstants::sm80_gemm_cycles_per_instruction},
+    {"decode_warp_cycles_per_instruction", "cycles/instruction", &ModelConstants::decode_warp_cycles_per_instruction},
     {"fa3_item_chain_cycles", "cycles", &ModelConstants::fa3_item_chain_cycles},
 };
 // Largest plausible value of a constant, by unit: a ratio is a fraction of a peak; no

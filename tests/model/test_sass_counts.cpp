@@ -1,8 +1,9 @@
 // The per-warp instruction counts the model issues (its chains and issue slots) against the
 // compiled kernels' SASS: data/sass/sm90a_main_loops.json, written by scripts/sass_counts.py
 // from the device build's runners (one ordinary main-loop iteration per kernel: the
-// causal/boundary mask path left out). Every FA3, FA2 and mma.sync GEMM instance must agree
-// within 10 %, and the MUFU count (one per exp2 element and row correction) within 2.
+// causal/boundary mask path left out). Every FA3, FA2, mma.sync GEMM and split-KV decode
+// instance must agree within 10 %, and the MUFU count (one per exp2 element and row
+// correction) within 2.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -58,6 +59,15 @@ TEST(SassCounts, ModelInstructionCountsMatchTheCompiledMainLoops) {
       prob = parse_problem(R"({"kind":"gemm","m":4096,"n":4096,"k":4096})");
       role = "warps";
       tensor_in_issue = k.at("tensor_instructions").get<double>();
+    } else if (sched == "decode_splitkv") {
+      // A group of 16 query rows per m tile (one m tile: 8 query heads x 2 tokens; two: 32
+      // heads per kv head), paged at 64 tokens per page or contiguous.
+      const int d = c.at("head_dim"), m_tiles = c.at("m_tiles");
+      prob = parse_problem(R"({"kind":"decode","batch":8,"heads_q":)" + std::to_string(8 * m_tiles) +
+                           R"(,"heads_kv":1,"q_per_seq":2,"seq_kv":16384,"head_dim":)" + std::to_string(d) +
+                           R"(,"page_size":)" + (c.at("paged").get<int>() ? "64" : "0") + "}");
+      tile = {{"block_n", c.at("block_n")}, {"stages", c.at("stages")}, {"l2_prefetch", c.at("l2_prefetch")}, {"splits", 4}};
+      role = "warps";
     } else {
       const int d = c.at("head_dim");
       prob = parse_problem(R"({"kind":"attention","batch":1,"heads_q":2,"seq_q":4096,"head_dim":)" + std::to_string(d) + "}");
@@ -80,12 +90,12 @@ TEST(SassCounts, ModelInstructionCountsMatchTheCompiledMainLoops) {
       double mufu = 0.0;
       for (const Op& op : desc.loop)
         if (op.role >= 0 && desc.roles[op.role].name == role) mufu += use_work(op, Unit::kMufu);
-      const int threads = sched == "attn_fa3" ? 128 : tile["warps"].get<int>() * 32;
+      const int threads = sched == "attn_fa3" || sched == "decode_splitkv" ? 128 : tile["warps"].get<int>() * 32;
       EXPECT_NEAR(mufu / threads, k.at("mufu").get<double>(), 2.0);
     }
     ++checked;
   }
-  EXPECT_GE(checked, 20) << "the counts file should cover every compiled FA3/FA2/mma.sync GEMM instance";
+  EXPECT_GE(checked, 50) << "the counts file should cover every compiled FA3/FA2/mma.sync GEMM/decode instance";
 }
 
 }  // namespace

@@ -59,11 +59,12 @@ struct ModelAndSim {
 
 inline ModelAndSim run(const std::string& gpu, const model::Problem& prob,
                        const std::string& schedule, const std::string& tile,
-                       bool ignore_resources = false) {
+                       bool ignore_resources = false,
+                       const model::ModelConstants& k = model::default_constants()) {
   const profiles::Profile p = profiles::builtin_profile(gpu);
   ModelAndSim r;
-  r.pred = model::predict(p, prob, schedule, model::parse_tile(tile));
-  Options o = default_options(p, model::default_constants());
+  r.pred = model::predict(p, prob, schedule, model::parse_tile(tile), k);
+  Options o = default_options(p, k);
   o.ignore_resources = ignore_resources;
   r.sim = simulate(r.pred.desc, o);
   return r;

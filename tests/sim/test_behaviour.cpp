@@ -45,14 +45,19 @@ TEST(SimBehaviour, Fa3PingPongHidesSoftmaxWhenItIsALargeShare) {
 
 TEST(SimBehaviour, MoreStagesHelpWhileLoadsAreExposedThenStop) {
   // Decode streams K/V from HBM: with 2 stages the consumer waits on the full barrier;
-  // with 3 the loads are hidden and a 4th stage changes nothing.
+  // with 3 the loads are hidden and a 4th stage changes nothing. The ring is what is
+  // tested, so the warps issue one instruction per cycle (the lower bound of
+  // decode_warp_cycles_per_instruction): with the fitted rate their own chain is longer
+  // than a load and hides it at any depth (the next test).
+  model::ModelConstants fast = model::default_constants();
+  fast.decode_warp_cycles_per_instruction = 1.0;
   const auto prob = decode(16, 32, 8, 65536);
   double t[5] = {};
   double wait_full[5] =
       {};  // share of time waiting on a barrier / dependency (the ring's full barrier)
   for (int s = 2; s <= 4; ++s) {
     const ModelAndSim r = run("h100", prob, "decode_splitkv",
-                              "block_n=32,splits=1,l2_prefetch=0,stages=" + std::to_string(s));
+                              "block_n=32,splits=1,l2_prefetch=0,stages=" + std::to_string(s), false, fast);
     t[s] = r.sim.kernel_us;
     for (const auto& rs : r.sim.roles)
       for (const auto& sh : rs.shares)
@@ -69,6 +74,17 @@ TEST(SimBehaviour, MoreStagesHelpWhileLoadsAreExposedThenStop) {
   EXPECT_LT(std::abs(t[4] / t[3] - 1.0), 0.03)
       << "a fourth stage should not matter once loads are hidden";
   EXPECT_GT(wait_full[2], wait_full[3]);
+}
+
+TEST(SimBehaviour, AChainLongerThanALoadHidesItAtAnyDepth) {
+  // With the fitted issue rate a decode warp's iteration (~1100 cycles at block_n 32) is
+  // longer than a load's latency: two stages already hide the loads.
+  const auto prob = decode(16, 32, 8, 65536);
+  double t[4] = {};
+  for (int s = 2; s <= 3; ++s)
+    t[s] = run("h100", prob, "decode_splitkv", "block_n=32,splits=1,l2_prefetch=0,stages=" + std::to_string(s))
+               .sim.kernel_us;
+  EXPECT_LT(std::abs(t[3] / t[2] - 1.0), 0.02) << "2 stages " << t[2] << " us, 3 stages " << t[3] << " us";
 }
 
 }  // namespace

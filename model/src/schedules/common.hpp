@@ -65,6 +65,7 @@ constexpr int kWgmmaM = 64;        // wgmma.mma_async M per warpgroup (PTX ISA)
 constexpr int kWgmmaMaxN = 256;    // N multiple of 8, 8..256
 constexpr int kMmaSyncM = 16;      // mma.sync.m16n8k16
 constexpr int kMmaSyncN = 8;
+constexpr int kMmaSyncK = 16;     // bf16/fp16
 constexpr int kTcgenMaxN = 256;    // tcgen05.mma N multiple of 16 (M=128) up to 256
 
 enum class TensorPath { kWgmma, kTcgen05, kMmaSync };

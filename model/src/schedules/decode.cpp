@@ -23,6 +23,17 @@ namespace {
 constexpr int kDecodeWarps = 4;
 constexpr int kDecodeMaxRowsPerCta = 64;
 constexpr double kPartialBytesPerValue = 4.0;  // split-KV partial O and LSE in fp32
+constexpr double kCpAsyncBytes = 16.0;         // one cp.async moves 16 bytes per thread
+
+// A decode_splitkv warp issues its whole iteration itself. Beyond the softmax and O's
+// rescale (structural counts, common.hpp) its main loop holds, per thread (least squares
+// over the SASS of the 24 compiled instances, scripts/sass_counts.py: head dim 64/128,
+// block_n 64/128, 1-2 m tiles, paged or not, L2 prefetch or not; every count within 8 %):
+constexpr double kDecodeLoopBaseInstructions = 47.0;  // loop control, barrier, cp.async commit/wait
+constexpr double kDecodeInstructionsPerCpAsync = 8.5; // the cp.async, its swizzled smem and global addresses
+constexpr double kDecodeInstructionsPerMma = 1.3;     // ldmatrix and fragment addresses per mma.sync
+constexpr double kDecodePagedInstructionsPerCpAsync = 11.6;  // page-table row -> 64-bit pool address
+constexpr double kDecodeL2PrefetchInstructions = 40.0;       // page lookup + prefetch issue of the run ahead
 
 double paged_extra_latency(const Ctx& c, int block_n) {
   const int64_t page = c.prob.page_size;
@@ -91,16 +102,47 @@ void build_decode_splitkv(const Ctx& c, ScheduleDesc& d) {
   b.use(L, qk, Unit::kTensor, 2.0 * m_pad * bn * dq, trate, [&] { return "2*" + num(m_pad) + "*" + num(bn) + "*" + num(dq) + " FLOP (rows padded to 16)"; });
   b.use(L, qk, Unit::kSmem, bn * dq * e, srate, [&] { return "K block read once (warps split the KV rows)"; });
   const int sm = b.op(L, "softmax", w, c.p.latency.mufu.value);
-  add_softmax_uses(b, c, L, sm, m_pad, bn, 0.0, kThreadsPerRowQuad);
-  add_fma_pass(b, c, L, sm, m_pad * dv, 1.0, [&] { return "O rescale"; });
+  // Every warp holds all rows (a quad per row in each of the kDecodeWarps warps) and its own
+  // partial O over all rows: the row work and the rescale are done once per warp.
+  const SoftmaxWork softmax = add_softmax_uses(b, c, L, sm, m_pad, bn, 0.0, kThreadsPerRowQuad * kDecodeWarps);
+  const double rescale = kDecodeWarps * m_pad * dv;
+  add_fma_pass(b, c, L, sm, rescale, 1.0, [&] { return num(kDecodeWarps) + " warps x O rescale " + num(m_pad) + "x" + num(dv); });
+  {
+    const double threads = static_cast<double>(kDecodeWarps) * kWarpThreads;
+    const double cp_async = bn * (dq + dv) * e / kCpAsyncBytes / threads;
+    const double flops = 2.0 * m_pad * bn * (dq + dv);  // QK^T and PV of the block
+    const double mma = flops / (2.0 * kMmaSyncM * kMmaSyncN * kMmaSyncK) / kDecodeWarps;  // per warp
+    const double loop = kDecodeLoopBaseInstructions + cp_async * kDecodeInstructionsPerCpAsync + mma * kDecodeInstructionsPerMma +
+                        (p.page_size > 0 ? cp_async * kDecodePagedInstructionsPerCpAsync : 0.0) +
+                        (pf ? kDecodeL2PrefetchInstructions : 0.0);
+    b.use(L, sm, Unit::kIssue, loop * threads, kIssueThreadOpsPerClkPerSm, [&] {
+      return "loop: " + num(loop) + " instructions per thread (" + num(cp_async) + " cp.async, " + num(mma) +
+             " mma.sync's ldmatrix/addresses" + (p.page_size > 0 ? ", page lookups" : "") + (pf ? ", L2 prefetch" : "") + ")";
+    });
+    // The warp's own dependent stream (its mma.sync included): MUFU instructions hold the
+    // sub-partition's MUFU lanes, the others come decode_warp_cycles_per_instruction apart
+    // (fitted).
+    const double mufu = softmax.mufu / threads;
+    const double other = (softmax.instructions() - softmax.mufu + rescale) / threads + loop + mma;
+    const double cpi = c.k.decode_warp_cycles_per_instruction, mufu_cycles = mufu_warp_instruction_cycles(c);
+    Op& o = (*L)[sm];
+    o.chain_cycles = other * cpi + mufu * mufu_cycles;
+    if (c.detailed)
+      o.chain_what = num(other) + " instructions per thread x " + num(cpi) + " cycles + " + num(mufu) + " MUFU x " +
+                     num(mufu_cycles) + " cycles";
+  }
   const int pv = b.op(L, "pv", w, c.p.latency.smem.value);
   b.use(L, pv, Unit::kTensor, 2.0 * m_pad * dv * bn, trate, [&] { return "2*" + num(m_pad) + "*" + num(dv) + "*" + num(bn) + " FLOP"; });
   b.use(L, pv, Unit::kSmem, bn * dv * e, srate);
+  // One instruction stream per warp: QK's mma.sync, the softmax, the rescale and PV's
+  // mma.sync follow each other in it, and the softmax op's chain holds all of them. The
+  // QK -> softmax -> PV order is therefore issue order (weight 0); the chain's self edge
+  // carries the iteration, the tensor and SMEM uses of qk/pv count in the resource bound.
   b.dep(L, qk, ld, 0, DepKind::kDone, "kv ready");
-  b.dep(L, qk, pv, 1, DepKind::kAfter);
-  b.dep(L, sm, qk, 0, DepKind::kDone);
+  b.dep(L, qk, pv, 1, DepKind::kIssue);
+  b.dep(L, sm, qk, 0, DepKind::kIssue);
   b.dep(L, sm, sm, 1, DepKind::kDone);
-  b.dep(L, pv, sm, 0, DepKind::kDone);
+  b.dep(L, pv, sm, 0, DepKind::kIssue);
   b.dep(L, ld, pv, stages, DepKind::kDone, "kv slot free");
   d.rings.push_back(Ring{"kv", stages, {ld}, {pv}, bn * (dq + dv) * e});
 

@@ -59,6 +59,9 @@ struct ModelConstants {
   // average cycles between two instructions of one mma.sync GEMM warp (independent
   // address arithmetic: more ILP than the attention warps).
   double sm80_gemm_cycles_per_instruction = 0.0;
+  // average cycles between two non-MUFU instructions of one decode_splitkv warp (one warp
+  // per sub-partition per CTA; its loads, softmax, rescale and mma.sync in one stream).
+  double decode_warp_cycles_per_instruction = 0.0;
   // cycles of an FA3 consumer warp's own stream per work item outside the steady loop
   // (peeled first block, last PV, normalisation, O stores).
   double fa3_item_chain_cycles = 0.0;
