@@ -6,12 +6,29 @@
 // A correction warpgroup rescales O in TMEM when the row max grew (always when
 // rescale_threshold = 0, else only rescale_fraction_thresholded of the iterations) and
 // writes the output. cluster_m = 2: a 2-CTA pair shares each K/V tile (half per CTA).
+//
+// Per-warp chains as on Hopper (attn_fa3.cpp): a softmax thread owns a whole row of S, so
+// its warp issues bn elements' softmax per iteration one instruction after another, plus
+// the tcgen05.ld of S and tcgen05.st of P and a fixed part. No Blackwell kernel is
+// measured here: the instruction costs are Hopper's (MUFU 32 / (ex2 rate / 4) cycles from
+// the B200 profile, the others consumer_cycles_per_instruction fitted on the H100/H200 FA3
+// consumers), and --explain says so.
 #include "common.hpp"
 
 namespace tilesim::model::detail {
 
+namespace {
 // Rows per SM for tcgen05 at full rate (see gemm_sm100.cpp).
 constexpr int kFa4FullRateRows = 128;
+// tcgen05.ld/st .32x32b.x32: one instruction moves 32 TMEM columns (32-bit) of a thread's
+// row (PTX ISA, tcgen05 data movement shapes).
+constexpr double kTmemColumnsPerInstruction = 32.0;
+// Per softmax thread and iteration beyond the softmax and the TMEM moves: mbarrier wait on
+// S and arrive on P, tcgen05.wait::ld/st, the fence before the arrive and loop control.
+// FA3's consumers spend 77 instructions on their fixed part (SASS, attn_fa3.cpp), about
+// half of it on wgmma descriptors and fences the FA4 softmax warps do not issue: assumed 40.
+constexpr double kFa4SoftmaxFixedInstructions = 40.0;
+}  // namespace
 
 void build_attn_fa4(const Ctx& c, ScheduleDesc& d) {
   const auto& p = c.prob;
@@ -72,11 +89,38 @@ void build_attn_fa4(const Ctx& c, ScheduleDesc& d) {
   }
   for (int t = 0; t < T; ++t) {
     sm[t] = b.op(L, "softmax.q" + std::to_string(t), smr[t], c.p.latency.mufu.value);
-    add_softmax_uses(b, c, L, sm[t], bm, bn, f, kThreadsPerRowTmem);
+    const SoftmaxWork w = add_softmax_uses(b, c, L, sm[t], bm, bn, f, kThreadsPerRowTmem);
+    const double threads = kWarpgroupThreads;
+    const double cpi = c.k.consumer_cycles_per_instruction, mufu_cycles = mufu_warp_instruction_cycles(c);
+    {
+      // Per thread: its row of S in (fp32), P out (bf16 pairs), the fixed part.
+      const double tmem = bn / kTmemColumnsPerInstruction + bn / 2.0 / kTmemColumnsPerInstruction;
+      const double loop = tmem + kFa4SoftmaxFixedInstructions;
+      b.use(L, sm[t], Unit::kIssue, loop * threads, kIssueThreadOpsPerClkPerSm, [&] {
+        return "loop: " + num(loop) + " instructions per thread (" + num(tmem) + " tcgen05.ld/st, " +
+               num(kFa4SoftmaxFixedInstructions) + " barriers/fences/control)";
+      });
+      const double mufu = w.mufu / threads, other = (w.instructions() - w.mufu) / threads + loop;
+      Op& op = (*L)[sm[t]];
+      op.chain_cycles = other * cpi + mufu * mufu_cycles;
+      if (c.detailed)
+        op.chain_what = num(other) + " instructions per thread x " + num(cpi) + " cycles + " + num(mufu) + " MUFU x " +
+                       num(mufu_cycles) + " cycles (Hopper-fitted cost per instruction: no Blackwell measurement)";
+    }
     cr[t] = b.op(L, "correction.q" + std::to_string(t), corr, c.p.latency.fma.value);
     add_fma_pass(b, c, L, cr[t], bm * dv * rescale, 1.0,
           [&] { return num(bm) + "x" + num(dv) + " FMUL x " + num(rescale) + " (share of iterations that rescale)"; });
     b.use(L, cr[t], Unit::kAlu, bm, c.p.per_sm.alu.value, [&] { return "rescale test per row"; });
+    {
+      // A correction thread owns one row of O: when it rescales, dv columns in (ld), FMUL,
+      // out (st).
+      const double per_thread = rescale * dv * (1.0 + 2.0 / kTmemColumnsPerInstruction) + 1.0;
+      Op& op = (*L)[cr[t]];
+      op.chain_cycles = per_thread * cpi;
+      if (c.detailed)
+        op.chain_what = num(per_thread) + " instructions per thread (O row FMUL + tcgen05.ld/st) x " + num(cpi) +
+                       " cycles (Hopper-fitted)";
+    }
   }
   for (int t = 0; t < T; ++t) {
     o[t] = b.op(L, "pv.q" + std::to_string(t), mmar, c.p.latency.tensor_mma.value);
