@@ -253,13 +253,16 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
         }
         release_stage<kCluster>(bar_empty + 8 * ring.index, lane);
 
-        // Promotion: sum += tile * scale_a[row] * scale_b[column block], one FFMA each.
+        // Promotion: sum += tile * scale_a[row] * scale_b[column block], one FFMA each
+        // (the 4 combined scales of a thread's two rows x two column blocks first).
 #pragma unroll
         for (int mi = 0; mi < Cfg::kMmaPerK; ++mi) {
+          const float lo0 = sa[mi][0] * sb0, lo1 = sa[mi][0] * sb1;
+          const float hi0 = sa[mi][1] * sb0, hi1 = sa[mi][1] * sb1;
 #pragma unroll
           for (int j = 0; j < BN / 8; ++j) {
-            const float sb = 8 * j < first_cols ? sb0 : sb1;
-            const float s_lo = sa[mi][0] * sb, s_hi = sa[mi][1] * sb;
+            const bool first = 8 * j < first_cols;
+            const float s_lo = first ? lo0 : lo1, s_hi = first ? hi0 : hi1;
             sum[mi][j * 4 + 0] = fmaf(tile[mi][j * 4 + 0], s_lo, sum[mi][j * 4 + 0]);
             sum[mi][j * 4 + 1] = fmaf(tile[mi][j * 4 + 1], s_lo, sum[mi][j * 4 + 1]);
             sum[mi][j * 4 + 2] = fmaf(tile[mi][j * 4 + 2], s_hi, sum[mi][j * 4 + 2]);
