@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Block-scaled fp8 GEMM (gemm_sm90_fp8) on the GPU machine, in one call:
 #   env      nvidia-smi clocks/power, the binary's instance list
-#   sass     every fp8 kernel has HGMMA ... E4M3 and no local memory (LDL/STL)
+#   sass     every fp8 kernel has QGMMA ... E4M3 (SASS spells 8-bit wgmma QGMMA, 16-bit
+#            HGMMA) and no local memory (LDL/STL)
 #   check    --check --dtype fp8 on odd shapes (M, N, K off the tiles, K % 128 != 0), then
 #            the bf16 --check (the sm90 pieces both kernels share: gemm_sm90_common.cuh)
 #   sanitize compute-sanitizer memcheck on one small fp8 shape (every fp8 config) and two
@@ -41,11 +42,12 @@ if has env; then
 fi
 
 if has sass; then
-  # Per kernel: HGMMA, HGMMA with E4M3 operands, LDL/STL (spills) counts.
+  # Per kernel: wgmma (HGMMA 16-bit, QGMMA 8-bit), those with E4M3 operands, LDL/STL (spills).
   cuobjdump --dump-sass "$BIN" > /tmp/gemm_fp8.sass 2>&1
-  awk '/Function :/{f=$3; all[f]=1} /HGMMA/{h[f]++} /HGMMA.*E4M3/{e[f]++} /LDL|STL/{l[f]++}
-       END{for (k in all) if (k ~ /gemm_sm90/) printf "%5d HGMMA %5d E4M3 %4d LDL/STL  %s\n", h[k], e[k], l[k], k}' \
+  awk '/Function :/{f=$3; all[f]=1} /[HQ]GMMA/{h[f]++} /QGMMA.*E4M3/{e[f]++} /LDL|STL/{l[f]++}
+       END{for (k in all) if (k ~ /gemm_sm90/) printf "%5d GMMA %5d QGMMA.E4M3 %4d LDL/STL  %s\n", h[k], e[k], l[k], k}' \
     /tmp/gemm_fp8.sass | sort -k7 > "$L/sass_summary.txt"
+  grep -oE "[HQI]GMMA\.[A-Za-z0-9x.]+" /tmp/gemm_fp8.sass | sort | uniq -c >> "$L/sass_summary.txt"
 fi
 
 if has check; then
@@ -66,8 +68,9 @@ if has sanitize && [[ $rc_check -ne 124 ]]; then
     timeout 90 compute-sanitizer --tool memcheck --error-exitcode 9 "$BIN" --check --shapes 333x520x200 \
       --filter sm90_ws_128x256x64_s4_c2_cl2x1_r8,sm90_ws_128x128x64_s6_c2_cl1x1_r8_sk2
     r2=$?
-    echo "sanitizer rc fp8=$r1 bf16=$r2"; exit $((r1 | r2)); } > "$L/sanitizer.log" 2>&1
-  rc_san=$?
+    echo "sanitizer rc fp8=$r1 bf16=$r2"; } > "$L/sanitizer.log" 2>&1
+  rc_san=$(sed -n 's/^sanitizer rc fp8=\([0-9]*\) bf16=\([0-9]*\)$/\1\2/p' "$L/sanitizer.log")
+  [[ $rc_san == 00 ]] && rc_san=0
   grep -E "ERROR SUMMARY|sanitizer rc" "$L/sanitizer.log"
 fi
 
@@ -147,4 +150,5 @@ for key, rs in shapes.items():
 EOF
 done
 tar -xzOf "$OUT/logs.tgz" logs/sweep_train.log 2>/dev/null | grep -A6 "^final rounds"
-[[ $rc_check -eq 0 && $rc_san -eq 0 && $rc_train -eq 0 && $rc_held -eq 0 ]]
+# A step left out (STEPS) counts as passed; one that ran must have passed.
+for rc in $rc_check $rc_san $rc_train $rc_held; do [[ $rc == -1 || $rc == 0 ]] || exit 1; done
