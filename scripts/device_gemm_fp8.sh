@@ -5,12 +5,14 @@
 #            HGMMA) and no local memory (LDL/STL)
 #   check    --check --dtype fp8 on odd shapes (M, N, K off the tiles, K % 128 != 0), then
 #            the bf16 --check (the sm90 pieces both kernels share: gemm_sm90_common.cuh)
-#   sanitize compute-sanitizer memcheck on one small fp8 shape (every fp8 config) and two
-#            bf16 configs (multicast, split-K)
+#   sanitize compute-sanitizer memcheck on small fp8 shapes (every fp8 config) and two
+#            bf16 configs (multicast, split-K); synccheck on the mma_order (named barrier)
+#            fp8 configs
 #   sweep    train shapes (data/train/shapes_fp8_2026-11-27.json, with final alternating
 #            rounds on 8192^3) and held-out shapes (data/heldout/shapes.json "gemm_fp8"),
 #            every fp8 config + cuBLASLt fp8 (per-tensor scales) + cuBLAS bf16, same process
-#   ncu      one profile (--clock-control none) of the best fp8 config on 8192^3
+#   ncu      profiles (--clock-control none) of the best fp8 config on 8192^3 and of its
+#            twin with the other mma_order
 # Outputs under $OUT: the measurement JSONs and logs.tgz; a short table is printed last.
 #
 # usage (repository root on the device): bash scripts/device_gemm_fp8.sh BIN_DIR
@@ -68,9 +70,12 @@ if has sanitize && [[ $rc_check -ne 124 ]]; then
     timeout 90 compute-sanitizer --tool memcheck --error-exitcode 9 "$BIN" --check --shapes 333x520x200 \
       --filter sm90_ws_128x256x64_s4_c2_cl2x1_r8,sm90_ws_128x128x64_s6_c2_cl1x1_r8_sk2
     r2=$?
-    echo "sanitizer rc fp8=$r1 bf16=$r2"; } > "$L/sanitizer.log" 2>&1
-  rc_san=$(sed -n 's/^sanitizer rc fp8=\([0-9]*\) bf16=\([0-9]*\)$/\1\2/p' "$L/sanitizer.log")
-  [[ $rc_san == 00 ]] && rc_san=0
+    timeout 90 compute-sanitizer --tool synccheck --error-exitcode 9 "$BIN" --check --dtype fp8 --shapes 333x520x208 \
+      --filter _o
+    r3=$?
+    echo "sanitizer rc fp8=$r1 bf16=$r2 synccheck=$r3"; } > "$L/sanitizer.log" 2>&1
+  rc_san=$(sed -n 's/^sanitizer rc fp8=\([0-9]*\) bf16=\([0-9]*\) synccheck=\([0-9]*\)$/\1\2\3/p' "$L/sanitizer.log")
+  [[ $rc_san == 000 ]] && rc_san=0
   grep -E "ERROR SUMMARY|sanitizer rc" "$L/sanitizer.log"
 fi
 
@@ -94,14 +99,17 @@ t = [r for r in runs if r["impl"] == "tilesim" and r["problem"]["m"] == 8192 and
 print(min(t, key=lambda r: r["median_ms"])["config"] if t else "")
 EOF
 )
-  echo "== ncu $BEST on 8192^3 ($(date -u +%T))"
-  if [[ -n "$BEST" ]]; then
+  # The best config and its twin with the other mma_order (names end in _o when ordered).
+  if [[ $BEST == *_o ]]; then TWIN=${BEST%_o}; else TWIN=${BEST}_o; fi
+  rc_ncu=0
+  for CFG in $BEST $TWIN; do
+    echo "== ncu $CFG on 8192^3 ($(date -u +%T))"
     timeout 150 ncu --clock-control none -k regex:gemm_sm90_fp8_kernel --launch-count 1 \
       --section SpeedOfLight --section ComputeWorkloadAnalysis --section SchedulerStats --section WarpStateStats \
       --section MemoryWorkloadAnalysis --csv --page raw \
-      "$BIN" --check --dtype fp8 --shapes 8192x8192x8192 --filter "$BEST" > "$L/ncu_8192.csv" 2> "$L/ncu_8192.err"
-    rc_ncu=$?
-    python3 - "$L/ncu_8192.csv" <<'EOF' | tee "$L/ncu_8192_summary.txt"
+      "$BIN" --check --dtype fp8 --shapes 8192x8192x8192 --filter "$CFG" > "$L/ncu_$CFG.csv" 2> "$L/ncu_$CFG.err"
+    rc_ncu=$((rc_ncu | $?))
+    python3 - "$L/ncu_$CFG.csv" <<'EOF' | tee "$L/ncu_${CFG}_summary.txt"
 import csv, sys
 rows = [r for r in csv.reader(open(sys.argv[1])) if r]
 hdr = next((i for i, r in enumerate(rows) if "Kernel Name" in r), None)
@@ -113,12 +121,14 @@ want = ("gpc__cycles_elapsed.max", "sm__cycles_elapsed.avg.per_second", "sm__thr
         "sm__inst_executed_pipe_fma.avg.pct_of_peak_sustained_active", "sm__pipe_fma_cycles_active.avg.pct_of_peak_sustained_active",
         "lts__t_sectors.avg.pct_of_peak_sustained_elapsed", "lts__throughput.avg.pct_of_peak_sustained_elapsed",
         "dram__throughput.avg.pct_of_peak_sustained_elapsed", "sm__issue_active.avg.pct_of_peak_sustained_active",
-        "smsp__average_warp_latency_issue_stalled_long_scoreboard", "smsp__average_warps_issue_stalled_wait_per_issue_active.ratio")
+        "smsp__average_warp_latency_issue_stalled_long_scoreboard", "smsp__average_warps_issue_stalled_wait_per_issue_active.ratio",
+        "gpu__time_duration.sum", "sm__pipe_tensor_type_hmma_hgmma_qgmma_imma_igmma_bmma_bgmma_cycles_active.avg.pct_of_peak_sustained_elapsed",
+        "sm__issue_active.avg.pct_of_peak_sustained_elapsed", "lts__t_bytes.sum.per_second")
 for n, v in zip(names, vals):
-    if n in want or "gmma" in n or ("stalled" in n and "per_issue_active" in n):
+    if n in want or (".avg." in n and "stalled" in n and "per_issue_active" in n):
         print(f"{n:80s} {v}")
 EOF
-  fi
+  done
 fi
 
 tar -C "$OUT" -czf "$OUT/logs.tgz" logs && rm -rf "$L"

@@ -24,6 +24,12 @@
 //    or two per tile, uniform across the warpgroup): each consumer thread reads it from
 //    global memory (L2-resident, 4 B per group) one group ahead, so its latency hides behind
 //    the current group's wgmmas; a TMA box would need 16-byte rows for 4-8 useful bytes.
+//  - mma_order = 1 (2+ consumers): the consumers issue their wgmmas of a K group in turn
+//    (consumer 0, 1, ..., then consumer 0 of the next group), handing the turn on with a
+//    named barrier right after the issue. Without it both consumers wait on the same full
+//    barrier and issue at once, their wgmmas interleave on the tensor pipe, both finish
+//    together and both promote together while the tensor pipe idles. In turn, one
+//    consumer's wgmmas complete first and it promotes while the next one's run.
 //  - Two accumulator sets bound the tile: (block_m / consumers / 64) x block_n / 2 fp32 per
 //    set and thread; 128x256 and 256x128 with 2 consumers would need 256 registers for the
 //    accumulators alone (setmaxnreg gives a consumer 232), so the widest tiles are 128x192.
@@ -46,11 +52,14 @@
 namespace tilesim::gemm::sm90 {
 
 template <int BlockM, int BlockN, int Stages, int Consumers, int ClusterM, int ClusterN,
-          int Raster>
+          int Raster, int MmaOrder>
 struct Fp8Config {
   static constexpr int block_m = BlockM, block_n = BlockN, block_k = kFp8ScaleGroup,
                        stages = Stages, consumers = Consumers, cluster_m = ClusterM,
-                       cluster_n = ClusterN, raster = Raster;
+                       cluster_n = ClusterN, raster = Raster, mma_order = MmaOrder;
+  // Named barriers: 0 = __syncthreads, 1..consumers = each consumer's epilogue,
+  // 1 + consumers + w = consumer w's turn to issue (mma_order).
+  static constexpr int kEpilogueBar = 1, kOrderBar = 1 + Consumers;
   static constexpr int kThreads = kWarpgroupThreads * (1 + Consumers);
   static constexpr int kClusterSize = ClusterM * ClusterN;
   static constexpr int kElemBytes = 1;  // e4m3
@@ -86,6 +95,9 @@ struct Fp8Config {
   static_assert(kABoxRows % 8 == 0 && kBBoxRows % 8 == 0, "multicast slices of whole 8-row atoms");
   static_assert(kABoxRows <= 256 && kBBoxRows <= 256 && BlockM <= 256, "TMA box rows <= 256");
   static_assert(Raster >= 1, "raster >= 1");
+  static_assert(MmaOrder == 0 || (MmaOrder == 1 && Consumers > 1),
+                "mma_order = 1 orders 2+ consumers' wgmma issue");
+  static_assert(kOrderBar + Consumers <= 16, "16 named barriers per CTA");
   static_assert(2 * kAccPerSet + kConsumerOverheadRegs <= (Consumers > 1 ? kConsumerRegs : 255),
                 "two accumulator sets (wgmma tile + promoted sum) do not fit the consumer's registers");
   static_assert(kSfaBytes % kTmaSmemAlign == 0, "scale boxes stay 128-byte aligned");
@@ -96,7 +108,7 @@ struct Fp8Config {
     return "sm90_fp8_" + std::to_string(BlockM) + "x" + std::to_string(BlockN) + "x" +
            std::to_string(block_k) + "_s" + std::to_string(Stages) + "_c" +
            std::to_string(Consumers) + "_cl" + std::to_string(ClusterM) + "x" +
-           std::to_string(ClusterN) + "_r" + std::to_string(Raster);
+           std::to_string(ClusterN) + "_r" + std::to_string(Raster) + (MmaOrder ? "_o" : "");
   }
 };
 
@@ -195,6 +207,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
     const uint32_t cbuf = smem_c + cw * kEpiBufs * kEpiBufBytes;
     uint8_t* cbuf_gen = smem + (cbuf - base);
     const float* sfa_gen = reinterpret_cast<const float*>(smem + (smem_sfa - base));
+    uint32_t groups_done = 0;  // K groups this consumer has issued (all tiles): mma_order
 
     for (int u = cluster_id; u < num_ctiles; u += num_clusters) {
       int ctm, ctn;
@@ -202,6 +215,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
       const int tile_m = ctm * kCM + m_rank;
       const int tile_n = ctn * kCN + n_rank;
       const int col_base = tile_n * BN;
+      const bool last_tile = u + num_clusters >= num_ctiles;
       // The tile's columns fall in at most two 128-column scale blocks of B: the first
       // `first_cols` columns in block nb0, the rest in the next (clamped at the last block:
       // columns past N are never stored).
@@ -223,6 +237,11 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
         const float nsb0 = __ldg(sfb0 + kn), nsb1 = __ldg(sfb1 + kn);
 
         mbar_wait(bar_full + 8 * ring.index, ring.phase);
+        if constexpr (Cfg::mma_order) {
+          // My turn: the previous consumer has issued this group (consumer 0: the last
+          // consumer has issued the previous group; nothing to wait for at the start).
+          if (cw > 0 || groups_done > 0) named_bar_sync(Cfg::kOrderBar + cw, 2 * kWarpgroupThreads);
+        }
         wgmma_fence();
         const uint32_t a_base = smem_a + ring.index * Cfg::kABytes +
                                 cw * Cfg::kRowsPerConsumer * kSwizzleRowBytes;
@@ -239,6 +258,14 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
           }
         }
         wgmma_commit();
+        if constexpr (Cfg::mma_order) {
+          // Hand the turn on; the last consumer's final group has no successor (a barrier
+          // must not be left half-arrived).
+          const bool final_group = last_tile && kb == num_kb - 1;
+          if (cw < Cfg::consumers - 1 || !final_group)
+            named_bar_arrive(Cfg::kOrderBar + (cw + 1) % Cfg::consumers, 2 * kWarpgroupThreads);
+        }
+        ++groups_done;
         wgmma_wait<0>();
 #pragma unroll
         for (int mi = 0; mi < Cfg::kMmaPerK; ++mi) fence_operands(tile[mi]);
@@ -275,7 +302,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
       }
 
       const int row_base = tile_m * BM + cw * Cfg::kRowsPerConsumer;
-      store_tile_bf16<Cfg::kMmaPerK, BN>(sum, &tma_c, cbuf, cbuf_gen, epi_count, 1 + cw,
+      store_tile_bf16<Cfg::kMmaPerK, BN>(sum, &tma_c, cbuf, cbuf_gen, epi_count, Cfg::kEpilogueBar + cw,
                                          tid_in_wg, row_base, col_base, m, n);
     }
     if (tid_in_wg == 0) bulk_wait_group<0>();
@@ -343,17 +370,17 @@ Prepared sm90_fp8_prepare(const GemmArgs& g) {
   return p;
 }
 
-template <int BM, int BN, int BK, int S, int C, int CM, int CN, int R>
+template <int BM, int BN, int BK, int S, int C, int CM, int CN, int R, int O>
 KernelEntry sm90_fp8_entry() {
   static_assert(BK == kFp8ScaleGroup, "gemm_sm90_fp8: block_k is the 128-wide scale group");
-  using Cfg = Fp8Config<BM, BN, S, C, CM, CN, R>;
+  using Cfg = Fp8Config<BM, BN, S, C, CM, CN, R, O>;
   KernelEntry e;
   e.name = Cfg::name();
   e.schedule = "gemm_sm90_fp8";
   e.dtype = "fp8";
   e.tile = {{"block_m", BM},   {"block_n", BN},  {"block_k", BK},
             {"stages", S},     {"consumers", C}, {"cluster_m", CM},
-            {"cluster_n", CN}, {"raster", R}};
+            {"cluster_n", CN}, {"raster", R},    {"mma_order", O}};
   e.unsupported_reason = sm90_fp8_unsupported_reason;
   e.prepare = [](const GemmArgs& g) { return sm90_fp8_prepare<Cfg>(g); };
   return e;

@@ -3,7 +3,8 @@
 // 128x128 block; C in bf16. Same roles as gemm_sm90_ws (TMA producer, 1..3 wgmma consumer
 // warpgroups, persistent grid in raster groups, 2-CTA multicast), plus per K group:
 //   - the producer also loads the group's row scales of A (block_m fp32) with the stage;
-//   - each consumer issues its wgmmas into a fresh accumulator set, waits for them
+//   - each consumer issues its wgmmas into a fresh accumulator set (with mma_order = 1 the
+//     consumers issue in turn, consumer 0 first, handing on by a named barrier), waits for them
 //     (wgmma.wait_group 0: the next group's wgmmas overwrite that set), then PROMOTES on the
 //     CUDA cores: sum += tile * scale_a[row] * scale_b[block], one FFMA per accumulator,
 //     because Hopper's fp8 tensor cores accumulate with limited precision. With two or more
@@ -62,6 +63,7 @@ void build_gemm_sm90_fp8(const Ctx& c, ScheduleDesc& d) {
   const auto& prob = c.prob;
   const int bm = c.i("block_m"), bn = c.i("block_n"), bk = c.i("block_k"), stages = c.i("stages");
   const int consumers = c.i("consumers"), cm = c.i("cluster_m"), cn = c.i("cluster_n"), raster = c.i("raster");
+  const bool ordered = c.i("mma_order") != 0;
   const double e = c.ebytes();
   const int k_instr = static_cast<int>(32.0 / e);  // wgmma K = 32 for 8-bit inputs
   const int rm = bm / consumers;
@@ -115,9 +117,16 @@ void build_gemm_sm90_fp8(const Ctx& c, ScheduleDesc& d) {
   const double fma_warp_cycles = kWarpThreads / (c.p.per_sm.fp32_fma.value / kSubPartitionsPerSm);
   const Fp8Promotion pw = fp8_promotion(rm, bn);
   std::vector<int> mma, promote;
+  const double flops = 2.0 * rm * bn * bk;  // one consumer's wgmma work per K group
+  // Without mma_order all consumers wait on the same full barrier and issue at once: their
+  // wgmmas interleave on the tensor pipe and each warpgroup's results arrive only when the
+  // others' interleaved work is done too, so every consumer promotes after all consumers'
+  // MMAs (latency + (consumers - 1) x one consumer's tensor cycles). With mma_order the
+  // pipe runs them one after another and a consumer promotes while the next one's run.
+  const double mma_wait_cycles =
+      c.p.latency.tensor_mma.value + (ordered ? 0.0 : (consumers - 1) * flops / trate);
   for (int w = 0; w < consumers; ++w) {
-    const int id = b.op(L, "mma.wg" + std::to_string(w), cons[w], c.p.latency.tensor_mma.value);
-    const double flops = 2.0 * rm * bn * bk;
+    const int id = b.op(L, "mma.wg" + std::to_string(w), cons[w], mma_wait_cycles);
     b.use(L, id, Unit::kTensor, flops, trate, [&] {
       return "2*" + num(rm) + "*" + num(bn) + "*" + num(bk) + " FLOP (" + num(rm / kWgmmaM * (bk / k_instr)) +
              " x wgmma m64n" + num(bn) + "k" + num(k_instr) + " e4m3)";
@@ -147,6 +156,12 @@ void build_gemm_sm90_fp8(const Ctx& c, ScheduleDesc& d) {
     // The next group's wgmmas overwrite the accumulator set the promotion reads.
     b.dep(L, id, pr, 1, DepKind::kDone);
     promote.push_back(pr);
+  }
+  // mma_order: consumer w issues group i after consumer w-1 issued it, consumer 0 after the
+  // last consumer issued group i-1 (issue order on the shared tensor pipe).
+  if (ordered && consumers > 1) {
+    for (int w = 1; w < consumers; ++w) b.dep(L, mma[w], mma[w - 1], 0, DepKind::kIssue, "mma turn");
+    b.dep(L, mma[0], mma[consumers - 1], 1, DepKind::kIssue, "mma turn");
   }
   // The stage is released after the wait, before the promotion.
   for (int id : mma) b.dep(L, ld, id, stages, DepKind::kDone, "empty");
@@ -187,7 +202,8 @@ ScheduleSpec spec_gemm_sm90_fp8() {
       {"consumers", ParamType::kInt, 1, 3, 0, "", "consumer warpgroups", false, 0, {1, 2}},
       {"cluster_m", ParamType::kInt, 1, 2, 0, "", "CTAs per cluster along M (B multicast)", true, 1, {1, 2}},
       {"cluster_n", ParamType::kInt, 1, 2, 0, "", "CTAs per cluster along N (A multicast)", true, 1, {1}},
-      {"raster", ParamType::kInt, 1, 64, 0, "", "swizzle group (tile-rows) of the tile scheduler; 1 = row-major", true, 8, {8}}};
+      {"raster", ParamType::kInt, 1, 64, 0, "", "swizzle group (tile-rows) of the tile scheduler; 1 = row-major", true, 8, {8}},
+      {"mma_order", ParamType::kInt, 0, 1, 0, "", "1: consumers issue each K group's wgmmas in turn (named barrier), so their promotions do not line up", true, 0, {0, 1}}};
   s.constraints = {
       {"dtype", "dtype is fp8", "block-scaled e4m3 inputs (the bf16 GEMM is gemm_sm90_ws)",
        [](const TileView& v) { return v.prob.dtype == Dtype::kFp8; }},
@@ -204,6 +220,8 @@ ScheduleSpec spec_gemm_sm90_fp8() {
          const int c = v.i("consumers");
          return 2 * fp8_acc_per_set(v.i("block_m"), v.i("block_n"), c) + kFp8ConsumerOverheadRegs <= fp8_consumer_regs(c);
        }},
+      {"shape", "mma_order = 1 needs consumers >= 2", "the turn passes between consumer warpgroups",
+       [](const TileView& v) { return v.i("mma_order") == 0 || v.i("consumers") >= 2; }},
       {"cluster", "cluster_m x cluster_n <= 2 and a cluster > 1 needs features.tma_multicast",
        "the kernel's multicast handles clusters of 1 or 2 CTAs",
        [](const TileView& v) {
