@@ -30,6 +30,10 @@
 //    barrier and issue at once, their wgmmas interleave on the tensor pipe, both finish
 //    together and both promote together while the tensor pipe idles. In turn, one
 //    consumer's wgmmas complete first and it promotes while the next one's run.
+//  - promote_overlap = 1: two wgmma accumulator sets alternate between K groups, so a
+//    consumer issues group g+1 before it waits for group g (wgmma.wait_group 1) and promotes
+//    g while g+1 runs, as the bf16 kernel keeps one group in flight. Costs a third set of
+//    accumulators: 128x128 (2 consumers) and 64x128 (1 consumer) fit.
 //  - Two accumulator sets bound the tile: (block_m / consumers / 64) x block_n / 2 fp32 per
 //    set and thread; 128x256 and 256x128 with 2 consumers would need 256 registers for the
 //    accumulators alone (setmaxnreg gives a consumer 232), so the widest tiles are 128x192.
@@ -42,6 +46,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 #include "cuda_check.hpp"
 #include "gemm_registry.hpp"
@@ -52,11 +57,13 @@
 namespace tilesim::gemm::sm90 {
 
 template <int BlockM, int BlockN, int Stages, int Consumers, int ClusterM, int ClusterN,
-          int Raster, int MmaOrder>
+          int Raster, int MmaOrder, int PromoteOverlap>
 struct Fp8Config {
   static constexpr int block_m = BlockM, block_n = BlockN, block_k = kFp8ScaleGroup,
                        stages = Stages, consumers = Consumers, cluster_m = ClusterM,
-                       cluster_n = ClusterN, raster = Raster, mma_order = MmaOrder;
+                       cluster_n = ClusterN, raster = Raster, mma_order = MmaOrder,
+                       promote_overlap = PromoteOverlap;
+  static constexpr int kTileSets = 1 + PromoteOverlap;  // wgmma accumulator sets
   // Named barriers: 0 = __syncthreads, 1..consumers = each consumer's epilogue,
   // 1 + consumers + w = consumer w's turn to issue (mma_order).
   static constexpr int kEpilogueBar = 1, kOrderBar = 1 + Consumers;
@@ -98,8 +105,11 @@ struct Fp8Config {
   static_assert(MmaOrder == 0 || (MmaOrder == 1 && Consumers > 1),
                 "mma_order = 1 orders 2+ consumers' wgmma issue");
   static_assert(kOrderBar + Consumers <= 16, "16 named barriers per CTA");
-  static_assert(2 * kAccPerSet + kConsumerOverheadRegs <= (Consumers > 1 ? kConsumerRegs : 255),
-                "two accumulator sets (wgmma tile + promoted sum) do not fit the consumer's registers");
+  static_assert(PromoteOverlap == 0 || PromoteOverlap == 1, "promote_overlap is 0 or 1");
+  static_assert(!(MmaOrder && PromoteOverlap), "mma_order and promote_overlap are alternatives");
+  static_assert((kTileSets + 1) * kAccPerSet + kConsumerOverheadRegs <=
+                    (Consumers > 1 ? kConsumerRegs : 255),
+                "the accumulator sets (wgmma tile(s) + promoted sum) do not fit the consumer's registers");
   static_assert(kSfaBytes % kTmaSmemAlign == 0, "scale boxes stay 128-byte aligned");
   static constexpr int kMaxSmemOptin = 232448;  // 227 KB per block on sm_90
   static_assert(kSmemBytes <= kMaxSmemOptin, "shared memory over the 227 KB per-block limit");
@@ -108,7 +118,8 @@ struct Fp8Config {
     return "sm90_fp8_" + std::to_string(BlockM) + "x" + std::to_string(BlockN) + "x" +
            std::to_string(block_k) + "_s" + std::to_string(Stages) + "_c" +
            std::to_string(Consumers) + "_cl" + std::to_string(ClusterM) + "x" +
-           std::to_string(ClusterN) + "_r" + std::to_string(Raster) + (MmaOrder ? "_o" : "");
+           std::to_string(ClusterN) + "_r" + std::to_string(Raster) + (MmaOrder ? "_o" : "") +
+           (PromoteOverlap ? "_p" : "");
   }
 };
 
@@ -200,8 +211,9 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
     const int warp = tid_in_wg / 32;
     const int lane = threadIdx.x % 32;
     const int r0 = warp * 16 + lane / 4;  // accumulator rows r0 and r0 + 8 of each m64 block
-    float tile[Cfg::kMmaPerK][BN / 2];    // wgmma accumulators of the current K group
-    float sum[Cfg::kMmaPerK][BN / 2];     // promoted fp32 sum
+    constexpr int kSets = Cfg::kTileSets;
+    float tile[kSets][Cfg::kMmaPerK][BN / 2];  // wgmma accumulators of one K group per set
+    float sum[Cfg::kMmaPerK][BN / 2];          // promoted fp32 sum
     ptx::PipelineState ring;
     uint32_t epi_count = 0;
     const uint32_t cbuf = smem_c + cw * kEpiBufs * kEpiBufBytes;
@@ -223,19 +235,20 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
       const int first_cols = kGroup - col_base % kGroup;
       const float* sfb0 = scale_b + static_cast<size_t>(nb0) * num_kb;
       const float* sfb1 = scale_b + static_cast<size_t>(min(nb0 + 1, n_blocks - 1)) * num_kb;
-      float sb0 = __ldg(sfb0), sb1 = __ldg(sfb1);
+      float sb[kSets][2];  // B scales (two column blocks) of the group each set holds
+      int stage_of[kSets];
 
 #pragma unroll
       for (int mi = 0; mi < Cfg::kMmaPerK; ++mi)
 #pragma unroll
         for (int i = 0; i < BN / 2; ++i) sum[mi][i] = 0.f;
 
-#pragma unroll 1  // as the producer loop: one k-block per iteration
-      for (int kb = 0; kb < num_kb; ++kb) {
-        // Next group's B scales, issued now so the load overlaps this group's wgmmas.
-        const int kn = min(kb + 1, num_kb - 1);
-        const float nsb0 = __ldg(sfb0 + kn), nsb1 = __ldg(sfb1 + kn);
-
+      // Issue K group kb's wgmmas into tile set S from the stage at the ring head. The B
+      // scales are loaded first: their latency hides behind the barrier wait and the MMAs.
+      auto issue = [&](auto set, int kb) {
+        constexpr int S = decltype(set)::value;
+        sb[S][0] = __ldg(sfb0 + kb);
+        sb[S][1] = __ldg(sfb1 + kb);
         mbar_wait(bar_full + 8 * ring.index, ring.phase);
         if constexpr (Cfg::mma_order) {
           // My turn: the previous consumer has issued this group (consumer 0: the last
@@ -254,7 +267,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
           for (int mi = 0; mi < Cfg::kMmaPerK; ++mi) {
             const uint64_t desc_a =
                 make_desc_sw128(a_base + mi * kWgmmaM * kSwizzleRowBytes + kk * 32);
-            Wgmma<DType::e4m3, BN>::ss(tile[mi], desc_a, desc_b, kk > 0 ? 1 : 0);
+            Wgmma<DType::e4m3, BN>::ss(tile[S][mi], desc_a, desc_b, kk > 0 ? 1 : 0);
           }
         }
         wgmma_commit();
@@ -266,39 +279,74 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
             named_bar_arrive(Cfg::kOrderBar + (cw + 1) % Cfg::consumers, 2 * kWarpgroupThreads);
         }
         ++groups_done;
-        wgmma_wait<0>();
-#pragma unroll
-        for (int mi = 0; mi < Cfg::kMmaPerK; ++mi) fence_operands(tile[mi]);
+        stage_of[S] = ring.index;
+        ring.advance(kStages);
+      };
 
-        // This group's row scales come with the stage; read them before handing it back.
-        const float* sfa = sfa_gen + ring.index * (Cfg::kSfaBytes / 4) + cw * Cfg::kRowsPerConsumer;
+      // Wait until at most `pending` groups are in flight (set S's group is done), read its
+      // row scales, hand its stage back and promote it: sum += tile * scale_a[row] *
+      // scale_b[column block], one FFMA each (the 4 combined scales of a thread's two rows x
+      // two column blocks first).
+      auto finish = [&](auto set, auto pending) {
+        constexpr int S = decltype(set)::value;
+        wgmma_wait<decltype(pending)::value>();
+#pragma unroll
+        for (int mi = 0; mi < Cfg::kMmaPerK; ++mi) fence_operands(tile[S][mi]);
+        const float* sfa = sfa_gen + stage_of[S] * (Cfg::kSfaBytes / 4) + cw * Cfg::kRowsPerConsumer;
         float sa[Cfg::kMmaPerK][2];
 #pragma unroll
         for (int mi = 0; mi < Cfg::kMmaPerK; ++mi) {
           sa[mi][0] = sfa[mi * kWgmmaM + r0];
           sa[mi][1] = sfa[mi * kWgmmaM + r0 + 8];
         }
-        release_stage<kCluster>(bar_empty + 8 * ring.index, lane);
-
-        // Promotion: sum += tile * scale_a[row] * scale_b[column block], one FFMA each
-        // (the 4 combined scales of a thread's two rows x two column blocks first).
+        release_stage<kCluster>(bar_empty + 8 * stage_of[S], lane);
 #pragma unroll
         for (int mi = 0; mi < Cfg::kMmaPerK; ++mi) {
-          const float lo0 = sa[mi][0] * sb0, lo1 = sa[mi][0] * sb1;
-          const float hi0 = sa[mi][1] * sb0, hi1 = sa[mi][1] * sb1;
+          const float lo0 = sa[mi][0] * sb[S][0], lo1 = sa[mi][0] * sb[S][1];
+          const float hi0 = sa[mi][1] * sb[S][0], hi1 = sa[mi][1] * sb[S][1];
 #pragma unroll
           for (int j = 0; j < BN / 8; ++j) {
             const bool first = 8 * j < first_cols;
             const float s_lo = first ? lo0 : lo1, s_hi = first ? hi0 : hi1;
-            sum[mi][j * 4 + 0] = fmaf(tile[mi][j * 4 + 0], s_lo, sum[mi][j * 4 + 0]);
-            sum[mi][j * 4 + 1] = fmaf(tile[mi][j * 4 + 1], s_lo, sum[mi][j * 4 + 1]);
-            sum[mi][j * 4 + 2] = fmaf(tile[mi][j * 4 + 2], s_hi, sum[mi][j * 4 + 2]);
-            sum[mi][j * 4 + 3] = fmaf(tile[mi][j * 4 + 3], s_hi, sum[mi][j * 4 + 3]);
+            const float* t = &tile[S][mi][j * 4];
+            float* d = &sum[mi][j * 4];
+            d[0] = fmaf(t[0], s_lo, d[0]);
+            d[1] = fmaf(t[1], s_lo, d[1]);
+            d[2] = fmaf(t[2], s_hi, d[2]);
+            d[3] = fmaf(t[3], s_hi, d[3]);
           }
         }
-        sb0 = nsb0;
-        sb1 = nsb1;
-        ring.advance(kStages);
+      };
+      using Set0 = std::integral_constant<int, 0>;
+      using Set1 = std::integral_constant<int, kSets - 1>;
+      using Wait0 = std::integral_constant<int, 0>;
+      using Wait1 = std::integral_constant<int, 1>;
+
+      if constexpr (kSets == 1) {
+#pragma unroll 1  // as the producer loop: one k-block per iteration
+        for (int kb = 0; kb < num_kb; ++kb) {
+          issue(Set0{}, kb);
+          finish(Set0{}, Wait0{});
+        }
+      } else {
+        // Groups in pairs (set 0, set 1), one group always in flight while the previous
+        // one is promoted.
+        issue(Set0{}, 0);
+        int kb = 1;
+#pragma unroll 1
+        for (; kb + 1 < num_kb; kb += 2) {
+          issue(Set1{}, kb);
+          finish(Set0{}, Wait1{});
+          issue(Set0{}, kb + 1);
+          finish(Set1{}, Wait1{});
+        }
+        if (kb < num_kb) {
+          issue(Set1{}, kb);
+          finish(Set0{}, Wait1{});
+          finish(Set1{}, Wait0{});
+        } else {
+          finish(Set0{}, Wait0{});
+        }
       }
 
       const int row_base = tile_m * BM + cw * Cfg::kRowsPerConsumer;
@@ -370,17 +418,18 @@ Prepared sm90_fp8_prepare(const GemmArgs& g) {
   return p;
 }
 
-template <int BM, int BN, int BK, int S, int C, int CM, int CN, int R, int O>
+template <int BM, int BN, int BK, int S, int C, int CM, int CN, int R, int O, int P>
 KernelEntry sm90_fp8_entry() {
   static_assert(BK == kFp8ScaleGroup, "gemm_sm90_fp8: block_k is the 128-wide scale group");
-  using Cfg = Fp8Config<BM, BN, S, C, CM, CN, R, O>;
+  using Cfg = Fp8Config<BM, BN, S, C, CM, CN, R, O, P>;
   KernelEntry e;
   e.name = Cfg::name();
   e.schedule = "gemm_sm90_fp8";
   e.dtype = "fp8";
   e.tile = {{"block_m", BM},   {"block_n", BN},  {"block_k", BK},
             {"stages", S},     {"consumers", C}, {"cluster_m", CM},
-            {"cluster_n", CN}, {"raster", R},    {"mma_order", O}};
+            {"cluster_n", CN}, {"raster", R},    {"mma_order", O},
+            {"promote_overlap", P}};
   e.unsupported_reason = sm90_fp8_unsupported_reason;
   e.prepare = [](const GemmArgs& g) { return sm90_fp8_prepare<Cfg>(g); };
   return e;

@@ -85,6 +85,24 @@ TEST(HandChecked, GemmSm90Fp8MmaOrderEdges) {
   EXPECT_EQ(edges(1), 2);  // wg1 after wg0 (same group), wg0 after wg1 (previous group)
 }
 
+// promote_overlap: a group's wgmmas wait for the promotion two groups back (the other
+// accumulator set is free), not the previous one.
+TEST(HandChecked, GemmSm90Fp8PromoteOverlapDistance) {
+  const Profile p = profiles::resolve_profile("h100");
+  const Problem prob = parse_problem(R"({"kind":"gemm","m":4096,"n":4096,"k":4096,"dtype":"fp8"})");
+  const auto distance = [&](int overlap) {
+    const Prediction pr = predict(p, prob, "gemm_sm90_fp8",
+                                  parse_tile("block_m=128,block_n=128,block_k=128,stages=5,consumers=2,cluster_m=1,"
+                                             "cluster_n=1,promote_overlap=" + std::to_string(overlap)));
+    const Op& mma = op_named(pr.desc.loop, "mma.wg0");
+    for (const auto& d : mma.deps)
+      if (pr.desc.loop[static_cast<size_t>(d.op)].name == "promote.wg0") return d.distance;
+    return -1;
+  };
+  EXPECT_EQ(distance(0), 1);
+  EXPECT_EQ(distance(1), 2);
+}
+
 TEST(HandChecked, Fa3SoftmaxUnitsOnH100) {
   const Profile p = profiles::resolve_profile("h100");
   const Problem prob = parse_problem(

@@ -160,6 +160,10 @@ TEST(KernelInstances, Fp8RulesMatchTheKernel) {
             std::string::npos);
   EXPECT_NE(check("block_m=64,block_n=128,block_k=128,stages=8,consumers=1,mma_order=1", fp8.representative)
                 .find("mma_order"), std::string::npos);
+  // A third accumulator set (promote_overlap) fits 128x128 but not 128x192 with 2 consumers.
+  EXPECT_EQ(check("block_m=128,block_n=128,block_k=128,stages=5,consumers=2,promote_overlap=1", fp8.representative), "");
+  EXPECT_NE(check("block_m=128,block_n=192,block_k=128,stages=4,consumers=2,promote_overlap=1", fp8.representative)
+                .find("registers"), std::string::npos);
   // And the bf16 schedule does not claim a kernel for fp8 problems.
   const auto& ws = schedule_spec("gemm_sm90_ws");
   Problem f = ws.representative;

@@ -8,7 +8,9 @@
 //     (wgmma.wait_group 0: the next group's wgmmas overwrite that set), then PROMOTES on the
 //     CUDA cores: sum += tile * scale_a[row] * scale_b[block], one FFMA per accumulator,
 //     because Hopper's fp8 tensor cores accumulate with limited precision. With two or more
-//     consumers one warpgroup's wgmmas run while another promotes.
+//     consumers one warpgroup's wgmmas run while another promotes; with promote_overlap = 1
+//     a consumer alternates two wgmma accumulator sets and promotes group g while its own
+//     group g+1 runs (wgmma.wait_group 1).
 // The kernel is kernels/gemm/gemm_sm90_fp8.cuh.
 #include <algorithm>
 
@@ -64,6 +66,8 @@ void build_gemm_sm90_fp8(const Ctx& c, ScheduleDesc& d) {
   const int bm = c.i("block_m"), bn = c.i("block_n"), bk = c.i("block_k"), stages = c.i("stages");
   const int consumers = c.i("consumers"), cm = c.i("cluster_m"), cn = c.i("cluster_n"), raster = c.i("raster");
   const bool ordered = c.i("mma_order") != 0;
+  const bool overlap = c.i("promote_overlap") != 0;
+  const int tile_sets = overlap ? 2 : 1;  // wgmma accumulator sets per consumer
   const double e = c.ebytes();
   const int k_instr = static_cast<int>(32.0 / e);  // wgmma K = 32 for 8-bit inputs
   const int rm = bm / consumers;
@@ -73,7 +77,7 @@ void build_gemm_sm90_fp8(const Ctx& c, ScheduleDesc& d) {
     d.summary = "TMA producer + " + std::to_string(consumers) + " wgmma consumer WG(s) with per-" +
                 std::to_string(bk) + "-K FFMA promotion, " + std::to_string(stages) + "-stage ring, persistent, cluster " +
                 std::to_string(cm) + "x" + std::to_string(cn);
-  const int acc_regs = 2 * fp8_acc_per_set(bm, bn, consumers);  // wgmma tile + promoted sum
+  const int acc_regs = (tile_sets + 1) * fp8_acc_per_set(bm, bn, consumers);  // wgmma tile(s) + promoted sum
   const int prod = b.role("producer", RoleKind::kProducer, kWarpgroupThreads, kGemmProducerRegisters);
   std::vector<int> cons;
   for (int w = 0; w < consumers; ++w)
@@ -153,8 +157,9 @@ void build_gemm_sm90_fp8(const Ctx& c, ScheduleDesc& d) {
                      num(fma_warp_cycles) + " cycles per warp FMA instruction";
     // The promotion reads this group's accumulators: after wgmma.wait_group 0.
     b.dep(L, pr, id, 0, DepKind::kDone, "wgmma.wait_group 0");
-    // The next group's wgmmas overwrite the accumulator set the promotion reads.
-    b.dep(L, id, pr, 1, DepKind::kDone);
+    // A group's wgmmas overwrite the accumulator set that the promotion `tile_sets` groups
+    // earlier reads.
+    b.dep(L, id, pr, tile_sets, DepKind::kDone);
     promote.push_back(pr);
   }
   // mma_order: consumer w issues group i after consumer w-1 issued it, consumer 0 after the
@@ -203,7 +208,8 @@ ScheduleSpec spec_gemm_sm90_fp8() {
       {"cluster_m", ParamType::kInt, 1, 2, 0, "", "CTAs per cluster along M (B multicast)", true, 1, {1, 2}},
       {"cluster_n", ParamType::kInt, 1, 2, 0, "", "CTAs per cluster along N (A multicast)", true, 1, {1}},
       {"raster", ParamType::kInt, 1, 64, 0, "", "swizzle group (tile-rows) of the tile scheduler; 1 = row-major", true, 8, {8}},
-      {"mma_order", ParamType::kInt, 0, 1, 0, "", "1: consumers issue each K group's wgmmas in turn (named barrier), so their promotions do not line up", true, 0, {0, 1}}};
+      {"mma_order", ParamType::kInt, 0, 1, 0, "", "1: consumers issue each K group's wgmmas in turn (named barrier), so their promotions do not line up", true, 0, {0, 1}},
+      {"promote_overlap", ParamType::kInt, 0, 1, 0, "", "1: two wgmma accumulator sets alternate, group g is promoted while g+1 runs (wait_group 1)", true, 0, {0, 1}}};
   s.constraints = {
       {"dtype", "dtype is fp8", "block-scaled e4m3 inputs (the bf16 GEMM is gemm_sm90_ws)",
        [](const TileView& v) { return v.prob.dtype == Dtype::kFp8; }},
@@ -213,13 +219,15 @@ ScheduleSpec spec_gemm_sm90_fp8() {
        [](const TileView& v) { return v.i("block_m") / v.i("consumers") <= 2 * kWgmmaM; }},
       {"shape", "block_k == 128", "a stage is one 128-wide scale group (one 128-byte e4m3 swizzle row)",
        [](const TileView& v) { return v.i("block_k") == kFp8ScaleGroup; }},
-      {"registers", "2 x (block_m / consumers / 64) x block_n / 2 + 40 <= consumer registers",
-       "two fp32 accumulator sets (wgmma tile + promoted sum) per consumer thread; setmaxnreg gives 232 (2 consumers), "
+      {"registers", "(2 + promote_overlap) x (block_m / consumers / 64) x block_n / 2 + 40 <= consumer registers",
+       "fp32 accumulator sets (wgmma tile(s) + promoted sum) per consumer thread; setmaxnreg gives 232 (2 consumers), "
        "152 (3), 255 (1)",
        [](const TileView& v) {
-         const int c = v.i("consumers");
-         return 2 * fp8_acc_per_set(v.i("block_m"), v.i("block_n"), c) + kFp8ConsumerOverheadRegs <= fp8_consumer_regs(c);
+         const int c = v.i("consumers"), sets = 2 + v.i("promote_overlap");
+         return sets * fp8_acc_per_set(v.i("block_m"), v.i("block_n"), c) + kFp8ConsumerOverheadRegs <= fp8_consumer_regs(c);
        }},
+      {"shape", "mma_order and promote_overlap are not both 1", "the kernel implements them as alternatives",
+       [](const TileView& v) { return v.i("mma_order") == 0 || v.i("promote_overlap") == 0; }},
       {"shape", "mma_order = 1 needs consumers >= 2", "the turn passes between consumer warpgroups",
        [](const TileView& v) { return v.i("mma_order") == 0 || v.i("consumers") >= 2; }},
       {"cluster", "cluster_m x cluster_n <= 2 and a cluster > 1 needs features.tma_multicast",
