@@ -156,7 +156,7 @@ TEST(KernelInstances, Fp8RulesMatchTheKernel) {
   // 128x256 with 2 consumers: 2 x 128 accumulators + 40 > 232 registers.
   EXPECT_NE(check("block_m=128,block_n=256,block_k=128,stages=3,consumers=2", fp8.representative).find("registers"),
             std::string::npos);
-  EXPECT_NE(check("block_m=128,block_n=128,block_k=64,stages=4,consumers=2", fp8.representative).find("block_k == 128"),
+  EXPECT_NE(check("block_m=128,block_n=128,block_k=64,stages=4,consumers=2", fp8.representative).find("block_k"),
             std::string::npos);
   EXPECT_NE(check("block_m=64,block_n=128,block_k=128,stages=8,consumers=1,mma_order=1", fp8.representative)
                 .find("mma_order"), std::string::npos);
