@@ -18,10 +18,11 @@ void lt_check(cublasStatus_t s, const char* what) {
 
 }  // namespace
 
-// Row-major C[M,N] = A[M,K] B[N,K]^T is column-major C^T[N,M] = B^T... : cuBLASLt's "A" is
-// our B viewed column-major as K x N (ld K) with op T, its "B" our A as K x M (ld K) with
-// op N ("TN", the only layout Hopper's fp8 cuBLASLt takes), D is N x M (ld N).
-CublasLtFp8::CublasLtFp8(int m, int n, int k, bool fast_accum) : m_(m), n_(n), k_(k) {
+// Row-major C[M,N] = A[M,K] B[N,K]^T is column-major C^T[N,M] = (B viewed as K x N)^T x
+// (A viewed as K x M): cuBLASLt's "A" is our B, column-major K x N (ld K) with op T, its "B"
+// our A, K x M (ld K) with op N ("TN", the only layout Hopper's fp8 cuBLASLt takes), D is
+// N x M (ld N).
+CublasLtFp8::CublasLtFp8(int m, int n, int k, bool fast_accum) {
   lt_check(cublasLtCreate(&handle_), "cublasLtCreate");
   TILESIM_CUDA_CHECK(cudaMalloc(&workspace_, kWorkspaceBytes));
   TILESIM_CUDA_CHECK(cudaMalloc(&unit_scale_, sizeof(float)));

@@ -29,7 +29,6 @@ class CublasLtFp8 {
   void run(const void* a, const void* b, void* d, cudaStream_t stream) const;
 
  private:
-  int m_, n_, k_;
   std::string why_;
   cublasLtHandle_t handle_ = nullptr;
   cublasLtMatmulDesc_t desc_ = nullptr;

@@ -15,21 +15,23 @@
 //    consumer therefore keeps two accumulator sets: `tile` (wgmma, one K group, overwritten
 //    by the group's first wgmma) and `sum` (fp32, CUDA cores). After each group it waits for
 //    its wgmmas and does sum += tile * (scale_a[row] * scale_b[block]) in FFMA: one FFMA per
-//    accumulator per group. The wait cannot keep a group in flight as the bf16 kernel does
-//    (that would need a third accumulator set); with 2+ consumers the tensor core runs one
-//    warpgroup's wgmmas while another promotes.
+//    accumulator per group. Waiting for the group (wait_group 0) keeps no group in flight
+//    as the bf16 kernel does unless promote_overlap adds a third set (below).
 //  - Scale loads: scale_a (a CTA's block_m rows of one group, contiguous because M-major)
 //    comes by TMA into the stage with A and B, so it is covered by the same full barrier and
 //    needs no latency hiding of its own. scale_b is one fp32 per 128 columns per group (one
 //    or two per tile, uniform across the warpgroup): each consumer thread reads it from
-//    global memory (L2-resident, 4 B per group) one group ahead, so its latency hides behind
-//    the current group's wgmmas; a TMA box would need 16-byte rows for 4-8 useful bytes.
+//    global memory (L2-resident, 4 B per group) before it waits for the group's stage, so
+//    its latency hides behind the wait and the group's wgmmas; a TMA box would need 16-byte
+//    rows for 4-8 useful bytes.
 //  - mma_order = 1 (2+ consumers): the consumers issue their wgmmas of a K group in turn
 //    (consumer 0, 1, ..., then consumer 0 of the next group), handing the turn on with a
 //    named barrier right after the issue. Without it both consumers wait on the same full
 //    barrier and issue at once, their wgmmas interleave on the tensor pipe, both finish
-//    together and both promote together while the tensor pipe idles. In turn, one
-//    consumer's wgmmas complete first and it promotes while the next one's run.
+//    together and both promote together while the tensor pipe idles. The intent of the
+//    turn: one consumer's wgmmas complete first and it promotes while the next one's run.
+//    Measured on H100 it is slower (the tensor pipe does not run the turns one after the
+//    other; kernels/gemm/README.md), kept as a measured alternative.
 //  - promote_overlap = 1: two wgmma accumulator sets alternate between K groups, so a
 //    consumer issues group g+1 before it waits for group g (wgmma.wait_group 1) and promotes
 //    g while g+1 runs, as the bf16 kernel keeps one group in flight. Costs a third set of
