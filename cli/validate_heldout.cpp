@@ -2,15 +2,24 @@
 #include "validate_heldout.hpp"
 
 #include <filesystem>
+#include <iterator>
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "tilesim/input_file.hpp"
 
 namespace tilesim::validate {
 
 namespace {
-// The measured problem's dtype; the list's shapes are all bf16 (the kernels' dtype).
-constexpr const char* kHeldOutDtype = "bf16";
+// The list's family arrays hold bf16 shapes (a run without a dtype is bf16); shapes of
+// another dtype have their own array, "<family>_<dtype>" (e.g. "gemm_fp8").
+constexpr const char* kDefaultDtype = "bf16";
+constexpr const char* kDtypeLists[] = {"gemm_fp8"};
+
+std::string list_name(const std::string& family, const std::string& dtype) {
+  return dtype == kDefaultDtype ? family : family + "_" + dtype;
+}
 
 bool same_value(const nlohmann::json& want, const nlohmann::json& got) {
   // The list writes causal as true/false, runners as true/false or 0/1.
@@ -22,9 +31,9 @@ bool same_value(const nlohmann::json& want, const nlohmann::json& got) {
 }  // namespace
 
 bool HeldOutList::matches(const std::string& family, const nlohmann::json& problem) const {
-  if (!entries.is_object() || !entries.contains(family)) return false;
-  if (problem.value("dtype", std::string(kHeldOutDtype)) != kHeldOutDtype) return false;
-  for (const auto& e : entries.at(family)) {
+  const std::string list = list_name(family, problem.value("dtype", std::string(kDefaultDtype)));
+  if (!entries.is_object() || !entries.contains(list)) return false;
+  for (const auto& e : entries.at(list)) {
     bool all = true;
     for (const auto& [k, v] : e.items()) {
       if (k == "name") continue;
@@ -56,12 +65,14 @@ HeldOutList load_heldout(const std::string& data_dir) {
   if (!doc.is_object() || doc.value("schema", "") != "tilesim.heldout.v1")
     throw std::runtime_error(h.path + ": schema is not 'tilesim.heldout.v1'");
   h.entries = nlohmann::json::object();
-  for (const char* fam : {"attention", "gemm", "decode"}) {
+  std::vector<std::string> lists = {"attention", "gemm", "decode"};
+  lists.insert(lists.end(), std::begin(kDtypeLists), std::end(kDtypeLists));
+  for (const std::string& fam : lists) {
     if (!doc.contains(fam)) continue;
     if (!doc.at(fam).is_array()) throw std::runtime_error(h.path + ": '" + fam + "' must be an array");
     for (const auto& e : doc.at(fam))
       if (!e.is_object() || e.empty())
-        throw std::runtime_error(h.path + ": every '" + std::string(fam) + "' entry must be a non-empty object");
+        throw std::runtime_error(h.path + ": every '" + fam + "' entry must be a non-empty object");
     h.entries[fam] = doc.at(fam);
   }
   return h;

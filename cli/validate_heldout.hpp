@@ -1,6 +1,7 @@
 // The held-out protocol: data/heldout/shapes.json lists shapes that are never used to
 // fit, calibrate or choose anything. A measured run is held-out when its family has an
-// entry whose every key equals the run's problem (dtype bf16). validate reports train
+// entry whose every key equals the run's problem: bf16 problems in the family's array,
+// other dtypes in "<family>_<dtype>" (fp8 GEMM: "gemm_fp8"). validate reports train
 // and held-out apart; calibration fits on train only; the accuracy gate watches held-out.
 #pragma once
 
@@ -12,7 +13,7 @@ namespace tilesim::validate {
 
 struct HeldOutList {
   std::string path;                  // "" when the data folder has no list
-  nlohmann::json entries;            // {"attention": [...], "gemm": [...], "decode": [...]}
+  nlohmann::json entries;            // {"attention": [...], "gemm": [...], "decode": [...], "gemm_fp8": [...]}
   bool matches(const std::string& family, const nlohmann::json& problem) const;
   size_t count(const std::string& family) const;
 };

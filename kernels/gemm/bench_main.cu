@@ -1,12 +1,16 @@
 // tilesim-gemm-bench: correctness and timing of every compiled GEMM config against cuBLAS
 // in the same process, written as a tilesim.measurement.v1 JSON (family "gemm").
 //
+//   --dtype bf16|fp8   the problem dtype (default bf16): which kernels run and what they are
+//                      compared with. fp8 = block-scaled e4m3 (gemm_sm90_fp8): see below.
+//
 //   --check            small odd shapes, every config, correctness only; exit 1 on any failure
 //   --sweep            the sweep shapes (8192^3, 2048^3, 128x8192x8192, 1024x1024x32768):
 //                      correctness then timing of every config and of cuBLAS (before and after)
 //   --shapes MxNxK,..  replace the shape list (with --check or --sweep)
 //   --shape m=M,n=N,k=K  one shape (repeatable), --shapes-file F  the "gemm" list of F
-//                      (e.g. data/heldout/shapes.json); syntax: kernels/common/shape_args.hpp
+//                      ("gemm_fp8" with --dtype fp8; e.g. data/heldout/shapes.json);
+//                      syntax: kernels/common/shape_args.hpp
 //   Every timed run carries NVML samples of the SM clock, power and throttle reasons.
 //   --filter a,b       only configs whose name contains one of the substrings
 //   --out FILE         write the measurement JSON
@@ -20,6 +24,15 @@
 // every run; reference = cuBLAS with fp32 output (bf16 inputs, fp32 accumulation), itself
 // spot-checked against a float64 dot product on the host; metric = relative Frobenius error
 // ||C - ref|| / ||ref||, NaN/Inf anywhere fails.
+//
+// fp8: A, B = random normals times a per-group power of two, quantized to e4m3 per 1x128
+// (A) and 128x128 (B) group with scale = amax / 448 (gemm_fp8_data.hpp); reference = fp32
+// GEMM (cuBLAS, CUBLAS_COMPUTE_32F_PEDANTIC: no TF32) of the DEQUANTIZED operands, itself
+// spot-checked against float64 dot products that the host decodes from the e4m3 bytes and
+// scales. Vendor: cuBLASLt fp8 with per-tensor scales (cublaslt_fp8.hpp; less work than
+// block scaling), with and without fast accumulation, checked against the fp32 GEMM of the
+// unscaled e4m3 values; plus cuBLAS bf16 on the dequantized operands (rounded to bf16) for
+// context.
 #include <cublas_v2.h>
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
@@ -31,6 +44,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
@@ -38,10 +52,12 @@
 #include <string>
 #include <vector>
 
+#include "cublaslt_fp8.hpp"
 #include "cuda_check.hpp"
 #include "device_report.hpp"
 #include "event_timer.hpp"
 #include "gemm_check.hpp"
+#include "gemm_fp8_data.hpp"
 #include "gemm_registry.hpp"
 #include "instance_list.hpp"
 #include "nvml_sampler.hpp"
@@ -61,7 +77,9 @@ struct Shape {
 
 struct Options {
   bool check = false, sweep = false, list = false, json = false;
+  std::string dtype = "bf16";
   std::vector<Shape> shapes;
+  std::vector<std::string> shape_args, shape_files;  // resolved once --dtype is known
   std::vector<std::string> filters;
   std::string out;
   int warmup = 10;
@@ -80,11 +98,21 @@ const std::vector<Shape> kSweepShapes = {
 const std::vector<Shape> kCheckShapes = {{333, 520, 200},  {1, 8, 8},       {256, 256, 128},
                                          {129, 264, 72},   {77, 136, 4104}, {1000, 1000, 1000},
                                          {2065, 392, 520}, {255, 2056, 136}};
+// fp8: 8192^3 and DeepSeek-V3 projection shapes (as DeepGEMM reports them).
+const std::vector<Shape> kFp8SweepShapes = {
+    {8192, 8192, 8192}, {4096, 7168, 2048}, {4096, 2112, 7168}, {4096, 24576, 1536},
+    {4096, 4096, 7168}};
+// fp8 check shapes: K a multiple of 16 (e4m3 TMA rows) but mostly not of the 128-wide scale
+// group (a partial last group); N a multiple of 8 crossing 128-column scale blocks inside
+// 192-wide tiles (520, 648); M odd, 1, tile + 1; one exact-tile shape; one deep-K shape.
+const std::vector<Shape> kFp8CheckShapes = {{333, 520, 208},  {1, 8, 16},        {256, 256, 128},
+                                            {129, 264, 144},  {77, 136, 4112},   {1000, 1000, 1008},
+                                            {2065, 392, 528}, {255, 2056, 400},  {200, 648, 1040}};
 
 [[noreturn]] void usage_error(const std::string& what) {
   std::cerr << "tilesim-gemm-bench: " << what << "\n"
             << "usage: tilesim-gemm-bench [--check | --sweep] [--shapes MxNxK,...] [--shape m=M,n=N,k=K]..."
-               " [--shapes-file F] [--filter s,...]"
+               " [--shapes-file F] [--dtype bf16|fp8] [--filter s,...]"
                " [--out FILE] [--warmup N] [--reps N] [--seed N] [--list [--json]]\n";
   std::exit(2);
 }
@@ -152,27 +180,36 @@ Options parse(int argc, char** argv) {
         if (sh.m < 1 || sh.n < 1 || sh.k < 1) usage_error("shape '" + s + "' has a zero extent");
         o.shapes.push_back(sh);
       }
-    } else if (a == "--shape" || a == "--shapes-file") {
-      try {
-        const std::string v = value();
-        std::vector<runner::ShapeValues> given;
-        if (a == "--shape")
-          given.push_back(runner::parse_shape(v, runner::gemm_shape_keys()));
-        else
-          given = runner::shapes_from_file(v, "gemm", runner::gemm_shape_keys(), {"bf16"});
-        for (const auto& g : given)
-          o.shapes.push_back(Shape{static_cast<int>(g["m"]), static_cast<int>(g["n"]), static_cast<int>(g["k"])});
-      } catch (const runner::ShapeError& e) {
-        usage_error(e.what());
-      }
+    } else if (a == "--dtype") {
+      o.dtype = value();
+      if (o.dtype != "bf16" && o.dtype != "fp8") usage_error("--dtype must be bf16 or fp8, got '" + o.dtype + "'");
+    } else if (a == "--shape") {
+      o.shape_args.push_back(value());
+    } else if (a == "--shapes-file") {
+      o.shape_files.push_back(value());
     } else {
       usage_error("unknown option '" + a + "'");
     }
   }
+  // Shapes files hold bf16 GEMM shapes under "gemm", fp8 ones under "gemm_fp8".
+  const bool fp8 = o.dtype == "fp8";
+  try {
+    std::vector<runner::ShapeValues> given;
+    for (const std::string& v : o.shape_args) given.push_back(runner::parse_shape(v, runner::gemm_shape_keys()));
+    for (const std::string& f : o.shape_files) {
+      auto list = runner::shapes_from_file(f, fp8 ? "gemm_fp8" : "gemm", runner::gemm_shape_keys(), {o.dtype});
+      given.insert(given.end(), list.begin(), list.end());
+    }
+    for (const auto& g : given)
+      o.shapes.push_back(Shape{static_cast<int>(g["m"]), static_cast<int>(g["n"]), static_cast<int>(g["k"])});
+  } catch (const runner::ShapeError& e) {
+    usage_error(e.what());
+  }
   if (!o.list && o.check == o.sweep)
     usage_error("give exactly one of --check, --sweep (or --list)");
   if (o.sweep && o.reps < 20) usage_error("--reps must be >= 20 for timing (median of many)");
-  if (o.shapes.empty()) o.shapes = o.sweep ? kSweepShapes : kCheckShapes;
+  if (o.shapes.empty())
+    o.shapes = o.sweep ? (fp8 ? kFp8SweepShapes : kSweepShapes) : (fp8 ? kFp8CheckShapes : kCheckShapes);
   return o;
 }
 
@@ -241,18 +278,92 @@ void spot_check_reference(const Shape& s, const __nv_bfloat16* a, const __nv_bfl
   }
 }
 
+
+// fp8 tolerance on the relative Frobenius error against the fp32 GEMM of the dequantized
+// operands (products of e4m3 values are exact in fp32, so the reference is exact up to fp32
+// accumulation): the bf16 output rounding (2 x 2^-9, as for bf16), plus 2^-8 for the fp8
+// tensor core's limited-precision accumulation inside one 128-wide K group (about 14
+// mantissa bits kept, DeepSeek-V3 tech report; with cancellation in a 128-term sum the
+// relative error of a group can reach ~2^-9..2^-8), plus K * 2^-24 for fp32 accumulation
+// order. Wrong scale indexing is an O(1) error: group magnitudes differ by up to 64x.
+double tolerance_for_fp8(int k) {
+  const double fp8_group_accumulation = std::ldexp(1.0, -8);
+  return tolerance_for(k) + fp8_group_accumulation;
+}
+
+// float64 dot products, decoded on the host from the e4m3 bytes and the scales, against
+// the fp32 reference of a few random (i, j): checks the dequantization kernel, the scale
+// layouts and the reference call's transpose convention independently of the device code.
+void spot_check_reference_fp8(const Shape& s, const Fp8Problem& p, const float* ref, uint64_t seed) {
+  constexpr int kSamples = 24;
+  constexpr double kRelToAbsSum = 1e-5;
+  std::mt19937_64 rng(seed);
+  const std::size_t kz = static_cast<std::size_t>(s.k);
+  std::vector<__nv_fp8_e4m3> ra(kz), rb(kz);
+  std::vector<float> sa(static_cast<std::size_t>(p.k_groups)), sb(static_cast<std::size_t>(p.k_groups));
+  for (int t = 0; t < kSamples; ++t) {
+    const int i = static_cast<int>(rng() % static_cast<uint64_t>(s.m));
+    const int j = static_cast<int>(rng() % static_cast<uint64_t>(s.n));
+    TILESIM_CUDA_CHECK(cudaMemcpy(ra.data(), p.a + i * kz, kz, cudaMemcpyDeviceToHost));
+    TILESIM_CUDA_CHECK(cudaMemcpy(rb.data(), p.b + j * kz, kz, cudaMemcpyDeviceToHost));
+    TILESIM_CUDA_CHECK(cudaMemcpy2D(sa.data(), sizeof(float), p.scale_a + i,
+                                    static_cast<std::size_t>(p.scale_a_ld) * sizeof(float),
+                                    sizeof(float), sa.size(), cudaMemcpyDeviceToHost));
+    TILESIM_CUDA_CHECK(cudaMemcpy(sb.data(),
+                                  p.scale_b + static_cast<std::size_t>(j / kFp8ScaleGroup) * p.k_groups,
+                                  sb.size() * sizeof(float), cudaMemcpyDeviceToHost));
+    float got = 0.f;
+    TILESIM_CUDA_CHECK(cudaMemcpy(&got, ref + static_cast<std::size_t>(i) * s.n + j, sizeof(float),
+                                  cudaMemcpyDeviceToHost));
+    double exact = 0, abs_sum = 0;
+    for (std::size_t q = 0; q < kz; ++q) {
+      const std::size_t g = q / kFp8ScaleGroup;
+      const double x = static_cast<double>(static_cast<float>(ra[q])) * sa[g];
+      const double y = static_cast<double>(static_cast<float>(rb[q])) * sb[g];
+      exact += x * y;
+      abs_sum += std::fabs(x * y);
+    }
+    if (!(std::fabs(got - exact) <= kRelToAbsSum * abs_sum)) {
+      throw std::runtime_error("fp8 reference disagrees with float64 at (" + std::to_string(i) +
+                               ", " + std::to_string(j) + ") of " + s.str() + ": " +
+                               std::to_string(got) + " vs " + std::to_string(exact));
+    }
+  }
+}
+
+// fp32 GEMM (no TF32) of row-major fp32 operands: the fp8 references.
+void cublas_gemm_f32(cublasHandle_t h, const Shape& s, const float* a, const float* b, float* c) {
+  const float alpha = 1.f, beta = 0.f;
+  cublas_check(cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, s.n, s.m, s.k, &alpha, b, CUDA_R_32F, s.k,
+                            a, CUDA_R_32F, s.k, &beta, c, CUDA_R_32F, s.n,
+                            CUBLAS_COMPUTE_32F_PEDANTIC, CUBLAS_GEMM_DEFAULT),
+               "cublasGemmEx (fp32 reference)");
+}
+
 double tflops(const Shape& s, double ms) {
   return 2.0 * s.m * static_cast<double>(s.n) * s.k / (ms * 1e-3) / 1e12;
 }
 
-json problem_json(const Shape& s) {
-  return {{"kind", "gemm"}, {"m", s.m}, {"n", s.n}, {"k", s.k}, {"dtype", "bf16"}};
+json problem_json(const Shape& s, const std::string& dtype) {
+  return {{"kind", "gemm"}, {"m", s.m}, {"n", s.n}, {"k", s.k}, {"dtype", dtype}};
 }
 
 struct Row {
   std::string shape, name, note;
   double median_ms = 0, tflops = 0, rel_err = 0;
   bool passed = false, timed = false;
+  bool vendor = false, baseline = false;  // a library run; the one the kernels are compared to
+};
+
+// A library implementation run next to the kernels on the same shape.
+struct Vendor {
+  std::string impl, config, row_name;
+  std::function<void(cudaStream_t)> launch;
+  const float* ref = nullptr;  // the reference its output is checked against
+  std::string reference;       // what that reference is
+  std::string problem_dtype;
+  double tolerance = 0;
+  bool baseline = false;       // timed before and after the kernels and in the final rounds
 };
 
 int run(const Options& o) {
@@ -261,7 +372,7 @@ int run(const Options& o) {
             [](const KernelEntry& x, const KernelEntry& y) { return x.name < y.name; });
   if (o.list && o.json) {
     std::vector<kernels::ListedInstance> list;
-    for (const auto& e : entries) list.push_back({e.name, e.schedule, e.tile, {{"dtype", "bf16"}}});
+    for (const auto& e : entries) list.push_back({e.name, e.schedule, e.tile, {{"dtype", e.dtype}}});
     return kernels::print_list_json("tilesim-gemm-bench", list);
   }
   if (o.list) {
@@ -307,53 +418,104 @@ int run(const Options& o) {
     return smp;
   };
 
+  const bool fp8 = o.dtype == "fp8";
   for (const Shape& s : o.shapes) {
     const std::size_t na = static_cast<std::size_t>(s.m) * s.k;
     const std::size_t nb = static_cast<std::size_t>(s.n) * s.k;
     const std::size_t nc = static_cast<std::size_t>(s.m) * s.n;
-    __nv_bfloat16 *a, *b, *c;
-    float* ref;
+    __nv_bfloat16 *a = nullptr, *b = nullptr, *c = nullptr;
+    float *ref = nullptr, *ref_raw = nullptr;
+    Fp8Problem fp;
+    std::vector<Vendor> vendors;
+    std::unique_ptr<CublasLtFp8> lt, lt_fast;
     TILESIM_CUDA_CHECK(cudaMalloc(&a, na * 2));
     TILESIM_CUDA_CHECK(cudaMalloc(&b, nb * 2));
     TILESIM_CUDA_CHECK(cudaMalloc(&c, nc * 2));
     TILESIM_CUDA_CHECK(cudaMalloc(&ref, nc * sizeof(float)));
-    fill_random_bf16(a, na, ++seed, stream);
-    fill_random_bf16(b, nb, ++seed, stream);
-    cublas_gemm(handle, s, a, b, ref, CUDA_R_32F);
-    TILESIM_CUDA_CHECK(cudaStreamSynchronize(stream));
-    spot_check_reference(s, a, b, ref, ++seed);
-    const double tol = tolerance_for(s.k);
-    const GemmArgs args{a, b, c, s.m, s.n, s.k};
+    GemmArgs args{a, b, c, s.m, s.n, s.k, {}};
+    double tol = tolerance_for(s.k);
+    std::string reference = "cublas_fp32_out";
+    if (!fp8) {
+      fill_random_bf16(a, na, ++seed, stream);
+      fill_random_bf16(b, nb, ++seed, stream);
+      cublas_gemm(handle, s, a, b, ref, CUDA_R_32F);
+      TILESIM_CUDA_CHECK(cudaStreamSynchronize(stream));
+      spot_check_reference(s, a, b, ref, ++seed);
+      vendors.push_back({"cublas", "cublasGemmEx_default", "cublas",
+                         [&](cudaStream_t) { cublas_gemm(handle, s, a, b, c, CUDA_R_16BF); }, ref,
+                         "cublas_fp32_out", "bf16", tol, true});
+    } else {
+      seed += 2;
+      fp = make_fp8_problem(s.m, s.n, s.k, seed, stream);
+      cublas_gemm_f32(handle, s, fp.a_deq, fp.b_deq, ref);
+      TILESIM_CUDA_CHECK(cudaStreamSynchronize(stream));
+      spot_check_reference_fp8(s, fp, ref, ++seed);
+      // bf16 copies of the dequantized operands (cuBLAS bf16 context run), then the
+      // unscaled e4m3 values and their fp32 GEMM (what per-tensor-scaled cuBLASLt computes).
+      convert_f32_to_bf16(fp.a_deq, a, na, stream);
+      convert_f32_to_bf16(fp.b_deq, b, nb, stream);
+      decode_e4m3(fp.a, fp.a_deq, na, stream);
+      decode_e4m3(fp.b, fp.b_deq, nb, stream);
+      TILESIM_CUDA_CHECK(cudaMalloc(&ref_raw, nc * sizeof(float)));
+      cublas_gemm_f32(handle, s, fp.a_deq, fp.b_deq, ref_raw);
+      TILESIM_CUDA_CHECK(cudaStreamSynchronize(stream));
+      TILESIM_CUDA_CHECK(cudaFree(fp.a_deq));
+      TILESIM_CUDA_CHECK(cudaFree(fp.b_deq));
+      fp.a_deq = fp.b_deq = nullptr;
+      args.fp8 = fp.operands();
+      tol = tolerance_for_fp8(s.k);
+      reference = "fp32_gemm_of_dequantized";
+      lt = std::make_unique<CublasLtFp8>(s.m, s.n, s.k, false);
+      lt_fast = std::make_unique<CublasLtFp8>(s.m, s.n, s.k, true);
+      if (lt->unsupported_reason().empty())
+        vendors.push_back({"cublaslt_fp8_tensor_scale", "cublasLtMatmul_e4m3_tensor_scale", "cublaslt",
+                           [&](cudaStream_t st) { lt->run(fp.a, fp.b, c, st); }, ref_raw,
+                           "fp32_gemm_of_unscaled_e4m3", "fp8", tol, true});
+      else
+        std::cerr << "note: " << s.str() << ": " << lt->unsupported_reason() << "\n";
+      if (lt_fast->unsupported_reason().empty())
+        vendors.push_back({"cublaslt_fp8_tensor_scale_fast_accum",
+                           "cublasLtMatmul_e4m3_tensor_scale_fast_accum", "cublaslt_fast_accum",
+                           [&](cudaStream_t st) { lt_fast->run(fp.a, fp.b, c, st); }, ref_raw,
+                           "fp32_gemm_of_unscaled_e4m3", "fp8", tol, false});
+      vendors.push_back({"cublas", "cublasGemmEx_bf16_of_dequantized", "cublas_bf16",
+                         [&](cudaStream_t) { cublas_gemm(handle, s, a, b, c, CUDA_R_16BF); }, ref,
+                         "fp32_gemm_of_dequantized", "bf16", tol, false});
+    }
 
-    auto check_output = [&](const std::string& name) {
-      const ErrorStats st = compare_bf16_to_f32(c, ref, nc, stream);
+    auto check_against = [&](const std::string& name, const float* r, double tolerance,
+                             const std::string& what) {
+      const ErrorStats st = compare_bf16_to_f32(c, r, nc, stream);
       const double err = st.rel_frobenius();
-      const bool ok = st.nonfinite == 0 && err <= tol;
+      const bool ok = st.nonfinite == 0 && err <= tolerance;
       json j = {{"rel_err", std::isfinite(err) ? json(err) : json(nullptr)},
-                {"tolerance", tol},
+                {"tolerance", tolerance},
                 {"passed", ok},
                 {"nonfinite", st.nonfinite},
-                {"reference", "cublas_fp32_out"}};
+                {"reference", what}};
       if (!ok) {
-        std::cerr << "FAIL " << name << " " << s.str() << ": rel_err " << err << " (tol " << tol
+        std::cerr << "FAIL " << name << " " << s.str() << ": rel_err " << err << " (tol " << tolerance
                   << "), non-finite outputs " << st.nonfinite << "\n";
       }
       return std::make_pair(ok, j);
     };
+    auto check_output = [&](const std::string& name) { return check_against(name, ref, tol, reference); };
 
-    auto record = [&](const std::string& impl, const KernelEntry* e, const json& check,
-                      const std::vector<double>& samples, const std::string& note,
-                      const json& launch_info) {
+    auto record = [&](const std::string& impl, const KernelEntry* e, const Vendor* v,
+                      const json& check, const std::vector<double>& samples,
+                      const std::string& note, const json& launch_info) {
       json r;
       r["impl"] = impl;
       r["schedule"] = e ? json(e->schedule) : json(nullptr);
-      r["config"] = e ? e->name : std::string("cublasGemmEx_default");
+      r["config"] = e ? e->name : v->config;
       r["tile"] = e ? e->tile : json::object();
-      r["problem"] = problem_json(s);
+      r["problem"] = problem_json(s, e ? o.dtype : v->problem_dtype);
       r["check"] = check;
       if (!note.empty()) r["note"] = note;
       if (!launch_info.is_null()) r["launch"] = launch_info;
-      Row row{s.str(), e ? e->name : "cublas", note};
+      Row row{s.str(), e ? e->name : v->row_name, note};
+      row.vendor = v != nullptr;
+      row.baseline = v != nullptr && v->baseline;
       row.passed = check.value("passed", false);
       row.rel_err = check["rel_err"].is_null() ? INFINITY : check["rel_err"].get<double>();
       if (!samples.empty()) {
@@ -372,20 +534,22 @@ int run(const Options& o) {
       rows.push_back(row);
     };
 
-    auto run_cublas = [&](const std::string& note) {
+    auto run_vendor = [&](const Vendor& v, const std::string& note) {
       fill_nan_bf16(c, nc, stream);
-      cublas_gemm(handle, s, a, b, c, CUDA_R_16BF);
-      auto [ok, chk] = check_output("cublas");
+      v.launch(stream);
+      TILESIM_CUDA_CHECK(cudaStreamSynchronize(stream));
+      auto [ok, chk] = check_against(v.row_name, v.ref, v.tolerance, v.reference);
       std::vector<double> samples;
-      if (timing) {
-        samples = timed([&](cudaStream_t) { cublas_gemm(handle, s, a, b, c, CUDA_R_16BF); });
-      }
-      record("cublas", nullptr, chk, samples, note, json());
+      if (timing) samples = timed(v.launch);
+      record(v.impl, nullptr, &v, chk, samples, note, json());
     };
+    const Vendor* baseline = nullptr;
+    for (const Vendor& v : vendors)
+      if (v.baseline) baseline = &v;
 
-    if (timing) run_cublas("before");
+    if (timing && baseline) run_vendor(*baseline, "before");
     for (const KernelEntry& e : entries) {
-      if (!selected(e, o)) continue;
+      if (!selected(e, o) || e.dtype != o.dtype) continue;
       const std::string why = e.unsupported_reason(args);
       if (!why.empty()) {
         std::cerr << "skip " << e.name << " on " << s.str() << ": " << why << "\n";
@@ -400,16 +564,25 @@ int run(const Options& o) {
       if (!ok) ++failures;
       std::vector<double> samples;
       if (timing && ok) samples = timed(launch);
-      record("tilesim", &e, chk, samples, "", prep.launch_info);
+      record("tilesim", &e, nullptr, chk, samples, "", prep.launch_info);
       std::cout << (ok ? "ok   " : "FAIL ") << s.str() << " " << e.name << " rel_err "
                 << rows.back().rel_err;
       if (rows.back().timed) std::cout << " " << rows.back().tflops << " TFLOP/s";
       std::cout << std::endl;
     }
-    if (timing) run_cublas("after");
+    if (timing && baseline) run_vendor(*baseline, "after");
+    // Context runs (fp8: cuBLASLt with fast accumulation, cuBLAS bf16); checked in --check too.
+    for (const Vendor& v : vendors)
+      if (!v.baseline || !timing) {
+        run_vendor(v, "");
+        std::cout << (rows.back().passed ? "ok   " : "note ") << s.str() << " " << v.row_name
+                  << " rel_err " << rows.back().rel_err;
+        if (rows.back().timed) std::cout << " " << rows.back().tflops << " TFLOP/s";
+        std::cout << std::endl;
+      }
 
-    // Best-effort headline: alternate cuBLAS and the best configs of this shape.
-    if (timing && o.final_rounds > 0 && &s == &o.shapes.front()) {
+    // Best-effort headline: alternate the library baseline and the best configs of this shape.
+    if (timing && baseline && o.final_rounds > 0 && &s == &o.shapes.front()) {
       std::vector<std::pair<double, const KernelEntry*>> best;
       for (const KernelEntry& e : entries) {
         for (const Row& r : rows) {
@@ -424,7 +597,7 @@ int run(const Options& o) {
         best.resize(static_cast<std::size_t>(o.final_top));
       for (int round = 0; round < o.final_rounds; ++round) {
         const std::string note = "final_round_" + std::to_string(round);
-        run_cublas(note);
+        run_vendor(*baseline, note);
         for (const auto& [tf, e] : best) {
           const Prepared prep = e->prepare(args);
           fill_nan_bf16(c, nc, stream);
@@ -434,14 +607,18 @@ int run(const Options& o) {
           if (!ok) ++failures;
           std::vector<double> samples;
           if (ok) samples = timed(prep.launch);
-          record("tilesim", e, chk, samples, note, prep.launch_info);
+          record("tilesim", e, nullptr, chk, samples, note, prep.launch_info);
         }
       }
     }
+    lt.reset();
+    lt_fast.reset();
+    if (fp8) free_fp8_problem(fp);
     TILESIM_CUDA_CHECK(cudaFree(a));
     TILESIM_CUDA_CHECK(cudaFree(b));
     TILESIM_CUDA_CHECK(cudaFree(c));
     TILESIM_CUDA_CHECK(cudaFree(ref));
+    if (ref_raw) TILESIM_CUDA_CHECK(cudaFree(ref_raw));
   }
   doc["clocks_after"] = cuda::clock_snapshot();
   cublasDestroy(handle);
@@ -465,17 +642,17 @@ int run(const Options& o) {
     for (auto& [shape, rs] : by_shape) {
       double cub = 0;
       for (const Row& r : rs)
-        if (r.name == "cublas" && r.timed) cub = std::max(cub, r.tflops);
+        if (r.baseline && r.timed) cub = std::max(cub, r.tflops);
       std::sort(rs.begin(), rs.end(),
                 [](const Row& x, const Row& y) { return x.tflops > y.tflops; });
       int shown = 0;
       bool sm80_shown = false;
       for (const Row& r : rs) {
         if (!r.timed) continue;
-        const bool is_cublas = r.name == "cublas";
+        const bool is_cublas = r.vendor;
         const bool is_sm80 = r.name.rfind("sm80", 0) == 0;
         if (is_cublas || shown < 4 || (is_sm80 && !sm80_shown)) {
-          const std::string label = is_cublas ? "cublas_" + r.note : r.name;
+          const std::string label = is_cublas && !r.note.empty() ? r.name + "_" + r.note : r.name;
           std::printf("%-18s %-40s %10.4f %9.1f %7.1f%%\n", shape.c_str(), label.c_str(),
                       r.median_ms, r.tflops, cub > 0 ? 100.0 * r.tflops / cub : 0.0);
           if (!is_cublas) ++shown;
@@ -484,20 +661,21 @@ int run(const Options& o) {
       }
     }
     std::map<std::string, std::vector<double>> finals;  // name -> per-round TFLOP/s
-    std::string final_shape;
+    std::string final_shape, baseline_name;
     for (const Row& r : rows) {
       if (r.note.rfind("final_round_", 0) == 0 && r.timed) {
+        if (r.baseline) baseline_name = r.name;
         finals[r.name].push_back(r.tflops);
         final_shape = r.shape;
       }
     }
     if (!finals.empty()) {
-      const double cub = cuda::median(finals["cublas"]);
+      const double cub = cuda::median(finals[baseline_name]);
       std::printf("\nfinal rounds on %s (median over %d rounds of alternating runs)\n",
                   final_shape.c_str(), o.final_rounds);
       for (const auto& [name, v] : finals) {
-        std::printf("%-40s %9.1f TFLOP/s %7.1f%% of cuBLAS\n", name.c_str(), cuda::median(v),
-                    cub > 0 ? 100.0 * cuda::median(v) / cub : 0.0);
+        std::printf("%-40s %9.1f TFLOP/s %7.1f%% of %s\n", name.c_str(), cuda::median(v),
+                    cub > 0 ? 100.0 * cuda::median(v) / cub : 0.0, baseline_name.c_str());
       }
     }
   }

@@ -2,10 +2,12 @@
 // kernels/instances.json) registers its configs at static-initialisation time; the
 // runner iterates the list.
 // Problem convention for every kernel here: C[M,N] = A[M,K] * B[N,K]^T, all row-major
-// bf16 (A and B both K-major, "TN"), fp32 accumulation, bf16 output.
+// (A and B both K-major, "TN"), fp32 accumulation, bf16 output. Inputs are bf16 (dtype
+// "bf16") or block-scaled e4m3 (dtype "fp8", see Fp8Operands).
 #pragma once
 
 #include <cuda_bf16.h>
+#include <cuda_fp8.h>
 #include <cuda_runtime.h>
 
 #include <functional>
@@ -15,11 +17,27 @@
 
 namespace tilesim::gemm {
 
+// Fine-grained ("DeepSeek-V3" / DeepGEMM-style) scaled e4m3 inputs: the real operand is
+// A[i][k] * scale_a[k / 128][i] and B[j][k] * scale_b[j / 128][k / 128].
+//   scale_a: fp32 [ceil(K/128)][scale_a_ld], one scale per row per 128-wide K group,
+//            M-major so that a CTA's rows of one K group are contiguous (one TMA box);
+//            scale_a_ld = M rounded up to 4 (TMA rows are multiples of 16 bytes).
+//   scale_b: fp32 [ceil(N/128)][ceil(K/128)], one scale per 128 x 128 block of B.
+inline constexpr int kFp8ScaleGroup = 128;  // K (and B's N) extent of one scale factor
+struct Fp8Operands {
+  const __nv_fp8_e4m3* a = nullptr;  // M x K, row-major
+  const __nv_fp8_e4m3* b = nullptr;  // N x K, row-major
+  const float* scale_a = nullptr;
+  int scale_a_ld = 0;
+  const float* scale_b = nullptr;
+};
+
 struct GemmArgs {
-  const __nv_bfloat16* a = nullptr;  // M x K, row-major
-  const __nv_bfloat16* b = nullptr;  // N x K, row-major
+  const __nv_bfloat16* a = nullptr;  // M x K, row-major (dtype bf16)
+  const __nv_bfloat16* b = nullptr;  // N x K, row-major (dtype bf16)
   __nv_bfloat16* c = nullptr;        // M x N, row-major
   int m = 0, n = 0, k = 0;
+  Fp8Operands fp8;                   // dtype fp8 (a and b unused)
 };
 
 // A prepared launch: tensor maps, grid size and attributes are computed once per
@@ -32,8 +50,9 @@ struct Prepared {
 
 struct KernelEntry {
   std::string name;      // unique, e.g. "sm90_ws_128x256x64_s4_c2_cl2x1_r8"
-  std::string schedule;  // model schedule name: "gemm_sm90_ws" | "gemm_sm80_mma"
+  std::string schedule;  // model schedule name: "gemm_sm90_ws" | "gemm_sm80_mma" | "gemm_sm90_fp8"
   nlohmann::json tile;   // tile parameters under the model's names
+  std::string dtype = "bf16";  // the problem dtype it serves: "bf16" | "fp8"
   // Empty string if the kernel can run this problem, else the reason it cannot.
   std::function<std::string(const GemmArgs&)> unsupported_reason;
   std::function<Prepared(const GemmArgs&)> prepare;

@@ -38,6 +38,7 @@
 
 #include "cuda_check.hpp"
 #include "gemm_registry.hpp"
+#include "gemm_sm90_common.cuh"
 #include "ptx/all.cuh"
 #include "tensor_map.hpp"
 
@@ -51,12 +52,12 @@ struct WsConfig {
   static constexpr int block_m = BlockM, block_n = BlockN, block_k = BlockK, stages = Stages,
                        consumers = Consumers, cluster_m = ClusterM, cluster_n = ClusterN,
                        raster = Raster;
-  static constexpr int kWarpgroupThreads = 128;
+  static constexpr int kWarpgroupThreads = sm90::kWarpgroupThreads;
   static constexpr int kThreads = kWarpgroupThreads * (1 + Consumers);
   static constexpr int kClusterSize = ClusterM * ClusterN;
   static constexpr int kElemBytes = 2;          // bf16
-  static constexpr int kSwizzleRowBytes = 128;  // one 128B-swizzle row = 64 bf16 of K
-  static constexpr int kWgmmaM = 64, kWgmmaK = 16;
+  static constexpr int kSwizzleRowBytes = sm90::kSwizzleRowBytes;  // = 64 bf16 of K
+  static constexpr int kWgmmaM = sm90::kWgmmaM, kWgmmaK = 16;
   static constexpr int kRowsPerConsumer = BlockM / Consumers;
   static constexpr int kMmaPerK = kRowsPerConsumer / kWgmmaM;  // m64 wgmmas per k16 step
   static constexpr int kABytes = BlockM * BlockK * kElemBytes;
@@ -65,19 +66,15 @@ struct WsConfig {
   // Each CTA of a cluster loads 1/cluster of the operand it shares with its peers.
   static constexpr int kABoxRows = BlockM / ClusterN;
   static constexpr int kBBoxRows = BlockN / ClusterM;
-  static constexpr int kEpiTile = 64;  // epilogue sub-tile: 64 x 64 bf16, one TMA store box
-  static constexpr int kEpiBufBytes = kEpiTile * kEpiTile * kElemBytes;
-  static constexpr int kEpiBufs = 2;          // double buffer: write one while the other is stored
-  static constexpr int kSwizzleAlign = 1024;  // 128B-swizzle atoms are 8 rows x 128 B
+  static constexpr int kEpiTile = sm90::kEpiTile;
+  static constexpr int kEpiBufBytes = sm90::kEpiBufBytes;
+  static constexpr int kEpiBufs = sm90::kEpiBufs;
+  static constexpr int kSwizzleAlign = sm90::kSwizzleAlign;
   static constexpr int kBarrierBytes = 2 * Stages * 8;
   static constexpr int kSmemBytes =
       kSwizzleAlign + Stages * kStageBytes + Consumers * kEpiBufs * kEpiBufBytes + kBarrierBytes;
-  // Register split (64K 32-bit registers per SM; setmaxnreg counts are multiples of 8).
-  static constexpr int kRegsPerSm = 65536;
-  static constexpr int kProducerRegs = 40;
-  static constexpr int kMaxConsumerRegs = 240;
-  static constexpr int kConsumerRegs = std::min(
-      kMaxConsumerRegs, ((kRegsPerSm / kWarpgroupThreads - kProducerRegs) / Consumers) / 8 * 8);
+  static constexpr int kProducerRegs = sm90::kProducerRegs;
+  static constexpr int kConsumerRegs = sm90::consumer_regs(Consumers);
 
   static_assert(BlockK * kElemBytes == kSwizzleRowBytes, "block_k must be 64 (one 128B row)");
   static_assert(Consumers >= 1 && Consumers <= 3, "consumers must be 1..3");
@@ -99,19 +96,6 @@ struct WsConfig {
            std::to_string(ClusterN) + "_r" + std::to_string(Raster);
   }
 };
-
-// Grouped tile order over the cluster-tile grid: `raster` rows at a time, column-major
-// inside a group, so that concurrently running clusters share A rows and B columns.
-template <int Raster>
-__device__ __forceinline__ void raster_tile(int t, int tiles_m, int tiles_n, int& tm, int& tn) {
-  const int per_group = Raster * tiles_n;
-  const int group = t / per_group;
-  const int first_m = group * Raster;
-  const int group_rows = min(tiles_m - first_m, Raster);
-  const int r = t - group * per_group;
-  tm = first_m + r % group_rows;
-  tn = r / group_rows;
-}
 
 template <class Cfg>
 __global__ void __launch_bounds__(Cfg::kThreads, 1)
@@ -173,9 +157,8 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
     if constexpr (Cfg::consumers > 1) setmaxnreg_dec<Cfg::kProducerRegs>();
     if (tid_in_wg == 0) {
       // CTAs that receive this CTA's share of A (same m, all n of the cluster) and of B.
-      uint16_t mask_a = 0, mask_b = 0;
-      for (int j = 0; j < kCN; ++j) mask_a |= uint16_t(1u << (m_rank + kCM * j));
-      for (int i = 0; i < kCM; ++i) mask_b |= uint16_t(1u << (i + kCM * n_rank));
+      const uint16_t mask_a = multicast_mask_a<kCM, kCN>(m_rank);
+      const uint16_t mask_b = multicast_mask_b<kCM, kCN>(n_rank);
       ptx::PipelineState ring;
       for (int u = cluster_id; u < num_units; u += num_clusters) {
         const int sp = u / num_ctiles;
@@ -193,21 +176,9 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
           const uint32_t full = bar_full + 8 * ring.index;
           mbar_wait(bar_empty + 8 * ring.index, ring.phase ^ 1);
           mbar_arrive_expect_tx(full, Cfg::kStageBytes);
-          const int kc = kb * BK;
-          const uint32_t dst_a = smem_a + ring.index * Cfg::kABytes;
-          const uint32_t dst_b = smem_b + ring.index * Cfg::kBBytes;
-          if constexpr (kCN == 1) {
-            tma_load_2d(dst_a, &tma_a, full, kc, row_a);
-          } else {
-            tma_load_2d_multicast(dst_a + n_rank * Cfg::kABoxRows * kRowBytes, &tma_a, full, kc,
-                                  row_a + n_rank * Cfg::kABoxRows, mask_a);
-          }
-          if constexpr (kCM == 1) {
-            tma_load_2d(dst_b, &tma_b, full, kc, row_b);
-          } else {
-            tma_load_2d_multicast(dst_b + m_rank * Cfg::kBBoxRows * kRowBytes, &tma_b, full, kc,
-                                  row_b + m_rank * Cfg::kBBoxRows, mask_b);
-          }
+          load_ab_stage<kCM, kCN, Cfg::kABoxRows, Cfg::kBBoxRows>(
+              smem_a + ring.index * Cfg::kABytes, smem_b + ring.index * Cfg::kBBytes, &tma_a,
+              &tma_b, full, kb * BK, row_a, row_b, m_rank, n_rank, mask_a, mask_b);
           ring.advance(kStages);
         }
       }
@@ -225,15 +196,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
     const uint32_t cbuf = smem_c + cw * Cfg::kEpiBufs * Cfg::kEpiBufBytes;
     uint8_t* cbuf_gen = smem + (cbuf - base);
 
-    auto release = [&](int s) {
-      if (lane < kCluster) {
-        if constexpr (kCluster == 1) {
-          mbar_arrive(bar_empty + 8 * s);
-        } else {
-          mbar_arrive_cluster(bar_empty + 8 * s, static_cast<uint32_t>(lane));
-        }
-      }
-    };
+    auto release = [&](int s) { release_stage<kCluster>(bar_empty + 8 * s, lane); };
 
     for (int u = cluster_id; u < num_units; u += num_clusters) {
       const int sp = u / num_ctiles;
@@ -305,35 +268,8 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
         continue;
       }
       // ---- epilogue: 64x64 sub-tiles through a double-buffered swizzled SMEM tile
-      const int swz = r0 % 8;  // 128B swizzle: 16-B chunk ^= row % 8
-#pragma unroll
-      for (int mi = 0; mi < Cfg::kMmaPerK; ++mi) {
-#pragma unroll
-        for (int nj = 0; nj < BN / Cfg::kEpiTile; ++nj) {
-          const uint32_t buf = epi_count & 1;
-          ++epi_count;
-          if (tid_in_wg == 0) bulk_wait_group_read<Cfg::kEpiBufs - 1>();
-          named_bar_sync(1 + cw, Cfg::kWarpgroupThreads);
-          uint8_t* dst = cbuf_gen + buf * Cfg::kEpiBufBytes;
-#pragma unroll
-          for (int j = 0; j < 8; ++j) {
-            const float* v = &acc[mi][(nj * 8 + j) * 4];
-            const int off = ((j ^ swz) * 16) + (lane % 4) * 4;
-            *reinterpret_cast<__nv_bfloat162*>(dst + r0 * kRowBytes + off) =
-                __floats2bfloat162_rn(v[0], v[1]);
-            *reinterpret_cast<__nv_bfloat162*>(dst + (r0 + 8) * kRowBytes + off) =
-                __floats2bfloat162_rn(v[2], v[3]);
-          }
-          fence_proxy_async_shared();
-          named_bar_sync(1 + cw, Cfg::kWarpgroupThreads);
-          if (tid_in_wg == 0) {
-            const int row = row_base + mi * Cfg::kWgmmaM;
-            const int col = col_base + nj * Cfg::kEpiTile;
-            if (row < m && col < n) tma_store_2d(&tma_c, cbuf + buf * Cfg::kEpiBufBytes, col, row);
-            bulk_commit_group();
-          }
-        }
-      }
+      store_tile_bf16<Cfg::kMmaPerK, BN>(acc, &tma_c, cbuf, cbuf_gen, epi_count, 1 + cw,
+                                         tid_in_wg, row_base, col_base, m, n);
     }
     if (tid_in_wg == 0) bulk_wait_group<0>();
     __syncwarp();
@@ -396,26 +332,6 @@ Prepared sm90_prepare(const GemmArgs& g, int split_k) {
   const int ctiles = ((tiles_m + Cfg::cluster_m - 1) / Cfg::cluster_m) *
                      ((tiles_n + Cfg::cluster_n - 1) / Cfg::cluster_n);
 
-  int device = 0, sms = 0;
-  TILESIM_CUDA_CHECK(cudaGetDevice(&device));
-  TILESIM_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
-
-  cudaLaunchAttribute attr[1];
-  attr[0].id = cudaLaunchAttributeClusterDimension;
-  attr[0].val.clusterDim.x = Cfg::kClusterSize;
-  attr[0].val.clusterDim.y = 1;
-  attr[0].val.clusterDim.z = 1;
-  cudaLaunchConfig_t probe{};
-  probe.gridDim = dim3(static_cast<unsigned>(sms / Cfg::kClusterSize * Cfg::kClusterSize));
-  probe.blockDim = dim3(Cfg::kThreads);
-  probe.dynamicSmemBytes = Cfg::kSmemBytes;
-  probe.attrs = attr;
-  probe.numAttrs = 1;
-  int resident_clusters = 0;
-  TILESIM_CUDA_CHECK(cudaOccupancyMaxActiveClusters(&resident_clusters, kernel, &probe));
-  if (resident_clusters < 1) {
-    throw std::runtime_error(Cfg::name() + ": no cluster fits on the GPU");
-  }
   // Every split gets >= 1 k-block: kb_per_split = ceil(num_kb / split_k), then the split
   // count that this leaves non-empty.
   const int num_kb = (g.k + Cfg::block_k - 1) / Cfg::block_k;
@@ -431,31 +347,23 @@ Prepared sm90_prepare(const GemmArgs& g, int split_k) {
   constexpr int kReduceThreads = 256;
   const unsigned reduce_blocks = static_cast<unsigned>(
       std::min<std::size_t>((count / 4 + kReduceThreads - 1) / kReduceThreads, 65535));
-  const int clusters = std::min(resident_clusters, ctiles * splits);
-  const unsigned grid = static_cast<unsigned>(clusters * Cfg::kClusterSize);
+  const PersistentGrid pg = persistent_grid(kernel, Cfg::name(), Cfg::kThreads, Cfg::kSmemBytes,
+                                            Cfg::kClusterSize, static_cast<long long>(ctiles) * splits);
+  const unsigned grid = pg.grid_ctas;
   const int m = g.m, n = g.n, k = g.k;
   Prepared p;
   p.launch_info = {{"grid_ctas", grid},
                    {"threads_per_cta", Cfg::kThreads},
                    {"smem_bytes", Cfg::kSmemBytes},
                    {"cluster_ctas", Cfg::kClusterSize},
-                   {"resident_clusters", resident_clusters},
+                   {"resident_clusters", pg.resident_clusters},
                    {"output_tiles", tiles_m * tiles_n},
                    {"split_k", splits},
                    {"kb_per_split", kb_per_split},
                    {"workspace_bytes", splits > 1 ? splits * count * sizeof(float) : 0}};
   p.launch = [=](cudaStream_t stream) {
-    cudaLaunchAttribute a[1];
-    a[0] = attr[0];
-    cudaLaunchConfig_t cfg{};
-    cfg.gridDim = dim3(grid);
-    cfg.blockDim = dim3(Cfg::kThreads);
-    cfg.dynamicSmemBytes = Cfg::kSmemBytes;
-    cfg.stream = stream;
-    cfg.attrs = a;
-    cfg.numAttrs = 1;
-    TILESIM_CUDA_CHECK(cudaLaunchKernelEx(&cfg, kernel, map_a, map_b, map_c, m, n, k, splits,
-                                          kb_per_split, partials.get()));
+    launch_clustered(kernel, grid, Cfg::kThreads, Cfg::kSmemBytes, Cfg::kClusterSize, stream,
+                     map_a, map_b, map_c, m, n, k, splits, kb_per_split, partials.get());
     if (splits > 1) {
       splitk_reduce_kernel<__nv_bfloat16>
           <<<reduce_blocks, kReduceThreads, 0, stream>>>(partials.get(), g.c, count, splits);

@@ -88,6 +88,7 @@ void attach_kernels(std::vector<ScheduleSpec>& specs) {
 std::vector<ScheduleSpec> make_specs() {
   std::vector<ScheduleSpec> s;
   s.push_back(detail::spec_gemm_sm90_ws());
+  s.push_back(detail::spec_gemm_sm90_fp8());
   s.push_back(detail::spec_gemm_sm80_mma());
   s.push_back(detail::spec_gemm_sm100());
   s.push_back(detail::spec_attn_fa2());

@@ -40,6 +40,69 @@ TEST(HandChecked, GemmSm90WsOnH100) {
   EXPECT_NEAR(pr.tflops, 2.0 * 8192.0 * 8192.0 * 8192.0 / (pr.time_us * 1e-6) / 1e12, 1e-9);
 }
 
+// Block-scaled fp8: the promotion out of the fp8 tensor core's accumulator is CUDA-core
+// work the model must count (one FFMA per accumulator per 128-wide K group).
+TEST(HandChecked, GemmSm90Fp8PromotionOnH100) {
+  const Profile p = profiles::resolve_profile("h100");
+  const Problem prob = parse_problem(R"({"kind":"gemm","m":8192,"n":8192,"k":8192,"dtype":"fp8"})");
+  const Tile t = parse_tile("block_m=128,block_n=128,block_k=128,stages=5,consumers=2,cluster_m=1,cluster_n=1");
+  const Prediction pr = predict(p, prob, "gemm_sm90_fp8", t);
+  // wgmma FLOP per K group and consumer: 2*64*128*128 = 2,097,152; two consumers at
+  // 8192 FLOP/clk/SM (fp8) -> 512 cycles on the tensor pipe.
+  EXPECT_DOUBLE_EQ(unit(pr, Unit::kTensor).cycles_per_iter, 512.0);
+  // Promotion per consumer and group: 64x128 accumulators -> 8192 FFMA, plus 4 combined
+  // scales per m64 block per thread: 4 x 1 x 128 = 512 FMUL. Two consumers at 128 FMA
+  // ops/clk/SM: 2 x 8704 / 128 = 136 cycles.
+  EXPECT_DOUBLE_EQ(use_work(op_named(pr.desc.loop, "promote.wg0"), Unit::kFma), 8704.0);
+  EXPECT_DOUBLE_EQ(unit(pr, Unit::kFma).cycles_per_iter, 136.0);
+  // The promotion's own warp chain: (8192 + 512) / 128 = 68 FFMA/FMUL + 4 scale loads
+  // (2 LDS + 2 LDG) per thread, one FMA-pipe warp instruction per cycle per sub-partition.
+  EXPECT_DOUBLE_EQ(op_named(pr.desc.loop, "promote.wg0").chain_cycles, 72.0);
+  // TMA per stage: A 128x128 + B 128x128 e4m3 + 128 fp32 row scales of A = 33,280 B.
+  EXPECT_DOUBLE_EQ(use_work(op_named(pr.desc.loop, "load_ab_sfa"), Unit::kL2), 33280.0);
+  EXPECT_EQ(pr.desc.grid.classes.at(0).iterations, 64);  // 8192 / 128 K groups
+  // The bf16 schedule with the same tile has no promotion at all: no FMA-pipe work in its
+  // loop (the fp8 schedule's FMA cycles are the promotion's).
+  const Prediction bf = predict(p, parse_problem(kGemm8k), "gemm_sm90_ws",
+                                parse_tile("block_m=128,block_n=128,block_k=64,stages=5,consumers=2,cluster_m=1,cluster_n=1"));
+  EXPECT_DOUBLE_EQ(unit(bf, Unit::kFma).cycles_per_iter, 0.0);
+}
+
+// mma_order adds the turn-taking edges between the consumers' wgmma issue.
+TEST(HandChecked, GemmSm90Fp8MmaOrderEdges) {
+  const Profile p = profiles::resolve_profile("h100");
+  const Problem prob = parse_problem(R"({"kind":"gemm","m":4096,"n":4096,"k":4096,"dtype":"fp8"})");
+  const auto edges = [&](int order) {
+    const Prediction pr = predict(p, prob, "gemm_sm90_fp8",
+                                  parse_tile("block_m=128,block_n=192,block_k=128,stages=4,consumers=2,cluster_m=1,"
+                                             "cluster_n=1,mma_order=" + std::to_string(order)));
+    int n = 0;
+    for (const auto& o : pr.desc.loop)
+      for (const auto& d : o.deps) n += d.barrier == "mma turn";
+    return n;
+  };
+  EXPECT_EQ(edges(0), 0);
+  EXPECT_EQ(edges(1), 2);  // wg1 after wg0 (same group), wg0 after wg1 (previous group)
+}
+
+// promote_overlap: a group's wgmmas wait for the promotion two groups back (the other
+// accumulator set is free), not the previous one.
+TEST(HandChecked, GemmSm90Fp8PromoteOverlapDistance) {
+  const Profile p = profiles::resolve_profile("h100");
+  const Problem prob = parse_problem(R"({"kind":"gemm","m":4096,"n":4096,"k":4096,"dtype":"fp8"})");
+  const auto distance = [&](int overlap) {
+    const Prediction pr = predict(p, prob, "gemm_sm90_fp8",
+                                  parse_tile("block_m=128,block_n=128,block_k=128,stages=5,consumers=2,cluster_m=1,"
+                                             "cluster_n=1,promote_overlap=" + std::to_string(overlap)));
+    const Op& mma = op_named(pr.desc.loop, "mma.wg0");
+    for (const auto& d : mma.deps)
+      if (pr.desc.loop[static_cast<size_t>(d.op)].name == "promote.wg0") return d.distance;
+    return -1;
+  };
+  EXPECT_EQ(distance(0), 1);
+  EXPECT_EQ(distance(1), 2);
+}
+
 TEST(HandChecked, Fa3SoftmaxUnitsOnH100) {
   const Profile p = profiles::resolve_profile("h100");
   const Problem prob = parse_problem(

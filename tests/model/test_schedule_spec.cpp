@@ -138,6 +138,40 @@ TEST(KernelInstances, KernelRulesMatchTheKernels) {
                                                                      "consumers=2,cluster_m=2,cluster_n=1"), nullptr), g));
 }
 
+// The fp8 schedule serves fp8 problems only and keeps two accumulator sets in registers.
+TEST(KernelInstances, Fp8RulesMatchTheKernel) {
+  const Profile h100 = profiles::resolve_profile("h100");
+  const auto& fp8 = schedule_spec("gemm_sm90_fp8");
+  EXPECT_EQ(fp8.representative.dtype, Dtype::kFp8);
+  const auto check = [&](const std::string& tile, const Problem& prob) {
+    std::string why;
+    const char* key = check_tile(fp8, complete_tile(fp8.name, parse_tile(tile), nullptr), prob, h100, &why);
+    return key == nullptr ? std::string() : why;
+  };
+  const std::string ok = "block_m=128,block_n=192,block_k=128,stages=4,consumers=2";
+  EXPECT_EQ(check(ok, fp8.representative), "");
+  Problem bf16 = fp8.representative;
+  bf16.dtype = Dtype::kBf16;
+  EXPECT_NE(check(ok, bf16).find("dtype is fp8"), std::string::npos);
+  // 128x256 with 2 consumers: 2 x 128 accumulators + 40 > 232 registers.
+  EXPECT_NE(check("block_m=128,block_n=256,block_k=128,stages=3,consumers=2", fp8.representative).find("registers"),
+            std::string::npos);
+  EXPECT_NE(check("block_m=128,block_n=128,block_k=64,stages=4,consumers=2", fp8.representative).find("block_k"),
+            std::string::npos);
+  EXPECT_NE(check("block_m=64,block_n=128,block_k=128,stages=8,consumers=1,mma_order=1", fp8.representative)
+                .find("mma_order"), std::string::npos);
+  // A third accumulator set (promote_overlap) fits 128x128 but not 128x192 with 2 consumers.
+  EXPECT_EQ(check("block_m=128,block_n=128,block_k=128,stages=5,consumers=2,promote_overlap=1", fp8.representative), "");
+  EXPECT_NE(check("block_m=128,block_n=192,block_k=128,stages=4,consumers=2,promote_overlap=1", fp8.representative)
+                .find("registers"), std::string::npos);
+  // And the bf16 schedule does not claim a kernel for fp8 problems.
+  const auto& ws = schedule_spec("gemm_sm90_ws");
+  Problem f = ws.representative;
+  f.dtype = Dtype::kFp8;
+  EXPECT_FALSE(has_kernel(ws, complete_tile(ws.name, parse_tile("block_m=128,block_n=256,block_k=128,stages=4,"
+                                                                 "consumers=2,cluster_m=2,cluster_n=1"), nullptr), f));
+}
+
 TEST(KernelInstances, InstancesServeOnlyTheirProblems) {
   const auto& fa3 = schedule_spec("attn_fa3");
   const Tile t = complete_tile(fa3.name, parse_tile("block_m=128,block_n=128,stages=2,consumers=2,pingpong=1,intra_overlap=1"),

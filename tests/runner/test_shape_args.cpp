@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -80,6 +81,30 @@ TEST(ShapeArgs, ShapesFileErrors) {
   EXPECT_THROW(tr::shapes_from_file(path, "decode", tr::decode_shape_keys(), {"bf16"}), tr::ShapeError);
   EXPECT_THROW(tr::shapes_from_file(path + ".missing", "gemm", tr::gemm_shape_keys(), {"bf16"}), tr::ShapeError);
   std::remove(path.c_str());
+}
+
+// The fp8 GEMM lists: held-out "gemm_fp8" (>= 10 shapes) and the fp8 training shapes parse
+// as fp8 GEMM shapes the kernel takes (K % 16 == 0 for e4m3 TMA rows, N % 8 == 0), cover
+// K % 128 != 0 and small M, and no training shape is held out.
+TEST(ShapeArgs, Fp8GemmListsParseAndDoNotOverlap) {
+  const std::string train_file =
+      (std::filesystem::path(TILESIM_HELDOUT_FILE).parent_path().parent_path() / "train" / "shapes_fp8_2026-11-27.json").string();
+  const auto held = tr::shapes_from_file(TILESIM_HELDOUT_FILE, "gemm_fp8", tr::gemm_shape_keys(), {"fp8"});
+  const auto train = tr::shapes_from_file(train_file, "gemm_fp8", tr::gemm_shape_keys(), {"fp8"});
+  EXPECT_GE(held.size(), 10u);
+  EXPECT_GE(train.size(), 5u);
+  bool odd_k = false, small_m = false;
+  for (const auto* list : {&held, &train})
+    for (const auto& s : *list) {
+      EXPECT_EQ(s["k"] % 16 + s["n"] % 8, 0) << s.text;
+      odd_k |= s["k"] % 128 != 0;
+      small_m |= s["m"] <= 256;
+    }
+  EXPECT_TRUE(odd_k && small_m);
+  for (const auto& t : train)
+    for (const auto& h : held) EXPECT_NE(t.v, h.v) << t.text << " is also held out";
+  // A bf16 runner reading the fp8 list rejects it by dtype.
+  EXPECT_THROW(tr::shapes_from_file(TILESIM_HELDOUT_FILE, "gemm_fp8", tr::gemm_shape_keys(), {"bf16"}), tr::ShapeError);
 }
 
 // The committed held-out list parses for every family and meets the protocol's minimum

@@ -33,6 +33,8 @@ std::vector<Case> cases() {
   // Problems: long main loops (K = 64k, 16k-token attention, 64k-token decode) in one
   // wave, so the steady state dominates.
   const auto g = gemm(2048, 4096, 65536);
+  auto g8 = g;  // the same GEMM with block-scaled e4m3 inputs
+  g8.dtype = model::Dtype::kFp8;
   const auto a128 = attention(1, 16, 16384, 128);
   const auto a64 = attention(1, 16, 16384, 64);
   const auto dec = decode(16, 32, 8, 65536);
@@ -42,6 +44,10 @@ std::vector<Case> cases() {
        "block_m=128,block_n=128,block_k=64,stages=3,consumers=2,cluster_m=2,cluster_n=2", nullptr},
       {"h200", g, "gemm_sm90_ws",
        "block_m=128,block_n=256,block_k=64,stages=4,consumers=2,cluster_m=1,cluster_n=1", nullptr},
+      {"h100", g8, "gemm_sm90_fp8",
+       "block_m=128,block_n=192,block_k=128,stages=4,consumers=2,cluster_m=2,cluster_n=1", nullptr},
+      {"h100", g8, "gemm_sm90_fp8",
+       "block_m=128,block_n=128,block_k=128,stages=5,consumers=2,cluster_m=1,cluster_n=1,promote_overlap=1", nullptr},
       {"h100", g, "gemm_sm80_mma",
        "block_m=128,block_n=128,block_k=32,stages=3,warps_m=4,warps_n=1", nullptr},
       {"b200", g, "gemm_sm100",

@@ -14,6 +14,7 @@
 #include <set>
 
 #include "validate_core.hpp"
+#include "validate_heldout.hpp"
 
 namespace tilesim::validate {
 namespace {
@@ -100,6 +101,26 @@ TEST(Loading, MissingOrBadDataIsAnErrorNamingThePath) {
     EXPECT_NE(std::string(e.what()).find("x.json: runs[0]: median_ms"), std::string::npos)
         << e.what();
   }
+  std::filesystem::remove_all(dir);
+}
+
+// fp8 GEMM runs are held out by the "gemm_fp8" entries (with their dtype), never by the
+// bf16 "gemm" ones, and a bf16 run of an fp8 held-out shape is not held out.
+TEST(HeldOut, Fp8GemmRunsMatchTheirOwnList) {
+  const auto dir = std::filesystem::temp_directory_path() / "tilesim_heldout_fp8_test";
+  std::filesystem::create_directories(dir / "heldout");
+  std::ofstream(dir / "heldout" / "shapes.json") << R"({"schema":"tilesim.heldout.v1",
+    "gemm":[{"m":64,"n":64,"k":64}],
+    "gemm_fp8":[{"m":128,"n":256,"k":512,"dtype":"fp8"}]})";
+  const HeldOutList h = load_heldout(dir.string());
+  const nlohmann::json fp8 = {{"kind", "gemm"}, {"m", 128}, {"n", 256}, {"k", 512}, {"dtype", "fp8"}};
+  const nlohmann::json bf16_same = {{"kind", "gemm"}, {"m", 128}, {"n", 256}, {"k", 512}, {"dtype", "bf16"}};
+  const nlohmann::json fp8_of_bf16 = {{"kind", "gemm"}, {"m", 64}, {"n", 64}, {"k", 64}, {"dtype", "fp8"}};
+  const nlohmann::json bf16 = {{"kind", "gemm"}, {"m", 64}, {"n", 64}, {"k", 64}, {"dtype", "bf16"}};
+  EXPECT_TRUE(h.matches("gemm", fp8));
+  EXPECT_FALSE(h.matches("gemm", bf16_same));
+  EXPECT_FALSE(h.matches("gemm", fp8_of_bf16));
+  EXPECT_TRUE(h.matches("gemm", bf16));
   std::filesystem::remove_all(dir);
 }
 

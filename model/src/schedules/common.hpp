@@ -219,6 +219,7 @@ extern const Constraint kBf16Rule;
 // The representative problem of the attention forward schedules (tests, --help-schedule).
 Problem attention_representative();
 ScheduleSpec spec_gemm_sm90_ws();
+ScheduleSpec spec_gemm_sm90_fp8();
 ScheduleSpec spec_gemm_sm80_mma();
 ScheduleSpec spec_gemm_sm100();
 ScheduleSpec spec_attn_fa2();
@@ -229,6 +230,7 @@ ScheduleSpec spec_mla_decode();
 
 // Builders (one per schedule file).
 void build_gemm_sm90_ws(const Ctx& c, ScheduleDesc& d);
+void build_gemm_sm90_fp8(const Ctx& c, ScheduleDesc& d);
 void build_gemm_sm80_mma(const Ctx& c, ScheduleDesc& d);
 void build_gemm_sm100(const Ctx& c, ScheduleDesc& d);
 void build_attn_fa2(const Ctx& c, ScheduleDesc& d);
