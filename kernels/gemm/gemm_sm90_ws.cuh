@@ -431,7 +431,10 @@ Prepared sm90_prepare(const GemmArgs& g, int split_k) {
   constexpr int kReduceThreads = 256;
   const unsigned reduce_blocks = static_cast<unsigned>(
       std::min<std::size_t>((count / 4 + kReduceThreads - 1) / kReduceThreads, 65535));
-  const int clusters = std::min(resident_clusters, ctiles * splits);
+  if (g.reserve_sms < 0 || g.reserve_sms > sms - Cfg::kClusterSize)
+    throw std::invalid_argument(Cfg::name() + ": reserve_sms must be in [0, SMs - cluster size]");
+  const int max_clusters = (sms - g.reserve_sms) / Cfg::kClusterSize;
+  const int clusters = std::min({resident_clusters, max_clusters, ctiles * splits});
   const unsigned grid = static_cast<unsigned>(clusters * Cfg::kClusterSize);
   const int m = g.m, n = g.n, k = g.k;
   Prepared p;
