@@ -84,11 +84,14 @@ def main():
               f"{r['step_pf']:8.1f} {r['gain']:+7.1f} {r['pred_gain']:+8.1f} {r['pred_gain'] - r['gain']:+8.1f} "
               f"{r['dec_meas']:7.1f} {r['dec_pred']:6.1f}  {r['cap']}")
     for split in ("train", "held-out"):
-        d = [abs(r["pred_gain"] - r["gain"]) for r in rows if r["split"] == split and r["pf"] == "last"]
-        if d:
-            within = sum(x <= 5.0 for x in d)
-            print(f"evict_last, {split}: {len(d)} steps, mean |gain error| {sum(d) / len(d):.1f} pp, "
-                  f"max {max(d):.1f} pp, {within} of {len(d)} within 5 pp")
+        for blocked in (False, True):
+            d = [abs(r["pred_gain"] - r["gain"]) for r in rows
+                 if r["split"] == split and r["pf"] == "last" and (r["cap"] == "blocked") == blocked]
+            if d:
+                within = sum(x <= 5.0 for x in d)
+                print(f"evict_last, {split}, {'prefetch blocked by the GEMM grid' if blocked else 'prefetch has SMs'}: "
+                      f"{len(d)} steps, mean |gain error| {sum(d) / len(d):.1f} pp, max {max(d):.1f} pp, "
+                      f"{within} of {len(d)} within 5 pp")
     for gpu in [g for g in a.gpus.split(",") if g]:
         print(f"\nmodel only, {gpu} (same steps, evict_last):")
         seen = set()
