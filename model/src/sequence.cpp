@@ -89,6 +89,7 @@ LayerStepPrediction predict_layer_step(const Profile& p, const LayerStepProblem&
     throw ModelError("layer step: gemm_reserve_sms must be in [0, SMs - 1] (" + std::to_string(sms) + " SMs), got " +
                      std::to_string(s.gemm_reserve_sms));
   if (s.prefetch_ctas < 0) throw ModelError("layer step: prefetch_ctas must be >= 0 (0: one per SM)");
+  if (!(s.prefetch_bytes >= 0)) throw ModelError("layer step: prefetch_bytes must be >= 0 (0: the whole KV)");
   if (!(pc.persisting_l2_fraction >= 0 && pc.persisting_l2_fraction <= 1 && pc.persisting_kept_fraction >= 0 &&
         pc.persisting_kept_fraction <= 1 && pc.prefetch_bytes_per_s_per_sm > 0 && pc.prefetch_issue_hbm_ratio > 0 &&
         pc.prefetch_start_us >= 0 && pc.decode_after_gemm_us >= 0 && pc.decode_l2_read_fraction > 0))
@@ -97,6 +98,8 @@ LayerStepPrediction predict_layer_step(const Profile& p, const LayerStepProblem&
   LayerStepPrediction r;
   const Problem& d = prob.decode;
   r.kv_bytes = static_cast<double>(d.batch * d.heads_kv * d.seq_kv * (d.head_dim + d.head_dim_v)) * dtype_bytes(d.dtype);
+  // What the prefetch requests: the whole KV, or the first prefetch_bytes of it.
+  r.prefetch_bytes = s.prefetch_bytes > 0 ? std::min(s.prefetch_bytes, r.kv_bytes) : r.kv_bytes;
 
   // The kernels alone.
   Profile pg = p;
@@ -114,13 +117,13 @@ LayerStepPrediction predict_layer_step(const Profile& p, const LayerStepProblem&
   const int ctas = s.prefetch_ctas > 0 ? s.prefetch_ctas : sms;
   const double issue_ceiling = pc.prefetch_issue_hbm_ratio * p.chip.hbm_bandwidth.value;
   r.prefetch_alone_us =
-      pc.prefetch_start_us + r.kv_bytes / std::min(std::min(ctas, sms) * pc.prefetch_bytes_per_s_per_sm, issue_ceiling) * kUsPerS;
+      pc.prefetch_start_us + r.prefetch_bytes / std::min(std::min(ctas, sms) * pc.prefetch_bytes_per_s_per_sm, issue_ceiling) * kUsPerS;
 
   // What the policy can keep: evict_last within the persisting set-aside (a measured share
   // of it); evict_normal only what the GEMM's own streamed bytes leave of the usable L2.
   const double l2 = p.capacity.l2.value;
   const double persisting = pc.persisting_l2_fraction * l2;
-  const double kept_last = std::min(pc.persisting_kept_fraction * r.kv_bytes, persisting);
+  const double kept_last = std::min(pc.persisting_kept_fraction * r.prefetch_bytes, persisting);
   r.decode_l2_us = decode_with_kept_us(p, r.decode_cold_us, r.kv_bytes, kept_last, k, pc);
 
   if (s.policy == PrefetchPolicy::kNone) {
@@ -157,13 +160,13 @@ LayerStepPrediction predict_layer_step(const Profile& p, const LayerStepProblem&
       r.prefetch_rate_bytes_per_s = std::min(issuers * pc.prefetch_bytes_per_s_per_sm, issue_ceiling);
       r.prefetch_end_us = r.gemm_us + r.prefetch_alone_us;
     } else {
-      r.prefetch_end_us = pc.prefetch_start_us + r.kv_bytes / r.prefetch_rate_bytes_per_s * kUsPerS;
+      r.prefetch_end_us = pc.prefetch_start_us + r.prefetch_bytes / r.prefetch_rate_bytes_per_s * kUsPerS;
     }
     // evict_normal lines meet the GEMM's whole stream after them.
     r.l2_room_bytes = last ? persisting : std::max(0.0, k.l2_usable_fraction * l2 - gemm.bytes_hbm);
     r.gemm_prefetch_us = std::max(r.gemm_us, r.prefetch_end_us);
   }
-  r.kept_bytes = last ? std::min(kept_last, r.l2_room_bytes) : std::min(r.kv_bytes, r.l2_room_bytes);
+  r.kept_bytes = last ? std::min(kept_last, r.l2_room_bytes) : std::min(r.prefetch_bytes, r.l2_room_bytes);
   r.hit_fraction = r.kept_bytes / r.kv_bytes;
 
   // The step: the decode starts when the GEMM and the prefetch have both ended.
@@ -177,7 +180,7 @@ LayerStepPrediction predict_layer_step(const Profile& p, const LayerStepProblem&
     r.cap = "blocked";
   else if (late)
     r.cap = "bandwidth";
-  else if (r.kept_bytes < (last ? pc.persisting_kept_fraction : 1.0) * r.kv_bytes)
+  else if (r.kept_bytes < (last ? pc.persisting_kept_fraction : 1.0) * r.prefetch_bytes)
     r.cap = "l2";
   else
     r.cap = "kv";
@@ -244,7 +247,7 @@ LayerStepSetup layer_step_setup_from_json(const nlohmann::json& t) {
   // The keys tilesim-layer-bench records; the runner-only ones (timed part, priority,
   // threads, chunk size) are accepted and do not change the prediction.
   static const char* kKnown[] = {"timed", "prefetch", "prefetch_ctas", "prefetch_threads", "prefetch_chunk_bytes",
-                                 "prefetch_launch", "prefetch_stream_priority", "gemm_reserve_sms", "gemm", "decode"};
+                                 "prefetch_launch", "prefetch_stream_priority", "prefetch_bytes", "gemm_reserve_sms", "gemm", "decode"};
   for (const auto& [key, v] : t.items()) {
     if (std::find_if(std::begin(kKnown), std::end(kKnown), [&](const char* x) { return key == x; }) == std::end(kKnown))
       throw ModelError("layer_step tile: unknown field '" + key + "'");
@@ -265,12 +268,18 @@ LayerStepSetup layer_step_setup_from_json(const nlohmann::json& t) {
     return static_cast<int>(v.get<int64_t>());
   };
   s.prefetch_ctas = count("prefetch_ctas");
+  if (t.contains("prefetch_bytes")) {
+    const nlohmann::json& v = t.at("prefetch_bytes");
+    if (!v.is_number() || !(v.get<double>() >= 0)) throw ModelError("layer_step tile: 'prefetch_bytes' must be a number >= 0");
+    s.prefetch_bytes = v.get<double>();
+  }
   s.gemm_reserve_sms = count("gemm_reserve_sms");
   return s;
 }
 
 nlohmann::json to_json(const LayerStepPrediction& r) {
   return {{"kv_bytes", r.kv_bytes},
+          {"prefetch_bytes", r.prefetch_bytes},
           {"gemm_us", r.gemm_us},
           {"decode_cold_us", r.decode_cold_us},
           {"decode_l2_us", r.decode_l2_us},

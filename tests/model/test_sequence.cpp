@@ -178,3 +178,33 @@ TEST(Sequence, BadInputIsNamed) {
 
 }  // namespace
 }  // namespace tilesim::model
+
+namespace tilesim::model {
+namespace {
+
+TEST(Sequence, PrefetchingOnlyWhatL2KeepsEndsSooner) {
+  // KV 134 MB beside the m=1024 GEMM (4 free SMs): the whole KV takes ~150 us to request,
+  // far past the GEMM; the first 32.8 MB (the set-aside) ends inside it and keeps 0.82 of it.
+  LayerStepProblem p;
+  p.gemm = test::parse_problem(R"({"kind":"gemm","m":1024,"n":4096,"k":4096})");
+  p.decode = test::parse_problem(R"({"kind":"decode","batch":32,"heads_q":32,"heads_kv":8,"seq_kv":1024,"head_dim":128})");
+  LayerStepSetup s;
+  s.gemm_tile = parse_tile("block_m=128,block_n=256,block_k=64,stages=4,consumers=2,cluster_m=2,cluster_n=1,raster=8");
+  s.decode_tile = parse_tile("block_n=64,stages=3,l2_prefetch=0,splits=1");
+  s.policy = PrefetchPolicy::kEvictLast;
+  const Profile h100 = profiles::resolve_profile("h100");
+  const LayerStepPrediction all = predict_layer_step(h100, p, s);
+  s.prefetch_bytes = 32768000.0;
+  const LayerStepPrediction fit = predict_layer_step(h100, p, s);
+  EXPECT_DOUBLE_EQ(all.prefetch_bytes, all.kv_bytes);
+  EXPECT_DOUBLE_EQ(fit.prefetch_bytes, 32768000.0);
+  EXPECT_GT(all.prefetch_end_us, all.gemm_us);
+  EXPECT_LT(fit.prefetch_end_us, all.prefetch_end_us);
+  EXPECT_DOUBLE_EQ(fit.kept_bytes, 0.82 * 32768000.0);
+  EXPECT_LT(fit.step_prefetch_us, all.step_prefetch_us);
+  s.prefetch_bytes = -1;
+  EXPECT_THROW(predict_layer_step(h100, p, s), ModelError);
+}
+
+}  // namespace
+}  // namespace tilesim::model

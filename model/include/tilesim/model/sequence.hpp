@@ -86,10 +86,15 @@ struct LayerStepSetup {
   PrefetchLaunch launch = PrefetchLaunch::kSide;
   int prefetch_ctas = 0;     // 0: one per SM
   int gemm_reserve_sms = 0;  // SMs the persistent GEMM grid leaves free
+  // Bytes the prefetch requests (0: the whole KV). Below the KV, only what L2 can keep is
+  // fetched, so the prefetch ends sooner. tilesim-layer-bench always requests the whole KV:
+  // this is a model-only what-if until the runner implements it.
+  double prefetch_bytes = 0;
 };
 
 struct LayerStepPrediction {
   double kv_bytes = 0;
+  double prefetch_bytes = 0;  // what the prefetch requests (the KV unless capped)
   // the kernels alone (cold L2)
   double gemm_us = 0;         // on the SMs left after gemm_reserve_sms
   double decode_cold_us = 0;
@@ -127,8 +132,8 @@ LayerStepPrediction predict_layer_step(const Profile& p, const LayerStepProblem&
 
 // A measurement run of family layer_step: problem {"kind": "layer_step", m, n, k, batch,
 // heads_q, heads_kv, q_per_seq, seq_kv, head_dim, page_size, dtype}; tile {"timed",
-// "prefetch", "prefetch_ctas", "prefetch_launch", "gemm_reserve_sms", "gemm": {...},
-// "decode": {...}}. Throws ModelError naming a missing or wrong field.
+// "prefetch", "prefetch_ctas", "prefetch_launch", "gemm_reserve_sms", "prefetch_bytes",
+// "gemm": {...}, "decode": {...}}. Throws ModelError naming a missing or wrong field.
 LayerStepProblem layer_step_problem_from_json(const nlohmann::json& problem);
 LayerStepSetup layer_step_setup_from_json(const nlohmann::json& tile);
 
