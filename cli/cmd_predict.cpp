@@ -5,6 +5,8 @@
 
 #include "command.hpp"
 #include "problem_options.hpp"
+#include "tilesim/input_file.hpp"
+#include "tilesim/model/sequence.hpp"
 
 namespace tilesim::cli {
 namespace {
@@ -47,6 +49,48 @@ void print_text(const model::Prediction& pr, const model::Profile& p, const std:
   }
 }
 
+// --sequence F: a layer step (GEMM then decode, KV prefetch into L2 during the GEMM) given
+// as {"problem": {"kind": "layer_step", ...}, "tile": {...}}, the shape of a layer_step
+// measurement run (model/include/tilesim/model/sequence.hpp).
+int run_predict_sequence(const std::string& path, const model::Profile& p, const model::ModelConstants& k, bool json,
+                         Context& ctx) {
+  nlohmann::json doc;
+  try {
+    doc = parse_json_strict(read_input_file(path), path);
+  } catch (const InputFileError& e) {
+    throw UsageError(e.what());
+  }
+  if (!doc.is_object() || !doc.contains("problem") || !doc.contains("tile"))
+    throw UsageError(path + ": a layer step needs the fields 'problem' and 'tile'");
+  model::LayerStepPrediction pr;
+  try {
+    const model::LayerStepProblem prob = model::layer_step_problem_from_json(doc.at("problem"));
+    pr = model::predict_layer_step(p, prob, model::layer_step_setup_from_json(doc.at("tile")), k);
+  } catch (const model::Infeasible& e) {
+    throw UsageError(path + ": a tile is infeasible on " + p.id + ": " + e.what());
+  } catch (const model::ModelError& e) {
+    throw UsageError(path + ": " + e.what());
+  }
+  if (json) {
+    nlohmann::json j = model::to_json(pr);
+    j["gpu"] = p.id;
+    ctx.out << j.dump(2) << "\n";
+    return kExitOk;
+  }
+  ctx.out << "predict: layer step on " << p.id << " (" << p.name << ")\n"
+          << "GEMM " << fmt("%.1f", pr.gemm_us) << " us (" << pr.gemm_ctas << " CTAs, " << pr.free_sms
+          << " SMs free), decode cold " << fmt("%.1f", pr.decode_cold_us) << " us, decode after an ideal prefetch "
+          << fmt("%.1f", pr.decode_l2_us) << " us\n"
+          << "KV " << fmt("%.1f", pr.kv_bytes / 1e6) << " MB, kept in L2 " << fmt("%.1f", pr.kept_bytes / 1e6)
+          << " MB (room " << fmt("%.1f", pr.l2_room_bytes / 1e6) << " MB), prefetch at "
+          << fmt("%.2f", pr.prefetch_rate_bytes_per_s / 1e12) << " TB/s (HBM idle beside the GEMM "
+          << fmt("%.2f", pr.idle_hbm_bytes_per_s / 1e12) << " TB/s), done at " << fmt("%.1f", pr.prefetch_end_us)
+          << " us; limited by: " << pr.cap << "\n"
+          << "step " << fmt("%.1f", pr.step_us) << " us -> " << fmt("%.1f", pr.step_prefetch_us) << " us with the prefetch ("
+          << fmt("%+.1f", pr.gain_pct) << "%)\nwhy: " << pr.why << "\n";
+  return kExitOk;
+}
+
 int run_predict(const std::vector<std::string>& args, Context& ctx) {
   po::options_description opts(
       "tilesim predict --gpu <name|profile.json> <gemm|attention|decode|mla> <problem options> --schedule S "
@@ -58,6 +102,7 @@ int run_predict(const std::vector<std::string>& args, Context& ctx) {
       "scale", po::value<std::string>()->default_value(""), "what-if chip: unit=factor,... (tensor, mufu, fma, alu, cvt, smem, l2, hbm, sms, clock)")(
       "constants", po::value<std::string>()->default_value(""), "model constants JSON (default: built-in data/model/constants.json)")(
       "ir", "with --json: include the schedule description (the IR the simulator executes)")(
+      "sequence", po::value<std::string>(), "a layer step JSON {problem: {kind: layer_step, ...}, tile: {...}} (GEMM then decode, KV prefetch into L2): predicts the step instead of one kernel")(
       "help-schedule", po::value<std::string>(), "the schedule's spec: tile parameters (type, range, default, tune values), constraints with reasons, needed features, kernel rules and compiled instances (--json for programs)");
   add_problem_options(opts);
   const po::variables_map vm = parse_with_problem_kind(args, opts);
@@ -70,7 +115,8 @@ int run_predict(const std::vector<std::string>& args, Context& ctx) {
                "  tilesim predict --gpu b200 attention --batch 4 --heads-q 16 --seq-q 8192 --head-dim 128 \\\n"
                "      --schedule attn_fa4 --tile block_m=128,block_n=128,stages=3 --explain\n"
                "  tilesim predict --gpu h20 mla --batch 64 --heads-q 16 --seq-kv 4096 --schedule mla_decode \\\n"
-               "      --tile block_n=64,splits=1,stages=2,kv_on_m=1 --json\n";
+               "      --tile block_n=64,splits=1,stages=2,kv_on_m=1 --json\n"
+               "  tilesim predict --gpu h100 --sequence data/model/layer_step_example.json\n";
     return kExitOk;
   }
   if (vm.count("help-schedule")) {
@@ -86,6 +132,13 @@ int run_predict(const std::vector<std::string>& args, Context& ctx) {
     }
   }
   if (!vm.count("gpu")) throw UsageError("--gpu is required (h100, h200, h20, b200 or a profile .json)");
+  if (vm.count("sequence")) {
+    if (vm.count("kind") || vm.count("schedule") || vm.count("tile"))
+      throw UsageError("--sequence takes the problem and tiles from its file: give no problem kind, --schedule or --tile");
+    const std::string scale = scale_option(vm);
+    return run_predict_sequence(vm["sequence"].as<std::string>(), load_gpu(vm["gpu"].as<std::string>(), scale),
+                                load_model_constants(vm["constants"].as<std::string>()), vm.count("json") != 0, ctx);
+  }
   if (!vm.count("kind")) throw UsageError("the problem kind is required: gemm, attention, decode or mla");
   if (!vm.count("schedule")) throw UsageError("--schedule is required");
   if (!vm.count("tile")) throw UsageError("--tile is required (k=v,...; see --help-schedule <schedule>)");

@@ -12,6 +12,7 @@
 #include <stdexcept>
 
 #include "tilesim/input_file.hpp"
+#include "tilesim/model/sequence.hpp"
 #include "tilesim/profile.hpp"
 #include "validate_heldout.hpp"
 
@@ -21,7 +22,7 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 const std::vector<std::string>& kernel_families() {
-  static const std::vector<std::string> f = {"gemm", "attention", "decode"};
+  static const std::vector<std::string> f = {"gemm", "attention", "decode", "layer_step"};
   return f;
 }
 
@@ -75,7 +76,8 @@ std::string problem_key(const json& problem) {
       {"attention",
        {"batch", "heads_q", "heads_kv", "seq_q", "seq_kv", "head_dim", "causal", "dtype"}},
       {"decode",
-       {"batch", "heads_q", "heads_kv", "q_per_seq", "seq_kv", "head_dim", "page_size", "dtype"}}};
+       {"batch", "heads_q", "heads_kv", "q_per_seq", "seq_kv", "head_dim", "page_size", "dtype"}},
+      {"layer_step", {"m", "n", "k", "batch", "heads_q", "heads_kv", "seq_kv", "head_dim", "dtype"}}};
   static const std::map<std::string, std::string> kShort = {
       {"batch", "b"},    {"heads_q", "hq"}, {"heads_kv", "hkv"}, {"seq_q", "sq"},
       {"seq_kv", "skv"}, {"head_dim", "d"}, {"q_per_seq", "q"},  {"page_size", "page"}};
@@ -225,6 +227,21 @@ std::vector<PredictedRun> predict_runs(const std::vector<MeasuredRun>& runs,
         auto it = profiles_by_id.find(m.gpu);
         if (it == profiles_by_id.end())
           it = profiles_by_id.emplace(m.gpu, profiles::builtin_profile(m.gpu)).first;
+        if (m.schedule == "layer_step") {
+          // A GEMM-then-decode step (tilesim-layer-bench): the sequence model, which
+          // predicts both kernels with their own schedules; the tile's "timed" names the part.
+          if (!m.tile.contains("timed") || !m.tile.at("timed").is_string())
+            throw model::ModelError("layer_step tile: missing string field 'timed'");
+          const auto& timed = m.tile.at("timed");
+          const model::LayerStepPrediction ls =
+              model::predict_layer_step(it->second, model::layer_step_problem_from_json(m.problem),
+                                        model::layer_step_setup_from_json(m.tile), constants);
+          p.status = "predicted";
+          p.predicted_us = ls.time_of(timed.get<std::string>());
+          p.bottleneck = "sequence:" + ls.cap;
+          out.push_back(std::move(p));
+          continue;
+        }
         const model::Problem prob = model::problem_from_json(m.problem);
         const model::Tile tile = model::tile_from_json(m.tile);
         const model::Prediction pr = model::predict(it->second, prob, m.schedule, tile, constants);

@@ -38,6 +38,9 @@ struct GemmArgs {
   __nv_bfloat16* c = nullptr;        // M x N, row-major
   int m = 0, n = 0, k = 0;
   Fp8Operands fp8;                   // dtype fp8 (a and b unused)
+  // Persistent kernels: leave this many SMs without a CTA of this GEMM (0: use every SM).
+  // The layer-step runner gives them to a concurrent L2-prefetch kernel.
+  int reserve_sms = 0;
 };
 
 // A prepared launch: tensor maps, grid size and attributes are computed once per

@@ -165,7 +165,8 @@ inline cudaLaunchAttribute cluster_attribute(int cluster_ctas) {
 
 template <class Kernel>
 PersistentGrid persistent_grid(Kernel kernel, const std::string& name, int threads,
-                               int smem_bytes, int cluster_ctas, long long work_units) {
+                               int smem_bytes, int cluster_ctas, long long work_units,
+                               int reserve_sms = 0) {
   int device = 0, sms = 0;
   TILESIM_CUDA_CHECK(cudaGetDevice(&device));
   TILESIM_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
@@ -179,7 +180,11 @@ PersistentGrid persistent_grid(Kernel kernel, const std::string& name, int threa
   PersistentGrid g;
   TILESIM_CUDA_CHECK(cudaOccupancyMaxActiveClusters(&g.resident_clusters, kernel, &probe));
   if (g.resident_clusters < 1) throw std::runtime_error(name + ": no cluster fits on the GPU");
-  const long long clusters = std::min<long long>(g.resident_clusters, work_units);
+  // reserve_sms: SMs left without a CTA of this GEMM (a concurrent kernel gets them).
+  if (reserve_sms < 0 || reserve_sms > sms - cluster_ctas)
+    throw std::invalid_argument(name + ": reserve_sms must be in [0, SMs - cluster size]");
+  const long long max_clusters = (sms - reserve_sms) / cluster_ctas;
+  const long long clusters = std::min({static_cast<long long>(g.resident_clusters), max_clusters, work_units});
   g.grid_ctas = static_cast<unsigned>(clusters * cluster_ctas);
   return g;
 }

@@ -401,7 +401,7 @@ Prepared sm90_fp8_prepare(const GemmArgs& g) {
   const int ctiles = ((tiles_m + Cfg::cluster_m - 1) / Cfg::cluster_m) *
                      ((tiles_n + Cfg::cluster_n - 1) / Cfg::cluster_n);
   const PersistentGrid pg = persistent_grid(kernel, Cfg::name(), Cfg::kThreads, Cfg::kSmemBytes,
-                                            Cfg::kClusterSize, ctiles);
+                                            Cfg::kClusterSize, ctiles, g.reserve_sms);
   const unsigned grid = pg.grid_ctas;
   const float* sfb = g.fp8.scale_b;
   const int m = g.m, n = g.n, k = g.k;

@@ -347,8 +347,9 @@ Prepared sm90_prepare(const GemmArgs& g, int split_k) {
   constexpr int kReduceThreads = 256;
   const unsigned reduce_blocks = static_cast<unsigned>(
       std::min<std::size_t>((count / 4 + kReduceThreads - 1) / kReduceThreads, 65535));
-  const PersistentGrid pg = persistent_grid(kernel, Cfg::name(), Cfg::kThreads, Cfg::kSmemBytes,
-                                            Cfg::kClusterSize, static_cast<long long>(ctiles) * splits);
+  const PersistentGrid pg =
+      persistent_grid(kernel, Cfg::name(), Cfg::kThreads, Cfg::kSmemBytes, Cfg::kClusterSize,
+                      static_cast<long long>(ctiles) * splits, g.reserve_sms);
   const unsigned grid = pg.grid_ctas;
   const int m = g.m, n = g.n, k = g.k;
   Prepared p;

@@ -117,3 +117,29 @@ TEST(CliTune, SideBySideAndJson) {
 
 }  // namespace
 }  // namespace tilesim::cli
+
+namespace tilesim::cli {
+namespace {
+
+// A layer step (GEMM then decode, KV prefetch into L2) through --sequence.
+TEST(CliPredict, SequenceFilePredictsTheStep) {
+  const std::string file = std::string(TILESIM_DATA_DIR_FOR_TESTS) + "/model/layer_step_example.json";
+  const Result r = run({"predict", "--gpu", "h100", "--sequence", file, "--json"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  for (const char* k : {"step_us", "step_prefetch_us", "gain_pct", "kept_bytes", "cap", "why"}) EXPECT_TRUE(j.contains(k)) << k;
+  EXPECT_GT(j["step_us"].get<double>(), j["gemm_us"].get<double>());
+  // Text output names what limits the gain.
+  const Result t = run({"predict", "--gpu", "h100", "--sequence", file});
+  ASSERT_EQ(t.rc, 0) << t.err;
+  EXPECT_NE(t.out.find("limited by"), std::string::npos) << t.out;
+  // The file carries the problem: a problem kind beside it is a usage error.
+  const Result both = run({"predict", "--gpu", "h100", "--sequence", file, "gemm", "--m", "8", "--n", "8", "--k", "8"});
+  EXPECT_EQ(both.rc, 2);
+  const Result missing = run({"predict", "--gpu", "h100", "--sequence", "/nonexistent/step.json"});
+  EXPECT_EQ(missing.rc, 2);
+  EXPECT_NE(missing.err.find("/nonexistent/step.json"), std::string::npos) << missing.err;
+}
+
+}  // namespace
+}  // namespace tilesim::cli

@@ -2,7 +2,7 @@
 //   smem.cuh      shared-window addresses, ldmatrix
 //   mbarrier.cuh  mbarrier init / arrive / expect_tx / wait, cluster-remote arrive
 //   tma.cuh       TMA tensor loads (2-D, multicast, 3-D) and stores, bulk copy and groups,
-//                 bulk L2 prefetch
+//                 bulk L2 prefetch (with an optional evict_last cache policy)
 //   cp_async.cuh  cp.async 16-byte copies and groups (sm_80 rings)
 //   mma_sync.cuh  mma.sync m16n8k16 and bf16x2 packing
 //   wgmma.cuh     wgmma fence / commit / wait, operand fences, smem descriptors, and the

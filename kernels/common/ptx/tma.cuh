@@ -75,5 +75,20 @@ __device__ __forceinline__ void bulk_wait_group() {
 __device__ __forceinline__ void prefetch_l2_bulk(const void* src, std::uint32_t bytes) {
   asm volatile("cp.async.bulk.prefetch.L2.global [%0], %1;\n" ::"l"(src), "r"(bytes) : "memory");
 }
+// An L2 cache policy that marks every line it touches evict_last (fraction 1.0): such
+// lines are evicted only after evict_normal / evict_first ones, within the persisting
+// set-aside of L2 (cudaLimitPersistingL2CacheSize).
+__device__ __forceinline__ std::uint64_t l2_policy_evict_last() {
+  std::uint64_t policy;
+  asm volatile("createpolicy.fractional.L2::evict_last.b64 %0, 1.0;" : "=l"(policy));
+  return policy;
+}
+// prefetch_l2_bulk with a cache policy (e.g. l2_policy_evict_last()).
+__device__ __forceinline__ void prefetch_l2_bulk_hint(const void* src, std::uint32_t bytes,
+                                                      std::uint64_t policy) {
+  asm volatile("cp.async.bulk.prefetch.L2.global.L2::cache_hint [%0], %1, %2;\n" ::"l"(src),
+               "r"(bytes), "l"(policy)
+               : "memory");
+}
 
 }  // namespace tilesim::ptx
