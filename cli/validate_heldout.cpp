@@ -56,7 +56,7 @@ HeldOutList load_heldout(const std::string& data_dir) {
   if (!doc.is_object() || doc.value("schema", "") != "tilesim.heldout.v1")
     throw std::runtime_error(h.path + ": schema is not 'tilesim.heldout.v1'");
   h.entries = nlohmann::json::object();
-  for (const char* fam : {"attention", "gemm", "decode"}) {
+  for (const char* fam : {"attention", "gemm", "decode", "mla"}) {
     if (!doc.contains(fam)) continue;
     if (!doc.at(fam).is_array()) throw std::runtime_error(h.path + ": '" + fam + "' must be an array");
     for (const auto& e : doc.at(fam))
