@@ -48,6 +48,7 @@ __global__ void __launch_bounds__(384, 1)
   __shared__ __align__(8) std::uint64_t bar_q, kv_full[kS], kv_empty[kS];
   __shared__ float red[kWarps][kN];  // per-warp column max (loop) / column sum (epilogue)
   __shared__ float col_corr[kN], col_inv[kN], col_lse[kN];
+  __shared__ int col_limit[kN];  // KV rows visible to each query column (0: padding)
   std::uint8_t* smem = smem_raw + ((1024u - (smem_u32(smem_raw) & 1023u)) & 1023u);
   std::uint8_t* q_smem = smem;
   std::uint8_t* kv_smem = q_smem + Sm::kQBytes;
@@ -94,7 +95,11 @@ __global__ void __launch_bounds__(384, 1)
     corr[ci] = 1.f;
   }
 
-  if (cw == 0 && range.count > 0) mbar_wait(smem_u32(&bar_q), 0);
+  if (cw == 0) {
+    for (int n = tid; n < kN; n += kOneWarpgroup) col_limit[n] = visible_kv(p, range.len, n_block * kN + n);
+    named_bar_sync(kBarWg1, kOneWarpgroup);
+    if (range.count > 0) mbar_wait(smem_u32(&bar_q), 0);
+  }
   PipelineState st;
   for (int i = 0; i < range.count; ++i, st.advance(kS)) {
     const int kv0 = (range.first + i) * kPageSize;
@@ -125,7 +130,7 @@ __global__ void __launch_bounds__(384, 1)
       float mx[kC];
 #pragma unroll
       for (int ci = 0; ci < kC; ++ci) {
-        const int lim = visible_kv(p, range.len, n_block * kN + col_of(ci));
+        const int lim = col_limit[col_of(ci)];
 #pragma unroll
         for (int h = 0; h < 2; ++h) {
           float& x = s[4 * (ci / 2) + 2 * h + (ci % 2)];
