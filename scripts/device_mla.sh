@@ -4,9 +4,13 @@
 # layouts); the held-out and training MLA shapes; torch SDPA on the absorbed form.
 # The sweeps run only when the check passed. JSON and one log go under $OUT (at most 8
 # files come back); a short table is printed last.
-# Usage (repo root): scripts/device_mla.sh [binary_or_build_dir]   (default build/mla)
+# Usage (repo root): scripts/device_mla.sh [binary_or_build_dir [fallback_binary]]
+#   (default build/mla). With a fallback binary (an earlier, checked build): if the first
+#   binary fails --check, the fallback is checked and, if it passes, measured instead; the
+#   log says which binary produced the files.
 set -uo pipefail
 WHERE=${1:-build/mla}
+FALLBACK=${2:-}
 OUT=${OUT:-/tmp/mla_out}
 mkdir -p "$OUT"
 LOG="$OUT/mla_log.txt"
@@ -27,11 +31,20 @@ step nvidia-smi
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,clocks.mem,power.draw,temperature.gpu \
   --format=csv 2>&1 | tee -a "$LOG"
 
-step check
+step check "$BIN"
 timeout 240 "$BIN" --check --out "$OUT/${TAG}_check.json" >>"$LOG" 2>&1
 crc=$?
-[[ $crc -ne 0 ]] && { rc=1; echo "CHECK FAILED (exit $crc)" | tee -a "$LOG"; }
+[[ $crc -ne 0 ]] && { rc=1; echo "CHECK FAILED (exit $crc): $BIN" | tee -a "$LOG"; }
 grep -E "^check|FAIL|error" "$LOG" | tail -25
+if [[ $crc -ne 0 && -n "$FALLBACK" ]]; then
+  mv "$OUT/${TAG}_check.json" "$OUT/${TAG}_check_failed.json" 2>/dev/null
+  BIN=$FALLBACK
+  step check fallback "$BIN"
+  timeout 240 "$BIN" --check --out "$OUT/${TAG}_check.json" >>"$LOG" 2>&1
+  crc=$?
+  [[ $crc -ne 0 ]] && echo "FALLBACK CHECK FAILED (exit $crc)" | tee -a "$LOG"
+  echo "MEASURING WITH THE FALLBACK BINARY $BIN" | tee -a "$LOG"
+fi
 
 step compute-sanitizer memcheck
 timeout 240 compute-sanitizer --tool memcheck --error-exitcode 3 "$BIN" --check --quick >>"$LOG" 2>&1

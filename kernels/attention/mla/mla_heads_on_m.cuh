@@ -124,8 +124,12 @@ __global__ void __launch_bounds__(384, 1)
         Wgmma<DType::bf16, kPageSize>::ss(s, da, db, ks > 0 ? 1 : 0);
       }
       wgmma_commit();
-      if (i > 0) issue_pv(prev);  // O += P(i-1) V(i-1), behind S(i) on the tensor pipe
-      wgmma_wait<1>();            // S(i) is complete; PV(i-1) may still run
+      if (i > 0) {
+        issue_pv(prev);    // O += P(i-1) V(i-1), behind S(i) on the tensor pipe
+        wgmma_wait<1>();   // S(i) is complete; PV(i-1) may still run
+      } else {
+        wgmma_wait<0>();   // only S(0) in flight
+      }
       fence_operands(s);
       // Mask KV rows past each query row's causal limit (and past the sequence end).
 #pragma unroll

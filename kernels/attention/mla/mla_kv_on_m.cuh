@@ -46,9 +46,11 @@ __global__ void __launch_bounds__(384, 1)
 
   extern __shared__ __align__(1024) std::uint8_t smem_raw[];
   __shared__ __align__(8) std::uint64_t bar_q, kv_full[kS], kv_empty[kS];
-  __shared__ float red[kWarps][kN];  // per-warp column max (loop) / column sum (epilogue)
-  __shared__ float col_corr[kN], col_inv[kN], col_lse[kN];
-  __shared__ int col_limit[kN];  // KV rows visible to each query column (0: padding)
+  // Per-warp column max (loop), column sums (epilogue), then 1/l in red[0] and the LSE in
+  // red[1] (each written by the one thread that summed that column).
+  __shared__ float red[kWarps][kN];
+  __shared__ float col_corr[kN];  // rescale factors of the current block, for WG2
+  __shared__ int col_limit[kN];   // KV rows visible to each query column (0: padding)
   std::uint8_t* smem = smem_raw + ((1024u - (smem_u32(smem_raw) & 1023u)) & 1023u);
   std::uint8_t* q_smem = smem;
   std::uint8_t* kv_smem = q_smem + Sm::kQBytes;
@@ -221,8 +223,8 @@ __global__ void __launch_bounds__(384, 1)
       for (int ci = 0; ci < kC; ++ci) {
         const int n = col_of(ci);
         const float l = red[0][n] + red[1][n] + red[2][n] + red[3][n];
-        col_inv[n] = l > 0.f ? 1.f / l : 0.f;
-        col_lse[n] = l > 0.f ? m_col[ci] + log2f(l) : -INFINITY;
+        red[0][n] = l > 0.f ? 1.f / l : 0.f;
+        red[1][n] = l > 0.f ? m_col[ci] + log2f(l) : -INFINITY;
       }
     }
   }
@@ -232,7 +234,7 @@ __global__ void __launch_bounds__(384, 1)
   for (int ci = 0; ci < kC; ++ci) {
     const int n = col_of(ci), row = n_block * kN + n;
     if (row >= p.rows) continue;
-    const float inv = col_inv[n];
+    const float inv = red[0][n];
     const int64_t grow = static_cast<int64_t>(b) * p.rows + row;
     const int64_t prow = split * rows_all + grow;
 #pragma unroll
@@ -247,7 +249,7 @@ __global__ void __launch_bounds__(384, 1)
           p.o_part[prow * kHeadDimV + d] = v;
       }
     }
-    if (p.splits > 1 && cw == 0 && warp == 0 && lane < 4) p.lse_part[prow] = col_lse[n];
+    if (p.splits > 1 && cw == 0 && warp == 0 && lane < 4) p.lse_part[prow] = red[1][n];
   }
 }
 

@@ -160,8 +160,8 @@ def main():
                     rec["check"] = {"rel_err": err if math.isfinite(err) else "nan", "tolerance": TOLERANCE,
                                     "passed": math.isfinite(err) and err <= TOLERANCE,
                                     "reference": "torch_sdpa_math_fp32"}
-                else:
-                    rec["check"] = {"passed": None, "skipped": "fp32 reference too large"}
+                else:  # no "passed": validate reads a present "passed" as a boolean
+                    rec["check"] = {"skipped": "fp32 reference too large"}
                 samples = time_ms(fn, args.reps, flush)
                 med = median(samples)
                 rec.update({"samples_ms": samples, "median_ms": med, "min_ms": min(samples),
