@@ -22,7 +22,7 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 const std::vector<std::string>& kernel_families() {
-  static const std::vector<std::string> f = {"gemm", "attention", "decode", "layer_step"};
+  static const std::vector<std::string> f = {"gemm", "attention", "decode", "layer_step", "mla"};
   return f;
 }
 
@@ -77,10 +77,13 @@ std::string problem_key(const json& problem) {
        {"batch", "heads_q", "heads_kv", "seq_q", "seq_kv", "head_dim", "causal", "dtype"}},
       {"decode",
        {"batch", "heads_q", "heads_kv", "q_per_seq", "seq_kv", "head_dim", "page_size", "dtype"}},
-      {"layer_step", {"m", "n", "k", "batch", "heads_q", "heads_kv", "seq_kv", "head_dim", "dtype"}}};
+      {"layer_step", {"m", "n", "k", "batch", "heads_q", "heads_kv", "seq_kv", "head_dim", "dtype"}},
+      {"mla",
+       {"batch", "heads_q", "heads_kv", "q_per_seq", "seq_kv", "head_dim", "head_dim_v", "page_size", "dtype"}}};
   static const std::map<std::string, std::string> kShort = {
       {"batch", "b"},    {"heads_q", "hq"}, {"heads_kv", "hkv"}, {"seq_q", "sq"},
-      {"seq_kv", "skv"}, {"head_dim", "d"}, {"q_per_seq", "q"},  {"page_size", "page"}};
+      {"seq_kv", "skv"}, {"head_dim", "d"}, {"q_per_seq", "q"},  {"page_size", "page"},
+      {"head_dim_v", "dv"}};
   std::vector<std::string> order;
   if (auto it = kOrder.find(kind); it != kOrder.end()) {
     order = it->second;

@@ -8,9 +8,9 @@
 // The keys are the measurement JSON's "problem" keys, so a shape written by a runner reads
 // back as the same shape: gemm m, n, k; attention batch, heads_q, heads_kv, seq_q, seq_kv,
 // head_dim, causal; decode batch, heads_q, heads_kv, q_per_seq, seq_kv, head_dim,
-// page_size. Each family declares its keys (range, default); a missing required key, an
-// unknown key, a value out of range or not an integer is an error that names the key and
-// the shape. Host-only C++ (no CUDA), tested on the CPU.
+// page_size; mla the decode keys plus head_dim_v. Each family declares its keys (range,
+// default); a missing required key, an unknown key, a value out of range or not an integer
+// is an error that names the key and the shape. Host-only C++ (no CUDA), tested on the CPU.
 #pragma once
 
 #include <cstdint>
@@ -115,7 +115,8 @@ inline ShapeValues parse_shape(const std::string& text, const std::vector<ShapeK
 
 // One JSON object of a shapes file. `kind` and `dtype` may be present ("kind" must name the
 // family, "dtype" must be one of `dtypes`), `name` is a label; booleans count as 0/1;
-// `head_dim_v` must equal head_dim (the kernels have one head dim).
+// `head_dim_v` must equal head_dim (the kernels have one head dim), unless the family
+// declares head_dim_v as a key of its own (mla: 576 / 512).
 inline ShapeValues shape_from_json(const nlohmann::json& j, const std::vector<ShapeKey>& keys,
                                    const std::string& family, const std::vector<std::string>& dtypes,
                                    const std::string& where) {
@@ -135,7 +136,7 @@ inline ShapeValues shape_from_json(const nlohmann::json& j, const std::vector<Sh
       if (!ok) throw ShapeError(where + ": dtype " + val.dump() + " is not supported by this runner");
       continue;
     }
-    if (key == "head_dim_v") {
+    if (key == "head_dim_v" && detail::find_key(keys, key) == nullptr) {
       if (!j.contains("head_dim") || val != j["head_dim"])
         throw ShapeError(where + ": head_dim_v must equal head_dim (one head dim per kernel)");
       continue;
@@ -207,6 +208,16 @@ inline const std::vector<ShapeKey>& decode_shape_keys() {
       same_as_key("heads_kv", 1, 1024, "heads_q"), default_key("q_per_seq", 1, 64, 1),
       required_key("seq_kv", 1, 1 << 22),      required_key("head_dim", 16, 256),
       default_key("page_size", 0, 4096, 0)};
+  return k;
+}
+// MLA decode (absorbed form): one latent KV head of 576 values (V = the first 512),
+// pages of 64 tokens; those four keys only take their one value (the kernels' shape).
+inline const std::vector<ShapeKey>& mla_shape_keys() {
+  static const std::vector<ShapeKey> k = {
+      required_key("batch", 1, 4096),          required_key("heads_q", 1, 1024),
+      default_key("heads_kv", 1, 1, 1),        default_key("q_per_seq", 1, 8, 1),
+      required_key("seq_kv", 1, 1 << 22),      default_key("head_dim", 576, 576, 576),
+      default_key("head_dim_v", 512, 512, 512), default_key("page_size", 64, 64, 64)};
   return k;
 }
 

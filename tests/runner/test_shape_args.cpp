@@ -61,6 +61,28 @@ TEST(ShapeArgs, JsonShapesCheckKindDtypeAndHeadDimV) {
   EXPECT_THROW(tr::shape_from_json(frac, keys, "attention", {"bf16"}, "t"), tr::ShapeError);
 }
 
+// MLA declares head_dim_v as a key of its own (576 / 512) and takes only the kernels' one
+// latent shape and page size.
+TEST(ShapeArgs, MlaKeysTakeTheLatentShapeOnly) {
+  const auto& keys = tr::mla_shape_keys();
+  const auto s = tr::parse_shape("batch=16,heads_q=16,q_per_seq=2,seq_kv=65536", keys);
+  EXPECT_EQ(s["head_dim"], 576);
+  EXPECT_EQ(s["head_dim_v"], 512);
+  EXPECT_EQ(s["heads_kv"], 1);
+  EXPECT_EQ(s["page_size"], 64);
+  nlohmann::json ok = {{"kind", "mla"},      {"batch", 2},        {"heads_q", 128}, {"seq_kv", 4096},
+                       {"head_dim", 576},    {"head_dim_v", 512}, {"page_size", 64}, {"dtype", "bf16"}};
+  EXPECT_EQ(tr::shape_from_json(ok, keys, "mla", {"bf16"}, "t")["head_dim_v"], 512);
+  nlohmann::json bad_dv = ok;
+  bad_dv["head_dim_v"] = 576;
+  EXPECT_THROW(tr::shape_from_json(bad_dv, keys, "mla", {"bf16"}, "t"), tr::ShapeError);
+  EXPECT_THROW(tr::parse_shape("batch=1,heads_q=16,seq_kv=100,page_size=16", keys), tr::ShapeError);
+  EXPECT_THROW(tr::parse_shape("batch=1,heads_q=16,seq_kv=100,heads_kv=2", keys), tr::ShapeError);
+  // The held-out MLA list parses with these keys.
+  const auto h = tr::shapes_from_file(TILESIM_HELDOUT_FILE, "mla", keys, {"bf16"});
+  EXPECT_GE(h.size(), 10u);
+}
+
 TEST(ShapeArgs, ShapesFileErrors) {
   const std::string path = ::testing::TempDir() + "shapes_bad.json";
   {

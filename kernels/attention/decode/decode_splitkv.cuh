@@ -463,12 +463,17 @@ __global__ void __launch_bounds__(128)
 
 // Merges the splits' partial outputs: O = sum_s 2^(lse_s - max) O_s / sum_s 2^(lse_s - max).
 // One warp per (batch, token, query head) row; splits whose lse is -inf (nothing visible)
-// weigh nothing.
+// weigh nothing (their partial O must be finite: the split kernels write zeros).
+// kHeadDim 64: 2 floats per lane; otherwise kHeadDim / 128 float4 chunks per lane, chunk i
+// of lane l at column (32 i + l) * 4, so each warp load is 512 contiguous bytes (head dim
+// 128 has one chunk; MLA's 512-column V has four).
 template <int kHeadDim>
 __global__ void __launch_bounds__(128)
     decode_combine_kernel(const float* __restrict__ o_part, const float* __restrict__ lse_part,
                           __nv_bfloat16* __restrict__ out, int rows, int splits) {
+  static_assert(kHeadDim == 64 || kHeadDim % 128 == 0, "combine: head dim 64 or a multiple of 128");
   constexpr int kPerLane = kHeadDim / 32;
+  constexpr int kChunks = kHeadDim / 128;  // float4 chunks per lane (kHeadDim % 128 == 0)
   const int row = blockIdx.x * (blockDim.x / 32) + threadIdx.x / 32;
   const int lane = threadIdx.x % 32;
   ptx::wait_prerequisite_grids();  // the split kernel's partials are complete and visible
@@ -486,25 +491,34 @@ __global__ void __launch_bounds__(128)
     const float lse = lse_part[prow];
     const float w = lse == -INFINITY ? 0.f : exp2f(lse - mx);
     wsum += w;
-    const float* src = o_part + prow * kHeadDim + lane * kPerLane;
-    if constexpr (kPerLane == 4) {
-      const float4 x = *reinterpret_cast<const float4*>(src);
+    const float* src = o_part + prow * kHeadDim;
+    if constexpr (kHeadDim == 64) {
+      const float2 x = *reinterpret_cast<const float2*>(src + lane * 2);
       acc[0] += w * x.x;
       acc[1] += w * x.y;
-      acc[2] += w * x.z;
-      acc[3] += w * x.w;
     } else {
-      const float2 x = *reinterpret_cast<const float2*>(src);
-      acc[0] += w * x.x;
-      acc[1] += w * x.y;
+#pragma unroll
+      for (int i = 0; i < kChunks; ++i) {
+        const float4 x = *reinterpret_cast<const float4*>(src + (32 * i + lane) * 4);
+        acc[4 * i + 0] += w * x.x;
+        acc[4 * i + 1] += w * x.y;
+        acc[4 * i + 2] += w * x.z;
+        acc[4 * i + 3] += w * x.w;
+      }
     }
   }
   const float inv = wsum > 0.f ? 1.f / wsum : 0.f;
-  __nv_bfloat16* dst = out + static_cast<int64_t>(row) * kHeadDim + lane * kPerLane;
+  __nv_bfloat16* dst = out + static_cast<int64_t>(row) * kHeadDim;
+  if constexpr (kHeadDim == 64) {
+    *reinterpret_cast<__nv_bfloat162*>(dst + lane * 2) = __floats2bfloat162_rn(acc[0] * inv, acc[1] * inv);
+  } else {
 #pragma unroll
-  for (int i = 0; i < kPerLane; i += 2) {
-    *reinterpret_cast<__nv_bfloat162*>(dst + i) =
-        __floats2bfloat162_rn(acc[i] * inv, acc[i + 1] * inv);
+    for (int i = 0; i < kChunks; ++i) {
+      __nv_bfloat16* d = dst + (32 * i + lane) * 4;
+      *reinterpret_cast<__nv_bfloat162*>(d) = __floats2bfloat162_rn(acc[4 * i] * inv, acc[4 * i + 1] * inv);
+      *reinterpret_cast<__nv_bfloat162*>(d + 2) =
+          __floats2bfloat162_rn(acc[4 * i + 2] * inv, acc[4 * i + 3] * inv);
+    }
   }
 }
 

@@ -21,8 +21,8 @@ DTYPES = {
     "tf32": (".tf32.tf32", 8, False),
 }
 # Every N some kernel or microbenchmark instantiates (GEMM block_n, attention block_n and
-# head_dim, microbenchmark sweep).
-NS = (64, 96, 128, 176, 192, 256)
+# head_dim, MLA KV-on-M query-row blocks 16 and 32, microbenchmark sweep).
+NS = (16, 32, 64, 96, 128, 176, 192, 256)
 
 
 def entry(tag: str, n: int, rs: bool) -> list:

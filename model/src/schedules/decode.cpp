@@ -12,15 +12,30 @@
 //
 // mla_decode (FlashMLA-style; one latent KV row of head_dim = 576 values per token, V =
 // its first head_dim_v = 512): kv_on_m=0 puts the batch's query rows (heads x q) on the
-// MMA's M dimension, padded to 64 (wgmma; tcgen05 pads to its 128-row full rate);
-// kv_on_m=1 computes S^T = K Q^T and O^T = V^T P^T so the KV rows are M and the query rows
-// only N (padded to 8/16), at the cost of a cross-warp softmax over M and P^T staged in SMEM.
+// MMA's M dimension, block_q = 64 per CTA (padded; tcgen05 pads to its 128-row full rate);
+// kv_on_m=1 computes S^T = K Q^T and O^T = V^T P^T so the KV rows are M and block_q query
+// rows only N (16/32/64), at the cost of a cross-warp softmax over M and P^T staged in SMEM.
+// As built in kernels/attention/mla/: a producer warpgroup (TMA: Q once, one page of block_n
+// rows per ring slot) and two consumer warpgroups that each own dv/2 output columns; the
+// first computes S (S^T) and the softmax and hands P (P^T) to the second through SMEM.
+// Heads on M issues its PV half of block i-1 behind S of block i (the softmax of i overlaps
+// it); KV on M runs S^T, softmax and its PV half in turn.
 #include "common.hpp"
 
 namespace tilesim::model::detail {
 
 namespace {
 constexpr int kDecodeWarps = 4;
+// mla_decode, KV rows on M: a column (query row) of S^T is spread over 8 lanes x 4 warps.
+constexpr double kMlaColumnThreads = 32.0;
+// P^T goes to SMEM as single bf16 stores (the accumulator holds one KV row per register
+// pair, and P^T's rows are query rows): a warp store moves 64 B but occupies one 128-byte
+// SMEM wavefront, so it costs twice its bytes on the SMEM port.
+constexpr double kMlaScalarStoreWaste = 2.0;
+// Query rows per CTA when block_q = 0 ("auto", what the runner picks): heads on M fills the
+// wgmma M (64); KV on M takes the smallest compiled N (16/32/64) that holds the rows.
+constexpr int kMlaMaxBlockQ = 64;
+constexpr int kMlaBlockQGranule = 16;
 constexpr int kDecodeMaxRowsPerCta = 64;
 constexpr double kPartialBytesPerValue = 4.0;  // split-KV partial O and LSE in fp32
 constexpr double kCpAsyncBytes = 16.0;         // one cp.async moves 16 bytes per thread
@@ -170,33 +185,41 @@ void build_mla_decode(const Ctx& c, ScheduleDesc& d) {
   const int n_gran = path == TensorPath::kTcgen05 ? 16 : 8;
   const int64_t rows = p.heads_q * p.q_per_seq;  // query rows of one sequence
   const double trate = tensor_rate(c, path), srate = c.p.per_sm.smem.value;
+  // Query rows per CTA (block_q; 0 = what the runner picks, see kMlaMaxBlockQ).
+  int64_t block_q = c.i("block_q");
+  if (block_q == 0)
+    block_q = kv_on_m ? std::min<int64_t>(round_up(rows, kMlaBlockQGranule), kMlaMaxBlockQ) : kMlaMaxBlockQ;
+  const int64_t row_blocks = ceil_div(rows, block_q);
+  const int64_t rows_cta = std::min<int64_t>(rows, block_q);  // real rows of the fullest CTA
 
   Builder b(c, d);
   const int prod = b.role("producer", RoleKind::kProducer, kWarpgroupThreads, kAttnProducerRegisters);
-  int64_t m_blocks = 1;
-  double m_exec = 0.0, n_exec = 0.0;  // executed MMA shape of QK^T: M x N
+  double m_exec = 0.0, n_exec = 0.0;  // executed MMA shape of QK^T (S^T): M x N
   // O is split over two consumer warpgroups (dv/2 each); the first also runs the softmax.
   constexpr int kConsumers = 2;
   int tmem = 0;
   if (kv_on_m == 0) {
-    const int64_t rows_cta = std::min<int64_t>(rows, 64);
-    m_blocks = ceil_div(rows, 64);
-    m_exec = static_cast<double>(std::max<int64_t>(round_up(rows_cta, m_min), m_min));
+    if (block_q != kMlaMaxBlockQ) throw Infeasible("shape", "heads on M: block_q must be 64 (query rows per CTA)");
+    m_exec = static_cast<double>(std::max<int64_t>(round_up(block_q, m_min), m_min));
     n_exec = bn;
     const int regs = path == TensorPath::kTcgen05
                          ? bn + static_cast<int>(c.k.register_overhead_per_thread)
-                         : static_cast<int>(64 * dv / kConsumers / kWarpgroupThreads + 64 * bn / kWarpgroupThreads +
+                         : static_cast<int>(m_exec * dv / kConsumers / kWarpgroupThreads + m_exec * bn / kWarpgroupThreads +
                                             c.k.register_overhead_per_thread);
     for (int k = 0; k < kConsumers; ++k) b.role("consumer" + std::to_string(k), RoleKind::kConsumer, kWarpgroupThreads, regs);
     // tcgen05: S (bn columns) and O (dv columns) in TMEM would need dv + bn > 512
     // columns; the pair of CTAs splits O (dv/2 each) and both compute S.
     if (path == TensorPath::kTcgen05) tmem = static_cast<int>(dv / 2) + bn;
-    d.cta.smem_bytes = 64 * dq * e + stages * bn * dq * e + 64.0 * bn * e /* P for the second WG */;
+    // Q: the block_q loaded rows (tcgen05's padding to M = 128 is the MMA's, not SMEM's).
+    d.cta.smem_bytes = static_cast<double>(block_q) * dq * e + stages * bn * dq * e +
+                       static_cast<double>(block_q) * bn * e /* P for the second WG */;
   } else {
     if (path == TensorPath::kMmaSync) throw Infeasible("path", "kv_on_m needs wgmma or tcgen05");
     if (bn % m_min != 0) throw Infeasible("shape", "kv_on_m: block_n must be a multiple of the MMA M (" + std::to_string(m_min) + ")");
-    n_exec = static_cast<double>(round_up(rows, n_gran));
-    if (n_exec > 256) throw Infeasible("shape", "kv_on_m: heads x q_per_seq (" + std::to_string(rows) + ") > 256 (MMA N)");
+    if (block_q % n_gran != 0 || block_q > kWgmmaMaxN)
+      throw Infeasible("shape", "kv_on_m: block_q (" + std::to_string(block_q) + ") must be a multiple of " +
+                                    std::to_string(n_gran) + " and <= " + std::to_string(kWgmmaMaxN) + " (MMA N)");
+    n_exec = static_cast<double>(block_q);
     m_exec = bn;
     // O^T (dv x N) over two warpgroups + S^T (bn x N) in the first.
     const int regs = path == TensorPath::kTcgen05
@@ -210,15 +233,16 @@ void build_mla_decode(const Ctx& c, ScheduleDesc& d) {
   const int pair = (path == TensorPath::kTcgen05 && kv_on_m == 0) ? 2 : 1;
   d.cta.tmem_columns = tmem;
   if (c.detailed) d.summary = std::string(kv_on_m ? "KV rows on M (S^T = K Q^T)" : "query heads on M") + ", " + tensor_path_name(path) +
-              " M=" + num(m_exec) + " N=" + num(n_exec) + " for " + std::to_string(rows) + " query rows, " +
-              std::to_string(splits) + " split(s)";
+              " M=" + num(m_exec) + " N=" + num(n_exec) + " for " + std::to_string(rows_cta) + " query rows per CTA, " +
+              std::to_string(row_blocks) + " row block(s), " + std::to_string(splits) + " split(s)";
   d.grid.scheduler = Scheduler::kPlain;
   d.grid.cluster_size = pair;
   d.grid.sm_count = c.sm_count();
   if (!fill_occupancy(c, d)) return;
-  const int64_t items = p.batch * splits * m_blocks * pair;
+  const int64_t items = p.batch * splits * row_blocks * pair;
   const int64_t iters = ceil_div(split_len, bn);
   d.grid.classes.push_back(WorkClass{"split", items, iters});
+  // Row blocks of one sequence read the same pages: HBM once, L2 once per row block.
   const double kv_bytes = static_cast<double>(p.batch) * static_cast<double>(p.seq_kv) * dq * e;
   const double kv_l2 = static_cast<double>(items) * static_cast<double>(iters) * bn * dq * e;
   const double rows_total = static_cast<double>(p.batch * rows);
@@ -236,39 +260,62 @@ void build_mla_decode(const Ctx& c, ScheduleDesc& d) {
   const double dv_cta = dv / pair;
   if (kv_on_m == 0) {
     b.use(L, qk, Unit::kTensor, 2.0 * m_exec * bn * dq, trate, [&] {
-      return "2*" + num(m_exec) + "*" + num(bn) + "*" + num(dq) + " FLOP: " + std::to_string(std::min<int64_t>(rows, 64)) +
+      return "2*" + num(m_exec) + "*" + num(bn) + "*" + num(dq) + " FLOP: " + std::to_string(rows_cta) +
              " query rows padded to M=" + num(m_exec);
     });
     b.use(L, qk, Unit::kSmem, (m_exec + bn) * dq * e, srate, [&] { return "Q and K from SMEM"; });
   } else {
     b.use(L, qk, Unit::kTensor, 2.0 * bn * n_exec * dq, trate, [&] {
-      return "2*" + num(bn) + "*" + num(n_exec) + "*" + num(dq) + " FLOP: S^T, " + std::to_string(rows) + " query rows padded to N=" + num(n_exec);
+      return "2*" + num(bn) + "*" + num(n_exec) + "*" + num(dq) + " FLOP: S^T, " + std::to_string(rows_cta) + " query rows padded to N=" + num(n_exec);
     });
     b.use(L, qk, Unit::kSmem, (bn + n_exec) * dq * e, srate, [&] { return "K (A) and Q (B) from SMEM"; });
   }
   const int sm = b.op(L, "softmax", 1, c.p.latency.mufu.value);
-  const double real_rows = static_cast<double>(kv_on_m ? rows : std::min<int64_t>(rows, 64));
-  add_softmax_uses(b, c, L, sm, real_rows, bn, 0.0, kThreadsPerRowQuad);
-  add_fma_pass(b, c, L, sm, real_rows * dv_cta, 1.0, [&] { return "O rescale"; });
+  // The softmax runs over every row (column) the MMA computed, padding included (masked to
+  // -inf, still exponentiated); the O rescale over the whole accumulator.
+  if (kv_on_m == 0) {
+    add_softmax_uses(b, c, L, sm, m_exec, bn, 0.0, kThreadsPerRowQuad);
+    add_fma_pass(b, c, L, sm, m_exec * dv_cta, 1.0, [&] { return "O rescale (both warpgroups)"; });
+  } else {
+    // Column max over M: 8 lanes by shuffles, 4 warps through SMEM (a named barrier).
+    add_softmax_uses(b, c, L, sm, n_exec, bn, 0.0, kMlaColumnThreads);
+    add_fma_pass(b, c, L, sm, n_exec * dv, 1.0, [&] { return "O^T rescale (both warpgroups)"; });
+  }
   if (kv_on_m) {
-    // Column max/sum across the 4 warps holding the M rows: exchange through SMEM, and
-    // P^T staged in SMEM as the B operand of O^T = V^T P^T.
-    const double reduce_bytes = 2.0 * 4.0 * n_exec * kDecodeWarps;
-    b.use(L, sm, Unit::kSmem, reduce_bytes + bn * n_exec * e, srate,
-          [&] { return "cross-warp max/sum exchange + P^T " + num(bn) + "x" + num(n_exec) + " read back as B operand"; });
+    // Column max exchange across the 4 warps, the rescale factors for the second warpgroup,
+    // and P^T written as single bf16 stores.
+    const double reduce_bytes = (2.0 * kDecodeWarps + 2.0) * 4.0 * n_exec;
+    b.use(L, sm, Unit::kSmem, reduce_bytes + kMlaScalarStoreWaste * bn * n_exec * e, srate, [&] {
+      return "cross-warp column max + rescale factors + P^T " + num(bn) + "x" + num(n_exec) + " as bf16 stores (x" +
+             num(kMlaScalarStoreWaste) + ")";
+    });
   } else if (path != TensorPath::kTcgen05) {
-    b.use(L, sm, Unit::kSmem, m_exec * bn * e, srate, [&] { return "P shared with the second warpgroup through SMEM"; });
+    b.use(L, sm, Unit::kSmem, m_exec * bn * e, srate, [&] { return "P written to SMEM for the second warpgroup"; });
   }
   const int pv = b.op(L, "pv", 2, c.p.latency.tensor_mma.value);
   if (kv_on_m == 0) {
     b.use(L, pv, Unit::kTensor, 2.0 * m_exec * dv_cta * bn, trate, [&] { return "2*" + num(m_exec) + "*" + num(dv_cta) + "*" + num(bn) + " FLOP"; });
-    b.use(L, pv, Unit::kSmem, bn * dv_cta * e, srate, [&] { return "V from SMEM"; });
+    const double p_read = path == TensorPath::kTcgen05 ? 0.0 : m_exec * bn * e;
+    b.use(L, pv, Unit::kSmem, bn * dv_cta * e + p_read, srate,
+          [&] { return "V from SMEM" + std::string(p_read > 0 ? " + P read back by the second warpgroup" : ""); });
   } else {
     b.use(L, pv, Unit::kTensor, 2.0 * dv * n_exec * bn, trate, [&] { return "2*" + num(dv) + "*" + num(n_exec) + "*" + num(bn) + " FLOP (O^T = V^T P^T)"; });
-    b.use(L, pv, Unit::kSmem, bn * dv * e, srate, [&] { return "V^T from SMEM (transposed A)"; });
+    // Every m64 tile of V^T (dv / 64 of them over the two warpgroups) reads all of P^T.
+    const double pt_reads = dv / kWgmmaM * bn * n_exec * e;
+    b.use(L, pv, Unit::kSmem, bn * dv * e + pt_reads, srate, [&] {
+      return "V^T from SMEM (transposed A) + P^T (B) read by each of the " + num(dv / kWgmmaM) + " m64 tiles";
+    });
   }
   b.dep(L, qk, ld, 0, DepKind::kDone, "kv_full");
   b.dep(L, qk, sm, 1, DepKind::kDone);  // S buffer reused once softmax(i-1) read it
+  // Heads on M: the softmax warpgroup issues PV(i-1) behind S(i) and rescales O once it
+  // completed. KV on M: it finishes its PV half before the next S^T.
+  if (path != TensorPath::kTcgen05) {
+    if (kv_on_m)
+      b.dep(L, qk, pv, 1, DepKind::kDone, "pv half in the softmax warpgroup");
+    else
+      b.dep(L, sm, pv, 1, DepKind::kDone, "O rescale after PV(i-1)");
+  }
   b.dep(L, sm, qk, 0, DepKind::kDone);
   b.dep(L, sm, sm, 1, DepKind::kDone);
   b.dep(L, pv, sm, 0, DepKind::kDone, "p_full");
@@ -278,6 +325,7 @@ void build_mla_decode(const Ctx& c, ScheduleDesc& d) {
 
   auto* E = &d.epilogue;
   const int ep = b.op(E, "epilogue", 2, c.p.latency.hbm.value);
+  const double real_rows = static_cast<double>(rows_cta);
   b.use(E, ep, Unit::kFma, real_rows * dv_cta, c.p.per_sm.fp32_fma.value * c.k.epilogue_efficiency);
   b.store_uses(E, ep, real_rows * (splits > 1 ? (dv_cta + 1) * kPartialBytesPerValue : dv_cta * c.obytes()), c.k.epilogue_efficiency);
   add_combine(c, d, rows_total, splits);
@@ -345,8 +393,26 @@ ScheduleSpec spec_mla_decode() {
   s.params = {{"block_n", ParamType::kInt, 16, 256, 16, "MMA N / K", "KV rows per iteration", false, 0, {32, 64, 128}},
               {"splits", ParamType::kInt, 1, 1024, 0, "", "KV splits per batch", false, 0, {1, 2, 4, 8, 16, 32, 64}},
               {"stages", ParamType::kInt, 1, 8, 0, "", "KV buffers in flight", false, 0, {2, 3}},
-              {"kv_on_m", ParamType::kFlag, 0, 1, 0, "", "0 = heads on M (padded to the MMA's minimum M), 1 = KV rows on M", false, 0, {0, 1}}};
+              {"kv_on_m", ParamType::kFlag, 0, 1, 0, "", "0 = heads on M (padded to the MMA's minimum M), 1 = KV rows on M", false, 0, {0, 1}},
+              {"block_q", ParamType::kInt, 0, 256, 8, "MMA M (heads on M) / N (KV on M)",
+               "query rows per CTA; 0 = the runner's pick: 64 on M, the smallest of 16/32/64 holding heads x q_per_seq on N",
+               true, 0, {0, 16, 32, 64}}};
   s.constraints = {kPagingRule, kSplitRule};
+  s.runtime_params = {"splits"};
+  // kernels/attention/mla/ (MlaSmem's and MlaLauncher's static_asserts, mla_params.hpp).
+  s.kernel_rules = {
+      {"shape", "head_dim 576 and head_dim_v 512", "the latent row of DeepSeek's MLA (512 + 64 rope; V = first 512)",
+       [](const TileView& v) { return v.prob.head_dim == 576 && v.prob.head_dim_v == 512; }},
+      {"page size", "page_size 64 = block_n", "one TMA page per ring slot",
+       [](const TileView& v) { return v.prob.page_size == 64 && v.i("block_n") == 64; }},
+      {"shape", "stages 2", "two 72 KB pages + 72 KB of Q fill the 227 KB of SMEM",
+       [](const TileView& v) { return v.i("stages") == 2; }},
+      {"shape", "block_q 64 (heads on M) or 16/32/64 (KV on M)", "compiled query-row blocks",
+       [](const TileView& v) {
+         const int q = v.i("block_q");
+         return v.i("kv_on_m") ? (q == 0 || q == 16 || q == 32 || q == 64) : (q == 0 || q == 64);
+       }},
+      kBf16Rule};
   s.build = build_mla_decode;
   auto& r = s.representative;
   r.kind = ProblemKind::kMla;
