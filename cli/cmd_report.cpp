@@ -234,6 +234,9 @@ int run_report(const std::vector<std::string>& args, Context& ctx) {
               {"data_dir", data_dir},
               {"gpus", gpus},
               {"records", records},
+              {"summary",
+               {{"measured", validate::accuracy_summary(records, "measured")},
+                {"published", validate::accuracy_summary(records, "published")}}},
               {"utilization", util},
               {"traces", trace_list},
               {"calibration", calibration}};

@@ -100,6 +100,27 @@ void add_model_best(json& record, const PredictedRun& r, const model::ModelConst
   }
 }
 
+json accuracy_summary(const json& records, const std::string& origin) {
+  std::vector<PredictedRun> runs;
+  for (const auto& r : records) {
+    if (r.value("origin", "measured") != origin || !r.contains("predicted_us") || !r.at("predicted_us").is_number())
+      continue;
+    PredictedRun p;
+    p.run.family = r.at("family").get<std::string>();
+    p.run.gpu = r.at("gpu").get<std::string>();
+    p.run.shape = r.at("shape").get<std::string>();
+    p.run.schedule = r.value("schedule", "");
+    p.run.tile = r.contains("tile") && r.at("tile").is_object() ? r.at("tile") : json::object();
+    p.run.measured_us = r.at("measured_us").get<double>();
+    p.predicted_us = r.at("predicted_us").get<double>();
+    p.status = "predicted";
+    runs.push_back(std::move(p));
+  }
+  json out = json::object();
+  for (const auto& [fam, s] : summarize(runs)) out[fam] = to_json(s);
+  return out;
+}
+
 json published_records(const std::string& path, const model::ModelConstants& k,
                        std::ostream& progress) {
   std::ifstream in(path);

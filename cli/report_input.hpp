@@ -34,6 +34,11 @@ void add_model_best(nlohmann::json& record, const PredictedRun& r, const model::
 nlohmann::json published_records(const std::string& published_path, const model::ModelConstants& k,
                                  std::ostream& progress);
 
+// Accuracy of the predicted records of one origin ("measured" or "published"): per family
+// the summary `tilesim validate` computes (summarize(), to_json()), so the report's tables
+// and figures show the C++ figures and the Python side computes none.
+nlohmann::json accuracy_summary(const nlohmann::json& records, const std::string& origin);
+
 // Model-only per-unit utilization of representative kernels on h100, h20, b200 (the
 // fastest tile tune finds for each).
 nlohmann::json utilization_entries(const model::ModelConstants& k);

@@ -45,12 +45,12 @@ def test_gantt_draws_every_event(doc):
 
 
 def test_scatter_reports_errors(doc):
-    fig = plots.scatter(doc["records"])
+    fig = plots.scatter(doc["records"], doc["summary"])
     text = " ".join(t.get_text() for t in fig.axes[0].texts)
     assert "MAPE" in text and "gemm" in text and "attention" in text
     plots.plt.close(fig)
     with pytest.raises(ValueError):
-        plots.scatter([{"family": "gemm", "measured_us": 1.0, "predicted_us": None}])
+        plots.scatter([{"family": "gemm", "measured_us": 1.0, "predicted_us": None}], {})
 
 
 def test_heatmap_uses_largest_sweep(doc):

@@ -1,8 +1,9 @@
 """Strict loaders for the JSON files the analysis reads.
 
-- measurement files (schema tilesim.measurement.v1, data/measurements/<family>/*.json),
 - the report input written by `tilesim report` (schema tilesim.report_input.v1): records
-  of (problem, schedule, tile) with the measured and the predicted time,
+  of (problem, schedule, tile) with the measured and the predicted time, and the accuracy
+  summary the C++ side computed (measurement files, problem keys and every metric are
+  C++'s: `tilesim validate`; nothing here recomputes them),
 - Chrome trace JSON written by the simulator ({"traceEvents": [...]}),
 - the published-results file (data/published/*.json, schema tilesim.published.v1).
 
@@ -11,17 +12,13 @@ half-parsed data.
 """
 from __future__ import annotations
 
-import glob
 import json
 import math
 import os
 from typing import Any, Dict, List, Optional
 
-MEASUREMENT_SCHEMA = "tilesim.measurement.v1"
 REPORT_INPUT_SCHEMA = "tilesim.report_input.v1"
 PUBLISHED_SCHEMA = "tilesim.published.v1"
-# Families whose runs the model predicts (microbench files feed profiles, not validation).
-KERNEL_FAMILIES = ("gemm", "attention", "decode")
 
 
 class LoadError(ValueError):
@@ -53,106 +50,6 @@ def _require(obj: Dict[str, Any], key: str, kind, where: str) -> Any:
     return val
 
 
-# Device names (cudaDeviceProp::name) -> built-in profile id. Ordered: "H200" must be
-# tested before "H20" ("NVIDIA H20" is a prefix of nothing else, but "H200" contains "H20").
-_DEVICE_IDS = (("B200", "b200"), ("H200", "h200"), ("H100", "h100"), ("H800", "h100"), ("H20", "h20"))
-
-
-def gpu_id_from_device_name(name: str) -> Optional[str]:
-    """'NVIDIA H100 80GB HBM3' -> 'h100'; None when the device is not a built-in profile."""
-    upper = name.upper()
-    if "PCIE" in upper or "NVL" in upper:  # fewer SMs / other clocks than the SXM profiles
-        return None
-    for token, gid in _DEVICE_IDS:
-        if token in upper:
-            return gid
-    return None
-
-
-def problem_key(problem: Dict[str, Any]) -> str:
-    """A canonical, readable key for one problem (used to group a tile sweep by shape)."""
-    kind = problem.get("kind", "?")
-    order = {
-        "gemm": ("m", "n", "k", "dtype"),
-        "attention": ("batch", "heads_q", "heads_kv", "seq_q", "seq_kv", "head_dim", "causal", "dtype"),
-        "decode": ("batch", "heads_q", "heads_kv", "q_per_seq", "seq_kv", "head_dim", "page_size", "dtype"),
-    }.get(kind, tuple(sorted(k for k in problem if k != "kind")))
-    short = {"batch": "b", "heads_q": "hq", "heads_kv": "hkv", "seq_q": "sq", "seq_kv": "skv",
-             "head_dim": "d", "q_per_seq": "q", "page_size": "page"}
-    parts = []
-    for k in order:
-        if k in problem:
-            v = problem[k]
-            if isinstance(v, bool):
-                v = int(v)
-            parts.append(f"{short.get(k, k)}={v}")
-    return f"{kind} " + " ".join(parts)
-
-
-def load_measurement_file(path: str) -> Dict[str, Any]:
-    """One measurement file, checked: schema, family, device name, runs with median_ms > 0."""
-    doc = _read_json(path)
-    if not isinstance(doc, dict):
-        raise LoadError(f"{path}: top level must be an object")
-    schema = _require(doc, "schema", str, path)
-    if schema != MEASUREMENT_SCHEMA:
-        raise LoadError(f"{path}: schema '{schema}' is not '{MEASUREMENT_SCHEMA}'")
-    _require(doc, "family", str, path)
-    device = _require(doc, "device", dict, path)
-    _require(device, "name", str, f"{path}: device")
-    runs = _require(doc, "runs", list, path)
-    for i, run in enumerate(runs):
-        where = f"{path}: runs[{i}]"
-        if not isinstance(run, dict):
-            raise LoadError(f"{where}: must be an object")
-        _require(run, "impl", str, where)
-        _require(run, "problem", dict, where)
-        if "median_ms" not in run:
-            continue  # a correctness-only run (a --check file): nothing timed
-        med = _require(run, "median_ms", float, where)
-        if med <= 0:
-            raise LoadError(f"{where}: median_ms must be > 0, got {med}")
-    return doc
-
-
-def load_measurements(data_dir: str, families=KERNEL_FAMILIES) -> List[Dict[str, Any]]:
-    """Every run of every committed measurement file of the kernel families, flattened.
-
-    Each row: family, gpu (profile id or None), device (name), file (relative to data_dir),
-    impl, schedule, tile, problem, shape (problem_key), median_ms, check_passed, tflops, gbps.
-    Runs whose correctness check failed are kept (check_passed False) so callers decide;
-    correctness-only runs (no median_ms, from --check files) are left out.
-    """
-    mdir = os.path.join(data_dir, "measurements")
-    if not os.path.isdir(mdir):
-        raise LoadError(f"{mdir}: measurements folder not found")
-    rows: List[Dict[str, Any]] = []
-    for fam in families:
-        for path in sorted(glob.glob(os.path.join(mdir, fam, "**", "*.json"), recursive=True)):
-            doc = load_measurement_file(path)
-            device = doc["device"]["name"]
-            for run in doc["runs"]:
-                if "median_ms" not in run:
-                    continue  # correctness-only run
-                check = run.get("check") or {}
-                rows.append({
-                    "family": doc["family"],
-                    "gpu": gpu_id_from_device_name(device),
-                    "device": device,
-                    "file": os.path.relpath(path, data_dir),
-                    "impl": run["impl"],
-                    "schedule": run.get("schedule"),
-                    "tile": run.get("tile") or {},
-                    "problem": run["problem"],
-                    "shape": problem_key(run["problem"]),
-                    "median_ms": float(run["median_ms"]),
-                    "check_passed": bool(check.get("passed", True)),
-                    "tflops": run.get("tflops"),
-                    "gbps": run.get("gbps"),
-                })
-    return rows
-
-
 _RECORD_FIELDS = (("family", str), ("gpu", str), ("origin", str), ("measured_us", float))
 
 
@@ -168,6 +65,10 @@ def load_report_input(path: str) -> Dict[str, Any]:
     traces: [{title, path}]   (paths relative to the input file's folder or absolute)
     scaling (optional): {title, problem, baseline, points [{label, gpu, scale, time_us, tflops,
                bottleneck, schedule, tile, units} or {label, gpu, scale, reason}]}
+    summary: {measured: {family: S}, published: {family: S}}, S as `tilesim validate --json`
+               writes a family (n, mape_pct, max_error_pct, spearman, median_signed_error_pct,
+               shapes {"gpu shape": {n, mape_pct, max_error_pct, spearman, top_pick_regret_pct,
+               top_pick_within_5pct, model_pick, measured_best}}); NaN figures are null.
     validation, calibration: summaries from the C++ side, shown as tables when present.
     """
     doc = _read_json(path)
@@ -186,8 +87,14 @@ def load_report_input(path: str) -> Dict[str, Any]:
         p = r.get("predicted_us")
         if p is not None and (isinstance(p, bool) or not isinstance(p, (int, float)) or not math.isfinite(p) or p <= 0):
             raise LoadError(f"{where}: predicted_us must be a positive number or null, got {p!r}")
-        r.setdefault("shape", problem_key(r.get("problem") or {}))
+        _require(r, "shape", str, where)
         r.setdefault("tile", {})
+    summary = _require(doc, "summary", dict, path)
+    for origin in ("measured", "published"):
+        for fam, fs in _require(summary, origin, dict, f"{path}: summary").items():
+            where = f"{path}: summary.{origin}.{fam}"
+            _require(fs, "n", int, where)
+            _require(fs, "shapes", dict, where)
     gpus = doc.get("gpus", [])
     for i, g in enumerate(gpus):
         where = f"{path}: gpus[{i}]"

@@ -23,7 +23,6 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.patches import Patch, Rectangle  # noqa: E402
 
-from . import metrics  # noqa: E402
 
 UNITS = ("tensor", "mufu", "fma", "alu", "cvt", "smem", "l2", "hbm")
 UNIT_COLORS = {
@@ -210,7 +209,7 @@ def gantt(trace: Dict, title: str = "", max_tracks: int = 24, max_events: int = 
     return fig
 
 
-def scatter(records: Sequence[Dict]) -> plt.Figure:
+def scatter(records: Sequence[Dict], summary: Dict) -> plt.Figure:
     """Predicted vs measured time (log-log), y = x and +-10% / +-25% bands; a table of
     MAPE / max error / Spearman per family (measured runs; published shown apart)."""
     pts = [r for r in records if r.get("predicted_us") is not None]
@@ -239,9 +238,10 @@ def scatter(records: Sequence[Dict]) -> plt.Figure:
     ax.set_ylabel("predicted time (us)")
     lines = []
     for origin in ("measured", "published"):
-        summ = metrics.by_family_and_shape([r for r in pts if r.get("origin", "measured") == origin])
-        for fam, s in summ.items():
-            rho = "n/a" if math.isnan(s["spearman"]) else f'{s["spearman"]:.2f}'
+        for fam, s in summary.get(origin, {}).items():  # the C++ figures (tilesim validate's)
+            if not s["n"]:
+                continue
+            rho = "n/a" if s.get("spearman") is None else f'{s["spearman"]:.2f}'
             lines.append(f'{fam:9s} {origin[:4]} n={s["n"]:3d} MAPE {s["mape_pct"]:5.1f}% '
                          f'max {s["max_error_pct"]:5.1f}% rho {rho}')
     ax.text(0.02, 0.98, "\n".join(lines), transform=ax.transAxes, va="top", ha="left", family="monospace",

@@ -22,7 +22,7 @@ import tempfile
 import time
 from typing import Callable, Dict, List, Optional, Tuple
 
-from . import load, metrics, plots
+from . import load, plots
 
 HTML_NAME = "report.html"
 FIG_DIR = "figures"
@@ -77,7 +77,7 @@ def _figure_jobs(doc: Dict) -> List[Tuple[str, str, Optional[Callable]]]:
         jobs.append(("gantt_0", "no simulator trace in the input", None))
     if any(r.get("predicted_us") is not None for r in recs):
         jobs.append(("scatter", "Predicted vs measured time with the error figures per family.",
-                     lambda: plots.scatter(recs)))
+                     lambda: plots.scatter(recs, doc["summary"])))
     else:
         jobs.append(("scatter", "no record has a prediction", None))
     if doc.get("counters"):
@@ -242,8 +242,8 @@ def build(doc: Dict, out_dir: str, require_all: bool = False) -> Dict:
     if require_all and missing:
         raise load.LoadError("figures not drawn: " + "; ".join(f'{m["figure"]} ({m["reason"]})' for m in missing))
     measured = [r for r in doc["records"] if r.get("origin", "measured") == "measured"]
-    summary = metrics.by_family_and_shape(measured)
-    pub_summary = metrics.by_family_and_shape([r for r in doc["records"] if r.get("origin") == "published"])
+    summary = doc["summary"]["measured"]
+    pub_summary = doc["summary"]["published"]
     with open(os.path.join(out_dir, "metrics.json"), "w", encoding="utf-8") as f:
         json.dump(_no_nan({"schema": "tilesim.report_metrics.v1", "measured": summary, "published": pub_summary,
                            "figures": made, "missing": missing}), f, indent=1, allow_nan=False)

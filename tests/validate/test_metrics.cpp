@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "report_input.hpp"
 #include "validate_core.hpp"
 #include "validate_io.hpp"
 
@@ -47,8 +48,7 @@ TEST(Metrics, TopPickRegret) {
   EXPECT_NEAR(top_pick_regret_pct({1, 2}, {3, 4}), 0.0, 1e-12);
 }
 
-TEST(Keys, ProblemKeyMatchesThePythonSide) {
-  // analysis/tilesim_analysis/load.py problem_key gives the same strings
+TEST(Keys, ProblemKeyIsCanonical) {
   EXPECT_EQ(problem_key({{"kind", "gemm"}, {"dtype", "bf16"}, {"k", 3}, {"n", 2}, {"m", 1}}),
             "gemm m=1 n=2 k=3 dtype=bf16");
   EXPECT_EQ(problem_key({{"kind", "attention"}, {"batch", 4}, {"causal", true}, {"head_dim", 64}}),
@@ -93,6 +93,30 @@ TEST(Summary, GroupsByFamilyAndShape) {
   EXPECT_NEAR(a.top_pick_regret_pct, 20.0, 1e-12);
   EXPECT_FALSE(a.top_pick_within_5pct);
   EXPECT_TRUE(s.at("attention").shapes.at("h100 C").top_pick_within_5pct);
+}
+
+TEST(Summary, ReportRecordsGetTheSameFiguresAsValidate) {
+  // The report's Python side shows these numbers and computes none: the records of one
+  // origin are summarized by the same code as `tilesim validate`.
+  const nlohmann::json records = {
+      {{"family", "gemm"}, {"gpu", "h100"}, {"origin", "measured"}, {"shape", "A"}, {"schedule", "s"},
+       {"tile", {{"block_m", 128}}}, {"measured_us", 120.0}, {"predicted_us", 90.0}},
+      {{"family", "gemm"}, {"gpu", "h100"}, {"origin", "measured"}, {"shape", "A"}, {"schedule", "s"},
+       {"tile", {{"block_m", 64}}}, {"measured_us", 100.0}, {"predicted_us", 100.0}},
+      {{"family", "gemm"}, {"gpu", "h100"}, {"origin", "measured"}, {"shape", "A"}, {"schedule", ""},
+       {"measured_us", 80.0}, {"predicted_us", nullptr}},  // a vendor run: not predicted
+      {{"family", "attention"}, {"gpu", "b200"}, {"origin", "published"}, {"shape", "P"}, {"schedule", "attn_fa4"},
+       {"measured_us", 200.0}, {"predicted_us", 150.0}}};
+  const auto m = accuracy_summary(records, "measured");
+  ASSERT_TRUE(m.contains("gemm"));
+  EXPECT_FALSE(m.contains("attention"));
+  EXPECT_EQ(m.at("gemm").at("n"), 2);
+  EXPECT_NEAR(m.at("gemm").at("mape_pct").get<double>(), 12.5, 1e-12);
+  const auto& a = m.at("gemm").at("shapes").at("h100 A");
+  EXPECT_NEAR(a.at("top_pick_regret_pct").get<double>(), 20.0, 1e-12);
+  EXPECT_EQ(a.at("model_pick"), "s block_m=128");
+  const auto p = accuracy_summary(records, "published");
+  EXPECT_NEAR(p.at("attention").at("mape_pct").get<double>(), 25.0, 1e-12);
 }
 
 TEST(Gate, FailsOnWorseMapeMoreUnpredictedAndMissingFamilies) {
