@@ -10,6 +10,9 @@ which only the diagonal and last KV blocks run: FSEL and the ISETP around them a
 apart ("mask") and left out of "unmasked", the count one ordinary iteration executes
 (ncu's executed-instruction counts on the held-out runs agree within 2-8 %).
 
+Each kernel also carries the registers per thread ptxas allocated (cuobjdump -res-usage),
+which the model's register estimate is checked against.
+
 Usage: sass_counts.py RUNNER_BINARY... > counts.json   (cuobjdump and nvdisasm on PATH:
 CUDA toolkit, or the nvidia-cuda-cuobjdump / nvidia-cuda-nvdisasm wheels)."""
 import collections
@@ -73,9 +76,16 @@ def main_loop(body, softmax):
     return best
 
 
+def registers_per_thread(binary):
+    """Registers per thread ptxas allocated to each kernel (cuobjdump -res-usage: REG)."""
+    res = subprocess.run(["cuobjdump", "-res-usage", binary], capture_output=True, text=True, check=True).stdout
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"Function (\S+):\s*\n\s*REG:(\d+)", res)}
+
+
 def main():
     out = {"schema": "tilesim.sass_counts.v1", "date": datetime.date.today().isoformat(), "kernels": []}
     for binary in sys.argv[1:]:
+        regs = registers_per_thread(binary)
         sass = subprocess.run(["cuobjdump", "-sass", binary], capture_output=True, text=True, check=True).stdout
         for func in re.split(r"\n\s*Function : ", sass)[1:]:
             name = func.split("\n", 1)[0].strip()
@@ -92,6 +102,7 @@ def main():
                 # (row and column bounds); six ISETP belong to the loop's own control.
                 mask = ops["FSEL"] + min(max(0, ops["ISETP"] - 6), 2 * ops["FSEL"]) if ops["FSEL"] > 8 else 0
                 out["kernels"].append({"schedule": schedule, "config": tile, "function": name[:160],
+                                       "registers": regs.get(name),
                                        "total": total, "mask": mask, "unmasked": total - mask,
                                        "tensor_instructions": ops["HGMMA"] + ops["HMMA"],
                                        "mufu": ops["MUFU"], "opcodes": dict(ops.most_common())})

@@ -18,7 +18,7 @@ const Example kExamples[] = {
     {"gemm_sm80_mma", R"({"kind":"gemm","m":4096,"n":4096,"k":4096})", "block_m=128,block_n=128,block_k=32,stages=4,warps_m=2,warps_n=2"},
     {"gemm_sm100", R"({"kind":"gemm","m":4096,"n":4096,"k":4096})", "block_m=128,block_n=256,block_k=64,stages=4,cluster_m=2,cluster_n=1"},
     {"attn_fa2", R"({"kind":"attention","batch":2,"heads_q":16,"seq_q":4096,"head_dim":128,"causal":true})",
-     "block_m=128,block_n=64,warps=4,stages=2"},
+     "block_m=128,block_n=64,warps=8,stages=2"},
     {"attn_fa3", R"({"kind":"attention","batch":2,"heads_q":16,"seq_q":4096,"head_dim":128,"causal":true})",
      "block_m=128,block_n=128,stages=2,consumers=2,pingpong=1,intra_overlap=1"},
     {"attn_fa4", R"({"kind":"attention","batch":2,"heads_q":16,"seq_q":4096,"head_dim":128,"causal":true})",

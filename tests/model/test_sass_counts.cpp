@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -22,6 +23,13 @@ using tilesim::model::test::use_work;
 namespace {
 
 constexpr double kCountTolerance = 0.10;
+// Registers per thread against ptxas: 30 of the 35 instances lie within kRegisterTolerance
+// (the misses, printed by the test and listed in model/README.md: FA2 block_n 32 -13, the
+// 64x64 mma.sync GEMM +17, three decode instances -9); none may miss by more than
+// kRegisterMaxMiss, and the share within the tolerance may not fall.
+constexpr int kRegisterTolerance = 8;
+constexpr int kRegisterMaxMiss = 18;
+constexpr double kRegisterWithinShare = 0.85;
 
 nlohmann::json load_counts() {
   std::ifstream f(TILESIM_SASS_COUNTS_FILE);
@@ -43,18 +51,24 @@ double role_instructions(const ScheduleDesc& d, const std::string& role) {
   return threads > 0 ? work / threads : 0.0;
 }
 
-TEST(SassCounts, ModelInstructionCountsMatchTheCompiledMainLoops) {
-  const auto doc = load_counts();
-  ASSERT_EQ(doc.at("schema"), "tilesim.sass_counts.v1");
-  const auto p = tilesim::profiles::builtin_profile("h100");
-  int checked = 0;
-  for (const auto& k : doc.at("kernels")) {
-    const std::string sched = k.at("schedule");
-    const auto& c = k.at("config");
-    nlohmann::json tile = c;
-    tilesim::model::Problem prob;
-    std::string role;
-    double tensor_in_issue = 0.0;  // tensor instructions the model already counts as issue
+// The model's problem, tile and main role for one compiled kernel of the counts file.
+struct KernelCase {
+  tilesim::model::Problem prob;
+  nlohmann::json tile;
+  std::string role;
+  double tensor_in_issue = 0.0;  // tensor instructions the model already counts as issue
+};
+
+KernelCase kernel_case(const nlohmann::json& k) {
+  const std::string sched = k.at("schedule");
+  const auto& c = k.at("config");
+  KernelCase kc;
+  nlohmann::json& tile = kc.tile;
+  tile = c;
+  tilesim::model::Problem& prob = kc.prob;
+  std::string& role = kc.role;
+  double& tensor_in_issue = kc.tensor_in_issue;
+  {
     if (sched == "gemm_sm80_mma") {
       prob = parse_problem(R"({"kind":"gemm","m":4096,"n":4096,"k":4096})");
       role = "warps";
@@ -81,8 +95,24 @@ TEST(SassCounts, ModelInstructionCountsMatchTheCompiledMainLoops) {
         role = "warps";
       }
     }
+  }
+  return kc;
+}
+
+TEST(SassCounts, ModelInstructionCountsMatchTheCompiledMainLoops) {
+  const auto doc = load_counts();
+  ASSERT_EQ(doc.at("schema"), "tilesim.sass_counts.v1");
+  const auto p = tilesim::profiles::builtin_profile("h100");
+  int checked = 0;
+  for (const auto& k : doc.at("kernels")) {
+    const std::string sched = k.at("schedule");
+    const auto& c = k.at("config");
+    const KernelCase kc = kernel_case(k);
+    const nlohmann::json& tile = kc.tile;
+    const std::string& role = kc.role;
+    const double tensor_in_issue = kc.tensor_in_issue;
     SCOPED_TRACE(sched + " " + c.dump());
-    const ScheduleDesc desc = tilesim::model::build_schedule(p, prob, sched, tilesim::model::tile_from_json(tile));
+    const ScheduleDesc desc = tilesim::model::build_schedule(p, kc.prob, sched, tilesim::model::tile_from_json(tile));
     const double model = role_instructions(desc, role) + k.at("tensor_instructions").get<double>() - tensor_in_issue;
     const double sass = k.at("unmasked");
     EXPECT_NEAR(model / sass, 1.0, kCountTolerance) << "model " << model << " vs SASS " << sass << " per thread";
@@ -96,6 +126,33 @@ TEST(SassCounts, ModelInstructionCountsMatchTheCompiledMainLoops) {
     ++checked;
   }
   EXPECT_GE(checked, 50) << "the counts file should cover every compiled FA3/FA2/mma.sync GEMM/decode instance";
+}
+
+TEST(SassCounts, RegisterEstimatesMatchPtxas) {
+  // Kernels without register reallocation: the per-thread estimate of their one role
+  // against the registers ptxas allocated (cuobjdump -res-usage). Warp-specialized kernels
+  // (FA3) set their consumers' count with setmaxnreg; ptxas reports the launch count.
+  const auto doc = load_counts();
+  const auto p = tilesim::profiles::builtin_profile("h100");
+  int checked = 0, within = 0;
+  for (const auto& k : doc.at("kernels")) {
+    const std::string sched = k.at("schedule");
+    if (sched == "attn_fa3" || !k.contains("registers") || k.at("registers").is_null()) continue;
+    const KernelCase kc = kernel_case(k);
+    SCOPED_TRACE(sched + " " + k.at("config").dump());
+    const ScheduleDesc desc = tilesim::model::build_schedule(p, kc.prob, sched, tilesim::model::tile_from_json(kc.tile));
+    int model = 0;
+    for (const auto& r : desc.roles)
+      if (r.name == kc.role) model = r.registers_per_thread;
+    const int ptxas = k.at("registers").get<int>();
+    EXPECT_NEAR(model, ptxas, kRegisterMaxMiss) << "model " << model << " vs ptxas " << ptxas;
+    within += std::abs(model - ptxas) <= kRegisterTolerance ? 1 : 0;
+    if (std::abs(model - ptxas) > kRegisterTolerance)
+      std::printf("[registers] %s %s: model %d, ptxas %d\n", sched.c_str(), k.at("config").dump().c_str(), model, ptxas);
+    ++checked;
+  }
+  EXPECT_GE(checked, 30);
+  EXPECT_GE(within, kRegisterWithinShare * checked) << within << " of " << checked << " within " << kRegisterTolerance;
 }
 
 }  // namespace

@@ -71,11 +71,9 @@ std::vector<Case> cases() {
       // A 2-stage ring: the warps' own chain (cp.async issue to PV) outlasts a load's
       // transfer and latency, so the ring exposes nothing in either.
       {"h100", dec, "decode_splitkv", "block_n=32,splits=1,stages=2,l2_prefetch=0", nullptr},
+      // A 1-slot ring: the warps' own chain outlasts the load that waits for PV to free it.
+      {"h100", a128, "attn_fa2", "block_m=128,block_n=64,warps=8,stages=1", nullptr},
       // --- explained differences ------------------------------------------------------
-      {"h100", a128, "attn_fa2", "block_m=128,block_n=64,warps=4,stages=1",
-       "a 1-slot ring on a chain-bound loop: the next K/V load may start only when PV frees the "
-       "slot, and the simulator moves its bytes on the warps' chain; the model's dependency "
-       "chain counts only the load's latency"},
       {"b200", a128, "attn_fa4",
        "block_m=128,block_n=128,stages=2,q_tiles=2,exp_emu_fraction=0.25,rescale_threshold=8,"
        "cluster_m=1",

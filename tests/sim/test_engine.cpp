@@ -83,7 +83,7 @@ std::vector<Sched> one_per_schedule() {
        "block_m=128,block_n=128,block_k=32,stages=3,warps_m=2,warps_n=2"},
       {"b200", gemm(1024, 1024, 4096), "gemm_sm100",
        "block_m=128,block_n=256,block_k=64,stages=4,cluster_m=1,cluster_n=1"},
-      {"h100", attention(1, 2, 2048, 128), "attn_fa2", "block_m=128,block_n=64,warps=4,stages=2"},
+      {"h100", attention(1, 2, 2048, 128), "attn_fa2", "block_m=128,block_n=64,warps=8,stages=2"},
       {"h100", attention(1, 2, 2048, 128), "attn_fa3",
        "block_m=128,block_n=128,stages=2,consumers=2,pingpong=1,intra_overlap=1"},
       {"b200", attention(1, 2, 2048, 128), "attn_fa4", "block_m=128,block_n=128,stages=3"},

@@ -18,6 +18,10 @@ namespace {
 // address arithmetic of the swizzled K/V tiles, cp.async issue and barriers (SASS of the
 // fa2 main loops, d64/d128 x block_n 32..128: 465-540; their mean).
 constexpr double kFa2LoopInstructions = 500.0;
+// Registers per thread beyond O, S, P and the Q fragments: K/V ldmatrix fragments, smem
+// addresses of the swizzled tiles, softmax row state, loop control. ptxas (cuobjdump
+// -res-usage) of the compiled fa2 instances leaves 55-74 (mean 61) beyond those four.
+constexpr double kFa2OtherRegisters = 61.0;
 }  // namespace
 
 void build_attn_fa2(const Ctx& c, ScheduleDesc& d) {
@@ -29,9 +33,11 @@ void build_attn_fa2(const Ctx& c, ScheduleDesc& d) {
   Builder b(c, d);
   if (c.detailed) d.summary = std::to_string(warps) + " warps x " + std::to_string(r) + " rows, mma.sync, softmax between the GEMMs, " +
               std::to_string(stages) + " K/V slot(s), plain grid";
-  // Per thread: O accumulator r x dv and S r x bn in fp32 over the 32 lanes (P reuses S).
+  // Per thread over the warp's 32 lanes: O (r x dv) and S (r x bn) in fp32, P (r x bn) and
+  // the Q fragments (r x dq, kept in registers for the whole item) as bf16 pairs.
   const int w = b.role("warps", RoleKind::kConsumer, warps * kWarpThreads,
-                       static_cast<int>(r * dv / kWarpThreads + r * bn / kWarpThreads + c.k.register_overhead_per_thread));
+                       static_cast<int>(r * dv / kWarpThreads + r * bn / kWarpThreads + r * bn / (2.0 * kWarpThreads) +
+                                        r * dq / (2.0 * kWarpThreads) + kFa2OtherRegisters));
   d.cta.smem_bytes = bm * dq * e + stages * bn * (dq + dv) * e;
   d.grid.scheduler = Scheduler::kPlain;
   d.grid.sm_count = c.sm_count();

@@ -49,6 +49,17 @@ constexpr double kDecodeInstructionsPerCpAsync = 8.5; // the cp.async, its swizz
 constexpr double kDecodeInstructionsPerMma = 1.3;     // ldmatrix and fragment addresses per mma.sync
 constexpr double kDecodePagedInstructionsPerCpAsync = 11.6;  // page-table row -> 64-bit pool address
 constexpr double kDecodeL2PrefetchInstructions = 40.0;       // page lookup + prefetch issue of the run ahead
+// Registers per thread beyond the fragments (O, S, Q) counted below: addresses, softmax row
+// state, causal limits, loop control. ptxas (cuobjdump -res-usage) of the compiled
+// instances, least squares beyond those fragments: 20 per 64 head-dim columns (address and
+// fragment unrolling) - 6, 14 per 64 block_n rows (loader passes), 21 more per 64 rows when
+// paged (the page ids read one block ahead and 64-bit pool offsets), 46 with two m tiles
+// (per-tile row state and the re-read Q fragment); every instance within 9 registers.
+constexpr double kDecodeRegistersPer64HeadDim = 20.1;
+constexpr double kDecodeRegistersBase = -6.3;
+constexpr double kDecodeRegistersPer64BlockN = 14.3;
+constexpr double kDecodePagedRegistersPer64BlockN = 20.8;
+constexpr double kDecodeSecondMTileRegisters = 45.9;
 
 double paged_extra_latency(const Ctx& c, int block_n) {
   const int64_t page = c.prob.page_size;
@@ -82,9 +93,19 @@ void build_decode_splitkv(const Ctx& c, ScheduleDesc& d) {
               num(m_pad) + " rows (padded) x " + std::to_string(bn) + " KV rows per iteration" + (pf ? ", L2 prefetch" : "");
   // The warps split each KV block; each warp keeps a partial O for all rows (m_pad x dv
   // over its 32 lanes) and its slice of S; they are reduced through SMEM at the end.
-  const int w = b.role("warps", RoleKind::kConsumer, kDecodeWarps * kWarpThreads,
-                       static_cast<int>(m_pad * dv / kWarpThreads + m_pad * (bn / kDecodeWarps) / kWarpThreads +
-                                        c.k.register_overhead_per_thread));
+  // Per thread: O (all m_pad rows x dv, per warp) and the warp's slice of S in fp32; the Q
+  // fragments (m_pad x dq bf16) stay in registers with one 16-row m tile, with two they are
+  // re-read from SMEM (the kernel's kQInRegs).
+  const double m_tiles = m_pad / kMmaSyncM;
+  const double q_regs = m_tiles == 1 ? m_pad * dq / (2.0 * kWarpThreads) : 0.0;
+  const double other_regs = kDecodeRegistersBase + kDecodeRegistersPer64HeadDim * dq / 64.0 +
+                            (kDecodeRegistersPer64BlockN + (p.page_size > 0 ? kDecodePagedRegistersPer64BlockN : 0.0)) * bn / 64.0 +
+                            (m_tiles > 1 ? kDecodeSecondMTileRegisters : 0.0);
+  double regs = m_pad * dv / kWarpThreads + m_pad * (bn / kDecodeWarps) / kWarpThreads + q_regs + other_regs;
+  // Two m tiles are what the kernel re-reads Q for: without that it would exceed the
+  // per-thread cap; ptxas then fits it under the cap (246-251 registers compiled).
+  if (m_tiles > 1) regs = std::min(regs, c.p.capacity.max_registers_per_thread.value);
+  const int w = b.role("warps", RoleKind::kConsumer, kDecodeWarps * kWarpThreads, static_cast<int>(regs));
   d.cta.smem_bytes = m_pad * dq * e + stages * bn * (dq + dv) * e;
   d.grid.scheduler = Scheduler::kPlain;
   d.grid.sm_count = c.sm_count();
