@@ -311,7 +311,8 @@ void build_mla_decode(const Ctx& c, ScheduleDesc& d) {
     b.use(L, qk, Unit::kSmem, (bn + n_exec) * dq * e, srate, [&] { return "K (A) and Q (B) from SMEM"; });
   }
   // The first warpgroup's per-warp chain (kMlaHeadsOnM*, kMlaKvOnMCounts): the counts are
-  // the wgmma kernels'; the tcgen05 path is not counted.
+  // the wgmma kernels', compiled for block_n 64 only; another block_n (a what-if) keeps them
+  // unscaled. The tcgen05 path is not counted.
   const bool chain = path == TensorPath::kWgmma;
   const MlaKvOnMCounts kc = kv_on_m_counts(static_cast<double>(block_q));
   const double s_issue = kv_on_m ? kc.s_issue : kMlaHeadsOnMSIssueInstructions;
