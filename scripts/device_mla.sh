@@ -4,7 +4,8 @@
 # layouts); the held-out and training MLA shapes; torch SDPA on the absorbed form.
 # The sweeps run only when the check passed. JSON and one log go under $OUT (at most 8
 # files come back); a short table is printed last.
-# Usage (repo root): scripts/device_mla.sh [binary_or_build_dir [fallback_binary]]
+# Files: 2026-11-27_<gpu>_mla_<what>_<run>.json, <run> from MLA_RUN (default run2).
+# Usage (repo root): [MLA_RUN=runN] scripts/device_mla.sh [binary_or_build_dir [fallback_binary]]
 #   (default build/mla). With a fallback binary (an earlier, checked build): if the first
 #   binary fails --check, the fallback is checked and, if it passes, measured instead; the
 #   log says which binary produced the files.
@@ -23,7 +24,9 @@ if [[ -z "${BIN:-}" ]] || ! "$BIN" --list --json >/dev/null 2>&1; then
   [[ -z "$BIN" ]] && { echo "device_mla.sh: build failed" | tee -a "$LOG"; tail -30 "$LOG"; exit 1; }
 fi
 GPU=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1 | grep -oE 'H[0-9]+' | head -1 | tr 'H' 'h')
-TAG=2026-11-27_${GPU:-gpu}
+TAG=2026-11-27_${GPU:-gpu}_mla
+# Which measurement set of the day the files belong to (their names end in _$RUN).
+RUN=${MLA_RUN:-run2}
 rc=0
 step() { echo "=== $* ($(date -u +%H:%M:%S))" | tee -a "$LOG"; }
 
@@ -32,15 +35,15 @@ nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,clocks.mem,po
   --format=csv 2>&1 | tee -a "$LOG"
 
 step check "$BIN"
-timeout 240 "$BIN" --check --out "$OUT/${TAG}_check.json" >>"$LOG" 2>&1
+timeout 240 "$BIN" --check --out "$OUT/${TAG}_check_${RUN}.json" >>"$LOG" 2>&1
 crc=$?
 [[ $crc -ne 0 ]] && { rc=1; echo "CHECK FAILED (exit $crc): $BIN" | tee -a "$LOG"; }
 grep -E "^check|FAIL|error" "$LOG" | tail -25
 if [[ $crc -ne 0 && -n "$FALLBACK" ]]; then
-  mv "$OUT/${TAG}_check.json" "$OUT/${TAG}_check_failed.json" 2>/dev/null
+  mv "$OUT/${TAG}_check_${RUN}.json" "$OUT/${TAG}_check_failed_${RUN}.json" 2>/dev/null
   BIN=$FALLBACK
   step check fallback "$BIN"
-  timeout 240 "$BIN" --check --out "$OUT/${TAG}_check.json" >>"$LOG" 2>&1
+  timeout 240 "$BIN" --check --out "$OUT/${TAG}_check_${RUN}.json" >>"$LOG" 2>&1
   crc=$?
   [[ $crc -ne 0 ]] && echo "FALLBACK CHECK FAILED (exit $crc)" | tee -a "$LOG"
   echo "MEASURING WITH THE FALLBACK BINARY $BIN" | tee -a "$LOG"
@@ -55,19 +58,19 @@ grep -E "ERROR SUMMARY" "$LOG" | tail -1
 
 if [[ $crc -eq 0 ]]; then
   step sweep
-  timeout 300 "$BIN" --sweep --out "$OUT/${TAG}_sweep.json" >>"$LOG" 2>&1 || { rc=1; echo "SWEEP HAD FAILURES" | tee -a "$LOG"; }
+  timeout 300 "$BIN" --sweep --out "$OUT/${TAG}_sweep_${RUN}.json" >>"$LOG" 2>&1 || { rc=1; echo "SWEEP HAD FAILURES" | tee -a "$LOG"; }
   step held-out shapes
-  timeout 120 "$BIN" --sweep --shapes-file data/heldout/shapes.json --out "$OUT/${TAG}_heldout.json" >>"$LOG" 2>&1 \
+  timeout 120 "$BIN" --sweep --shapes-file data/heldout/shapes.json --out "$OUT/${TAG}_heldout_${RUN}.json" >>"$LOG" 2>&1 \
     || { rc=1; echo "HELD-OUT SWEEP HAD FAILURES" | tee -a "$LOG"; }
   step training shapes
-  timeout 120 "$BIN" --sweep --shapes-file data/train/shapes_mla_2026-11-27.json --out "$OUT/${TAG}_train.json" >>"$LOG" 2>&1 \
+  timeout 120 "$BIN" --sweep --shapes-file data/train/shapes_mla_2026-11-27.json --out "$OUT/${TAG}_train_${RUN}.json" >>"$LOG" 2>&1 \
     || { rc=1; echo "TRAINING SWEEP HAD FAILURES" | tee -a "$LOG"; }
   step torch reference
-  PYTHONUNBUFFERED=1 timeout 200 python3 kernels/attention/mla/torch_mla_ref.py --out "$OUT/${TAG}_torch_sdpa.json" >>"$LOG" 2>&1 \
+  PYTHONUNBUFFERED=1 timeout 200 python3 kernels/attention/mla/torch_mla_ref.py --out "$OUT/${TAG}_torch_sdpa_${RUN}.json" >>"$LOG" 2>&1 \
     || { rc=1; echo "TORCH REF FAILED" | tee -a "$LOG"; }
   step summary
-  python3 kernels/attention/mla/summarize_mla.py "$OUT/${TAG}_sweep.json" "$OUT/${TAG}_heldout.json" \
-    "$OUT/${TAG}_train.json" --torch "$OUT/${TAG}_torch_sdpa.json" >"$OUT/summary.txt" 2>&1
+  python3 kernels/attention/mla/summarize_mla.py "$OUT/${TAG}_sweep_${RUN}.json" "$OUT/${TAG}_heldout_${RUN}.json" \
+    "$OUT/${TAG}_train_${RUN}.json" --torch "$OUT/${TAG}_torch_sdpa_${RUN}.json" >"$OUT/summary.txt" 2>&1
   grep -E "torch_sdpa|default|efficient|cudnn" "$LOG" | tail -30 >>"$OUT/summary.txt"
   cat "$OUT/summary.txt"
 fi

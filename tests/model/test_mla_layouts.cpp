@@ -100,6 +100,34 @@ TEST(MlaLayouts, KvOnMWinsWhereTensorCoresBindOnly) {
   EXPECT_EQ(m100.bottleneck, "hbm");
 }
 
+TEST(MlaLayouts, HeadsOnMAt128HeadsIsBoundByTheFirstWarpgroupsChain) {
+  // The first consumer warpgroup runs S, the softmax with P's hand-off, and its PV half in
+  // turn (SASS: 536 instructions per thread around S's 36 wgmma issues; 472 from the
+  // softmax to the PV issue, 34 of them ex2 at 32 / (16 / 4) = 8 cycles per warp).
+  const Profile h100 = profiles::resolve_profile("h100");
+  const double cpi = default_constants().consumer_cycles_per_instruction;
+  const std::string tile = "block_n=64,stages=2,kv_on_m=0";
+  const Prediction h128 = predict(h100, mla(16, 128, 1, 65536), "mla_decode", parse_tile(tile + ",splits=4"));
+  EXPECT_NEAR(op_named(h128.desc.loop, "qk").chain_cycles, 536.0 * cpi, 1e-9);
+  EXPECT_NEAR(op_named(h128.desc.loop, "softmax").chain_cycles, (472.0 - 34.0) * cpi + 34.0 * 8.0, 1e-9);
+  // The loop S -> softmax -> PV -> next S binds: its weights (tensor work, the chain, the
+  // three results' latencies) exceed the busiest unit's share of an iteration.
+  EXPECT_EQ(h128.bound_kind, "dependency");
+  EXPECT_GT(h128.dependency_bound_cycles, h128.resource_bound_cycles);
+  // Measured (H100, 2026-11-27): 496 us at 128 heads vs 425 us at 64 heads (HBM-bound, the
+  // same bytes). The model must see 128 heads slower than the HBM stream, 64 heads not.
+  const Prediction h64 = predict(h100, mla(16, 64, 1, 65536), "mla_decode", parse_tile(tile + ",splits=8"));
+  EXPECT_EQ(h64.bottleneck, "hbm");
+  EXPECT_GT(h128.time_us, 1.1 * h64.time_us);
+  // KV on M, block_q 16: its column softmax (166 instructions, 12 ex2) and its PV part's
+  // issue stream (203) from the SASS; block_q 48 (not compiled) lies halfway between 32 and 64.
+  const Prediction k16 = predict(h100, mla(16, 16, 1, 65536), "mla_decode", parse_tile("block_n=64,stages=2,kv_on_m=1,splits=8"));
+  EXPECT_NEAR(op_named(k16.desc.loop, "softmax").chain_cycles, (166.0 - 12.0) * cpi + 12.0 * 8.0, 1e-9);
+  EXPECT_NEAR(op_named(k16.desc.loop, "pv").chain_cycles, 203.0 * cpi, 1e-9);
+  const Prediction k48 = predict(h100, mla(16, 48, 1, 65536), "mla_decode", parse_tile("block_n=64,stages=2,kv_on_m=1,splits=8,block_q=48"));
+  EXPECT_NEAR(op_named(k48.desc.loop, "qk").chain_cycles, (428.0 + 537.0) / 2.0 * cpi, 1e-9);
+}
+
 TEST(MlaLayouts, BlockQOutsideTheLayoutIsInfeasible) {
   const Profile h100 = profiles::resolve_profile("h100");
   const Problem prob = mla(4, 16, 1, 4096);

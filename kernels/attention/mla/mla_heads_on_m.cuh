@@ -7,8 +7,7 @@
 //   WG1: S = Q K^T (64 x 64, K = 576: 36 wgmma m64n64k16, both operands in shared memory),
 //        mask, online softmax in registers (fwd/softmax.cuh), P -> bf16 registers and a
 //        swizzled copy in shared memory with the per-row rescale factors;
-//        O[:, 0:256] = O * corr + P V[:, 0:256]   (wgmma RS, P from registers), issued
-//        behind the next block's S so that the softmax overlaps it (intra-warpgroup overlap)
+//        O[:, 0:256] = O * corr + P V[:, 0:256]   (wgmma RS, P from registers)
 //   WG2: O[:, 256:512] = O * corr + P V[:, 256:512] (wgmma SS, P from shared memory)
 // O is 64 x 512 fp32: 128 registers per thread in each consumer. V is read MN-major from
 // the page's first 8 panels (transpose-B), exactly as FA3 reads V.
@@ -84,52 +83,32 @@ __global__ void __launch_bounds__(384, 1)
   attention::OnlineSoftmax<kPageSize, 0, 0> sm;  // used by cw == 0 only
   float corr[2] = {1.f, 1.f};
 
-  auto page_of = [&](const PipelineState& ps) { return kv_smem + ps.index * Sm::kKvBytes; };
-  if (cw == 0) {
-    // WG1. S of block i is issued before the PV of block i - 1, and the softmax of block i
-    // runs while that PV is on the tensor pipe (FA3's intra-warpgroup overlap): one S and
-    // one P register set suffice, because P(i-1) is only overwritten after PV(i-1) waited.
-    float s[kPageSize / 2];
-    std::uint32_t pf[kPageSize / 16][4];
-    auto issue_pv = [&](const PipelineState& ps) {
-      fence_operands(o);
-      wgmma_fence();
-#pragma unroll
-      for (int kk = 0; kk < kPageSize / 16; ++kk) {
-        // 16 KV rows = 2 groups of 8 rows (1024 B each); LBO = stride between V panels.
-        const std::uint64_t dv = make_desc_sw128(smem_u32(page_of(ps)) + kk * 2048, Sm::kKvPanelBytes, 1024);
-        Wgmma<DType::bf16, T::kHalfV>::template rs<1>(o, pf[kk], dv, 1);
-      }
-      wgmma_commit();
-    };
-    if (range.count > 0) mbar_wait(smem_u32(&bar_q), 0);
-    PipelineState st, prev;
-    for (int i = 0; i < range.count; ++i, prev = st, st.advance(kS)) {
-      const int kv0 = (range.first + i) * kPageSize;
-      std::uint8_t* page = page_of(st);
-      mbar_wait(smem_u32(&kv_full[st.index]), st.phase);
+  if (cw == 0 && range.count > 0) mbar_wait(smem_u32(&bar_q), 0);
+  PipelineState st;
+  for (int i = 0; i < range.count; ++i, st.advance(kS)) {
+    const int kv0 = (range.first + i) * kPageSize;
+    std::uint8_t* page = kv_smem + st.index * Sm::kKvBytes;
+    const std::uint32_t page_base = smem_u32(page);
+    mbar_wait(smem_u32(&kv_full[st.index]), st.phase);
+    if (cw == 0) {
       if (kv0 + kPageSize > range.len) {
         zero_tail_rows<Sm>(page, range.len - kv0, tid);
         fence_proxy_async_shared();
         named_bar_sync(kBarWg1, kOneWarpgroup);
       }
       // S = Q K^T: 36 k-steps of 16 columns, 4 per 128-byte swizzle row.
+      float s[kPageSize / 2];
       fence_operands(s);
       wgmma_fence();
 #pragma unroll
       for (int ks = 0; ks < kHeadDimQk / 16; ++ks) {
         const std::uint32_t koff = (ks % 4) * 32;
         const std::uint64_t da = make_desc_sw128(q_base + (ks / 4) * Sm::kQPanelBytes + koff, 16, 1024);
-        const std::uint64_t db = make_desc_sw128(smem_u32(page) + (ks / 4) * Sm::kKvPanelBytes + koff, 16, 1024);
+        const std::uint64_t db = make_desc_sw128(page_base + (ks / 4) * Sm::kKvPanelBytes + koff, 16, 1024);
         Wgmma<DType::bf16, kPageSize>::ss(s, da, db, ks > 0 ? 1 : 0);
       }
       wgmma_commit();
-      if (i > 0) {
-        issue_pv(prev);    // O += P(i-1) V(i-1), behind S(i) on the tensor pipe
-        wgmma_wait<1>();   // S(i) is complete; PV(i-1) may still run
-      } else {
-        wgmma_wait<0>();   // only S(0) in flight
-      }
+      wgmma_wait<0>();
       fence_operands(s);
       // Mask KV rows past each query row's causal limit (and past the sequence end).
 #pragma unroll
@@ -138,11 +117,7 @@ __global__ void __launch_bounds__(384, 1)
         if (col >= limit[(j / 2) % 2]) s[j] = -INFINITY;
       }
       sm.step(s, p.scale_log2, corr);
-      wgmma_wait<0>();  // PV(i-1) done: O and P(i-1) are free
-      fence_operands(o);
-      fence_operands(pf);
-      if (i > 0 && tid == 0) mbar_arrive(smem_u32(&kv_empty[prev.index]));
-      attention::rescale_rows(o, corr);
+      std::uint32_t pf[kPageSize / 16][4];
       attention::pack_p<kPageSize>(s, pf);
       // Hand P and the factors to WG2 once it has read the previous block's.
       if (i > 0) named_bar_sync(kBarPEmpty, kTwoConsumers);
@@ -161,18 +136,20 @@ __global__ void __launch_bounds__(384, 1)
       }
       fence_proxy_async_shared();
       named_bar_arrive(kBarPFull, kTwoConsumers);
-    }
-    if (range.count > 0) {  // the last block's PV
-      issue_pv(prev);
+      attention::rescale_rows(o, corr);
+      fence_operands(o);
+      wgmma_fence();
+#pragma unroll
+      for (int kk = 0; kk < kPageSize / 16; ++kk) {
+        // 16 KV rows = 2 groups of 8 rows (1024 B each); LBO = stride between V panels.
+        const std::uint64_t dv = make_desc_sw128(page_base + kk * 2048, Sm::kKvPanelBytes, 1024);
+        Wgmma<DType::bf16, T::kHalfV>::template rs<1>(o, pf[kk], dv, 1);
+      }
+      wgmma_commit();
       wgmma_wait<0>();
       fence_operands(o);
       fence_operands(pf);
-      if (tid == 0) mbar_arrive(smem_u32(&kv_empty[prev.index]));
-    }
-  } else {
-    PipelineState st;
-    for (int i = 0; i < range.count; ++i, st.advance(kS)) {
-      mbar_wait(smem_u32(&kv_full[st.index]), st.phase);
+    } else {
       named_bar_sync(kBarPFull, kTwoConsumers);
       corr[0] = row_corr[r_loc[0]];
       corr[1] = row_corr[r_loc[1]];
@@ -182,16 +159,16 @@ __global__ void __launch_bounds__(384, 1)
 #pragma unroll
       for (int kk = 0; kk < kPageSize / 16; ++kk) {
         const std::uint64_t dp = make_desc_sw128(p_base + kk * 32, 16, 1024);
-        const std::uint64_t dv = make_desc_sw128(smem_u32(page_of(st)) + T::kHalfVPanels * Sm::kKvPanelBytes + kk * 2048,
-                                                 Sm::kKvPanelBytes, 1024);
+        const std::uint64_t dv =
+            make_desc_sw128(page_base + T::kHalfVPanels * Sm::kKvPanelBytes + kk * 2048, Sm::kKvPanelBytes, 1024);
         Wgmma<DType::bf16, T::kHalfV>::template ss<0, 1>(o, dp, dv, 1);
       }
       wgmma_commit();
       wgmma_wait<0>();
       fence_operands(o);
       if (i + 1 < range.count) named_bar_arrive(kBarPEmpty, kTwoConsumers);
-      if (tid == 0) mbar_arrive(smem_u32(&kv_empty[st.index]));
     }
+    if (tid == 0) mbar_arrive(smem_u32(&kv_empty[st.index]));
   }
 
   // Row statistics from WG1 to both consumers.

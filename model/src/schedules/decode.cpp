@@ -18,8 +18,12 @@
 // As built in kernels/attention/mla/: a producer warpgroup (TMA: Q once, one page of block_n
 // rows per ring slot) and two consumer warpgroups that each own dv/2 output columns; the
 // first computes S (S^T) and the softmax and hands P (P^T) to the second through SMEM.
-// Heads on M issues its PV half of block i-1 behind S of block i (the softmax of i overlaps
-// it); KV on M runs S^T, softmax and its PV half in turn.
+// Both layouts run S (S^T), the softmax and the first warpgroup's PV half in turn: the next
+// S waits for that PV. On the wgmma path the heads-on-M first warpgroup's own instruction
+// stream is a per-warp chain (as FA3's consumers, attn_fa3.cpp): it issues S's 36 wgmmas
+// one descriptor after another, then the softmax, O's rescale, P's hand-off and its PV.
+// At 128 heads (two row blocks per sequence, twice the CTAs) that chain and the tensor
+// work it waits on, not HBM, bind the kernel.
 #include "common.hpp"
 
 namespace tilesim::model::detail {
@@ -37,6 +41,42 @@ constexpr double kMlaScalarStoreWaste = 2.0;
 constexpr int kMlaMaxBlockQ = 64;
 constexpr int kMlaBlockQGranule = 16;
 constexpr int kDecodeMaxRowsPerCta = 64;
+// The heads-on-M first consumer warpgroup's main loop, per thread and iteration (SASS of
+// mla_heads_on_m_kernel<2>, block_n 64, the innermost loop that holds the HGMMAs; the
+// tail-row zeroing of the last page left out), split where the kernel waits for S:
+//   S issue: ring wait, loop control, 36 wgmma m64n64k16 with their descriptors (R2UR,
+//     ULOP3, ...);
+//   softmax to PV: mask, row max/sum (shuffles), 34 ex2 (32 elements + 2 rescale factors),
+//     O's 128-value rescale, P packed and stored for the second warpgroup, the factors,
+//     the barrier, 4 wgmma m64n256k16 (PV half).
+constexpr double kMlaHeadsOnMSIssueInstructions = 536.0;
+constexpr double kMlaHeadsOnMSoftmaxPvInstructions = 472.0;
+constexpr double kMlaHeadsOnMSoftmaxPvMufu = 34.0;  // of the 472
+// The KV-on-M first consumer warpgroup, per thread and iteration, for each compiled block_q
+// (SASS of mla_kv_on_m_kernel<block_q, 2>, same loop and split): ring wait and the 36
+// wgmma m64nNk16 issues of S^T; the column softmax (cross-warp max and sum through SMEM,
+// P^T stored as bf16 scalars) with its ex2s; the PV part both warpgroups run (O^T rescale,
+// 16 wgmma m64nNk16 issues over the 4 m64 tiles of its V^T half). A block_q between two
+// compiled ones takes the straight line between their counts.
+struct MlaKvOnMCounts {
+  double block_q, s_issue, softmax, softmax_mufu, pv_issue;
+};
+constexpr MlaKvOnMCounts kMlaKvOnMCounts[] = {
+    {16.0, 426.0, 166.0, 12.0, 203.0},
+    {32.0, 428.0, 335.0, 24.0, 237.0},
+    {64.0, 537.0, 713.0, 48.0, 306.0},
+};
+
+MlaKvOnMCounts kv_on_m_counts(double block_q) {
+  constexpr int n = sizeof(kMlaKvOnMCounts) / sizeof(kMlaKvOnMCounts[0]);
+  int hi = 1;
+  while (hi < n - 1 && kMlaKvOnMCounts[hi].block_q < block_q) ++hi;
+  const MlaKvOnMCounts &a = kMlaKvOnMCounts[hi - 1], &z = kMlaKvOnMCounts[hi];
+  const double t = (block_q - a.block_q) / (z.block_q - a.block_q);
+  auto at = [t](double x, double y) { return x + t * (y - x); };
+  return {block_q, at(a.s_issue, z.s_issue), at(a.softmax, z.softmax), at(a.softmax_mufu, z.softmax_mufu),
+          at(a.pv_issue, z.pv_issue)};
+}
 constexpr double kPartialBytesPerValue = 4.0;  // split-KV partial O and LSE in fp32
 constexpr double kCpAsyncBytes = 16.0;         // one cp.async moves 16 bytes per thread
 
@@ -291,7 +331,30 @@ void build_mla_decode(const Ctx& c, ScheduleDesc& d) {
     });
     b.use(L, qk, Unit::kSmem, (bn + n_exec) * dq * e, srate, [&] { return "K (A) and Q (B) from SMEM"; });
   }
+  // The first warpgroup's per-warp chain (kMlaHeadsOnM*, kMlaKvOnMCounts): the counts are
+  // the wgmma kernels', compiled for block_n 64 only; another block_n (a what-if) keeps them
+  // unscaled. The tcgen05 path is not counted.
+  const bool chain = path == TensorPath::kWgmma;
+  const MlaKvOnMCounts kc = kv_on_m_counts(static_cast<double>(block_q));
+  const double s_issue = kv_on_m ? kc.s_issue : kMlaHeadsOnMSIssueInstructions;
+  const double sm_instr = kv_on_m ? kc.softmax : kMlaHeadsOnMSoftmaxPvInstructions;
+  const double sm_mufu = kv_on_m ? kc.softmax_mufu : kMlaHeadsOnMSoftmaxPvMufu;
+  const double cpi = c.k.consumer_cycles_per_instruction, mufu_cycles = mufu_warp_instruction_cycles(c);
+  if (chain) {
+    Op& o = (*L)[qk];
+    o.chain_cycles = s_issue * cpi;
+    if (c.detailed)
+      o.chain_what = num(s_issue) + " instructions per thread (36 wgmma issues, ring wait) x " + num(cpi) + " cycles";
+  }
   const int sm = b.op(L, "softmax", 1, c.p.latency.mufu.value);
+  if (chain) {
+    Op& o = (*L)[sm];
+    o.chain_cycles = (sm_instr - sm_mufu) * cpi + sm_mufu * mufu_cycles;
+    if (c.detailed)
+      o.chain_what = num(sm_instr - sm_mufu) + " instructions per thread (" +
+                     (kv_on_m ? "column softmax, P^T stores" : "softmax, O rescale, P hand-off, PV issue") + ") x " +
+                     num(cpi) + " cycles + " + num(sm_mufu) + " MUFU x " + num(mufu_cycles) + " cycles";
+  }
   // The softmax runs over every row (column) the MMA computed, padding included (masked to
   // -inf, still exponentiated); the O rescale over the whole accumulator.
   if (kv_on_m == 0) {
@@ -327,16 +390,15 @@ void build_mla_decode(const Ctx& c, ScheduleDesc& d) {
       return "V^T from SMEM (transposed A) + P^T (B) read by each of the " + num(dv / kWgmmaM) + " m64 tiles";
     });
   }
+  if (chain && kv_on_m) {  // KV on M: the PV part's own issue stream (O^T rescale, 16 wgmmas)
+    Op& o = (*L)[pv];
+    o.chain_cycles = kc.pv_issue * cpi;
+    if (c.detailed) o.chain_what = num(kc.pv_issue) + " instructions per thread (O^T rescale, 16 wgmma issues) x " + num(cpi) + " cycles";
+  }
   b.dep(L, qk, ld, 0, DepKind::kDone, "kv_full");
   b.dep(L, qk, sm, 1, DepKind::kDone);  // S buffer reused once softmax(i-1) read it
-  // Heads on M: the softmax warpgroup issues PV(i-1) behind S(i) and rescales O once it
-  // completed. KV on M: it finishes its PV half before the next S^T.
-  if (path != TensorPath::kTcgen05) {
-    if (kv_on_m)
-      b.dep(L, qk, pv, 1, DepKind::kDone, "pv half in the softmax warpgroup");
-    else
-      b.dep(L, sm, pv, 1, DepKind::kDone, "O rescale after PV(i-1)");
-  }
+  // The softmax warpgroup finishes its PV half (wgmma wait) before it issues the next S.
+  if (path != TensorPath::kTcgen05) b.dep(L, qk, pv, 1, DepKind::kDone, "pv half in the softmax warpgroup");
   b.dep(L, sm, qk, 0, DepKind::kDone);
   b.dep(L, sm, sm, 1, DepKind::kDone);
   b.dep(L, pv, sm, 0, DepKind::kDone, "p_full");
