@@ -40,6 +40,8 @@
 #include "device_report.hpp"
 #include "event_timer.hpp"
 #include "nvml_sampler.hpp"
+#include "runner_cli.hpp"
+#include "timed_run.hpp"
 #include "shape_args.hpp"
 
 namespace tilesim::decode {
@@ -86,13 +88,9 @@ struct SweepShape {
   std::vector<int> page_sizes;
 };
 
-struct Options {
-  bool check = false, sweep = false, quick = false;
-  std::string out;
-  int reps = 30;
-  uint64_t seed = 0;
-  std::string args;
-  std::vector<SweepShape> shapes;  // --shape / --shapes-file (empty: the built-in sweep)
+constexpr int kDefaultReps = 30;
+struct Options : runner::CheckSweepOptions {
+  std::vector<SweepShape> sweep_shapes;  // --shape / --shapes-file (empty: the built-in sweep)
 };
 
 SweepShape sweep_shape_from(const runner::ShapeValues& v) {
@@ -386,45 +384,19 @@ RunResult run_one(ProblemData& p, const DecodeInstance& inst, int splits_req, bo
     topt.warmup = kWarmup;
     topt.repetitions = std::max(opt.reps, kMinReps);
     topt.flusher = flusher;
-    if (g_nvml != nullptr) g_nvml->arm();
-    const auto samples =
-        cuda::time_ms([&](cudaStream_t st) { inst.launch(prm, st); }, nullptr, topt);
-    if (g_nvml != nullptr) r.record["nvml"] = g_nvml->disarm();
-    const double med = cuda::median(samples);
+    const double med = cuda::time_into(r.record, [&](cudaStream_t st) { inst.launch(prm, st); }, topt, g_nvml);
     r.gbps = s.kv_bytes() / (med * 1e-3) / 1e9;
-    r.record["samples_ms"] = samples;
-    r.record["median_ms"] = med;
-    r.record["min_ms"] = *std::min_element(samples.begin(), samples.end());
     r.record["gbps"] = r.gbps;
   }
   return r;
 }
 
 json time_copy(const Options& opt, cuda::L2Flusher& flusher, double* gbps_out) {
-  DevBuf<unsigned char> src(kCopyBytes), dst(kCopyBytes);
-  TILESIM_CUDA_CHECK(cudaMemset(src.ptr, 0x3c, kCopyBytes));
   cuda::TimingOptions topt;
   topt.warmup = kWarmup;
   topt.repetitions = std::max(opt.reps, kMinReps);
   topt.flusher = &flusher;
-  const auto samples = cuda::time_ms(
-      [&](cudaStream_t st) {
-        TILESIM_CUDA_CHECK(
-            cudaMemcpyAsync(dst.ptr, src.ptr, kCopyBytes, cudaMemcpyDeviceToDevice, st));
-      },
-      nullptr, topt);
-  const double med = cuda::median(samples);
-  *gbps_out = 2.0 * kCopyBytes / (med * 1e-3) / 1e9;
-  return {{"impl", "cuda_memcpy_d2d"},
-          {"schedule", nullptr},
-          {"tile", json::object()},
-          {"problem",
-           {{"kind", "copy"}, {"bytes_copied", kCopyBytes}, {"bytes_counted", 2 * kCopyBytes}}},
-          {"samples_ms", samples},
-          {"median_ms", med},
-          {"min_ms", *std::min_element(samples.begin(), samples.end())},
-          {"gbps", *gbps_out},
-          {"note", "gbps counts bytes read + bytes written"}};
+  return cuda::device_copy_run(kCopyBytes, topt, gbps_out);
 }
 
 int sm_count() {
@@ -534,14 +506,14 @@ int run_sweep(const Options& opt, json& runs) {
   };
   std::vector<SweepShape> shapes;
   for (const Shape& s : builtin) shapes.push_back(SweepShape{s, {0, 16, 64, 256}});
-  if (!opt.shapes.empty()) shapes = opt.shapes;
+  if (!opt.sweep_shapes.empty()) shapes = opt.sweep_shapes;
   constexpr int kMaxSweepSplits = 64;
   const std::vector<int> split_sweep = {1, 2, 4, 8, 16, 32};
   int failures = 0;
   for (const SweepShape& ss : shapes) {
     const Shape& s = ss.shape;
     ProblemData p = make_problem(s, opt.seed + 101, kMaxSweepSplits);
-    const bool given = !opt.shapes.empty();
+    const bool given = !opt.sweep_shapes.empty();
     for (int ps : ss.page_sizes) {
       const auto insts = instances_for(s, ps != 0, false);
       if (insts.empty()) {
@@ -587,41 +559,9 @@ int run_sweep(const Options& opt, json& runs) {
 
 Options parse(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    o.args += (i > 1 ? " " : "") + a;
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value");
-      o.args += std::string(" ") + argv[i + 1];
-      return argv[++i];
-    };
-    if (a == "--check")
-      o.check = true;
-    else if (a == "--sweep")
-      o.sweep = true;
-    else if (a == "--quick")
-      o.quick = true;
-    else if (a == "--out")
-      o.out = value();
-    else if (a == "--reps") {
-      o.reps = std::stoi(value());
-      if (o.reps < kMinReps)
-        throw std::invalid_argument("--reps must be >= " + std::to_string(kMinReps));
-    } else if (a == "--seed")
-      o.seed = std::stoull(value());
-    else if (a == "--shape")
-      o.shapes.push_back(sweep_shape_from(runner::parse_shape(value(), runner::decode_shape_keys())));
-    else if (a == "--shapes-file") {
-      for (const auto& v : runner::shapes_from_file(value(), "decode", runner::decode_shape_keys(), {"bf16"}))
-        o.shapes.push_back(sweep_shape_from(v));
-    } else
-      throw std::invalid_argument("unknown argument '" + a +
-                                  "' (use --check, --sweep, --quick, --out F, --reps N, --seed N)");
-  }
-  if (!o.check && !o.sweep)
-    throw std::invalid_argument("nothing to do: give --check and/or --sweep");
-  if (!o.shapes.empty() && !o.sweep) throw std::invalid_argument("--shape / --shapes-file go with --sweep");
-  if (o.seed == 0) o.seed = std::random_device{}();  // fresh inputs each run unless pinned
+  static_cast<runner::CheckSweepOptions&>(o) =
+      runner::parse_check_sweep(argc, argv, {"decode", runner::decode_shape_keys(), kDefaultReps, kMinReps, {}, ""});
+  for (const auto& v : o.shapes) o.sweep_shapes.push_back(sweep_shape_from(v));
   return o;
 }
 
@@ -632,40 +572,22 @@ int main(int argc, char** argv) {
   using namespace tilesim::decode;
   if (tilesim::kernels::wants_list_json(argc, argv))
     return tilesim::kernels::print_list_json("tilesim-decode-bench", instance_list());
-  Options opt;
-  try {
-    opt = parse(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "tilesim-decode-bench: %s\n", e.what());
-    return 2;
-  }
-  try {
-    tilesim::cuda::require_compute_capability(9, 0, "tilesim-decode-bench (sm_90a)");
-    json doc = {
-        {"schema", "tilesim.measurement.v1"},
-        {"family", "decode"},
-        {"tool", {{"name", "tilesim-decode-bench"}, {"args", opt.args}, {"seed", opt.seed}}},
-        {"device", tilesim::cuda::device_report()},
-        {"layout",
-         {{"q_out", "[batch, q_per_seq, heads_q, head_dim]"},
-          {"kv_contiguous", "[batch, heads_kv, seq_kv, head_dim]"},
-          {"kv_paged",
-           "pool [num_pages, heads_kv, page_size, head_dim], page_table [batch, max_pages]"},
-          {"gbps", "K+V bytes read once / median time"}}}};
-    json runs = json::array();
-    int rc = 0;
-    if (opt.check) rc |= run_check(opt, runs);
-    if (opt.sweep) rc |= run_sweep(opt, runs);
-    doc["clocks_after"] = tilesim::cuda::clock_snapshot();
-    doc["runs"] = runs;
-    if (!opt.out.empty()) {
-      std::ofstream f(opt.out);
-      if (!f) throw std::runtime_error("cannot open --out file " + opt.out);
-      f << doc.dump(1) << "\n";
-    }
-    return rc;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "tilesim-decode-bench: error: %s\n", e.what());
-    return 1;
-  }
+  return tilesim::runner::guarded_main(
+      "tilesim-decode-bench", [&] { return parse(argc, argv); },
+      [&](const Options& opt) {
+        tilesim::cuda::require_compute_capability(9, 0, "tilesim-decode-bench (sm_90a)");
+        json doc = tilesim::runner::measurement_doc("decode", "tilesim-decode-bench", opt, tilesim::cuda::device_report());
+        doc["layout"] = {{"q_out", "[batch, q_per_seq, heads_q, head_dim]"},
+                         {"kv_contiguous", "[batch, heads_kv, seq_kv, head_dim]"},
+                         {"kv_paged", "pool [num_pages, heads_kv, page_size, head_dim], page_table [batch, max_pages]"},
+                         {"gbps", "K+V bytes read once / median time"}};
+        json runs = json::array();
+        int rc = 0;
+        if (opt.check) rc |= run_check(opt, runs);
+        if (opt.sweep) rc |= run_sweep(opt, runs);
+        doc["clocks_after"] = tilesim::cuda::clock_snapshot();
+        doc["runs"] = runs;
+        if (!opt.out.empty()) tilesim::runner::write_measurement(doc, opt.out);
+        return rc;
+      });
 }

@@ -36,6 +36,8 @@
 #include "mla_registry.hpp"
 #include "mla_testdata.cuh"
 #include "nvml_sampler.hpp"
+#include "runner_cli.hpp"
+#include "timed_run.hpp"
 #include "shape_args.hpp"
 
 namespace tilesim::mla {
@@ -79,14 +81,10 @@ Shape uniform_shape(const std::string& name, int batch, int heads, int q, int le
   return Shape{name, batch, heads, q, std::vector<int>(static_cast<size_t>(batch), len)};
 }
 
-struct Options {
-  bool check = false, sweep = false, quick = false;
-  std::string out;
-  int reps = 30;
-  uint64_t seed = 0;
-  double scale = kDefaultScale;
-  std::string args;
-  std::vector<Shape> shapes;  // --shape / --shapes-file (empty: the built-in sweep)
+constexpr int kDefaultReps = 30;
+struct Options : runner::CheckSweepOptions {
+  double scale = kDefaultScale;  // --scale: softmax scale
+  std::vector<Shape> sweep_shapes;  // --shape / --shapes-file (empty: the built-in sweep)
 };
 
 Shape shape_from(const runner::ShapeValues& v) {
@@ -368,42 +366,19 @@ RunResult run_one(ProblemData& p, const MlaInstance& inst, int splits_req, bool 
     topt.warmup = kWarmup;
     topt.repetitions = std::max(opt.reps, kMinReps);
     topt.flusher = flusher;
-    if (g_nvml != nullptr) g_nvml->arm();
-    const auto samples = cuda::time_ms(launch, nullptr, topt);
-    if (g_nvml != nullptr) r.record["nvml"] = g_nvml->disarm();
-    const double med = cuda::median(samples);
+    const double med = cuda::time_into(r.record, launch, topt, g_nvml);
     r.gbps = s.kv_bytes() / (med * 1e-3) / 1e9;
-    r.record["samples_ms"] = samples;
-    r.record["median_ms"] = med;
-    r.record["min_ms"] = *std::min_element(samples.begin(), samples.end());
     r.record["gbps"] = r.gbps;
   }
   return r;
 }
 
 json time_copy(const Options& opt, cuda::L2Flusher& flusher, double* gbps_out) {
-  DevBuf<unsigned char> src(kCopyBytes), dst(kCopyBytes);
-  TILESIM_CUDA_CHECK(cudaMemset(src.ptr, 0x3c, kCopyBytes));
   cuda::TimingOptions topt;
   topt.warmup = kWarmup;
   topt.repetitions = std::max(opt.reps, kMinReps);
   topt.flusher = &flusher;
-  const auto samples = cuda::time_ms(
-      [&](cudaStream_t st) {
-        TILESIM_CUDA_CHECK(cudaMemcpyAsync(dst.ptr, src.ptr, kCopyBytes, cudaMemcpyDeviceToDevice, st));
-      },
-      nullptr, topt);
-  const double med = cuda::median(samples);
-  *gbps_out = 2.0 * kCopyBytes / (med * 1e-3) / 1e9;
-  return {{"impl", "cuda_memcpy_d2d"},
-          {"schedule", nullptr},
-          {"tile", json::object()},
-          {"problem", {{"kind", "copy"}, {"bytes_copied", kCopyBytes}, {"bytes_counted", 2 * kCopyBytes}}},
-          {"samples_ms", samples},
-          {"median_ms", med},
-          {"min_ms", *std::min_element(samples.begin(), samples.end())},
-          {"gbps", *gbps_out},
-          {"note", "gbps counts bytes read + bytes written"}};
+  return cuda::device_copy_run(kCopyBytes, topt, gbps_out);
 }
 
 // The instance a layout runs for this shape: heads on M has one; KV on M the smallest
@@ -487,7 +462,7 @@ int run_sweep(const Options& opt, json& runs) {
   c0["when"] = "before_sweep";
   runs.push_back(c0);
   std::printf("D2D copy (read+write): %.0f GB/s\n", copy_before);
-  std::vector<Shape> shapes = opt.shapes;
+  std::vector<Shape> shapes = opt.sweep_shapes;
   if (shapes.empty()) {
     for (int kv : {1024, 4096, 16384, 65536})
       for (int batch : {1, 4, 16, 64})
@@ -525,43 +500,22 @@ int run_sweep(const Options& opt, json& runs) {
 
 Options parse(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    o.args += (i > 1 ? " " : "") + a;
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value");
-      o.args += std::string(" ") + argv[i + 1];
-      return argv[++i];
-    };
-    if (a == "--check")
-      o.check = true;
-    else if (a == "--sweep")
-      o.sweep = true;
-    else if (a == "--quick")
-      o.quick = true;
-    else if (a == "--out")
-      o.out = value();
-    else if (a == "--reps") {
-      o.reps = std::stoi(value());
-      if (o.reps < kMinReps) throw std::invalid_argument("--reps must be >= " + std::to_string(kMinReps));
-    } else if (a == "--seed")
-      o.seed = std::stoull(value());
-    else if (a == "--scale") {
-      o.scale = std::stod(value());
-      if (!(o.scale > 0.0) || !std::isfinite(o.scale)) throw std::invalid_argument("--scale must be a positive number");
-    } else if (a == "--shape")
-      o.shapes.push_back(shape_from(runner::parse_shape(value(), runner::mla_shape_keys())));
-    else if (a == "--shapes-file") {
-      for (const auto& v : runner::shapes_from_file(value(), "mla", runner::mla_shape_keys(), {"bf16"}))
-        o.shapes.push_back(shape_from(v));
-    } else
-      throw std::invalid_argument("unknown argument '" + a +
-                                  "' (use --check, --sweep, --quick, --out F, --reps N, --seed N, --scale S, "
-                                  "--shape S, --shapes-file F)");
-  }
-  if (!o.check && !o.sweep) throw std::invalid_argument("nothing to do: give --check and/or --sweep");
-  if (!o.shapes.empty() && !o.sweep) throw std::invalid_argument("--shape / --shapes-file go with --sweep");
-  if (o.seed == 0) o.seed = std::random_device{}();  // fresh inputs each run unless pinned
+  const runner::ExtraFlag scale = [&](const std::string& flag, const std::function<std::string()>& value) {
+    if (flag != "--scale") return false;
+    const std::string v = value();
+    size_t used = 0;
+    try {
+      o.scale = std::stod(v, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != v.size() || !(o.scale > 0.0) || !std::isfinite(o.scale))
+      throw std::invalid_argument("--scale must be a positive number, got '" + v + "'");
+    return true;
+  };
+  static_cast<runner::CheckSweepOptions&>(o) =
+      runner::parse_check_sweep(argc, argv, {"mla", runner::mla_shape_keys(), kDefaultReps, kMinReps, scale, "--scale S"});
+  for (const auto& v : o.shapes) o.sweep_shapes.push_back(shape_from(v));
   return o;
 }
 
@@ -572,38 +526,22 @@ int main(int argc, char** argv) {
   using namespace tilesim::mla;
   if (tilesim::kernels::wants_list_json(argc, argv))
     return tilesim::kernels::print_list_json("tilesim-mla-bench", instance_list());
-  Options opt;
-  try {
-    opt = parse(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "tilesim-mla-bench: %s\n", e.what());
-    return 2;
-  }
-  try {
-    tilesim::cuda::require_compute_capability(9, 0, "tilesim-mla-bench (sm_90a)");
-    json doc = {{"schema", "tilesim.measurement.v1"},
-                {"family", "mla"},
-                {"tool", {{"name", "tilesim-mla-bench"}, {"args", opt.args}, {"seed", opt.seed}}},
-                {"device", tilesim::cuda::device_report()},
-                {"layout",
-                 {{"q", "[batch, q_per_seq, heads_q, 576]"},
-                  {"out", "[batch, q_per_seq, heads_q, 512]"},
-                  {"kv_paged", "pool [num_pages, 64, 576] (V = first 512 columns), block_table [batch, max_pages]"},
-                  {"gbps", "latent KV bytes (sum of lengths x 576 x 2) read once / median time"}}}};
-    json runs = json::array();
-    int rc = 0;
-    if (opt.check) rc |= run_check(opt, runs);
-    if (opt.sweep) rc |= run_sweep(opt, runs);
-    doc["clocks_after"] = tilesim::cuda::clock_snapshot();
-    doc["runs"] = runs;
-    if (!opt.out.empty()) {
-      std::ofstream f(opt.out);
-      if (!f) throw std::runtime_error("cannot open --out file " + opt.out);
-      f << doc.dump(1) << "\n";
-    }
-    return rc;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "tilesim-mla-bench: error: %s\n", e.what());
-    return 1;
-  }
+  return tilesim::runner::guarded_main(
+      "tilesim-mla-bench", [&] { return parse(argc, argv); },
+      [&](const Options& opt) {
+        tilesim::cuda::require_compute_capability(9, 0, "tilesim-mla-bench (sm_90a)");
+        json doc = tilesim::runner::measurement_doc("mla", "tilesim-mla-bench", opt, tilesim::cuda::device_report());
+        doc["layout"] = {{"q", "[batch, q_per_seq, heads_q, 576]"},
+                         {"out", "[batch, q_per_seq, heads_q, 512]"},
+                         {"kv_paged", "pool [num_pages, 64, 576] (V = first 512 columns), block_table [batch, max_pages]"},
+                         {"gbps", "latent KV bytes (sum of lengths x 576 x 2) read once / median time"}};
+        json runs = json::array();
+        int rc = 0;
+        if (opt.check) rc |= run_check(opt, runs);
+        if (opt.sweep) rc |= run_sweep(opt, runs);
+        doc["clocks_after"] = tilesim::cuda::clock_snapshot();
+        doc["runs"] = runs;
+        if (!opt.out.empty()) tilesim::runner::write_measurement(doc, opt.out);
+        return rc;
+      });
 }
