@@ -65,7 +65,7 @@ HeldOutList load_heldout(const std::string& data_dir) {
   if (!doc.is_object() || doc.value("schema", "") != "tilesim.heldout.v1")
     throw std::runtime_error(h.path + ": schema is not 'tilesim.heldout.v1'");
   h.entries = nlohmann::json::object();
-  std::vector<std::string> lists = {"attention", "gemm", "decode", "mla"};
+  std::vector<std::string> lists = {"attention", "gemm", "decode", "mla", "layer_step"};
   lists.insert(lists.end(), std::begin(kDtypeLists), std::end(kDtypeLists));
   for (const std::string& fam : lists) {
     if (!doc.contains(fam)) continue;

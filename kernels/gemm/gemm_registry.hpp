@@ -32,6 +32,21 @@ struct Fp8Operands {
   const float* scale_b = nullptr;
 };
 
+// Byte ranges that a GEMM kernel pulls into L2 while it runs, for the kernel that follows it
+// (e.g. the decode's KV cache). Supported by gemm_sm90_ws only (an idle producer warp issues
+// cp.async.bulk.prefetch.L2; each CTA takes 1/grid of the chunks). count == 0: no prefetch.
+// Every range starts 16-byte aligned and has a multiple of 16 bytes (the instruction's rule).
+inline constexpr int kMaxL2PrefetchRanges = 4;
+struct L2PrefetchList {
+  const void* ptr[kMaxL2PrefetchRanges] = {};
+  unsigned long long bytes[kMaxL2PrefetchRanges] = {};
+  int count = 0;
+  int evict_last = 0;      // 1: mark the lines evict_last (kept in the persisting set-aside)
+  unsigned delay_ns = 0;   // wait this long after the CTA's start before the first chunk
+  unsigned pace_ns = 0;    // then spread the CTA's chunks evenly over this long (0: at once)
+  unsigned chunk_bytes = 32u << 10;  // bytes per prefetch instruction (multiple of 16)
+};
+
 struct GemmArgs {
   const __nv_bfloat16* a = nullptr;  // M x K, row-major (dtype bf16)
   const __nv_bfloat16* b = nullptr;  // N x K, row-major (dtype bf16)
@@ -41,6 +56,7 @@ struct GemmArgs {
   // Persistent kernels: leave this many SMs without a CTA of this GEMM (0: use every SM).
   // The layer-step runner gives them to a concurrent L2-prefetch kernel.
   int reserve_sms = 0;
+  L2PrefetchList l2_prefetch;        // gemm_sm90_ws only; empty: the kernel does nothing new
 };
 
 // A prepared launch: tensor maps, grid size and attributes are computed once per

@@ -16,6 +16,11 @@
 //  - epilogue: fp32 -> bf16 into a double-buffered 64x64 shared tile per consumer, written
 //    in the 128B-swizzle layout (no bank conflicts), then a TMA store, which also clips the
 //    parts outside M x N.
+//  - optional L2 prefetch (GemmArgs::l2_prefetch, for the kernel that follows, e.g. a decode's
+//    KV cache): lane 0 of the producer's idle warp 1 issues cp.async.bulk.prefetch.L2 for
+//    this CTA's 1/grid of the chunks, optionally evict_last and paced over a time window.
+//    It needs no SM slot of its own, unlike a prefetch kernel beside a GEMM that fills every
+//    SM. With an empty list the warp only reads the count.
 //  - persistent grid: as many clusters as fit on the GPU walk the tile list with a
 //    grouped ("swizzled") order: `raster` tile rows are visited together so that the B
 //    columns they share stay in L2 (raster = 1: plain row-major).
@@ -97,12 +102,49 @@ struct WsConfig {
   }
 };
 
+// This CTA's share of an L2 prefetch list: chunk c of the concatenated ranges goes to CTA
+// c % grid (neighbouring chunks from different SMs), issued by one thread. The CTA's j-th
+// chunk waits until start + delay_ns + j * pace_ns / chunks, so that the prefetch's HBM
+// traffic can be spread over (or moved to a later part of) the GEMM instead of landing on
+// its first k-blocks.
+__device__ __forceinline__ void issue_l2_prefetch_share(const L2PrefetchList& pf) {
+  const std::uint64_t grid = gridDim.x, me = blockIdx.x;
+  std::uint64_t policy = 0;
+  if (pf.evict_last) policy = l2_policy_evict_last();
+  std::uint64_t total_chunks = 0;
+  for (int i = 0; i < pf.count; ++i) total_chunks += (pf.bytes[i] + pf.chunk_bytes - 1) / pf.chunk_bytes;
+  const std::uint64_t mine = total_chunks / grid + (me < total_chunks % grid ? 1 : 0);
+  const bool timed = pf.pace_ns != 0 || pf.delay_ns != 0;
+  const std::uint64_t t0 = timed ? global_timer_ns() + pf.delay_ns : 0;
+  std::uint64_t first_chunk = 0, j = 0;  // range i's first global chunk; this CTA's count so far
+  for (int i = 0; i < pf.count; ++i) {
+    const std::uint64_t chunks = (pf.bytes[i] + pf.chunk_bytes - 1) / pf.chunk_bytes;
+    const char* base = static_cast<const char*>(pf.ptr[i]);
+#pragma unroll 1
+    for (std::uint64_t c = (me + grid - first_chunk % grid) % grid; c < chunks; c += grid, ++j) {
+      if (timed) {
+        const std::uint64_t due = t0 + j * pf.pace_ns / mine;
+        while (global_timer_ns() < due) __nanosleep(256);
+      }
+      const std::uint64_t at = c * pf.chunk_bytes;
+      const std::uint64_t left = pf.bytes[i] - at;
+      const auto n = static_cast<std::uint32_t>(left < pf.chunk_bytes ? left : pf.chunk_bytes);
+      if (pf.evict_last)
+        prefetch_l2_bulk_hint(base + at, n, policy);
+      else
+        prefetch_l2_bulk(base + at, n);
+    }
+    first_chunk += chunks;
+  }
+}
+
 template <class Cfg>
 __global__ void __launch_bounds__(Cfg::kThreads, 1)
     gemm_sm90_ws_kernel(const __grid_constant__ CUtensorMap tma_a,
                         const __grid_constant__ CUtensorMap tma_b,
                         const __grid_constant__ CUtensorMap tma_c, int m, int n, int k, int splits,
-                        int kb_per_split, float* __restrict__ partials) {
+                        int kb_per_split, float* __restrict__ partials,
+                        const __grid_constant__ L2PrefetchList l2_prefetch) {
   constexpr int BM = Cfg::block_m, BN = Cfg::block_n, BK = Cfg::block_k;
   constexpr int kStages = Cfg::stages, kCM = Cfg::cluster_m, kCN = Cfg::cluster_n;
   constexpr int kCluster = Cfg::kClusterSize;
@@ -182,6 +224,8 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
           ring.advance(kStages);
         }
       }
+    } else if (tid_in_wg == 32 && l2_prefetch.count > 0) {
+      issue_l2_prefetch_share(l2_prefetch);
     }
     __syncwarp();
   } else {
@@ -308,6 +352,14 @@ __global__ void splitk_reduce_kernel(const float* __restrict__ partials, OutT* _
 // ---------------------------------------------------------------------- host side
 inline std::string sm90_unsupported_reason(const GemmArgs& g) {
   if (g.m < 1 || g.n < 1 || g.k < 1) return "M, N, K must be >= 1";
+  const L2PrefetchList& pf = g.l2_prefetch;
+  if (pf.count < 0 || pf.count > kMaxL2PrefetchRanges)
+    return "l2_prefetch.count must be in [0, " + std::to_string(kMaxL2PrefetchRanges) + "]";
+  if (pf.count > 0 && (pf.chunk_bytes == 0 || pf.chunk_bytes % 16 != 0))
+    return "l2_prefetch.chunk_bytes must be a positive multiple of 16";
+  for (int i = 0; i < pf.count; ++i)
+    if (pf.ptr[i] == nullptr || reinterpret_cast<std::uintptr_t>(pf.ptr[i]) % 16 != 0 || pf.bytes[i] % 16 != 0)
+      return "l2_prefetch range " + std::to_string(i) + " must be non-null, 16-byte aligned, a multiple of 16 bytes";
   if (g.k % 8 != 0) return "K must be a multiple of 8 (TMA needs 16-byte row strides)";
   if (g.n % 8 != 0) return "N must be a multiple of 8 (TMA needs 16-byte row strides)";
   return "";
@@ -352,6 +404,7 @@ Prepared sm90_prepare(const GemmArgs& g, int split_k) {
                       static_cast<long long>(ctiles) * splits, g.reserve_sms);
   const unsigned grid = pg.grid_ctas;
   const int m = g.m, n = g.n, k = g.k;
+  const L2PrefetchList pf = g.l2_prefetch;
   Prepared p;
   p.launch_info = {{"grid_ctas", grid},
                    {"threads_per_cta", Cfg::kThreads},
@@ -361,10 +414,11 @@ Prepared sm90_prepare(const GemmArgs& g, int split_k) {
                    {"output_tiles", tiles_m * tiles_n},
                    {"split_k", splits},
                    {"kb_per_split", kb_per_split},
-                   {"workspace_bytes", splits > 1 ? splits * count * sizeof(float) : 0}};
+                   {"workspace_bytes", splits > 1 ? splits * count * sizeof(float) : 0},
+                   {"l2_prefetch_ranges", pf.count}};
   p.launch = [=](cudaStream_t stream) {
     launch_clustered(kernel, grid, Cfg::kThreads, Cfg::kSmemBytes, Cfg::kClusterSize, stream,
-                     map_a, map_b, map_c, m, n, k, splits, kb_per_split, partials.get());
+                     map_a, map_b, map_c, m, n, k, splits, kb_per_split, partials.get(), pf);
     if (splits > 1) {
       splitk_reduce_kernel<__nv_bfloat16>
           <<<reduce_blocks, kReduceThreads, 0, stream>>>(partials.get(), g.c, count, splits);

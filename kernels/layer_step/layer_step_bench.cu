@@ -20,6 +20,17 @@
 //   --prefetch-launch side|serial  side: on the second stream beside the GEMM (default);
 //                      serial: on the GEMM's stream just before it (its CTAs retire once
 //                      their requests are queued; the lines then arrive during the GEMM)
+//   --prefetch side|in_gemm  side: the prefetch kernel above (default); in_gemm: the GEMM
+//                      itself issues the prefetch from an idle producer warp
+//                      (GemmArgs::l2_prefetch, evict_last), so it needs no SM of its own.
+//                      Variants then: gemm, gemm_pf (in-GEMM), gemm_pf_paced, decode_cold,
+//                      decode_l2, step, step_pf_last (in-GEMM, issued at once),
+//                      step_pf_paced (in-GEMM, spread over the first half of the GEMM's
+//                      measured time), step_pf_side (the side kernel, same machine).
+//   --pace-share F, --pace-delay-share F   in_gemm paced variant: spread the prefetch over
+//                      F of the GEMM's measured time (default 0.5), starting after the
+//                      delay share (default 0) of it.
+//   --in-gemm-policy last|normal   cache policy of the in-GEMM prefetch (default last).
 //   --reps N (>= 20), --seed N, --out F (tilesim.measurement.v1, family "layer_step").
 //
 // Variants (the "timed" tile key; each sample starts from a flushed L2):
@@ -92,6 +103,10 @@ constexpr int kWarmup = 3;
 // idle and clock down before the timed decode.
 constexpr long long kSettleCycles = 200000;
 constexpr int kMinReps = 20;
+// --prefetch in_gemm, paced: the pace window is --pace-share (default 0.5) of the plain
+// GEMM's measured median, after a delay of --pace-delay-share (default 0) of it; the
+// correctness pass, before any timing, uses kInitialPaceNs.
+constexpr unsigned kInitialPaceNs = 20000;
 // bf16 output tolerance of decode (same argument as decode_bench: P and O rounded to bf16).
 constexpr double kDecodeTolerance = 1e-2;
 constexpr float kQAmp = 2.f, kKvAmp = 1.f;
@@ -135,6 +150,9 @@ struct Options {
   bool sweep = false, ncu = false;
   std::string prefetch_priority = "high";
   std::string prefetch_launch = "side";
+  bool in_gemm = false;  // --prefetch in_gemm
+  double pace_share = 0.5, delay_share = 0;  // --pace-share, --pace-delay-share
+  bool in_gemm_last = true;                  // --in-gemm-policy last|normal
   int prefetch_ctas = 0;  // 0: one per SM
   int gemm_reserve_sms = 0;
   int reps = 30;
@@ -179,6 +197,10 @@ struct Bench {
   std::vector<float> dref_host;
   decode::DecodeParams prm;
   gemm::Prepared gemm_launch;
+  gemm::GemmArgs gemm_args;            // without prefetch
+  gemm::Prepared gemm_in_pf, gemm_in_pf_paced;  // --prefetch in_gemm: unpaced, paced
+  unsigned pace_ns = 0, delay_ns = 0;
+  int in_gemm_last = 1;
   PrefetchRanges ranges;
   DevBuf<int4>& flush_buf;
   DevBuf<int>& sink;
@@ -205,7 +227,16 @@ struct Bench {
                            CUBLAS_GEMM_DEFAULT),
               "cublasGemmEx");
     gemm_tol = 2.0 * std::ldexp(1.0, -9) + c.k * std::ldexp(1.0, -24);  // as tilesim-gemm-bench
-    gemm_launch = gemm_entry().prepare(gemm::GemmArgs{a.ptr, b.ptr, cmat.ptr, c.m, c.n, c.k, opt.gemm_reserve_sms});
+    gemm::GemmArgs ga;
+    ga.a = a.ptr;
+    ga.b = b.ptr;
+    ga.c = cmat.ptr;
+    ga.m = c.m;
+    ga.n = c.n;
+    ga.k = c.k;
+    ga.reserve_sms = opt.gemm_reserve_sms;
+    gemm_args = ga;
+    gemm_launch = gemm_entry().prepare(ga);
     prefetch_ctas = opt.prefetch_ctas > 0 ? opt.prefetch_ctas : sm_count();
     serial = opt.prefetch_launch == "serial";
     // Decode inputs and the fp32 reference.
@@ -248,7 +279,30 @@ struct Bench {
     ranges.count = 2;
     ranges.chunk_bytes = kPrefetchChunkBytes;
     if (ranges.bytes[0] % 16 != 0) throw std::invalid_argument(c.name + ": K/V bytes must be a multiple of 16");
+    if (opt.in_gemm) {
+      in_gemm_last = opt.in_gemm_last ? 1 : 0;
+      gemm_in_pf = prepare_in_gemm(0);
+      gemm_in_pf_paced = prepare_in_gemm(kInitialPaceNs);
+    }
   }
+  // The GEMM with the decode's K and V in its L2 prefetch list (evict_last).
+  gemm::Prepared prepare_in_gemm(unsigned pace, unsigned delay = 0) {
+    gemm::GemmArgs g = gemm_args;
+    for (int i = 0; i < ranges.count; ++i) {
+      g.l2_prefetch.ptr[i] = ranges.ptr[i];
+      g.l2_prefetch.bytes[i] = ranges.bytes[i];
+    }
+    g.l2_prefetch.count = ranges.count;
+    g.l2_prefetch.evict_last = in_gemm_last;
+    g.l2_prefetch.chunk_bytes = ranges.chunk_bytes;
+    g.l2_prefetch.pace_ns = pace;
+    g.l2_prefetch.delay_ns = delay;
+    pace_ns = pace;
+    delay_ns = delay;
+    return gemm_entry().prepare(g);
+  }
+  void gemm_pf_in() { gemm_in_pf.launch(main); }
+  void gemm_pf_paced() { gemm_in_pf_paced.launch(main); }
 
   void flush() {
     TILESIM_CUDA_CHECK(cudaStreamSynchronize(main));
@@ -378,7 +432,8 @@ json layer_problem(const Config& c) {
 
 std::string prefetch_of(const std::string& variant) {
   if (variant == "step_pf_normal") return "evict_normal";
-  if (variant == "step_pf_last" || variant == "gemm_pf" || variant == "decode_l2" || variant == "prefetch_only")
+  if (variant == "step_pf_last" || variant == "gemm_pf" || variant == "decode_l2" || variant == "prefetch_only" ||
+      variant == "step_pf_paced" || variant == "gemm_pf_paced" || variant == "step_pf_side")
     return "evict_last";
   return "none";
 }
@@ -413,6 +468,21 @@ int run_config(const Config& c, const Options& opt, cudaStream_t main, cudaStrea
     dst = bn.check_decode(nullptr, &base_out);
     if (pol == PrefetchPolicy::kEvictLast) chk_gemm_pf = bn.check_gemm();
   }
+  // --prefetch in_gemm: chk_normal/chk_last above are the side kernel's; the in-GEMM
+  // prefetch (unpaced, paced) gets its own decode (bitwise) and GEMM checks.
+  json chk_in, chk_in_paced, chk_gemm_in, chk_gemm_in_paced;
+  if (opt.in_gemm) {
+    for (int paced = 0; paced < 2; ++paced) {
+      bn.flush();
+      bn.poison();
+      paced ? bn.gemm_pf_paced() : bn.gemm_pf_in();
+      bn.decode();
+      (paced ? chk_in_paced : chk_in) = bn.check_decode(nullptr, &base_out);
+      (paced ? chk_gemm_in_paced : chk_gemm_in) = bn.check_gemm();
+    }
+    for (const json* j : {&chk_in, &chk_in_paced, &chk_gemm_in, &chk_gemm_in_paced})
+      if (!(*j)["passed"].get<bool>()) ++failures;
+  }
   for (const json* j : {&chk_step, &chk_normal, &chk_last, &chk_gemm_base, &chk_gemm_pf})
     if (!(*j)["passed"].get<bool>()) ++failures;
   if (opt.ncu) {  // --ncu: the launch sequences above are what ncu profiles
@@ -427,7 +497,7 @@ int run_config(const Config& c, const Options& opt, cudaStream_t main, cudaStrea
     bool has_mid;
     const json* check;
   };
-  const std::vector<Variant> variants = {
+  std::vector<Variant> variants = {
       {"gemm", nullptr, [&](cudaEvent_t) { bn.gemm(); }, false, &chk_gemm_base},
       {"gemm_pf", nullptr,
        [&](cudaEvent_t) {
@@ -478,6 +548,34 @@ int run_config(const Config& c, const Options& opt, cudaStream_t main, cudaStrea
        },
        true, &chk_last},
   };
+  if (opt.in_gemm) {
+    // Same sequence of variants with the in-GEMM prefetch; the side kernel's evict_last step
+    // stays as step_pf_side for a comparison on the same machine.
+    std::vector<Variant> in = {
+        variants[0],
+        {"gemm_pf", nullptr, [&](cudaEvent_t) { bn.gemm_pf_in(); }, false, &chk_gemm_in},
+        {"gemm_pf_paced", nullptr, [&](cudaEvent_t) { bn.gemm_pf_paced(); }, false, &chk_gemm_in_paced},
+        variants[2],
+        variants[3],
+        variants[5],
+        {"step_pf_last", nullptr,
+         [&](cudaEvent_t mid) {
+           bn.gemm_pf_in();
+           TILESIM_CUDA_CHECK(cudaEventRecord(mid, bn.main));
+           bn.decode();
+         },
+         true, &chk_in},
+        {"step_pf_paced", nullptr,
+         [&](cudaEvent_t mid) {
+           bn.gemm_pf_paced();
+           TILESIM_CUDA_CHECK(cudaEventRecord(mid, bn.main));
+           bn.decode();
+         },
+         true, &chk_in_paced},
+        {"step_pf_side", nullptr, variants[7].body, true, &chk_last},
+    };
+    variants = std::move(in);
+  }
   std::map<std::string, double> med;
   for (const Variant& v : variants) {
     const bool ok = (*v.check)["passed"].get<bool>();
@@ -499,10 +597,15 @@ int run_config(const Config& c, const Options& opt, cudaStream_t main, cudaStrea
                       {"head_dim", c.head_dim},  {"page_size", 0},     {"dtype", "bf16"}};
     } else {
       r["schedule"] = "layer_step";
-      r["tile"] = {{"timed", v.name},
-                   {"prefetch", prefetch_of(v.name)},
-                   {"prefetch_ctas", bn.prefetch_ctas},
-                   {"prefetch_launch", opt.prefetch_launch},
+      // in_gemm: every prefetching variant but the side kernel's is issued by the GEMM.
+      const bool by_gemm = opt.in_gemm && v.name != "step_pf_side" && v.name != "decode_l2";
+      const bool paced = v.name == "gemm_pf_paced" || v.name == "step_pf_paced";
+      r["tile"] = {{"timed", v.name == "step_pf_side" ? std::string("step_pf_last") : v.name == "step_pf_paced" ? std::string("step_pf_last") : v.name == "gemm_pf_paced" ? std::string("gemm_pf") : v.name},
+                   {"prefetch", by_gemm && !opt.in_gemm_last ? std::string("evict_normal") : prefetch_of(v.name)},
+                   {"prefetch_ctas", by_gemm ? static_cast<int>(bn.gemm_launch.launch_info["grid_ctas"].get<unsigned>()) : bn.prefetch_ctas},
+                   {"prefetch_launch", by_gemm ? std::string("in_gemm") : opt.prefetch_launch},
+                   {"prefetch_pace_ns", by_gemm && paced ? bn.pace_ns : 0u},
+                   {"prefetch_delay_ns", by_gemm && paced ? bn.delay_ns : 0u},
                    {"gemm_reserve_sms", opt.gemm_reserve_sms},
                    {"prefetch_threads", kPrefetchThreads},
                    {"prefetch_chunk_bytes", kPrefetchChunkBytes},
@@ -535,6 +638,9 @@ int run_config(const Config& c, const Options& opt, cudaStream_t main, cudaStrea
       r["decode_part_samples_ms"] = s.second_ms;
     }
     med[v.name] = r["median_ms"].get<double>();
+    if (opt.in_gemm && v.name == "gemm")
+      bn.gemm_in_pf_paced = bn.prepare_in_gemm(static_cast<unsigned>(opt.pace_share * med["gemm"] * 1e6),
+                                               static_cast<unsigned>(opt.delay_share * med["gemm"] * 1e6));
     if (v.has_mid) med[v.name + ".decode"] = r["decode_part_median_ms"].get<double>();
     runs.push_back(r);
   }
@@ -548,6 +654,16 @@ int run_config(const Config& c, const Options& opt, cudaStream_t main, cudaStrea
                 c.name.c_str(), c.kv_bytes() / 1e6, us("gemm"), us("gemm_pf"), us("decode_cold"), us("decode_l2"),
                 us("step"), us("step_pf_normal"), us("step_pf_last"), us("step.decode"), us("step_pf_normal.decode"),
                 us("step_pf_last.decode"), 100.0 * (us("step") - us("step_pf_last")) / us("step"));
+  if (opt.in_gemm)
+    std::snprintf(line, sizeof line,
+                  "%-40s %6.1fMB gemm %6.1f +pf %6.1f paced %6.1f | dec cold %5.1f l2 %5.1f | step %6.1f in %6.1f paced %6.1f "
+                  "side %6.1f (dec %5.1f/%5.1f/%5.1f/%5.1f) gain in %+5.1f%% paced %+5.1f%% side %+5.1f%%",
+                  c.name.c_str(), c.kv_bytes() / 1e6, us("gemm"), us("gemm_pf"), us("gemm_pf_paced"), us("decode_cold"),
+                  us("decode_l2"), us("step"), us("step_pf_last"), us("step_pf_paced"), us("step_pf_side"), us("step.decode"),
+                  us("step_pf_last.decode"), us("step_pf_paced.decode"), us("step_pf_side.decode"),
+                  100.0 * (us("step") - us("step_pf_last")) / us("step"),
+                  100.0 * (us("step") - us("step_pf_paced")) / us("step"),
+                  100.0 * (us("step") - us("step_pf_side")) / us("step"));
   std::printf("%s\n", line);
   std::fflush(stdout);
   table.push_back(line);
@@ -572,6 +688,10 @@ std::vector<Config> builtin_configs() {
       "m=4096,n=4096,k=4096,batch=32,heads_q=32,heads_kv=8,seq_kv=384",
       "m=1024,n=6144,k=4096,batch=16,heads_q=64,heads_kv=8,seq_kv=512",
       "m=1536,n=4096,k=4096,batch=32,heads_q=32,heads_kv=8,seq_kv=320",
+      // Llama-3-8B MLP up/gate projection (N = 14336): a long full-grid GEMM, KV at and
+      // above the persisting set-aside.
+      "m=1024,n=14336,k=4096,batch=32,heads_q=32,heads_kv=8,seq_kv=256",
+      "m=2048,n=14336,k=4096,batch=32,heads_q=32,heads_kv=8,seq_kv=512",
   };
   std::vector<Config> out;
   for (const auto& t : texts) out.push_back(config_from(runner::parse_shape(t, config_keys())));
@@ -607,6 +727,19 @@ Options parse(int argc, char** argv) {
       o.prefetch_launch = value();
       if (o.prefetch_launch != "side" && o.prefetch_launch != "serial")
         throw std::invalid_argument("--prefetch-launch must be 'side' or 'serial', got '" + o.prefetch_launch + "'");
+    } else if (a == "--prefetch") {
+      const std::string p = value();
+      if (p != "side" && p != "in_gemm")
+        throw std::invalid_argument("--prefetch must be 'side' or 'in_gemm', got '" + p + "'");
+      o.in_gemm = p == "in_gemm";
+    } else if (a == "--pace-share" || a == "--pace-delay-share") {
+      const double f = std::stod(value());
+      if (!(f >= 0 && f <= 1)) throw std::invalid_argument(a + " must be in [0, 1]");
+      (a == "--pace-share" ? o.pace_share : o.delay_share) = f;
+    } else if (a == "--in-gemm-policy") {
+      const std::string p = value();
+      if (p != "last" && p != "normal") throw std::invalid_argument("--in-gemm-policy must be 'last' or 'normal', got '" + p + "'");
+      o.in_gemm_last = p == "last";
     } else if (a == "--prefetch-ctas") {
       o.prefetch_ctas = std::stoi(value());
       if (o.prefetch_ctas < 1 || o.prefetch_ctas > 65535)
@@ -620,9 +753,11 @@ Options parse(int argc, char** argv) {
     else
       throw std::invalid_argument("unknown argument '" + a +
                                   "' (use --sweep, --ncu, --config SPEC, --prefetch-priority high|low, --prefetch-launch side|serial, "
-                                  "--prefetch-ctas N, --gemm-reserve-sms P, --out F, --reps N, --seed N)");
+                                  "--prefetch side|in_gemm, --pace-share F, --pace-delay-share F, --in-gemm-policy last|normal, --prefetch-ctas N, --gemm-reserve-sms P, --out F, --reps N, --seed N)");
   }
   if (!o.sweep && !o.ncu) throw std::invalid_argument("nothing to do: give --sweep or --ncu");
+  if (o.in_gemm && o.prefetch_launch == "serial")
+    throw std::invalid_argument("--prefetch in_gemm and --prefetch-launch serial exclude each other");
   if (o.configs.empty()) o.configs = builtin_configs();
   if (o.seed == 0) o.seed = std::random_device{}();
   return o;

@@ -64,12 +64,20 @@ PrefetchPolicy parse_prefetch_policy(const std::string& s) {
   throw ModelError("prefetch: '" + s + "' is not one of none, evict_normal, evict_last");
 }
 
-const char* prefetch_launch_name(PrefetchLaunch l) { return l == PrefetchLaunch::kSide ? "side" : "serial"; }
+const char* prefetch_launch_name(PrefetchLaunch l) {
+  switch (l) {
+    case PrefetchLaunch::kSide: return "side";
+    case PrefetchLaunch::kSerial: return "serial";
+    case PrefetchLaunch::kInGemm: return "in_gemm";
+  }
+  return "?";
+}
 
 PrefetchLaunch parse_prefetch_launch(const std::string& s) {
   if (s == "side") return PrefetchLaunch::kSide;
   if (s == "serial") return PrefetchLaunch::kSerial;
-  throw ModelError("prefetch_launch: '" + s + "' is not one of side, serial");
+  if (s == "in_gemm") return PrefetchLaunch::kInGemm;
+  throw ModelError("prefetch_launch: '" + s + "' is not one of side, serial, in_gemm");
 }
 
 const PrefetchConstants& default_prefetch_constants() {
@@ -90,6 +98,10 @@ LayerStepPrediction predict_layer_step(const Profile& p, const LayerStepProblem&
                      std::to_string(s.gemm_reserve_sms));
   if (s.prefetch_ctas < 0) throw ModelError("layer step: prefetch_ctas must be >= 0 (0: one per SM)");
   if (!(s.prefetch_bytes >= 0)) throw ModelError("layer step: prefetch_bytes must be >= 0 (0: the whole KV)");
+  if (!(s.prefetch_pace_us >= 0)) throw ModelError("layer step: prefetch_pace_us must be >= 0 (0: not paced)");
+  if (!(s.prefetch_delay_us >= 0)) throw ModelError("layer step: prefetch_delay_us must be >= 0");
+  if ((s.prefetch_pace_us > 0 || s.prefetch_delay_us > 0) && s.launch != PrefetchLaunch::kInGemm)
+    throw ModelError("layer step: prefetch_pace_us / prefetch_delay_us apply to launch in_gemm only");
   if (!(pc.persisting_l2_fraction >= 0 && pc.persisting_l2_fraction <= 1 && pc.persisting_kept_fraction >= 0 &&
         pc.persisting_kept_fraction <= 1 && pc.prefetch_bytes_per_s_per_sm > 0 && pc.prefetch_issue_hbm_ratio > 0 &&
         pc.prefetch_start_us >= 0 && pc.decode_after_gemm_us >= 0 && pc.decode_l2_read_fraction > 0))
@@ -143,6 +155,25 @@ LayerStepPrediction predict_layer_step(const Profile& p, const LayerStepProblem&
     r.prefetch_end_us = r.prefetch_alone_us;
     r.l2_room_bytes = last ? persisting : std::max(0.0, k.l2_usable_fraction * l2 - gemm.bytes_hbm);
     r.gemm_prefetch_us = r.prefetch_end_us + r.gemm_us;
+  } else if (s.launch == PrefetchLaunch::kInGemm) {
+    // Issued by one warp of every GEMM CTA: no SM slot needed, so never blocked. The requests
+    // drain at the chip's issue ceiling (the GEMM's CTAs far exceed the per-SM rate), and the
+    // GEMM ends later by the same time: measured +3.6 / 6.0 / 11.0 / 13.9 / 32.4 us for KV
+    // 17-134 MB on the training GEMM, i.e. KV / 4.3 TB/s, the issue ceiling's 4.56 TB/s
+    // within 6% (same fact, no new constant). Pacing over a window (after a delay) moves the
+    // end; it reduced the slowdown by up to half for KV <= 50 MB (not modelled).
+    const double issue_us = r.prefetch_bytes / issue_ceiling * kUsPerS;
+    r.prefetch_rate_bytes_per_s = r.prefetch_bytes / (std::max(s.prefetch_pace_us, issue_us) / kUsPerS);
+    r.prefetch_end_us = pc.prefetch_start_us + s.prefetch_delay_us + std::max(s.prefetch_pace_us, issue_us);
+    r.gemm_prefetch_us = std::max(r.gemm_us + issue_us, r.prefetch_end_us);
+    if (last && pc.in_gemm_hint_honoured) {
+      r.l2_room_bytes = persisting;
+    } else {
+      // Kept as normal lines: the usable L2 less what the GEMM streams after they land.
+      const double after_share =
+          std::clamp((r.gemm_prefetch_us - r.prefetch_end_us) / r.gemm_prefetch_us, 0.0, 1.0);
+      r.l2_room_bytes = std::max(0.0, k.l2_usable_fraction * l2 - gemm.bytes_hbm * after_share);
+    }
   } else if (r.free_sms == 0) {
     // Beside a GEMM that fills every SM: the prefetch CTAs get SMs only when it ends.
     r.prefetch_blocked = true;
@@ -166,7 +197,8 @@ LayerStepPrediction predict_layer_step(const Profile& p, const LayerStepProblem&
     r.l2_room_bytes = last ? persisting : std::max(0.0, k.l2_usable_fraction * l2 - gemm.bytes_hbm);
     r.gemm_prefetch_us = std::max(r.gemm_us, r.prefetch_end_us);
   }
-  r.kept_bytes = last ? std::min(kept_last, r.l2_room_bytes) : std::min(r.prefetch_bytes, r.l2_room_bytes);
+  const bool kept_as_last = last && (s.launch != PrefetchLaunch::kInGemm || pc.in_gemm_hint_honoured);
+  r.kept_bytes = kept_as_last ? std::min(kept_last, r.l2_room_bytes) : std::min(r.prefetch_bytes, r.l2_room_bytes);
   r.hit_fraction = r.kept_bytes / r.kv_bytes;
 
   // The step: the decode starts when the GEMM and the prefetch have both ended.
@@ -175,12 +207,12 @@ LayerStepPrediction predict_layer_step(const Profile& p, const LayerStepProblem&
   r.step_prefetch_us = r.gemm_prefetch_us + r.decode_in_step_us;
   r.gain_pct = (r.step_us - r.step_prefetch_us) / r.step_us * 100.0;
 
-  const bool late = s.launch == PrefetchLaunch::kSide && r.prefetch_end_us > r.gemm_us;
+  const bool late = s.launch != PrefetchLaunch::kSerial && r.prefetch_end_us > r.gemm_us;
   if (r.prefetch_blocked)
     r.cap = "blocked";
   else if (late)
     r.cap = "bandwidth";
-  else if (r.kept_bytes < (last ? pc.persisting_kept_fraction : 1.0) * r.prefetch_bytes)
+  else if (r.kept_bytes < (kept_as_last ? pc.persisting_kept_fraction : 1.0) * r.prefetch_bytes)
     r.cap = "l2";
   else
     r.cap = "kv";
@@ -190,6 +222,11 @@ LayerStepPrediction predict_layer_step(const Profile& p, const LayerStepProblem&
       << fmt(100 * r.hit_fraction, 0) << "%); ";
   if (r.prefetch_blocked)
     why << "the GEMM leaves no SM (or no HBM bandwidth) to the prefetch: it runs after the GEMM; ";
+  else if (s.launch == PrefetchLaunch::kInGemm)
+    why << r.gemm_ctas << " GEMM CTAs issue at " << fmt(r.prefetch_rate_bytes_per_s / 1e12, 2) << " TB/s"
+        << (kept_as_last ? "" : ", kept as normal lines")
+        << (s.prefetch_pace_us > 0 ? " (paced over " + fmt(s.prefetch_pace_us) + " us)" : std::string()) << ", done at "
+        << fmt(r.prefetch_end_us) << " us vs GEMM " << fmt(r.gemm_us) << " us; ";
   else if (s.launch == PrefetchLaunch::kSide)
     why << std::min(ctas, r.free_sms) << " free SMs issue at " << fmt(r.prefetch_rate_bytes_per_s / 1e12, 2)
         << " TB/s, done at " << fmt(r.prefetch_end_us) << " us vs GEMM " << fmt(r.gemm_us) << " us; ";
@@ -247,7 +284,8 @@ LayerStepSetup layer_step_setup_from_json(const nlohmann::json& t) {
   // The keys tilesim-layer-bench records; the runner-only ones (timed part, priority,
   // threads, chunk size) are accepted and do not change the prediction.
   static const char* kKnown[] = {"timed", "prefetch", "prefetch_ctas", "prefetch_threads", "prefetch_chunk_bytes",
-                                 "prefetch_launch", "prefetch_stream_priority", "prefetch_bytes", "gemm_reserve_sms", "gemm", "decode"};
+                                 "prefetch_launch", "prefetch_stream_priority", "prefetch_bytes", "prefetch_pace_ns", "prefetch_delay_ns",
+                                 "gemm_reserve_sms", "gemm", "decode"};
   for (const auto& [key, v] : t.items()) {
     if (std::find_if(std::begin(kKnown), std::end(kKnown), [&](const char* x) { return key == x; }) == std::end(kKnown))
       throw ModelError("layer_step tile: unknown field '" + key + "'");
@@ -274,6 +312,18 @@ LayerStepSetup layer_step_setup_from_json(const nlohmann::json& t) {
     s.prefetch_bytes = v.get<double>();
   }
   s.gemm_reserve_sms = count("gemm_reserve_sms");
+  if (t.contains("prefetch_pace_ns")) {
+    const nlohmann::json& v = t.at("prefetch_pace_ns");
+    if (!v.is_number() || !(v.get<double>() >= 0)) throw ModelError("layer_step tile: 'prefetch_pace_ns' must be a number >= 0");
+    s.prefetch_pace_us = v.get<double>() / 1e3;
+  }
+  if (t.contains("prefetch_delay_ns")) {
+    const nlohmann::json& v = t.at("prefetch_delay_ns");
+    if (!v.is_number() || !(v.get<double>() >= 0)) throw ModelError("layer_step tile: 'prefetch_delay_ns' must be a number >= 0");
+    s.prefetch_delay_us = v.get<double>() / 1e3;
+  }
+  if ((s.prefetch_pace_us > 0 || s.prefetch_delay_us > 0) && s.launch != PrefetchLaunch::kInGemm)
+    throw ModelError("layer_step tile: 'prefetch_pace_ns' / 'prefetch_delay_ns' > 0 need prefetch_launch \"in_gemm\"");
   return s;
 }
 

@@ -124,5 +124,24 @@ TEST(HeldOut, Fp8GemmRunsMatchTheirOwnList) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(HeldOut, CommittedLayerStepListHoldsOutEveryGemmButTheTrainingOne) {
+  // The committed list: the layer-step runs (and their GEMM-alone runs) of every GEMM but
+  // m=1024 n=k=4096 are held out; decode-alone runs of the family are not matched by it.
+  const HeldOutList h = load_heldout(TILESIM_DATA_DIR);
+  const nlohmann::json held = {{"kind", "layer_step"}, {"m", 2048}, {"n", 6144}, {"k", 4096}, {"batch", 32},
+                               {"heads_q", 32}, {"heads_kv", 8}, {"seq_kv", 256}, {"head_dim", 128}, {"dtype", "bf16"}};
+  nlohmann::json train = held;
+  train["m"] = 1024;
+  train["n"] = 4096;
+  const nlohmann::json gemm_alone = {{"kind", "gemm"}, {"m", 2048}, {"n", 14336}, {"k", 4096}, {"dtype", "bf16"}};
+  const nlohmann::json decode_alone = {{"kind", "decode"}, {"batch", 32}, {"heads_q", 32}, {"heads_kv", 8},
+                                       {"seq_kv", 256}, {"head_dim", 128}, {"dtype", "bf16"}};
+  EXPECT_TRUE(h.matches("layer_step", held));
+  EXPECT_FALSE(h.matches("layer_step", train));
+  EXPECT_TRUE(h.matches("layer_step", gemm_alone));
+  EXPECT_FALSE(h.matches("layer_step", decode_alone));
+  EXPECT_GE(h.count("layer_step"), 7u);
+}
+
 }  // namespace
 }  // namespace tilesim::validate

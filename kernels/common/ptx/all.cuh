@@ -7,7 +7,7 @@
 //   mma_sync.cuh  mma.sync m16n8k16 and bf16x2 packing
 //   wgmma.cuh     wgmma fence / commit / wait, operand fences, smem descriptors, and the
 //                 generated mma_async wrappers (wgmma_ops.cuh, gen_wgmma_ops.py)
-//   sync.cuh      async-proxy fence, named barriers, clusters, setmaxnreg, griddepcontrol
+//   sync.cuh      async-proxy fence, named barriers, clusters, setmaxnreg, griddepcontrol, global timer
 //   pipeline.cuh  ring position (slot index + phase bit) of producer/consumer rings
 #pragma once
 

@@ -50,4 +50,11 @@ __device__ __forceinline__ void wait_prerequisite_grids() {
   asm volatile("griddepcontrol.wait;" ::: "memory");
 }
 
+// Nanoseconds of the GPU-wide global timer (the same clock on every SM, unlike clock64).
+__device__ __forceinline__ std::uint64_t global_timer_ns() {
+  std::uint64_t t;
+  asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
+  return t;
+}
+
 }  // namespace tilesim::ptx

@@ -6,7 +6,9 @@
 // file adds what happens between them:
 //  * who issues the prefetch: a small kernel whose CTAs need SM slots. A persistent GEMM
 //    that fills every SM shuts it out until the GEMM ends ("blocked"); SMs the GEMM leaves
-//    free (fewer tiles than SMs, or SMs reserved for it) issue at a per-SM rate.
+//    free (fewer tiles than SMs, or SMs reserved for it) issue at a per-SM rate. Or the GEMM
+//    itself (launch "in_gemm": an idle producer warp of every GEMM CTA issues 1/grid of it,
+//    optionally paced over a window), which needs no free SM.
 //  * how fast: min(issuing SMs x per-SM rate, the issue ceiling, the HBM bandwidth the GEMM
 //    leaves idle).
 //  * how much stays: evict_last lines live in the persisting set-aside of L2 (a fixed share
@@ -30,10 +32,10 @@ namespace tilesim::model {
 using tilesim::profiles::Profile;
 
 enum class PrefetchPolicy : int { kNone = 0, kEvictNormal, kEvictLast };
-enum class PrefetchLaunch : int { kSide = 0, kSerial };
+enum class PrefetchLaunch : int { kSide = 0, kSerial, kInGemm };
 const char* prefetch_policy_name(PrefetchPolicy p);  // "none" | "evict_normal" | "evict_last"
 PrefetchPolicy parse_prefetch_policy(const std::string& s);  // throws ModelError naming "prefetch"
-const char* prefetch_launch_name(PrefetchLaunch l);          // "side" | "serial"
+const char* prefetch_launch_name(PrefetchLaunch l);          // "side" | "serial" | "in_gemm"
 PrefetchLaunch parse_prefetch_launch(const std::string& s);  // throws ModelError naming "prefetch_launch"
 
 // The measured facts of the KV prefetch (H100, tilesim-layer-bench, 2026-11-27, training
@@ -69,6 +71,14 @@ struct PrefetchConstants {
   // right after an evict_last prefetch) = kept bytes x (1 / HBM rate - 1 / L2-fed rate):
   // 6.0 TB/s = 0.60 x 10 TB/s. The kept KV spans both L2 partitions (half of it far).
   double decode_l2_read_fraction = 0.60;
+  // Prefetch issued inside the GEMM (launch in_gemm, kernels/gemm/gemm_sm90_ws.cuh): its lines
+  // are kept as evict_normal ones whatever the hint. Measured on the training configuration
+  // KV 33.6 MB (..._ingemm_diag_{default,normal}.json): evict_last and evict_normal gave the
+  // same decode (26.9 vs 27.0 us, cold 26.8), and ncu found 0.5% read hits after it, where
+  // the side kernel's evict_last prefetch, issued before the same GEMM (serial), kept 27 MB.
+  // Cause not established. true would keep them in the persisting set-aside as the side
+  // kernel's are.
+  bool in_gemm_hint_honoured = false;
 };
 const PrefetchConstants& default_prefetch_constants();
 
@@ -90,6 +100,10 @@ struct LayerStepSetup {
   // fetched, so the prefetch ends sooner. tilesim-layer-bench always requests the whole KV:
   // this is a model-only what-if until the runner implements it.
   double prefetch_bytes = 0;
+  // in_gemm only: each GEMM CTA spreads its requests evenly over this window from its start
+  // (0: all at once). The runner's paced variant uses half the GEMM's measured time.
+  double prefetch_pace_us = 0;
+  double prefetch_delay_us = 0;  // in_gemm only: the window starts this long after the GEMM's start
 };
 
 struct LayerStepPrediction {
@@ -132,7 +146,7 @@ LayerStepPrediction predict_layer_step(const Profile& p, const LayerStepProblem&
 
 // A measurement run of family layer_step: problem {"kind": "layer_step", m, n, k, batch,
 // heads_q, heads_kv, q_per_seq, seq_kv, head_dim, page_size, dtype}; tile {"timed",
-// "prefetch", "prefetch_ctas", "prefetch_launch", "gemm_reserve_sms", "prefetch_bytes",
+// "prefetch", "prefetch_ctas", "prefetch_launch", "gemm_reserve_sms", "prefetch_bytes", "prefetch_pace_ns", "prefetch_delay_ns",
 // "gemm": {...}, "decode": {...}}. Throws ModelError naming a missing or wrong field.
 LayerStepProblem layer_step_problem_from_json(const nlohmann::json& problem);
 LayerStepSetup layer_step_setup_from_json(const nlohmann::json& tile);
