@@ -16,14 +16,20 @@
 //    by the group's first wgmma) and `sum` (fp32, CUDA cores). After each group it waits for
 //    its wgmmas and does sum += tile * (scale_a[row] * scale_b[block]) in FFMA: one FFMA per
 //    accumulator per group. Waiting for the group (wait_group 0) keeps no group in flight
-//    as the bf16 kernel does unless promote_overlap adds a third set (below).
+//    as the bf16 kernel does unless promote_overlap adds a third set (below). The promotion
+//    is the tensor pipe's idle time, so it is kept to the FFMAs: which B scale a column uses
+//    is a compile-time constant (with_first_cols: a 192-wide tile starts at column 0 or 64
+//    of a 128-column scale block, one instantiation of the K loop each), and the row scales
+//    are in registers before the wgmmas are issued. A runtime choice per column cost an
+//    FSEL + compare per 8 columns; removing both took 128x192 from 78 % to 88 % of
+//    cuBLASLt on 8192^3 (H100, kernels/gemm/README.md).
 //  - Scale loads: scale_a (a CTA's block_m rows of one group, contiguous because M-major)
 //    comes by TMA into the stage with A and B, so it is covered by the same full barrier and
-//    needs no latency hiding of its own. scale_b is one fp32 per 128 columns per group (one
-//    or two per tile, uniform across the warpgroup): each consumer thread reads it from
-//    global memory (L2-resident, 4 B per group) before it waits for the group's stage, so
-//    its latency hides behind the wait and the group's wgmmas; a TMA box would need 16-byte
-//    rows for 4-8 useful bytes.
+//    is read from shared memory right after that wait, before the wgmmas. scale_b is one
+//    fp32 per 128 columns per group (one or two per tile, uniform across the warpgroup):
+//    each consumer thread reads it from global memory (L2-resident, 4 B per group) before
+//    it waits for the group's stage, so its latency hides behind the wait and the group's
+//    wgmmas; a TMA box would need 16-byte rows for 4-8 useful bytes.
 //  - mma_order (2+ consumers): the consumers issue their wgmmas of a K group in turn
 //    (consumer 0, 1, ..., then consumer 0 of the next group), handing the turn on with a
 //    named barrier. Without it both consumers wait on the same full barrier and issue at
