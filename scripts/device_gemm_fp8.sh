@@ -12,7 +12,7 @@
 #            rounds on 8192^3) and held-out shapes (data/heldout/shapes.json "gemm_fp8"),
 #            every fp8 config + cuBLASLt fp8 (per-tensor scales) + cuBLAS bf16, same process
 #   ncu      profiles (--clock-control none) of the best fp8 config on 8192^3 and of its
-#            plain (or ordered) twin
+#            plain twin (a plain best: its ordered _o2 twin)
 # Outputs under $OUT: the measurement JSONs and logs.tgz; a short table is printed last.
 #
 # usage (repository root on the device): bash scripts/device_gemm_fp8.sh BIN_DIR
@@ -99,12 +99,13 @@ t = [r for r in runs if r["impl"] == "tilesim" and r["problem"]["m"] == 8192 and
 print(min(t, key=lambda r: r["median_ms"])["config"] if t else "")
 EOF
 )
-  # The best config and its plain twin (names end in _o with mma_order, _p with
-  # promote_overlap), or the ordered twin of a plain best.
+  # The best config and its plain twin (names end in _o / _o2 with mma_order 1 / 2, _p with
+  # promote_overlap), or the ordered (_o2) twin of a plain best.
   case $BEST in
     *_o) TWIN=${BEST%_o} ;;
+    *_o2) TWIN=${BEST%_o2} ;;
     *_p) TWIN=${BEST%_p} ;;
-    *) TWIN=${BEST}_o ;;
+    *) TWIN=${BEST}_o2 ;;
   esac
   rc_ncu=0
   for CFG in $BEST $TWIN; do

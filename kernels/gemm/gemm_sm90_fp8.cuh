@@ -16,22 +16,30 @@
 //    by the group's first wgmma) and `sum` (fp32, CUDA cores). After each group it waits for
 //    its wgmmas and does sum += tile * (scale_a[row] * scale_b[block]) in FFMA: one FFMA per
 //    accumulator per group. Waiting for the group (wait_group 0) keeps no group in flight
-//    as the bf16 kernel does unless promote_overlap adds a third set (below).
+//    as the bf16 kernel does unless promote_overlap adds a third set (below). The promotion
+//    is the tensor pipe's idle time, so it is kept to the FFMAs: which B scale a column uses
+//    is a compile-time constant (with_first_cols: a 192-wide tile starts at column 0 or 64
+//    of a 128-column scale block, one instantiation of the K loop each), and the row scales
+//    are in registers before the wgmmas are issued. A runtime choice per column cost an
+//    FSEL + compare per 8 columns; removing both took 128x192 from 78 % to 88 % of
+//    cuBLASLt on 8192^3 (H100, kernels/gemm/README.md).
 //  - Scale loads: scale_a (a CTA's block_m rows of one group, contiguous because M-major)
 //    comes by TMA into the stage with A and B, so it is covered by the same full barrier and
-//    needs no latency hiding of its own. scale_b is one fp32 per 128 columns per group (one
-//    or two per tile, uniform across the warpgroup): each consumer thread reads it from
-//    global memory (L2-resident, 4 B per group) before it waits for the group's stage, so
-//    its latency hides behind the wait and the group's wgmmas; a TMA box would need 16-byte
-//    rows for 4-8 useful bytes.
-//  - mma_order = 1 (2+ consumers): the consumers issue their wgmmas of a K group in turn
+//    is read from shared memory right after that wait, before the wgmmas. scale_b is one
+//    fp32 per 128 columns per group (one or two per tile, uniform across the warpgroup):
+//    each consumer thread reads it from global memory (L2-resident, 4 B per group) before
+//    it waits for the group's stage, so its latency hides behind the wait and the group's
+//    wgmmas; a TMA box would need 16-byte rows for 4-8 useful bytes.
+//  - mma_order (2+ consumers): the consumers issue their wgmmas of a K group in turn
 //    (consumer 0, 1, ..., then consumer 0 of the next group), handing the turn on with a
-//    named barrier right after the issue. Without it both consumers wait on the same full
-//    barrier and issue at once, their wgmmas interleave on the tensor pipe, both finish
-//    together and both promote together while the tensor pipe idles. The intent of the
-//    turn: one consumer's wgmmas complete first and it promotes while the next one's run.
-//    Measured on H100 it is slower (the tensor pipe does not run the turns one after the
-//    other; kernels/gemm/README.md), kept as a measured alternative.
+//    named barrier. Without it both consumers wait on the same full barrier and issue at
+//    once, their wgmmas interleave on the tensor pipe, both finish together and both promote
+//    together while the tensor pipe idles. mma_order = 1 hands the turn on right after the
+//    issue: measured slower on H100 (the tensor pipe interleaves the in-flight wgmmas of both
+//    turns, so nothing is staggered). mma_order = 2 commits the group in two halves and hands
+//    the turn on when the first half is done (wgmma.wait_group 1): the next consumer's
+//    wgmmas start half a group later, so while one consumer promotes the other still has
+//    wgmmas in flight.
 //  - promote_overlap = 1: two wgmma accumulator sets alternate between K groups, so a
 //    consumer issues group g+1 before it waits for group g (wgmma.wait_group 1) and promotes
 //    g while g+1 runs, as the bf16 kernel keeps one group in flight. Costs a third set of
@@ -86,6 +94,10 @@ struct Fp8Config {
                                     Consumers * kEpiBufs * kEpiBufBytes + Stages * kSfaBytes +
                                     kBarrierBytes;
   static constexpr int kConsumerRegs = consumer_regs(Consumers);
+  // mma_order = 2 commits a K group's wgmmas in two halves so that the turn can be handed on
+  // once the first half is done (wgmma.wait_group 1).
+  static constexpr int kWgmmaPerGroup = block_k / kWgmmaK;
+  static constexpr int kTurnAfterHalf = MmaOrder == 2;
   static constexpr int kAccPerSet = kMmaPerK * BlockN / 2;  // fp32 per thread per set
   // Registers a consumer needs besides its two accumulator sets (addresses, scales, loop
   // state); ptxas -v shows the total.
@@ -104,8 +116,8 @@ struct Fp8Config {
   static_assert(kABoxRows % 8 == 0 && kBBoxRows % 8 == 0, "multicast slices of whole 8-row atoms");
   static_assert(kABoxRows <= 256 && kBBoxRows <= 256 && BlockM <= 256, "TMA box rows <= 256");
   static_assert(Raster >= 1, "raster >= 1");
-  static_assert(MmaOrder == 0 || (MmaOrder == 1 && Consumers > 1),
-                "mma_order = 1 orders 2+ consumers' wgmma issue");
+  static_assert(MmaOrder == 0 || ((MmaOrder == 1 || MmaOrder == 2) && Consumers > 1),
+                "mma_order = 1 or 2 orders 2+ consumers' wgmma issue");
   static_assert(kOrderBar + Consumers <= 16, "16 named barriers per CTA");
   static_assert(PromoteOverlap == 0 || PromoteOverlap == 1, "promote_overlap is 0 or 1");
   static_assert(!(MmaOrder && PromoteOverlap), "mma_order and promote_overlap are alternatives");
@@ -120,10 +132,33 @@ struct Fp8Config {
     return "sm90_fp8_" + std::to_string(BlockM) + "x" + std::to_string(BlockN) + "x" +
            std::to_string(block_k) + "_s" + std::to_string(Stages) + "_c" +
            std::to_string(Consumers) + "_cl" + std::to_string(ClusterM) + "x" +
-           std::to_string(ClusterN) + "_r" + std::to_string(Raster) + (MmaOrder ? "_o" : "") +
+           std::to_string(ClusterN) + "_r" + std::to_string(Raster) +
+           (MmaOrder == 1 ? "_o" : MmaOrder == 2 ? "_o2" : "") +
            (PromoteOverlap ? "_p" : "");
   }
 };
+
+// Calls f(std::integral_constant<int, C>) with C = the number of a tile's columns that fall
+// in its first 128-column scale block of B (the rest use the next block), given the tile's
+// first column modulo 128 (a multiple of gcd(BN, 128)); C >= BN means one block. A tile
+// column offset is a multiple of BN, so the cases are few: 128 % BN == 0 -> one (uniform),
+// BN = 192 -> two (offset 0 or 64).
+template <int BN, int kOffset = 0, class F>
+__device__ __forceinline__ void with_first_cols(int col_in_block, F&& f) {
+  constexpr int kStep = BN % kFp8ScaleGroup == 0 ? kFp8ScaleGroup : kEpiTile;
+  static_assert(BN % kEpiTile == 0, "tile columns in 64-column steps");
+  if constexpr (kFp8ScaleGroup % BN == 0) {
+    f(std::integral_constant<int, BN>{});
+  } else if constexpr (kOffset + kStep >= kFp8ScaleGroup) {
+    f(std::integral_constant<int, kFp8ScaleGroup - kOffset>{});
+  } else {
+    if (col_in_block == kOffset) {
+      f(std::integral_constant<int, kFp8ScaleGroup - kOffset>{});
+    } else {
+      with_first_cols<BN, kOffset + kStep>(col_in_block, f);
+    }
+  }
+}
 
 template <class Cfg>
 __global__ void __launch_bounds__(Cfg::kThreads, 1)
@@ -231,13 +266,13 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
       const int col_base = tile_n * BN;
       const bool last_tile = u + num_clusters >= num_ctiles;
       // The tile's columns fall in at most two 128-column scale blocks of B: the first
-      // `first_cols` columns in block nb0, the rest in the next (clamped at the last block:
-      // columns past N are never stored).
+      // columns (with_first_cols) in block nb0, the rest in the next (clamped at the last
+      // block: columns past N are never stored).
       const int nb0 = col_base / kGroup;
-      const int first_cols = kGroup - col_base % kGroup;
       const float* sfb0 = scale_b + static_cast<size_t>(nb0) * num_kb;
       const float* sfb1 = scale_b + static_cast<size_t>(min(nb0 + 1, n_blocks - 1)) * num_kb;
-      float sb[kSets][2];  // B scales (two column blocks) of the group each set holds
+      float sb[kSets][2];                // B scales (two column blocks) of the group each set holds
+      float sa[kSets][Cfg::kMmaPerK][2];  // A scales of the thread's rows r0, r0 + 8, per set
       int stage_of[kSets];
 
 #pragma unroll
@@ -245,16 +280,33 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
 #pragma unroll
         for (int i = 0; i < BN / 2; ++i) sum[mi][i] = 0.f;
 
+      // mma_order: hand the issue turn to the next consumer; the last consumer's final group
+      // has no successor (a barrier must not be left half-arrived).
+      auto hand_turn = [&](int kb) {
+        const bool final_group = last_tile && kb == num_kb - 1;
+        if (cw < Cfg::consumers - 1 || !final_group)
+          named_bar_arrive(Cfg::kOrderBar + (cw + 1) % Cfg::consumers, 2 * kWarpgroupThreads);
+      };
+
       // Issue K group kb's wgmmas into tile set S from the stage at the ring head. The B
-      // scales are loaded first: their latency hides behind the barrier wait and the MMAs.
+      // scales are loaded first (their latency hides behind the barrier wait and the MMAs),
+      // the row scales right after the wait: the promotion then waits for nothing but the
+      // wgmmas.
       auto issue = [&](auto set, int kb) {
         constexpr int S = decltype(set)::value;
         sb[S][0] = __ldg(sfb0 + kb);
         sb[S][1] = __ldg(sfb1 + kb);
         mbar_wait(bar_full + 8 * ring.index, ring.phase);
+        const float* sfa = sfa_gen + ring.index * (Cfg::kSfaBytes / 4) + cw * Cfg::kRowsPerConsumer;
+#pragma unroll
+        for (int mi = 0; mi < Cfg::kMmaPerK; ++mi) {
+          sa[S][mi][0] = sfa[mi * kWgmmaM + r0];
+          sa[S][mi][1] = sfa[mi * kWgmmaM + r0 + 8];
+        }
         if constexpr (Cfg::mma_order) {
-          // My turn: the previous consumer has issued this group (consumer 0: the last
-          // consumer has issued the previous group; nothing to wait for at the start).
+          // My turn: the previous consumer has issued this group (mma_order 1) or finished
+          // its first half (mma_order 2); consumer 0 waits for the last consumer's previous
+          // group, nothing to wait for at the start.
           if (cw > 0 || groups_done > 0) named_bar_sync(Cfg::kOrderBar + cw, 2 * kWarpgroupThreads);
         }
         wgmma_fence();
@@ -262,7 +314,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
                                 cw * Cfg::kRowsPerConsumer * kSwizzleRowBytes;
         const uint32_t b_base = smem_b + ring.index * Cfg::kBBytes;
 #pragma unroll
-        for (int kk = 0; kk < BK / Cfg::kWgmmaK; ++kk) {
+        for (int kk = 0; kk < Cfg::kWgmmaPerGroup; ++kk) {
           // +32 B (one k32 step of e4m3) inside the swizzled 128 B row.
           const uint64_t desc_b = make_desc_sw128(b_base + kk * 32);
 #pragma unroll
@@ -271,44 +323,40 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
                 make_desc_sw128(a_base + mi * kWgmmaM * kSwizzleRowBytes + kk * 32);
             Wgmma<DType::e4m3, BN>::ss(tile[S][mi], desc_a, desc_b, kk > 0 ? 1 : 0);
           }
+          if constexpr (Cfg::kTurnAfterHalf) {
+            if (kk == Cfg::kWgmmaPerGroup / 2 - 1) wgmma_commit();
+          }
         }
         wgmma_commit();
-        if constexpr (Cfg::mma_order) {
-          // Hand the turn on; the last consumer's final group has no successor (a barrier
-          // must not be left half-arrived).
-          const bool final_group = last_tile && kb == num_kb - 1;
-          if (cw < Cfg::consumers - 1 || !final_group)
-            named_bar_arrive(Cfg::kOrderBar + (cw + 1) % Cfg::consumers, 2 * kWarpgroupThreads);
-        }
+        if constexpr (Cfg::mma_order == 1) hand_turn(kb);
         ++groups_done;
         stage_of[S] = ring.index;
         ring.advance(kStages);
       };
 
-      // Wait until at most `pending` groups are in flight (set S's group is done), read its
-      // row scales, hand its stage back and promote it: sum += tile * scale_a[row] *
-      // scale_b[column block], one FFMA each (the 4 combined scales of a thread's two rows x
-      // two column blocks first).
-      auto finish = [&](auto set, auto pending) {
+      // Wait until at most `pending` groups are in flight (set S's group is done), hand its
+      // stage back and promote it: sum += tile * scale_a[row] * scale_b[column block], one
+      // FFMA each (the 4 combined scales of a thread's two rows x two column blocks first).
+      // kFirstCols (compile time): the tile's columns that use the first B scale block, so
+      // that the choice of scale per column costs no instruction.
+      auto finish = [&](auto set, auto pending, int kb, auto first_cols) {
         constexpr int S = decltype(set)::value;
+        constexpr int kFirstCols = decltype(first_cols)::value;
+        if constexpr (Cfg::kTurnAfterHalf) {
+          wgmma_wait<1>();  // the group's first half is done: the next consumer issues
+          hand_turn(kb);
+        }
         wgmma_wait<decltype(pending)::value>();
 #pragma unroll
         for (int mi = 0; mi < Cfg::kMmaPerK; ++mi) fence_operands(tile[S][mi]);
-        const float* sfa = sfa_gen + stage_of[S] * (Cfg::kSfaBytes / 4) + cw * Cfg::kRowsPerConsumer;
-        float sa[Cfg::kMmaPerK][2];
-#pragma unroll
-        for (int mi = 0; mi < Cfg::kMmaPerK; ++mi) {
-          sa[mi][0] = sfa[mi * kWgmmaM + r0];
-          sa[mi][1] = sfa[mi * kWgmmaM + r0 + 8];
-        }
         release_stage<kCluster>(bar_empty + 8 * stage_of[S], lane);
 #pragma unroll
         for (int mi = 0; mi < Cfg::kMmaPerK; ++mi) {
-          const float lo0 = sa[mi][0] * sb[S][0], lo1 = sa[mi][0] * sb[S][1];
-          const float hi0 = sa[mi][1] * sb[S][0], hi1 = sa[mi][1] * sb[S][1];
+          const float lo0 = sa[S][mi][0] * sb[S][0], lo1 = sa[S][mi][0] * sb[S][1];
+          const float hi0 = sa[S][mi][1] * sb[S][0], hi1 = sa[S][mi][1] * sb[S][1];
 #pragma unroll
           for (int j = 0; j < BN / 8; ++j) {
-            const bool first = 8 * j < first_cols;
+            const bool first = 8 * j < kFirstCols;
             const float s_lo = first ? lo0 : lo1, s_hi = first ? hi0 : hi1;
             const float* t = &tile[S][mi][j * 4];
             float* d = &sum[mi][j * 4];
@@ -324,32 +372,35 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
       using Wait0 = std::integral_constant<int, 0>;
       using Wait1 = std::integral_constant<int, 1>;
 
-      if constexpr (kSets == 1) {
+      auto main_loop = [&](auto first_cols) {
+        if constexpr (kSets == 1) {
 #pragma unroll 1  // as the producer loop: one k-block per iteration
-        for (int kb = 0; kb < num_kb; ++kb) {
-          issue(Set0{}, kb);
-          finish(Set0{}, Wait0{});
-        }
-      } else {
-        // Groups in pairs (set 0, set 1), one group always in flight while the previous
-        // one is promoted.
-        issue(Set0{}, 0);
-        int kb = 1;
-#pragma unroll 1
-        for (; kb + 1 < num_kb; kb += 2) {
-          issue(Set1{}, kb);
-          finish(Set0{}, Wait1{});
-          issue(Set0{}, kb + 1);
-          finish(Set1{}, Wait1{});
-        }
-        if (kb < num_kb) {
-          issue(Set1{}, kb);
-          finish(Set0{}, Wait1{});
-          finish(Set1{}, Wait0{});
+          for (int kb = 0; kb < num_kb; ++kb) {
+            issue(Set0{}, kb);
+            finish(Set0{}, Wait0{}, kb, first_cols);
+          }
         } else {
-          finish(Set0{}, Wait0{});
+          // Groups in pairs (set 0, set 1), one group always in flight while the previous
+          // one is promoted.
+          issue(Set0{}, 0);
+          int kb = 1;
+#pragma unroll 1
+          for (; kb + 1 < num_kb; kb += 2) {
+            issue(Set1{}, kb);
+            finish(Set0{}, Wait1{}, kb - 1, first_cols);
+            issue(Set0{}, kb + 1);
+            finish(Set1{}, Wait1{}, kb, first_cols);
+          }
+          if (kb < num_kb) {
+            issue(Set1{}, kb);
+            finish(Set0{}, Wait1{}, kb - 1, first_cols);
+            finish(Set1{}, Wait0{}, kb, first_cols);
+          } else {
+            finish(Set0{}, Wait0{}, kb - 1, first_cols);
+          }
         }
-      }
+      };
+      with_first_cols<BN>(col_base % kGroup, main_loop);
 
       const int row_base = tile_m * BM + cw * Cfg::kRowsPerConsumer;
       store_tile_bf16<Cfg::kMmaPerK, BN>(sum, &tma_c, cbuf, cbuf_gen, epi_count, Cfg::kEpilogueBar + cw,

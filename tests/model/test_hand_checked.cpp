@@ -83,6 +83,7 @@ TEST(HandChecked, GemmSm90Fp8MmaOrderEdges) {
   };
   EXPECT_EQ(edges(0), 0);
   EXPECT_EQ(edges(1), 2);  // wg1 after wg0 (same group), wg0 after wg1 (previous group)
+  EXPECT_EQ(edges(2), 2);  // the same turns, handed on when the first K half is done
 }
 
 // promote_overlap: a group's wgmmas wait for the promotion two groups back (the other

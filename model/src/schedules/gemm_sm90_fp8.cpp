@@ -3,8 +3,9 @@
 // 128x128 block; C in bf16. Same roles as gemm_sm90_ws (TMA producer, 1..3 wgmma consumer
 // warpgroups, persistent grid in raster groups, 2-CTA multicast), plus per K group:
 //   - the producer also loads the group's row scales of A (block_m fp32) with the stage;
-//   - each consumer issues its wgmmas into a fresh accumulator set (with mma_order = 1 the
-//     consumers issue in turn, consumer 0 first, handing on by a named barrier), waits for them
+//   - each consumer issues its wgmmas into a fresh accumulator set (with mma_order the
+//     consumers issue in turn, consumer 0 first, handing on by a named barrier: 1 right after
+//     the issue, 2 when the first K half of the group is done), waits for them
 //     (wgmma.wait_group 0: the next group's wgmmas overwrite that set), then PROMOTES on the
 //     CUDA cores: sum += tile * scale_a[row] * scale_b[block], one FFMA per accumulator,
 //     because Hopper's fp8 tensor cores accumulate with limited precision. With two or more
@@ -66,6 +67,7 @@ void build_gemm_sm90_fp8(const Ctx& c, ScheduleDesc& d) {
   const int bm = c.i("block_m"), bn = c.i("block_n"), bk = c.i("block_k"), stages = c.i("stages");
   const int consumers = c.i("consumers"), cm = c.i("cluster_m"), cn = c.i("cluster_n"), raster = c.i("raster");
   const bool ordered = c.i("mma_order") != 0;
+  const bool turn_after_half = c.i("mma_order") == 2;
   const bool overlap = c.i("promote_overlap") != 0;
   const int tile_sets = overlap ? 2 : 1;  // wgmma accumulator sets per consumer
   const double e = c.ebytes();
@@ -77,7 +79,8 @@ void build_gemm_sm90_fp8(const Ctx& c, ScheduleDesc& d) {
     d.summary = "TMA producer + " + std::to_string(consumers) + " wgmma consumer WG(s) with per-" +
                 std::to_string(bk) + "-K FFMA promotion, " + std::to_string(stages) + "-stage ring, persistent, cluster " +
                 std::to_string(cm) + "x" + std::to_string(cn);
-  const int acc_regs = (tile_sets + 1) * fp8_acc_per_set(bm, bn, consumers);  // wgmma tile(s) + promoted sum
+  // wgmma tile set(s) + promoted sum
+  const int acc_regs = (tile_sets + 1) * fp8_acc_per_set(bm, bn, consumers);
   const int prod = b.role("producer", RoleKind::kProducer, kWarpgroupThreads, kGemmProducerRegisters);
   std::vector<int> cons;
   for (int w = 0; w < consumers; ++w)
@@ -120,7 +123,7 @@ void build_gemm_sm90_fp8(const Ctx& c, ScheduleDesc& d) {
   // One warp's FMA-pipe instruction holds its sub-partition's FMA lanes this long.
   const double fma_warp_cycles = kWarpThreads / (c.p.per_sm.fp32_fma.value / kSubPartitionsPerSm);
   const Fp8Promotion pw = fp8_promotion(rm, bn);
-  std::vector<int> mma, promote;
+  std::vector<int> mma, promote;  // per consumer: the group's last wgmma op, the promotion
   const double flops = 2.0 * rm * bn * bk;  // one consumer's wgmma work per K group
   // The consumers' in-flight wgmmas share the tensor pipe (they interleave): a warpgroup's
   // results arrive only when the other consumers' concurrent work is done too, so each
@@ -129,19 +132,35 @@ void build_gemm_sm90_fp8(const Ctx& c, ScheduleDesc& d) {
   // make one consumer's wgmmas finish first (ncu, 8192^3 train shape, H100, 128x192
   // cl2x1: tensor pipe active 63.7% unordered, 54.1% ordered; a first-in-first-out pipe
   // would have made the ordered kernel tensor-bound).
-  const double mma_wait_cycles = c.p.latency.tensor_mma.value + (consumers - 1) * flops / trate;
+  // mma_order = 2 commits a consumer's group in two K halves and hands the turn on when the
+  // first is done: each half is an op, and the consumers' concurrent work is one half at a
+  // time.
+  const int parts = turn_after_half ? 2 : 1;
+  const double part_flops = flops / parts;
+  const double mma_wait_cycles = c.p.latency.tensor_mma.value + (consumers - 1) * part_flops / trate;
+  std::vector<int> first_part;
   for (int w = 0; w < consumers; ++w) {
-    const int id = b.op(L, "mma.wg" + std::to_string(w), cons[w], mma_wait_cycles);
-    b.use(L, id, Unit::kTensor, flops, trate, [&] {
-      return "2*" + num(rm) + "*" + num(bn) + "*" + num(bk) + " FLOP (" + num(rm / kWgmmaM * (bk / k_instr)) +
-             " x wgmma m64n" + num(bn) + "k" + num(k_instr) + " e4m3)";
-    });
-    b.use(L, id, Unit::kSmem, (rm + bn) * bk * e, srate, [&] {
-      return "A " + num(rm) + "x" + num(bk) + " + B " + num(bn) + "x" + num(bk) + " read from SMEM x " + num(e) +
-             " B (each warpgroup reads all of B)";
-    });
-    b.dep(L, id, ld, 0, DepKind::kDone, "full");
-    mma.push_back(id);
+    std::vector<int> part;
+    for (int h = 0; h < parts; ++h) {
+      const std::string name = "mma.wg" + std::to_string(w) + (parts > 1 ? ".h" + std::to_string(h) : "");
+      const int id = b.op(L, name, cons[w], mma_wait_cycles);
+      b.use(L, id, Unit::kTensor, part_flops, trate, [&] {
+        return "2*" + num(rm) + "*" + num(bn) + "*" + num(bk / parts) + " FLOP (" +
+               num(rm / kWgmmaM * (bk / parts / k_instr)) + " x wgmma m64n" + num(bn) + "k" + num(k_instr) + " e4m3)";
+      });
+      b.use(L, id, Unit::kSmem, (rm + bn) * bk * e / parts, srate, [&] {
+        return "A " + num(rm) + "x" + num(bk / parts) + " + B " + num(bn) + "x" + num(bk / parts) + " read from SMEM x " +
+               num(e) + " B (each warpgroup reads all of B)";
+      });
+      if (h == 0) {
+        b.dep(L, id, ld, 0, DepKind::kDone, "full");
+      } else {
+        b.dep(L, id, part[h - 1], 0, DepKind::kIssue);  // issued right after the first half
+      }
+      part.push_back(id);
+    }
+    first_part.push_back(part.front());
+    mma.push_back(part.back());  // the group's last wgmmas: the wait and the stage release
 
     const int pr = b.op(L, "promote.wg" + std::to_string(w), cons[w], c.p.latency.fma.value);
     add_fma_pass(b, c, L, pr, pw.ffma + pw.fmul, 1.0, [&] {
@@ -149,7 +168,7 @@ void build_gemm_sm90_fp8(const Ctx& c, ScheduleDesc& d) {
              " FMUL (combined scales)";
     });
     b.use(L, pr, Unit::kIssue, pw.loads, kIssueThreadOpsPerClkPerSm,
-          [&] { return num(pw.loads / kWarpgroupThreads) + " scale loads per thread (LDS scale_a, LDG next scale_b)"; });
+          [&] { return num(pw.loads / kWarpgroupThreads) + " scale loads per thread (LDS scale_a, LDG scale_b)"; });
     Op& o = (*L)[pr];
     o.chain_cycles = pw.per_thread() * fma_warp_cycles;
     if (c.detailed)
@@ -157,17 +176,19 @@ void build_gemm_sm90_fp8(const Ctx& c, ScheduleDesc& d) {
                      num(pw.fmul / kWarpgroupThreads) + " FMUL + " + num(pw.loads / kWarpgroupThreads) + " loads) x " +
                      num(fma_warp_cycles) + " cycles per warp FMA instruction";
     // The promotion reads this group's accumulators: after wgmma.wait_group 0.
-    b.dep(L, pr, id, 0, DepKind::kDone, "wgmma.wait_group 0");
+    b.dep(L, pr, part.back(), 0, DepKind::kDone, "wgmma.wait_group 0");
     // A group's wgmmas overwrite the accumulator set that the promotion `tile_sets` groups
     // earlier reads.
-    b.dep(L, id, pr, tile_sets, DepKind::kDone);
+    b.dep(L, part.front(), pr, tile_sets, DepKind::kDone);
     promote.push_back(pr);
   }
-  // mma_order: consumer w issues group i after consumer w-1 issued it, consumer 0 after the
-  // last consumer issued group i-1 (issue order on the shared tensor pipe).
+  // mma_order 1: consumer w issues group i after consumer w-1 issued it, consumer 0 after the
+  // last consumer issued group i-1 (issue order on the shared tensor pipe). mma_order 2: after
+  // the previous consumer's first half of the group is done.
   if (ordered && consumers > 1) {
-    for (int w = 1; w < consumers; ++w) b.dep(L, mma[w], mma[w - 1], 0, DepKind::kIssue, "mma turn");
-    b.dep(L, mma[0], mma[consumers - 1], 1, DepKind::kIssue, "mma turn");
+    const DepKind turn = turn_after_half ? DepKind::kDone : DepKind::kIssue;
+    for (int w = 1; w < consumers; ++w) b.dep(L, first_part[w], first_part[w - 1], 0, turn, "mma turn");
+    b.dep(L, first_part[0], first_part[consumers - 1], 1, turn, "mma turn");
   }
   // The stage is released after the wait, before the promotion.
   for (int id : mma) b.dep(L, ld, id, stages, DepKind::kDone, "empty");
@@ -209,7 +230,7 @@ ScheduleSpec spec_gemm_sm90_fp8() {
       {"cluster_m", ParamType::kInt, 1, 2, 0, "", "CTAs per cluster along M (B multicast)", true, 1, {1, 2}},
       {"cluster_n", ParamType::kInt, 1, 2, 0, "", "CTAs per cluster along N (A multicast)", true, 1, {1}},
       {"raster", ParamType::kInt, 1, 64, 0, "", "swizzle group (tile-rows) of the tile scheduler; 1 = row-major", true, 8, {8}},
-      {"mma_order", ParamType::kInt, 0, 1, 0, "", "1: consumers issue each K group's wgmmas in turn (named barrier), so their promotions do not line up", true, 0, {0, 1}},
+      {"mma_order", ParamType::kInt, 0, 2, 0, "", "1: consumers issue each K group's wgmmas in turn (named barrier, handed on after the issue); 2: handed on when the first half of the group's wgmmas is done, so one consumer promotes while the next one's wgmmas run", true, 0, {0, 2}},
       {"promote_overlap", ParamType::kInt, 0, 1, 0, "", "1: two wgmma accumulator sets alternate, group g is promoted while g+1 runs (wait_group 1)", true, 0, {0, 1}}};
   s.constraints = {
       {"dtype", "dtype is fp8", "block-scaled e4m3 inputs (the bf16 GEMM is gemm_sm90_ws)",
@@ -227,9 +248,9 @@ ScheduleSpec spec_gemm_sm90_fp8() {
          const int c = v.i("consumers"), sets = 2 + v.i("promote_overlap");
          return sets * fp8_acc_per_set(v.i("block_m"), v.i("block_n"), c) + kFp8ConsumerOverheadRegs <= fp8_consumer_regs(c);
        }},
-      {"shape", "mma_order and promote_overlap are not both 1", "the kernel implements them as alternatives",
+      {"shape", "mma_order and promote_overlap are not both set", "the kernel implements them as alternatives",
        [](const TileView& v) { return v.i("mma_order") == 0 || v.i("promote_overlap") == 0; }},
-      {"shape", "mma_order = 1 needs consumers >= 2", "the turn passes between consumer warpgroups",
+      {"shape", "mma_order > 0 needs consumers >= 2", "the turn passes between consumer warpgroups",
        [](const TileView& v) { return v.i("mma_order") == 0 || v.i("consumers") >= 2; }},
       {"cluster", "cluster_m x cluster_n <= 2 and a cluster > 1 needs features.tma_multicast",
        "the kernel's multicast handles clusters of 1 or 2 CTAs",
