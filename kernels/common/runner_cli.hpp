@@ -37,7 +37,8 @@ inline int64_t parse_flag_integer(const std::string& flag, const std::string& te
   } catch (const std::exception&) {
     used = 0;
   }
-  if (text.empty() || used != text.size()) throw std::invalid_argument(flag + " '" + text + "' is not an integer");
+  if (text.empty() || used != text.size())
+    throw std::invalid_argument(flag + " '" + text + "' is not an integer");
   return v;
 }
 }  // namespace detail
@@ -53,15 +54,16 @@ struct CheckSweepOptions {
 
 // A family flag: gets the flag and a function that consumes its value (throws when there
 // is none); returns false for a flag it does not know.
-using ExtraFlag = std::function<bool(const std::string& flag, const std::function<std::string()>& value)>;
+using ExtraFlag =
+    std::function<bool(const std::string& flag, const std::function<std::string()>& value)>;
 
 struct CheckSweepSpec {
-  std::string family;         // the shapes file's list to read ("decode", "mla", ...)
-  std::vector<ShapeKey> keys; // the family's shape keys
+  std::string family;          // the shapes file's list to read ("decode", "mla", ...)
+  std::vector<ShapeKey> keys;  // the family's shape keys
   int default_reps = 0;
   int min_reps = 1;
-  ExtraFlag extra;            // the family's own flags (may be empty)
-  std::string extra_usage;    // appended to the unknown-argument message, e.g. "--scale S"
+  ExtraFlag extra;          // the family's own flags (may be empty)
+  std::string extra_usage;  // appended to the unknown-argument message, e.g. "--scale S"
 };
 
 // Parses argv (argv[0] is the program). Throws std::invalid_argument naming the argument
@@ -87,7 +89,8 @@ inline CheckSweepOptions parse_check_sweep(int argc, char** argv, const CheckSwe
       o.out = value();
     } else if (a == "--reps") {
       o.reps = static_cast<int>(detail::parse_flag_integer(a, value()));
-      if (o.reps < spec.min_reps) throw std::invalid_argument("--reps must be >= " + std::to_string(spec.min_reps));
+      if (o.reps < spec.min_reps)
+        throw std::invalid_argument("--reps must be >= " + std::to_string(spec.min_reps));
     } else if (a == "--seed") {
       const int64_t seed = detail::parse_flag_integer(a, value());
       if (seed < 0) throw std::invalid_argument("--seed must be >= 0");
@@ -95,16 +98,20 @@ inline CheckSweepOptions parse_check_sweep(int argc, char** argv, const CheckSwe
     } else if (a == "--shape") {
       o.shapes.push_back(parse_shape(value(), spec.keys));
     } else if (a == "--shapes-file") {
-      for (auto& v : shapes_from_file(value(), spec.family, spec.keys, {"bf16"})) o.shapes.push_back(std::move(v));
+      for (auto& v : shapes_from_file(value(), spec.family, spec.keys, {"bf16"}))
+        o.shapes.push_back(std::move(v));
     } else if (!spec.extra || !spec.extra(a, value)) {
-      throw std::invalid_argument("unknown argument '" + a +
-                                  "' (use --check, --sweep, --quick, --out F, --reps N, --seed N, --shape S, "
-                                  "--shapes-file F" +
-                                  (spec.extra_usage.empty() ? "" : ", " + spec.extra_usage) + ")");
+      throw std::invalid_argument(
+          "unknown argument '" + a +
+          "' (use --check, --sweep, --quick, --out F, --reps N, --seed N, --shape S, "
+          "--shapes-file F" +
+          (spec.extra_usage.empty() ? "" : ", " + spec.extra_usage) + ")");
     }
   }
-  if (!o.check && !o.sweep) throw std::invalid_argument("nothing to do: give --check and/or --sweep");
-  if (!o.shapes.empty() && !o.sweep) throw std::invalid_argument("--shape / --shapes-file go with --sweep");
+  if (!o.check && !o.sweep)
+    throw std::invalid_argument("nothing to do: give --check and/or --sweep");
+  if (!o.shapes.empty() && !o.sweep)
+    throw std::invalid_argument("--shape / --shapes-file go with --sweep");
   if (o.seed == 0) o.seed = std::random_device{}();  // fresh inputs each run unless pinned
   return o;
 }

@@ -33,8 +33,8 @@ TEST(RunnerCli, SharedFlagsAndShapes) {
   ASSERT_EQ(o.shapes.size(), 1u);
   EXPECT_EQ(o.shapes[0]["seq_kv"], 4096);
   EXPECT_NE(o.args.find("--reps 25"), std::string::npos);
-  EXPECT_EQ(parse({"--check"}).reps, 30);    // the runner's default
-  EXPECT_NE(parse({"--check"}).seed, 0u);    // a fresh seed, recorded
+  EXPECT_EQ(parse({"--check"}).reps, 30);  // the runner's default
+  EXPECT_NE(parse({"--check"}).seed, 0u);  // a fresh seed, recorded
 }
 
 TEST(RunnerCli, FamilyFlag) {
@@ -67,11 +67,14 @@ TEST(RunnerCli, BadArgumentsNameWhatIsWrong) {
   EXPECT_NE(message({"--check", "--shape", "batch=2,heads_q=8,heads_kv=1,seq_kv=4096,head_dim=128"})
                 .find("go with --sweep"),
             std::string::npos);
-  EXPECT_NE(message({"--sweep", "--shape", "batch=0,heads_q=8,heads_kv=1,seq_kv=4096,head_dim=128"}), "no error");
+  EXPECT_NE(
+      message({"--sweep", "--shape", "batch=0,heads_q=8,heads_kv=1,seq_kv=4096,head_dim=128"}),
+      "no error");
 }
 
 TEST(RunnerCli, MeasurementWrittenWholeOrNotAtAll) {
-  const auto dir = std::filesystem::temp_directory_path() / ("tilesim_runner_cli_" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("tilesim_runner_cli_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const std::string path = (dir / "m.json").string();
   CheckSweepOptions o;

@@ -41,8 +41,8 @@
 #include "event_timer.hpp"
 #include "nvml_sampler.hpp"
 #include "runner_cli.hpp"
-#include "timed_run.hpp"
 #include "shape_args.hpp"
+#include "timed_run.hpp"
 
 namespace tilesim::decode {
 namespace {
@@ -98,14 +98,15 @@ SweepShape sweep_shape_from(const runner::ShapeValues& v) {
   if (page != 0 && (page & (page - 1)) != 0)
     throw runner::ShapeError("shape '" + v.text + "': page_size must be 0 or a power of two");
   if (v["heads_q"] % v["heads_kv"] != 0)
-    throw runner::ShapeError("shape '" + v.text + "': heads_q must be a multiple of heads_kv (GQA)");
+    throw runner::ShapeError("shape '" + v.text +
+                             "': heads_q must be a multiple of heads_kv (GQA)");
   if (v["q_per_seq"] > v["seq_kv"])
     throw runner::ShapeError("shape '" + v.text + "': q_per_seq must be <= seq_kv");
   char name[160];
-  std::snprintf(name, sizeof name, "b%lld_hq%lld_hkv%lld_q%lld_kv%lld_d%lld_ps%d", static_cast<long long>(v["batch"]),
-                static_cast<long long>(v["heads_q"]), static_cast<long long>(v["heads_kv"]),
-                static_cast<long long>(v["q_per_seq"]), static_cast<long long>(v["seq_kv"]),
-                static_cast<long long>(v["head_dim"]), page);
+  std::snprintf(name, sizeof name, "b%lld_hq%lld_hkv%lld_q%lld_kv%lld_d%lld_ps%d",
+                static_cast<long long>(v["batch"]), static_cast<long long>(v["heads_q"]),
+                static_cast<long long>(v["heads_kv"]), static_cast<long long>(v["q_per_seq"]),
+                static_cast<long long>(v["seq_kv"]), static_cast<long long>(v["head_dim"]), page);
   Shape s{name,
           static_cast<int>(v["batch"]),
           static_cast<int>(v["heads_q"]),
@@ -384,19 +385,12 @@ RunResult run_one(ProblemData& p, const DecodeInstance& inst, int splits_req, bo
     topt.warmup = kWarmup;
     topt.repetitions = std::max(opt.reps, kMinReps);
     topt.flusher = flusher;
-    const double med = cuda::time_into(r.record, [&](cudaStream_t st) { inst.launch(prm, st); }, topt, g_nvml);
+    const double med = cuda::time_into(
+        r.record, [&](cudaStream_t st) { inst.launch(prm, st); }, topt, g_nvml);
     r.gbps = s.kv_bytes() / (med * 1e-3) / 1e9;
     r.record["gbps"] = r.gbps;
   }
   return r;
-}
-
-json time_copy(const Options& opt, cuda::L2Flusher& flusher, double* gbps_out) {
-  cuda::TimingOptions topt;
-  topt.warmup = kWarmup;
-  topt.repetitions = std::max(opt.reps, kMinReps);
-  topt.flusher = &flusher;
-  return cuda::device_copy_run(kCopyBytes, topt, gbps_out);
 }
 
 int sm_count() {
@@ -488,79 +482,72 @@ int run_check(const Options& opt, json& runs) {
 
 int run_sweep(const Options& opt, json& runs) {
   cuda::L2Flusher flusher(kFlushBytes);
-  cuda::NvmlSampler nvml(cuda::pci_bus_id());
-  if (!nvml.available()) std::printf("note: NVML unavailable (%s): no clock samples\n", nvml.why_unavailable().c_str());
-  g_nvml = &nvml;
-  double copy_before = 0, copy_after = 0;
-  json c0 = time_copy(opt, flusher, &copy_before);
-  c0["when"] = "before_sweep";
-  runs.push_back(c0);
-  std::printf("D2D copy (read+write): %.0f GB/s\n", copy_before);
-  const std::vector<Shape> builtin = {
-      {"b16_hq32_hkv32_kv8192", 16, 32, 32, 1, 8192, 128},
-      {"b8_hq32_hkv8_kv32768_gqa", 8, 32, 8, 1, 32768, 128},
-      {"b64_hq32_hkv8_kv4096", 64, 32, 8, 1, 4096, 128},
-      {"b8_hq32_hkv8_q4_kv16381_spec", 8, 32, 8, 4, 16381, 128},
-      {"b8_hq32_hkv8_q8_kv8191_spec", 8, 32, 8, 8, 8191, 128},
-      {"b16_hq32_hkv32_kv8192_d64", 16, 32, 32, 1, 8192, 64},
-  };
-  std::vector<SweepShape> shapes;
-  for (const Shape& s : builtin) shapes.push_back(SweepShape{s, {0, 16, 64, 256}});
-  if (!opt.sweep_shapes.empty()) shapes = opt.sweep_shapes;
-  constexpr int kMaxSweepSplits = 64;
-  const std::vector<int> split_sweep = {1, 2, 4, 8, 16, 32};
-  int failures = 0;
-  for (const SweepShape& ss : shapes) {
-    const Shape& s = ss.shape;
-    ProblemData p = make_problem(s, opt.seed + 101, kMaxSweepSplits);
-    const bool given = !opt.sweep_shapes.empty();
-    for (int ps : ss.page_sizes) {
-      const auto insts = instances_for(s, ps != 0, false);
-      if (insts.empty()) {
-        if (given) {
-          std::printf("%-26s no compiled tile for head_dim %d, %d query rows, %s\n", s.name.c_str(), s.head_dim,
-                      s.group() * s.q_per_seq, ps ? "paged" : "contiguous");
-          ++failures;
+  cuda::TimingOptions copy_timing;
+  copy_timing.warmup = kWarmup;
+  copy_timing.repetitions = std::max(opt.reps, kMinReps);
+  copy_timing.flusher = &flusher;
+  return cuda::memory_bound_sweep(copy_timing, kCopyBytes, runs, &g_nvml, [&](double copy_before) {
+    const std::vector<Shape> builtin = {
+        {"b16_hq32_hkv32_kv8192", 16, 32, 32, 1, 8192, 128},
+        {"b8_hq32_hkv8_kv32768_gqa", 8, 32, 8, 1, 32768, 128},
+        {"b64_hq32_hkv8_kv4096", 64, 32, 8, 1, 4096, 128},
+        {"b8_hq32_hkv8_q4_kv16381_spec", 8, 32, 8, 4, 16381, 128},
+        {"b8_hq32_hkv8_q8_kv8191_spec", 8, 32, 8, 8, 8191, 128},
+        {"b16_hq32_hkv32_kv8192_d64", 16, 32, 32, 1, 8192, 64},
+    };
+    std::vector<SweepShape> shapes;
+    for (const Shape& s : builtin) shapes.push_back(SweepShape{s, {0, 16, 64, 256}});
+    if (!opt.sweep_shapes.empty()) shapes = opt.sweep_shapes;
+    constexpr int kMaxSweepSplits = 64;
+    const std::vector<int> split_sweep = {1, 2, 4, 8, 16, 32};
+    int failures = 0;
+    for (const SweepShape& ss : shapes) {
+      const Shape& s = ss.shape;
+      ProblemData p = make_problem(s, opt.seed + 101, kMaxSweepSplits);
+      const bool given = !opt.sweep_shapes.empty();
+      for (int ps : ss.page_sizes) {
+        const auto insts = instances_for(s, ps != 0, false);
+        if (insts.empty()) {
+          if (given) {
+            std::printf("%-26s no compiled tile for head_dim %d, %d query rows, %s\n",
+                        s.name.c_str(), s.head_dim, s.group() * s.q_per_seq,
+                        ps ? "paged" : "contiguous");
+            ++failures;
+          }
+          continue;
         }
-        continue;
-      }
-      set_page_size(p, ps, opt.seed + 7 * ps);
-      for (const DecodeInstance* inst : insts) {
-        const bool is_default = inst->tile.block_n == kDefaultBlockN &&
-                                inst->tile.stages == kDefaultStages &&
-                                inst->tile.m_tiles == s.m_tiles();
-        // Built-in sweep: page sizes 16 and 256 only for the default tile family; 64 and
-        // contiguous for all. A given shape: every tile at its page size.
-        if (!given && (ps == 16 || ps == 256) && !is_default) continue;
-        if (inst->tile.m_tiles != s.m_tiles()) continue;
-        const int hs = heuristic_splits(s, *inst);
-        std::vector<int> split_list = {hs};
-        if (is_default && (given || ps == 0 || ps == 64))
-          for (int sp : split_sweep)
-            if (sp != hs) split_list.push_back(sp);
-        for (int sp : split_list) {
-          RunResult r = run_one(p, *inst, sp, sp == hs, true, opt, &flusher);
-          if (!r.passed) ++failures;
-          print_row(s, r.record, copy_before);
-          runs.push_back(r.record);
+        set_page_size(p, ps, opt.seed + 7 * ps);
+        for (const DecodeInstance* inst : insts) {
+          const bool is_default = inst->tile.block_n == kDefaultBlockN &&
+                                  inst->tile.stages == kDefaultStages &&
+                                  inst->tile.m_tiles == s.m_tiles();
+          // Built-in sweep: page sizes 16 and 256 only for the default tile family; 64 and
+          // contiguous for all. A given shape: every tile at its page size.
+          if (!given && (ps == 16 || ps == 256) && !is_default) continue;
+          if (inst->tile.m_tiles != s.m_tiles()) continue;
+          const int hs = heuristic_splits(s, *inst);
+          std::vector<int> split_list = {hs};
+          if (is_default && (given || ps == 0 || ps == 64))
+            for (int sp : split_sweep)
+              if (sp != hs) split_list.push_back(sp);
+          for (int sp : split_list) {
+            RunResult r = run_one(p, *inst, sp, sp == hs, true, opt, &flusher);
+            if (!r.passed) ++failures;
+            print_row(s, r.record, copy_before);
+            runs.push_back(r.record);
+          }
         }
       }
     }
-  }
-  json c1 = time_copy(opt, flusher, &copy_after);
-  c1["when"] = "after_sweep";
-  runs.push_back(c1);
-  std::printf("D2D copy (read+write): %.0f GB/s before, %.0f GB/s after\n", copy_before,
-              copy_after);
-  std::printf("sweep: %d check failures\n", failures);
-  g_nvml = nullptr;
-  return failures == 0 ? 0 : 1;
+    std::printf("sweep: %d check failures\n", failures);
+    return failures == 0 ? 0 : 1;
+  });
 }
 
 Options parse(int argc, char** argv) {
   Options o;
-  static_cast<runner::CheckSweepOptions&>(o) =
-      runner::parse_check_sweep(argc, argv, {"decode", runner::decode_shape_keys(), kDefaultReps, kMinReps, {}, ""});
+  static_cast<runner::CheckSweepOptions&>(o) = runner::parse_check_sweep(
+      argc, argv, {"decode", runner::decode_shape_keys(), kDefaultReps, kMinReps, {}, ""});
   for (const auto& v : o.shapes) o.sweep_shapes.push_back(sweep_shape_from(v));
   return o;
 }
@@ -575,19 +562,14 @@ int main(int argc, char** argv) {
   return tilesim::runner::guarded_main(
       "tilesim-decode-bench", [&] { return parse(argc, argv); },
       [&](const Options& opt) {
-        tilesim::cuda::require_compute_capability(9, 0, "tilesim-decode-bench (sm_90a)");
-        json doc = tilesim::runner::measurement_doc("decode", "tilesim-decode-bench", opt, tilesim::cuda::device_report());
-        doc["layout"] = {{"q_out", "[batch, q_per_seq, heads_q, head_dim]"},
-                         {"kv_contiguous", "[batch, heads_kv, seq_kv, head_dim]"},
-                         {"kv_paged", "pool [num_pages, heads_kv, page_size, head_dim], page_table [batch, max_pages]"},
-                         {"gbps", "K+V bytes read once / median time"}};
-        json runs = json::array();
-        int rc = 0;
-        if (opt.check) rc |= run_check(opt, runs);
-        if (opt.sweep) rc |= run_sweep(opt, runs);
-        doc["clocks_after"] = tilesim::cuda::clock_snapshot();
-        doc["runs"] = runs;
-        if (!opt.out.empty()) tilesim::runner::write_measurement(doc, opt.out);
-        return rc;
+        return tilesim::cuda::check_sweep_document(
+            "decode", "tilesim-decode-bench", opt,
+            {{"q_out", "[batch, q_per_seq, heads_q, head_dim]"},
+             {"kv_contiguous", "[batch, heads_kv, seq_kv, head_dim]"},
+             {"kv_paged",
+              "pool [num_pages, heads_kv, page_size, head_dim], page_table [batch, max_pages]"},
+             {"gbps", "K+V bytes read once / median time"}},
+            [&](json& runs) { return run_check(opt, runs); },
+            [&](json& runs) { return run_sweep(opt, runs); });
       });
 }

@@ -37,8 +37,8 @@
 #include "mla_testdata.cuh"
 #include "nvml_sampler.hpp"
 #include "runner_cli.hpp"
-#include "timed_run.hpp"
 #include "shape_args.hpp"
+#include "timed_run.hpp"
 
 namespace tilesim::mla {
 namespace {
@@ -60,7 +60,8 @@ constexpr size_t kCopyBytes = size_t{2} << 30;
 constexpr size_t kFlushBytes = size_t{128} << 20;  // > 2x the largest Hopper L2
 constexpr int kWarmup = 5;
 constexpr int kMinReps = 20;
-constexpr double kCpuRefMaxWork = 4e8;  // checked rows x seq_kv x 576 for the float64 reference (~1 s)
+constexpr double kCpuRefMaxWork =
+    4e8;  // checked rows x seq_kv x 576 for the float64 reference (~1 s)
 constexpr int kFillBlocks = 1024;
 constexpr int kFillThreads = 256;
 constexpr int kRefThreads = 256;
@@ -73,7 +74,8 @@ struct Shape {
   int rows() const { return heads_q * q_per_seq; }
   int max_len() const { return *std::max_element(lens.begin(), lens.end()); }
   double kv_bytes() const {
-    return 2.0 * kHeadDimQk * static_cast<double>(std::accumulate(lens.begin(), lens.end(), int64_t{0}));
+    return 2.0 * kHeadDimQk *
+           static_cast<double>(std::accumulate(lens.begin(), lens.end(), int64_t{0}));
   }
 };
 
@@ -83,12 +85,13 @@ Shape uniform_shape(const std::string& name, int batch, int heads, int q, int le
 
 constexpr int kDefaultReps = 30;
 struct Options : runner::CheckSweepOptions {
-  double scale = kDefaultScale;  // --scale: softmax scale
+  double scale = kDefaultScale;     // --scale: softmax scale
   std::vector<Shape> sweep_shapes;  // --shape / --shapes-file (empty: the built-in sweep)
 };
 
 Shape shape_from(const runner::ShapeValues& v) {
-  if (v["q_per_seq"] > v["seq_kv"]) throw runner::ShapeError("shape '" + v.text + "': q_per_seq must be <= seq_kv");
+  if (v["q_per_seq"] > v["seq_kv"])
+    throw runner::ShapeError("shape '" + v.text + "': q_per_seq must be <= seq_kv");
   char name[128];
   std::snprintf(name, sizeof name, "b%lld_hq%lld_q%lld_kv%lld", static_cast<long long>(v["batch"]),
                 static_cast<long long>(v["heads_q"]), static_cast<long long>(v["q_per_seq"]),
@@ -104,7 +107,9 @@ struct DevBuf {
   T* ptr = nullptr;
   size_t n = 0;
   DevBuf() = default;
-  explicit DevBuf(size_t count) : n(count) { TILESIM_CUDA_CHECK(cudaMalloc(&ptr, std::max<size_t>(count, 1) * sizeof(T))); }
+  explicit DevBuf(size_t count) : n(count) {
+    TILESIM_CUDA_CHECK(cudaMalloc(&ptr, std::max<size_t>(count, 1) * sizeof(T)));
+  }
   ~DevBuf() { cudaFree(ptr); }
   DevBuf(const DevBuf&) = delete;
   DevBuf& operator=(const DevBuf&) = delete;
@@ -150,8 +155,8 @@ struct ProblemData {
 };
 
 // Float64 CPU reference of the checked rows over the same bf16 inputs.
-std::vector<double> cpu_reference(const ProblemData& p, const std::vector<float>& q, const std::vector<float>& kv,
-                                  double scale) {
+std::vector<double> cpu_reference(const ProblemData& p, const std::vector<float>& q,
+                                  const std::vector<float>& kv, double scale) {
   const Shape& s = p.shape;
   std::vector<double> out(p.checked_rows.size() * kHeadDimV);
   std::vector<double> sc(static_cast<size_t>(p.max_len));
@@ -164,7 +169,8 @@ std::vector<double> cpu_reference(const ProblemData& p, const std::vector<float>
     for (int j = 0; j < visible; ++j) {
       double dot = 0;
       for (int d = 0; d < kHeadDimQk; ++d)
-        dot += static_cast<double>(q[static_cast<size_t>(row) * kHeadDimQk + d]) * kv[(kv0 + j) * kHeadDimQk + d];
+        dot += static_cast<double>(q[static_cast<size_t>(row) * kHeadDimQk + d]) *
+               kv[(kv0 + j) * kHeadDimQk + d];
       sc[j] = dot * scale;
       mx = std::max(mx, sc[j]);
     }
@@ -199,8 +205,10 @@ double rel_error(const A& x, const B& ref, bool* all_finite) {
 // 128-head batch would take longer than the sweep).
 ProblemData make_problem(const Shape& s, uint64_t seed, bool all_rows, double scale) {
   for (int len : s.lens)
-    if (len < s.q_per_seq) throw std::invalid_argument(s.name + ": every length must be >= q_per_seq");
-  if (static_cast<int>(s.lens.size()) != s.batch) throw std::invalid_argument(s.name + ": one length per sequence");
+    if (len < s.q_per_seq)
+      throw std::invalid_argument(s.name + ": every length must be >= q_per_seq");
+  if (static_cast<int>(s.lens.size()) != s.batch)
+    throw std::invalid_argument(s.name + ": one length per sequence");
   ProblemData p;
   p.shape = s;
   p.max_len = s.max_len();
@@ -216,7 +224,8 @@ ProblemData make_problem(const Shape& s, uint64_t seed, bool all_rows, double sc
   p.o_part = DevBuf<float>(out_rows * kHeadDimV * kMaxSplits);
   p.lse_part = DevBuf<float>(out_rows * kMaxSplits);
   testdata::fill_uniform_bf16<<<kFillBlocks, kFillThreads>>>(p.q.ptr, q_elems, seed * 3 + 1, kQAmp);
-  testdata::fill_uniform_bf16<<<kFillBlocks, kFillThreads>>>(p.latent.ptr, latent_elems, seed * 3 + 2, kKvAmp);
+  testdata::fill_uniform_bf16<<<kFillBlocks, kFillThreads>>>(p.latent.ptr, latent_elems,
+                                                             seed * 3 + 2, kKvAmp);
   TILESIM_CHECK_LAUNCH_SYNC("fill inputs");
   // Pages: a random permutation of the pool, so neighbouring logical pages are not
   // neighbours in memory.
@@ -232,8 +241,8 @@ ProblemData make_problem(const Shape& s, uint64_t seed, bool all_rows, double sc
   p.block_table.upload(table);
   p.seq_lens = DevBuf<int>(s.lens.size());
   p.seq_lens.upload(s.lens);
-  testdata::scatter_latent_to_pages<<<kFillBlocks, kFillThreads>>>(p.latent.ptr, p.pool.ptr, owner_d.ptr, p.seq_lens.ptr,
-                                                                   p.num_pages, p.max_pages, p.max_len);
+  testdata::scatter_latent_to_pages<<<kFillBlocks, kFillThreads>>>(
+      p.latent.ptr, p.pool.ptr, owner_d.ptr, p.seq_lens.ptr, p.num_pages, p.max_pages, p.max_len);
   TILESIM_CHECK_LAUNCH_SYNC("scatter_latent_to_pages");
 
   if (all_rows) {
@@ -254,17 +263,19 @@ ProblemData make_problem(const Shape& s, uint64_t seed, bool all_rows, double sc
     rows_d.upload(p.checked_rows);
     DevBuf<float> scratch(nchk * static_cast<size_t>(p.max_len)), ref(nchk * kHeadDimV);
     testdata::mla_reference_kernel<<<static_cast<unsigned>(nchk), kRefThreads>>>(
-        p.q.ptr, p.latent.ptr, p.seq_lens.ptr, rows_d.ptr, scratch.ptr, ref.ptr, s.q_per_seq, s.heads_q, p.max_len,
-        static_cast<float>(scale));
+        p.q.ptr, p.latent.ptr, p.seq_lens.ptr, rows_d.ptr, scratch.ptr, ref.ptr, s.q_per_seq,
+        s.heads_q, p.max_len, static_cast<float>(scale));
     TILESIM_CHECK_LAUNCH_SYNC("mla_reference_kernel");
     p.ref_host = download(ref.ptr, nchk * kHeadDimV);
   }
   if (all_rows && static_cast<double>(nchk) * p.max_len * kHeadDimQk <= kCpuRefMaxWork) {
-    p.cpu_ref = cpu_reference(p, to_float(p.q.ptr, q_elems), to_float(p.latent.ptr, latent_elems), scale);
+    p.cpu_ref =
+        cpu_reference(p, to_float(p.q.ptr, q_elems), to_float(p.latent.ptr, latent_elems), scale);
     bool finite = false;
     p.ref_vs_cpu = rel_error(p.ref_host, *p.cpu_ref, &finite);
     if (!finite || !(p.ref_vs_cpu <= kRefTolerance))
-      throw std::runtime_error(s.name + ": fp32 GPU reference disagrees with float64 CPU: " + std::to_string(p.ref_vs_cpu));
+      throw std::runtime_error(s.name + ": fp32 GPU reference disagrees with float64 CPU: " +
+                               std::to_string(p.ref_vs_cpu));
   }
   return p;
 }
@@ -279,14 +290,16 @@ int sm_count() {
 // of shared memory), no split shorter than decode::kMinBlocksPerSplit pages.
 int heuristic_splits(const Shape& s, const MlaInstance& inst) {
   constexpr int kCtasPerSm = 1;
-  return decode::choose_splits(s.batch, inst.row_blocks(s.rows()), s.max_len(), kPageSize, sm_count(), kCtasPerSm)
+  return decode::choose_splits(s.batch, inst.row_blocks(s.rows()), s.max_len(), kPageSize,
+                               sm_count(), kCtasPerSm)
       .splits;
 }
 
 json problem_json(const Shape& s) {
-  return {{"kind", "mla"},          {"batch", s.batch},        {"heads_q", s.heads_q}, {"heads_kv", 1},
-          {"q_per_seq", s.q_per_seq}, {"seq_kv", s.max_len()}, {"head_dim", kHeadDimQk}, {"head_dim_v", kHeadDimV},
-          {"page_size", kPageSize}, {"dtype", "bf16"}};
+  return {{"kind", "mla"},          {"batch", s.batch},         {"heads_q", s.heads_q},
+          {"heads_kv", 1},          {"q_per_seq", s.q_per_seq}, {"seq_kv", s.max_len()},
+          {"head_dim", kHeadDimQk}, {"head_dim_v", kHeadDimV},  {"page_size", kPageSize},
+          {"dtype", "bf16"}};
 }
 
 struct RunResult {
@@ -295,8 +308,8 @@ struct RunResult {
   double gbps = 0;
 };
 
-RunResult run_one(ProblemData& p, const MlaInstance& inst, int splits_req, bool heuristic, bool timed,
-                  const Options& opt, cuda::L2Flusher* flusher) {
+RunResult run_one(ProblemData& p, const MlaInstance& inst, int splits_req, bool heuristic,
+                  bool timed, const Options& opt, cuda::L2Flusher* flusher) {
   const Shape& s = p.shape;
   int splits = std::min(splits_req, kMaxSplits);
   MlaParams prm;
@@ -350,7 +363,10 @@ RunResult run_one(ProblemData& p, const MlaInstance& inst, int splits_req, bool 
   r.record = {{"impl", "tilesim"},
               {"schedule", "mla_decode"},
               {"tile",
-               {{"block_n", t.block_n}, {"splits", splits}, {"stages", t.stages}, {"kv_on_m", t.kv_on_m},
+               {{"block_n", t.block_n},
+                {"splits", splits},
+                {"stages", t.stages},
+                {"kv_on_m", t.kv_on_m},
                 {"block_q", t.block_q}}},
               {"problem", problem_json(s)},
               {"check", check},
@@ -360,7 +376,8 @@ RunResult run_one(ProblemData& p, const MlaInstance& inst, int splits_req, bool 
               {"softmax_scale", opt.scale},
               {"kv_bytes", s.kv_bytes()},
               {"shape_name", s.name}};
-  if (!std::all_of(s.lens.begin(), s.lens.end(), [&](int l) { return l == s.lens[0]; })) r.record["seq_lens"] = s.lens;
+  if (!std::all_of(s.lens.begin(), s.lens.end(), [&](int l) { return l == s.lens[0]; }))
+    r.record["seq_lens"] = s.lens;
   if (timed && r.passed) {
     cuda::TimingOptions topt;
     topt.warmup = kWarmup;
@@ -373,21 +390,14 @@ RunResult run_one(ProblemData& p, const MlaInstance& inst, int splits_req, bool 
   return r;
 }
 
-json time_copy(const Options& opt, cuda::L2Flusher& flusher, double* gbps_out) {
-  cuda::TimingOptions topt;
-  topt.warmup = kWarmup;
-  topt.repetitions = std::max(opt.reps, kMinReps);
-  topt.flusher = &flusher;
-  return cuda::device_copy_run(kCopyBytes, topt, gbps_out);
-}
-
 // The instance a layout runs for this shape: heads on M has one; KV on M the smallest
 // block_q that holds all query rows (the largest above 64 rows: several row blocks).
 const MlaInstance* pick(const Shape& s, int kv_on_m) {
   const MlaInstance* best = nullptr;
   for (const auto& inst : mla_instances()) {
     if (inst.tile.kv_on_m != kv_on_m) continue;
-    const bool fits = inst.tile.block_q >= s.rows(), best_fits = best && best->tile.block_q >= s.rows();
+    const bool fits = inst.tile.block_q >= s.rows(),
+               best_fits = best && best->tile.block_q >= s.rows();
     if (!best || (fits && (!best_fits || inst.tile.block_q < best->tile.block_q)) ||
         (!fits && !best_fits && inst.tile.block_q > best->tile.block_q))
       best = &inst;
@@ -400,10 +410,13 @@ void print_row(const Shape& s, const json& rec, double copy_gbps) {
               rec["tile"]["splits"].get<int>());
   const json& c = rec["check"];
   std::printf(" err=%-9s %s",
-              c["rel_err"].is_number() ? std::to_string(c["rel_err"].get<double>()).substr(0, 9).c_str() : "nan",
+              c["rel_err"].is_number()
+                  ? std::to_string(c["rel_err"].get<double>()).substr(0, 9).c_str()
+                  : "nan",
               c["passed"].get<bool>() ? "ok  " : "FAIL");
   if (rec.contains("median_ms"))
-    std::printf(" %9.1f us %7.0f GB/s %5.1f%% of copy", rec["median_ms"].get<double>() * 1e3, rec["gbps"].get<double>(),
+    std::printf(" %9.1f us %7.0f GB/s %5.1f%% of copy", rec["median_ms"].get<double>() * 1e3,
+                rec["gbps"].get<double>(),
                 copy_gbps > 0 ? 100.0 * rec["gbps"].get<double>() / copy_gbps : 0.0);
   std::printf("\n");
   std::fflush(stdout);
@@ -424,7 +437,8 @@ int run_check(const Options& opt, json& runs) {
   for (const Shape& s : shapes) {
     std::printf("checking %s\n", s.name.c_str());
     std::fflush(stdout);
-    ProblemData p = make_problem(s, opt.seed + static_cast<uint64_t>(runs_done) + 17, true, opt.scale);
+    ProblemData p =
+        make_problem(s, opt.seed + static_cast<uint64_t>(runs_done) + 17, true, opt.scale);
     for (const auto& inst : mla_instances()) {
       const int hs = heuristic_splits(s, inst);
       std::vector<int> split_list = {hs, 1, 3, 7, kMaxSplits};
@@ -444,7 +458,8 @@ int run_check(const Options& opt, json& runs) {
     else
       std::printf("checked %-24s (cpu fp64 ref skipped: shape too large)\n", s.name.c_str());
   }
-  std::printf("check: %d runs, %d failures, %zu compiled instances\n", runs_done, failures, mla_instances().size());
+  std::printf("check: %d runs, %d failures, %zu compiled instances\n", runs_done, failures,
+              mla_instances().size());
   if (runs_done == 0) {
     std::printf("check: no compiled instance\n");
     return 1;
@@ -454,53 +469,47 @@ int run_check(const Options& opt, json& runs) {
 
 int run_sweep(const Options& opt, json& runs) {
   cuda::L2Flusher flusher(kFlushBytes);
-  cuda::NvmlSampler nvml(cuda::pci_bus_id());
-  if (!nvml.available()) std::printf("note: NVML unavailable (%s): no clock samples\n", nvml.why_unavailable().c_str());
-  g_nvml = &nvml;
-  double copy_before = 0, copy_after = 0;
-  json c0 = time_copy(opt, flusher, &copy_before);
-  c0["when"] = "before_sweep";
-  runs.push_back(c0);
-  std::printf("D2D copy (read+write): %.0f GB/s\n", copy_before);
-  std::vector<Shape> shapes = opt.sweep_shapes;
-  if (shapes.empty()) {
-    for (int kv : {1024, 4096, 16384, 65536})
-      for (int batch : {1, 4, 16, 64})
-        for (int heads : {16, 32, 64, 128}) {
-          char name[64];
-          std::snprintf(name, sizeof name, "b%d_hq%d_q1_kv%d", batch, heads, kv);
-          shapes.push_back(uniform_shape(name, batch, heads, 1, kv));
-        }
-  }
-  int failures = 0;
-  for (const Shape& s : shapes) {
-    ProblemData p = make_problem(s, opt.seed + 101, false, opt.scale);
-    for (int kv_on_m : {0, 1}) {
-      const MlaInstance* inst = pick(s, kv_on_m);
-      if (inst == nullptr) {
-        std::printf("%-24s no compiled instance with kv_on_m=%d\n", s.name.c_str(), kv_on_m);
-        ++failures;
-        continue;
-      }
-      const int hs = heuristic_splits(s, *inst);
-      RunResult r = run_one(p, *inst, hs, true, true, opt, &flusher);
-      if (!r.passed) ++failures;
-      print_row(s, r.record, copy_before);
-      runs.push_back(r.record);
+  cuda::TimingOptions copy_timing;
+  copy_timing.warmup = kWarmup;
+  copy_timing.repetitions = std::max(opt.reps, kMinReps);
+  copy_timing.flusher = &flusher;
+  return cuda::memory_bound_sweep(copy_timing, kCopyBytes, runs, &g_nvml, [&](double copy_before) {
+    std::vector<Shape> shapes = opt.sweep_shapes;
+    if (shapes.empty()) {
+      for (int kv : {1024, 4096, 16384, 65536})
+        for (int batch : {1, 4, 16, 64})
+          for (int heads : {16, 32, 64, 128}) {
+            char name[64];
+            std::snprintf(name, sizeof name, "b%d_hq%d_q1_kv%d", batch, heads, kv);
+            shapes.push_back(uniform_shape(name, batch, heads, 1, kv));
+          }
     }
-  }
-  json c1 = time_copy(opt, flusher, &copy_after);
-  c1["when"] = "after_sweep";
-  runs.push_back(c1);
-  std::printf("D2D copy (read+write): %.0f GB/s before, %.0f GB/s after\n", copy_before, copy_after);
-  std::printf("sweep: %d check failures\n", failures);
-  g_nvml = nullptr;
-  return failures == 0 ? 0 : 1;
+    int failures = 0;
+    for (const Shape& s : shapes) {
+      ProblemData p = make_problem(s, opt.seed + 101, false, opt.scale);
+      for (int kv_on_m : {0, 1}) {
+        const MlaInstance* inst = pick(s, kv_on_m);
+        if (inst == nullptr) {
+          std::printf("%-24s no compiled instance with kv_on_m=%d\n", s.name.c_str(), kv_on_m);
+          ++failures;
+          continue;
+        }
+        const int hs = heuristic_splits(s, *inst);
+        RunResult r = run_one(p, *inst, hs, true, true, opt, &flusher);
+        if (!r.passed) ++failures;
+        print_row(s, r.record, copy_before);
+        runs.push_back(r.record);
+      }
+    }
+    std::printf("sweep: %d check failures\n", failures);
+    return failures == 0 ? 0 : 1;
+  });
 }
 
 Options parse(int argc, char** argv) {
   Options o;
-  const runner::ExtraFlag scale = [&](const std::string& flag, const std::function<std::string()>& value) {
+  const runner::ExtraFlag scale = [&](const std::string& flag,
+                                      const std::function<std::string()>& value) {
     if (flag != "--scale") return false;
     const std::string v = value();
     size_t used = 0;
@@ -513,8 +522,8 @@ Options parse(int argc, char** argv) {
       throw std::invalid_argument("--scale must be a positive number, got '" + v + "'");
     return true;
   };
-  static_cast<runner::CheckSweepOptions&>(o) =
-      runner::parse_check_sweep(argc, argv, {"mla", runner::mla_shape_keys(), kDefaultReps, kMinReps, scale, "--scale S"});
+  static_cast<runner::CheckSweepOptions&>(o) = runner::parse_check_sweep(
+      argc, argv, {"mla", runner::mla_shape_keys(), kDefaultReps, kMinReps, scale, "--scale S"});
   for (const auto& v : o.shapes) o.sweep_shapes.push_back(shape_from(v));
   return o;
 }
@@ -529,19 +538,14 @@ int main(int argc, char** argv) {
   return tilesim::runner::guarded_main(
       "tilesim-mla-bench", [&] { return parse(argc, argv); },
       [&](const Options& opt) {
-        tilesim::cuda::require_compute_capability(9, 0, "tilesim-mla-bench (sm_90a)");
-        json doc = tilesim::runner::measurement_doc("mla", "tilesim-mla-bench", opt, tilesim::cuda::device_report());
-        doc["layout"] = {{"q", "[batch, q_per_seq, heads_q, 576]"},
-                         {"out", "[batch, q_per_seq, heads_q, 512]"},
-                         {"kv_paged", "pool [num_pages, 64, 576] (V = first 512 columns), block_table [batch, max_pages]"},
-                         {"gbps", "latent KV bytes (sum of lengths x 576 x 2) read once / median time"}};
-        json runs = json::array();
-        int rc = 0;
-        if (opt.check) rc |= run_check(opt, runs);
-        if (opt.sweep) rc |= run_sweep(opt, runs);
-        doc["clocks_after"] = tilesim::cuda::clock_snapshot();
-        doc["runs"] = runs;
-        if (!opt.out.empty()) tilesim::runner::write_measurement(doc, opt.out);
-        return rc;
+        return tilesim::cuda::check_sweep_document(
+            "mla", "tilesim-mla-bench", opt,
+            {{"q", "[batch, q_per_seq, heads_q, 576]"},
+             {"out", "[batch, q_per_seq, heads_q, 512]"},
+             {"kv_paged",
+              "pool [num_pages, 64, 576] (V = first 512 columns), block_table [batch, max_pages]"},
+             {"gbps", "latent KV bytes (sum of lengths x 576 x 2) read once / median time"}},
+            [&](json& runs) { return run_check(opt, runs); },
+            [&](json& runs) { return run_sweep(opt, runs); });
       });
 }
