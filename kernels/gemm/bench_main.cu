@@ -432,7 +432,7 @@ int run(const Options& o) {
     TILESIM_CUDA_CHECK(cudaMalloc(&b, nb * 2));
     TILESIM_CUDA_CHECK(cudaMalloc(&c, nc * 2));
     TILESIM_CUDA_CHECK(cudaMalloc(&ref, nc * sizeof(float)));
-    GemmArgs args{a, b, c, s.m, s.n, s.k, {}};
+    GemmArgs args{a, b, c, s.m, s.n, s.k, {}, 0, {}};
     double tol = tolerance_for(s.k);
     std::string reference = "cublas_fp32_out";
     if (!fp8) {
