@@ -267,12 +267,12 @@ LayerStepProblem layer_step_problem_from_json(const nlohmann::json& j) {
   for (const char* key : {"q_per_seq", "page_size"})
     if (j.contains(key)) d[key] = j.at(key);
   if (j.contains("dtype")) g["dtype"] = d["dtype"] = j.at("dtype");
-  for (const auto& [key, v] : j.items()) {
+  for (const auto& item : j.items()) {
     static const char* kKnown[] = {"kind", "m", "n", "k", "batch", "heads_q", "heads_kv", "q_per_seq",
                                    "seq_kv", "head_dim", "page_size", "dtype"};
+    const std::string key = item.key();
     if (std::find_if(std::begin(kKnown), std::end(kKnown), [&](const char* x) { return key == x; }) == std::end(kKnown))
       throw ModelError("layer_step problem: unknown field '" + key + "'");
-    (void)v;
   }
   p.gemm = problem_from_json(g);
   p.decode = problem_from_json(d);
@@ -286,10 +286,10 @@ LayerStepSetup layer_step_setup_from_json(const nlohmann::json& t) {
   static const char* kKnown[] = {"timed", "prefetch", "prefetch_ctas", "prefetch_threads", "prefetch_chunk_bytes",
                                  "prefetch_launch", "prefetch_stream_priority", "prefetch_bytes", "prefetch_pace_ns", "prefetch_delay_ns",
                                  "gemm_reserve_sms", "gemm", "decode"};
-  for (const auto& [key, v] : t.items()) {
+  for (const auto& item : t.items()) {
+    const std::string key = item.key();
     if (std::find_if(std::begin(kKnown), std::end(kKnown), [&](const char* x) { return key == x; }) == std::end(kKnown))
       throw ModelError("layer_step tile: unknown field '" + key + "'");
-    (void)v;
   }
   LayerStepSetup s;
   s.gemm_tile = tile_from_json(field(t, "gemm", "layer_step tile"));
