@@ -14,7 +14,7 @@ struct UnitNames {
 constexpr UnitNames kUnits[kUnitCount] = {
     {"tensor", "FLOP", false}, {"mufu", "op", false}, {"fma", "op", false}, {"alu", "op", false},
     {"cvt", "op", false},      {"smem", "B", false},  {"l2", "B", true},    {"hbm", "B", true},
-    {"issue", "thread-op", false},
+    {"issue", "thread-op", false}, {"tma", "cycle", true},
 };
 }  // namespace
 

@@ -28,6 +28,7 @@ const std::vector<ScaleUnit>& scale_table() {
       {"smem", {"per_sm_per_clk.smem"}},
       {"l2", {"chip.l2_bandwidth"}},
       {"hbm", {"chip.hbm_bandwidth"}},
+      {"l2_tma", {"chip.l2_tma_requests", "chip.l2_tma_sectors"}},
       {"sms", {"sm_count"}},
       {"clock", {"clocks.tensor_spec", "clocks.max_boost", "clocks.sustained"}},
   };

@@ -40,6 +40,37 @@ TEST(HandChecked, GemmSm90WsOnH100) {
   EXPECT_NEAR(pr.tflops, 2.0 * 8192.0 * 8192.0 * 8192.0 / (pr.time_us * 1e-6) / 1e12, 1e-9);
 }
 
+// TMA rows off 128-byte lines: K = 4104 bf16 puts row r of A and B at 16 r mod 128 bytes
+// into a line. Per 8 rows (offsets 0, 16, ..., 112) the requests are 1, 3, 2, 4, 2, 4, 2, 3
+// (a partly covered sector is a request of its own; a line's full sectors share one) = 21,
+// and the sectors 4, 5, 4, 5, 4, 5, 4, 5 = 36. On a line (K = 4096): 1 request, 4 sectors.
+TEST(HandChecked, TmaRequestsOfRowsOffTheLine) {
+  const Profile p = profiles::resolve_profile("h100");
+  const Tile t = parse_tile("block_m=128,block_n=128,block_k=64,stages=6,consumers=2,cluster_m=1,cluster_n=1");
+  auto tma_seconds = [&](int k) {
+    const std::string prob = R"({"kind":"gemm","m":4096,"n":4096,"k":)" + std::to_string(k) + R"(,"dtype":"bf16"})";
+    const Prediction pr = predict(p, parse_problem(prob.c_str()), "gemm_sm90_ws", t);
+    return use_work(op_named(pr.desc.loop, "load_ab"), Unit::kTma) / (p.model_clock_mhz() * 1e6);
+  };
+  const double req_s = p.chip.l2_tma_requests.value, sect_s = p.chip.l2_tma_sectors.value;
+  const double rows = 128 + 128;  // A and B rows of one K step (no multicast)
+  EXPECT_NEAR(tma_seconds(4096), rows * 1.0 / req_s + rows * 4.0 / sect_s, 1e-15);
+  EXPECT_NEAR(tma_seconds(4104), rows * 21.0 / 8.0 / req_s + rows * 36.0 / 8.0 / sect_s, 1e-15);
+  // The misaligned stride makes the same tile slower: the chip-wide TMA bound now binds.
+  const Prediction off = predict(p, parse_problem(R"({"kind":"gemm","m":4096,"n":4096,"k":4104,"dtype":"bf16"})"),
+                                 "gemm_sm90_ws", t);
+  EXPECT_EQ(off.bottleneck, "tma");
+}
+
+// A profile without TMA rates (B200: not measured) gets no TMA use, not a zero-rate one.
+TEST(HandChecked, NoTmaUseWithoutMeasuredRates) {
+  const Profile p = profiles::resolve_profile("b200");
+  ASSERT_FALSE(p.chip.l2_tma_requests.present);
+  const Prediction pr = predict(p, parse_problem(R"({"kind":"gemm","m":4096,"n":4096,"k":4104,"dtype":"bf16"})"),
+                                "gemm_sm100", parse_tile("block_m=128,block_n=256,block_k=64,stages=4,cluster_m=1,cluster_n=1,acc_stages=2"));
+  EXPECT_EQ(use_work(op_named(pr.desc.loop, "load_ab"), Unit::kTma), 0.0);
+}
+
 // Block-scaled fp8: the promotion out of the fp8 tensor core's accumulator is CUDA-core
 // work the model must count (one FFMA per accumulator per 128-wide K group).
 TEST(HandChecked, GemmSm90Fp8PromotionOnH100) {

@@ -117,6 +117,58 @@ void Builder::store_uses(std::vector<Op>* list, int op, double bytes, double eff
       [&] { return num(bytes) + " B written to HBM (at epilogue_efficiency)"; });
 }
 
+void Builder::tma_rows(std::vector<Op>* list, int op, double rows, double row_bytes, double stride_bytes) {
+  const auto& chip = c_.p.chip;
+  if (!chip.l2_tma_requests.present || !chip.l2_tma_sectors.present) return;
+  const TmaRowCost row = tma_row_cost(row_bytes, stride_bytes);
+  const double requests = rows * row.requests, sectors = rows * row.sectors;
+  // Seconds of the chip's L2 request handling, in cycles at the IR's clock (a chip-wide
+  // use: the evaluator rescales it when it settles the clock, as it does L2 bytes).
+  const double seconds = requests / chip.l2_tma_requests.value + sectors / chip.l2_tma_sectors.value;
+  use(list, op, Unit::kTma, seconds * c_.clock_hz(), 1.0, [&] {
+    return num(requests) + " L2 requests at " + num(chip.l2_tma_requests.value / 1e9) + " G/s + " + num(sectors) +
+           " sectors at " + num(chip.l2_tma_sectors.value / 1e9) + " G/s (" + num(rows) + " rows of " +
+           num(row_bytes) + " B, stride " + num(stride_bytes) + " B)";
+  });
+}
+
+namespace {
+constexpr int kLineBytes = 128;   // L2 line: a TMA request never crosses one
+constexpr int kSectorBytes = 32;  // L2 sector
+
+// Requests and sectors of one row of `bytes` starting `offset` bytes into a line.
+TmaRowCost row_at(int64_t offset, int64_t bytes) {
+  TmaRowCost c;
+  for (int64_t line = offset / kLineBytes * kLineBytes; line < offset + bytes; line += kLineBytes) {
+    const int64_t lo = std::max(offset, line), hi = std::min(offset + bytes, line + kLineBytes);
+    bool in_full_run = false;  // fully covered sectors of a line share one request
+    for (int64_t s = lo / kSectorBytes * kSectorBytes; s < hi; s += kSectorBytes) {
+      c.sectors += 1.0;
+      const bool full = lo <= s && s + kSectorBytes <= hi;
+      if (!full) {
+        c.requests += 1.0;
+      } else if (!in_full_run) {
+        c.requests += 1.0;
+      }
+      in_full_run = full;
+    }
+  }
+  return c;
+}
+}  // namespace
+
+TmaRowCost tma_row_cost(double row_bytes, double stride_bytes) {
+  // Row offsets within a line repeat with a period that divides the line's bytes.
+  const auto bytes = static_cast<int64_t>(row_bytes), stride = static_cast<int64_t>(stride_bytes);
+  TmaRowCost avg;
+  for (int64_t r = 0; r < kLineBytes; ++r) {
+    const TmaRowCost c = row_at(r * stride % kLineBytes, bytes);
+    avg.requests += c.requests / kLineBytes;
+    avg.sectors += c.sectors / kLineBytes;
+  }
+  return avg;
+}
+
 namespace {
 // Occupancy: nullptr when the CTA fits (d.grid filled), else the reason's key; the
 // sentence goes to *msg when msg is given (tune skips the formatting).

@@ -127,12 +127,26 @@ class Builder {
            double extra_latency = 0.0);
   // A store of `bytes` to global memory (through L2 to HBM).
   void store_uses(std::vector<Op>* list, int op, double bytes, double efficiency);
+  // The TMA engine's share of a load op: `rows` box rows of `row_bytes` each, consecutive
+  // rows `stride_bytes` apart in global memory (no use where the profile has no TMA rates).
+  void tma_rows(std::vector<Op>* list, int op, double rows, double row_bytes, double stride_bytes);
 
  private:
   Use* add_use(std::vector<Op>* list, int op, Unit u, double work, double rate);
   const Ctx& c_;
   ScheduleDesc& d_;
 };
+
+// L2 requests and 32-byte sectors one TMA box row costs, averaged over the rows of a box
+// whose global rows are `stride_bytes` apart (the box starts on a 128-byte line). Measured on
+// H100 (ncu): a request never crosses a 128-byte line, a partly covered sector is a request
+// of its own, and the fully covered sectors of a line go in one request. A 128-byte row on a
+// line is 1 request of 4 sectors; rows 16 B off alternate with others to 2.6 requests.
+struct TmaRowCost {
+  double requests = 0.0;
+  double sectors = 0.0;
+};
+TmaRowCost tma_row_cost(double row_bytes, double stride_bytes);
 
 // Hands d's ops to this thread's pool for the next build (tune; d's op lists end empty).
 void recycle_ops(ScheduleDesc& d);

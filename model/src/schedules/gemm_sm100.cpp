@@ -47,6 +47,8 @@ void build_gemm_sm100(const Ctx& c, ScheduleDesc& d) {
 
   auto* L = &d.loop;
   const int ld = b.load(L, "load_ab", prod, a_tile / cn + b_tile, g.hbm_ab_bytes / g.l2_ab_bytes);
+  // K-major A and B rows (a no-op until a Blackwell profile carries TMA rates).
+  b.tma_rows(L, ld, static_cast<double>(bm) / cn + static_cast<double>(bn) / pair, bk * e, static_cast<double>(prob.k) * e);
   b.note(L, ld, [&] {
     return "TMA A " + num(bm) + "x" + num(bk) + (cn > 1 ? " (multicast /2)" : "") + " + B " + num(bn / pair) + "x" +
            num(bk) + (pair > 1 ? " (this CTA's half of B)" : "");

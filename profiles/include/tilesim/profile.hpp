@@ -66,6 +66,12 @@ struct PerSmRates {  // per SM per clock
 struct ChipRates {
   Quantity l2_bandwidth;   // B/s
   Quantity hbm_bandwidth;  // B/s
+  // TMA tile loads through L2, optional (measured on Hopper only): the chip spends
+  // 1/l2_tma_requests s per load request plus 1/l2_tma_sectors s per 32-byte sector. A box
+  // row on a 128-byte line is one request of 4 sectors; a row off the lines is more
+  // requests (see tma_row_cost in the model).
+  Quantity l2_tma_requests;  // request/s
+  Quantity l2_tma_sectors;   // sector/s
 };
 
 struct Capacities {

@@ -86,15 +86,17 @@ enum class Unit : int {
                 //   instruction x 32 threads per clock): softmax and other CUDA-core work
                 //   counts here as well as on its pipe; tensor-core instructions are not
                 //   counted (one wgmma/tcgen05 issue per many cycles of work)
+  kTma,         // chip-wide L2 cycles of TMA tile loads: their requests and 32-byte sectors,
+                //   each at the profile's rate (binds when box rows sit off 128-byte lines)
   kCount
 };
 constexpr int kUnitCount = static_cast<int>(Unit::kCount);
 
-// "tensor", "mufu", "fma", "alu", "cvt", "smem", "l2", "hbm", "issue".
+// "tensor", "mufu", "fma", "alu", "cvt", "smem", "l2", "hbm", "issue", "tma".
 const char* unit_name(Unit u);
 // The currency, e.g. "FLOP", "op", "B".
 const char* unit_currency(Unit u);
-// true for l2 and hbm (shared by the whole chip).
+// true for l2, hbm and tma (shared by the whole chip).
 bool unit_is_chip_wide(Unit u);
 // Parses a unit name; returns false if unknown.
 bool parse_unit(const std::string& name, Unit* out);

@@ -1,0 +1,59 @@
+#!/usr/bin/env python3
+"""Turns a probe's ncu output (ncu_<M>x<N>x<K>.csv from `ncu --metrics ... --csv --page raw`,
+one file per GEMM shape, several profiled kernels each) into one JSON document: per
+profiled kernel the shape, the kernel function (its template arguments name the tile), the
+launch order within the file (the runner runs a tile's split-K variants in the order
+1, 2, 4) and every requested metric with its unit. The device line comes from env.txt
+(nvidia-smi's CSV) and the ncu version
+from ncu_version.txt when present. Writes JSON to stdout.
+Usage: ncu_probe_to_json.py DIR"""
+import csv
+import glob
+import os
+import re
+import sys
+
+import json
+
+from ncu_to_json import number
+
+IDENTITY = ("ID", "Process ID", "Process Name", "Host Name", "Kernel Name", "Context", "Stream", "Block Size",
+            "Grid Size", "Device", "CC")
+
+
+def profiled_kernels(path):
+    with open(path, newline="") as f:
+        rows = list(csv.reader(l for l in f if l.startswith('"')))  # ncu's log lines are not quoted
+    if len(rows) < 3:
+        return []
+    names, units = rows[0], rows[1]
+    out = []
+    for order, r in enumerate(rows[2:]):
+        v = dict(zip(names, r))
+        metrics = {n: {"value": number(x), "unit": u} for n, u, x in zip(names, units, r)
+                   if n not in IDENTITY and "__" in n and not n.startswith("device__") and number(x) is not None}
+        out.append({"order_in_file": order, "kernel_function": v.get("Kernel Name", "")[:200],
+                    "grid": v.get("Grid Size"), "block": v.get("Block Size"), "metrics": metrics})
+    return out
+
+
+def main():
+    d = sys.argv[1]
+    # The version is the device's (ncu_version.txt written there), not this machine's.
+    vpath = os.path.join(d, "ncu_version.txt")
+    lines = open(vpath).read().strip().splitlines() if os.path.exists(vpath) else []
+    ver = lines[-1] if lines else "not recorded"
+    env = os.path.join(d, "env.txt")
+    doc = {"schema": "tilesim.ncu_probe.v1", "tool": {"name": "ncu", "version": ver, "options": "--clock-control none --metrics <list> --csv --page raw"},
+           "device": open(env).read().strip() if os.path.exists(env) else None, "runs": []}
+    for path in sorted(glob.glob(os.path.join(d, "ncu_*.csv"))):
+        m, n, k = (int(x) for x in re.findall(r"(\d+)x(\d+)x(\d+)", os.path.basename(path))[0])
+        for p in profiled_kernels(path):
+            p["problem"] = {"kind": "gemm", "m": m, "n": n, "k": k, "dtype": "bf16"}
+            doc["runs"].append(p)
+    json.dump(doc, sys.stdout, indent=1)
+    print()
+
+
+if __name__ == "__main__":
+    main()
