@@ -119,9 +119,11 @@ inline ExtraFlag real_flag(const std::string& name, double* target, double min, 
     } catch (const std::exception&) {
       used = 0;
     }
-    if (text.empty() || used != text.size() || !(v >= min && v <= max))
-      throw std::invalid_argument(flag + " must be a number in [" + std::to_string(min) + ", " +
-                                  std::to_string(max) + "], got '" + text + "'");
+    if (text.empty() || used != text.size() || !(v >= min && v <= max)) {
+      char range[64];
+      std::snprintf(range, sizeof range, "[%g, %g]", min, max);
+      throw std::invalid_argument(flag + " must be a number in " + range + ", got '" + text + "'");
+    }
     *target = v;
     return true;
   };

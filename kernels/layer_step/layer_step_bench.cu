@@ -5,12 +5,16 @@
 // Kernels reused as they are: gemm_sm90_ws (kernels/gemm) and decode_splitkv
 // (kernels/attention/decode); one tile of each (kGemm*, kDecode* below).
 //
+// The command line, the document and the timing are the runners' shared layer
+// (kernels/common/runner_cli.hpp, timed_run.hpp).
+//
 //   --sweep            the built-in configurations (or --config ...), each timed in every
 //                      variant (below); decode output checked in every step variant.
 //   --config m=..,n=..,k=..,batch=..,heads_q=..,heads_kv=..,seq_kv=..[,head_dim=128]
-//                      one configuration (repeatable).
-//   --ncu              one launch sequence per variant, no timing (for ncu --replay-mode
-//                      application --cache-control none -k regex:decode_splitkv).
+//                      one configuration (repeatable; --shape is the same flag).
+//   --ncu (= --check)  one checked launch sequence per variant, no timing (for ncu
+//                      --replay-mode application --cache-control none -k regex:decode_splitkv).
+//   --quick            the first configuration only.
 //   --prefetch-priority high|low   stream priority of the prefetch (default high: its CTAs
 //                      are dispatched before the GEMM's, which becomes ready at the same
 //                      moment; with low, a GEMM that fills every SM shuts it out until the
@@ -31,7 +35,8 @@
 //                      F of the GEMM's measured time (default 0.5), starting after the
 //                      delay share (default 0) of it.
 //   --in-gemm-policy last|normal   cache policy of the in-GEMM prefetch (default last).
-//   --reps N (>= 20), --seed N, --out F (tilesim.measurement.v1, family "layer_step").
+//   --reps N (>= 20), --seed N (default: a fresh one, recorded), --out F
+//                      (tilesim.measurement.v1, family "layer_step").
 //
 // Variants (the "timed" tile key; each sample starts from a flushed L2):
 //   gemm              the GEMM alone
@@ -52,12 +57,11 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <functional>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <numbers>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -71,7 +75,9 @@
 #include "gemm_sm90_ws.cuh"
 #include "kv_prefetch.cuh"
 #include "nvml_sampler.hpp"
+#include "runner_cli.hpp"
 #include "shape_args.hpp"
+#include "timed_run.hpp"
 
 namespace tilesim::layer_step {
 namespace {
@@ -146,19 +152,19 @@ Config config_from(const runner::ShapeValues& v) {
   return c;
 }
 
-struct Options {
-  bool sweep = false, ncu = false;
+constexpr int kDefaultReps = 30;
+
+struct Options : runner::CheckSweepOptions {
   std::string prefetch_priority = "high";
   std::string prefetch_launch = "side";
-  bool in_gemm = false;  // --prefetch in_gemm
+  std::string prefetch = "side";           // --prefetch side|in_gemm
   double pace_share = 0.5, delay_share = 0;  // --pace-share, --pace-delay-share
-  bool in_gemm_last = true;                  // --in-gemm-policy last|normal
+  std::string in_gemm_policy = "last";       // --in-gemm-policy last|normal
   int prefetch_ctas = 0;  // 0: one per SM
   int gemm_reserve_sms = 0;
-  int reps = 30;
-  uint64_t seed = 0;
-  std::string out, args;
   std::vector<Config> configs;
+  bool in_gemm() const { return prefetch == "in_gemm"; }
+  bool in_gemm_last() const { return in_gemm_policy == "last"; }
 };
 
 template <typename T>
@@ -279,8 +285,8 @@ struct Bench {
     ranges.count = 2;
     ranges.chunk_bytes = kPrefetchChunkBytes;
     if (ranges.bytes[0] % 16 != 0) throw std::invalid_argument(c.name + ": K/V bytes must be a multiple of 16");
-    if (opt.in_gemm) {
-      in_gemm_last = opt.in_gemm_last ? 1 : 0;
+    if (opt.in_gemm()) {
+      in_gemm_last = opt.in_gemm_last() ? 1 : 0;
       gemm_in_pf = prepare_in_gemm(0);
       gemm_in_pf_paced = prepare_in_gemm(kInitialPaceNs);
     }
@@ -376,42 +382,16 @@ struct Bench {
   }
 };
 
-double median_of(std::vector<double> v) { return cuda::median(std::move(v)); }
-
-// One variant: `body` issues the launches between the start/mid/stop events (mid: after the
-// GEMM part; events it does not record stay unused). `prep` runs untimed after the flush.
-struct Sampled {
-  std::vector<double> total_ms, first_ms, second_ms;
-};
-Sampled sample(Bench& bn, int reps, const std::function<void()>& prep,
-               const std::function<void(cudaEvent_t mid)>& body, bool has_mid) {
-  cudaEvent_t start, mid, stop;
-  TILESIM_CUDA_CHECK(cudaEventCreate(&start));
-  TILESIM_CUDA_CHECK(cudaEventCreate(&mid));
-  TILESIM_CUDA_CHECK(cudaEventCreate(&stop));
-  Sampled s;
-  for (int i = 0; i < kWarmup + reps; ++i) {
+// One variant's samples: `body` issues the launches between the start/mid/stop events (mid:
+// after the GEMM part; a body without one leaves it unused); `prep` runs untimed after the
+// flush that starts every sample.
+cuda::PartSamples sample(Bench& bn, int reps, const std::function<void()>& prep,
+                         const std::function<void(cudaEvent_t mid)>& body, bool has_mid) {
+  const auto before_each = [&] {
     bn.flush();
     if (prep) prep();
-    TILESIM_CUDA_CHECK(cudaEventRecord(start, bn.main));
-    body(mid);
-    TILESIM_CUDA_CHECK(cudaEventRecord(stop, bn.main));
-    TILESIM_CUDA_CHECK(cudaEventSynchronize(stop));
-    if (i < kWarmup) continue;
-    float t = 0, a = 0, b = 0;
-    TILESIM_CUDA_CHECK(cudaEventElapsedTime(&t, start, stop));
-    s.total_ms.push_back(t);
-    if (has_mid) {
-      TILESIM_CUDA_CHECK(cudaEventElapsedTime(&a, start, mid));
-      TILESIM_CUDA_CHECK(cudaEventElapsedTime(&b, mid, stop));
-      s.first_ms.push_back(a);
-      s.second_ms.push_back(b);
-    }
-  }
-  cudaEventDestroy(start);
-  cudaEventDestroy(mid);
-  cudaEventDestroy(stop);
-  return s;
+  };
+  return cuda::time_parts_ms(body, before_each, bn.main, kWarmup, reps, has_mid);
 }
 
 json gemm_tile_json() {
@@ -438,8 +418,9 @@ std::string prefetch_of(const std::string& variant) {
   return "none";
 }
 
-// Runs every variant of one configuration; appends records to `runs`; returns failures.
-int run_config(const Config& c, const Options& opt, cudaStream_t main, cudaStream_t side, cublasHandle_t h,
+// Runs every variant of one configuration (timed: sampled too, else only the checked
+// launch sequences); appends records to `runs`; returns failures.
+int run_config(const Config& c, const Options& opt, bool timed, cudaStream_t main, cudaStream_t side, cublasHandle_t h,
                DevBuf<int4>& fb, DevBuf<int>& sink, cuda::NvmlSampler* nvml, json& runs, std::vector<std::string>& table) {
   Bench bn(c, opt, opt.seed + runs.size() + 1, main, side, h, fb, sink);
   cudaEvent_t fork, joined;
@@ -471,7 +452,7 @@ int run_config(const Config& c, const Options& opt, cudaStream_t main, cudaStrea
   // --prefetch in_gemm: chk_normal/chk_last above are the side kernel's; the in-GEMM
   // prefetch (unpaced, paced) gets its own decode (bitwise) and GEMM checks.
   json chk_in, chk_in_paced, chk_gemm_in, chk_gemm_in_paced;
-  if (opt.in_gemm) {
+  if (opt.in_gemm()) {
     for (int paced = 0; paced < 2; ++paced) {
       bn.flush();
       bn.poison();
@@ -485,7 +466,7 @@ int run_config(const Config& c, const Options& opt, cudaStream_t main, cudaStrea
   }
   for (const json* j : {&chk_step, &chk_normal, &chk_last, &chk_gemm_base, &chk_gemm_pf})
     if (!(*j)["passed"].get<bool>()) ++failures;
-  if (opt.ncu) {  // --ncu: the launch sequences above are what ncu profiles
+  if (!timed) {  // --ncu / --check: the launch sequences above are what ncu profiles
     std::printf("%-40s ncu pass done (decode checks %s)\n", c.name.c_str(), failures ? "FAILED" : "ok");
     return failures;
   }
@@ -548,7 +529,7 @@ int run_config(const Config& c, const Options& opt, cudaStream_t main, cudaStrea
        },
        true, &chk_last},
   };
-  if (opt.in_gemm) {
+  if (opt.in_gemm()) {
     // Same sequence of variants with the in-GEMM prefetch; the side kernel's evict_last step
     // stays as step_pf_side for a comparison on the same machine.
     std::vector<Variant> in = {
@@ -598,10 +579,10 @@ int run_config(const Config& c, const Options& opt, cudaStream_t main, cudaStrea
     } else {
       r["schedule"] = "layer_step";
       // in_gemm: every prefetching variant but the side kernel's is issued by the GEMM.
-      const bool by_gemm = opt.in_gemm && v.name != "step_pf_side" && v.name != "decode_l2";
+      const bool by_gemm = opt.in_gemm() && v.name != "step_pf_side" && v.name != "decode_l2";
       const bool paced = v.name == "gemm_pf_paced" || v.name == "step_pf_paced";
       r["tile"] = {{"timed", v.name == "step_pf_side" ? std::string("step_pf_last") : v.name == "step_pf_paced" ? std::string("step_pf_last") : v.name == "gemm_pf_paced" ? std::string("gemm_pf") : v.name},
-                   {"prefetch", by_gemm && !opt.in_gemm_last ? std::string("evict_normal") : prefetch_of(v.name)},
+                   {"prefetch", by_gemm && !opt.in_gemm_last() ? std::string("evict_normal") : prefetch_of(v.name)},
                    {"prefetch_ctas", by_gemm ? static_cast<int>(bn.gemm_launch.launch_info["grid_ctas"].get<unsigned>()) : bn.prefetch_ctas},
                    {"prefetch_launch", by_gemm ? std::string("in_gemm") : opt.prefetch_launch},
                    {"prefetch_pace_ns", by_gemm && paced ? bn.pace_ns : 0u},
@@ -626,19 +607,16 @@ int run_config(const Config& c, const Options& opt, cudaStream_t main, cudaStrea
       continue;
     }
     if (nvml != nullptr) nvml->arm();
-    const Sampled s = sample(bn, opt.reps, v.prep, v.body, v.has_mid);
+    const cuda::PartSamples s = sample(bn, opt.reps, v.prep, v.body, v.has_mid);
     if (nvml != nullptr) r["nvml"] = nvml->disarm();
-    r["samples_ms"] = s.total_ms;
-    r["median_ms"] = median_of(s.total_ms);
-    r["min_ms"] = *std::min_element(s.total_ms.begin(), s.total_ms.end());
+    med[v.name] = cuda::record_samples(r, s.total_ms);
     if (v.has_mid) {
-      r["gemm_part_median_ms"] = median_of(s.first_ms);
-      r["decode_part_median_ms"] = median_of(s.second_ms);
+      r["gemm_part_median_ms"] = cuda::median(s.first_ms);
+      r["decode_part_median_ms"] = cuda::median(s.second_ms);
       r["gemm_part_samples_ms"] = s.first_ms;
       r["decode_part_samples_ms"] = s.second_ms;
     }
-    med[v.name] = r["median_ms"].get<double>();
-    if (opt.in_gemm && v.name == "gemm")
+    if (opt.in_gemm() && v.name == "gemm")
       bn.gemm_in_pf_paced = bn.prepare_in_gemm(static_cast<unsigned>(opt.pace_share * med["gemm"] * 1e6),
                                                static_cast<unsigned>(opt.delay_share * med["gemm"] * 1e6));
     if (v.has_mid) med[v.name + ".decode"] = r["decode_part_median_ms"].get<double>();
@@ -654,7 +632,7 @@ int run_config(const Config& c, const Options& opt, cudaStream_t main, cudaStrea
                 c.name.c_str(), c.kv_bytes() / 1e6, us("gemm"), us("gemm_pf"), us("decode_cold"), us("decode_l2"),
                 us("step"), us("step_pf_normal"), us("step_pf_last"), us("step.decode"), us("step_pf_normal.decode"),
                 us("step_pf_last.decode"), 100.0 * (us("step") - us("step_pf_last")) / us("step"));
-  if (opt.in_gemm)
+  if (opt.in_gemm())
     std::snprintf(line, sizeof line,
                   "%-40s %6.1fMB gemm %6.1f +pf %6.1f paced %6.1f | dec cold %5.1f l2 %5.1f | step %6.1f in %6.1f paced %6.1f "
                   "side %6.1f (dec %5.1f/%5.1f/%5.1f/%5.1f) gain in %+5.1f%% paced %+5.1f%% side %+5.1f%%",
@@ -700,67 +678,85 @@ std::vector<Config> builtin_configs() {
 
 Options parse(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    o.args += (i > 1 ? " " : "") + a;
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value");
-      o.args += std::string(" ") + argv[i + 1];
-      return argv[++i];
-    };
-    if (a == "--sweep")
-      o.sweep = true;
-    else if (a == "--ncu")
-      o.ncu = true;
-    else if (a == "--out")
-      o.out = value();
-    else if (a == "--reps") {
-      o.reps = std::stoi(value());
-      if (o.reps < kMinReps) throw std::invalid_argument("--reps must be >= " + std::to_string(kMinReps));
-    } else if (a == "--seed")
-      o.seed = std::stoull(value());
-    else if (a == "--prefetch-priority") {
-      o.prefetch_priority = value();
-      if (o.prefetch_priority != "high" && o.prefetch_priority != "low")
-        throw std::invalid_argument("--prefetch-priority must be 'high' or 'low', got '" + o.prefetch_priority + "'");
-    } else if (a == "--prefetch-launch") {
-      o.prefetch_launch = value();
-      if (o.prefetch_launch != "side" && o.prefetch_launch != "serial")
-        throw std::invalid_argument("--prefetch-launch must be 'side' or 'serial', got '" + o.prefetch_launch + "'");
-    } else if (a == "--prefetch") {
-      const std::string p = value();
-      if (p != "side" && p != "in_gemm")
-        throw std::invalid_argument("--prefetch must be 'side' or 'in_gemm', got '" + p + "'");
-      o.in_gemm = p == "in_gemm";
-    } else if (a == "--pace-share" || a == "--pace-delay-share") {
-      const double f = std::stod(value());
-      if (!(f >= 0 && f <= 1)) throw std::invalid_argument(a + " must be in [0, 1]");
-      (a == "--pace-share" ? o.pace_share : o.delay_share) = f;
-    } else if (a == "--in-gemm-policy") {
-      const std::string p = value();
-      if (p != "last" && p != "normal") throw std::invalid_argument("--in-gemm-policy must be 'last' or 'normal', got '" + p + "'");
-      o.in_gemm_last = p == "last";
-    } else if (a == "--prefetch-ctas") {
-      o.prefetch_ctas = std::stoi(value());
-      if (o.prefetch_ctas < 1 || o.prefetch_ctas > 65535)
-        throw std::invalid_argument("--prefetch-ctas must be in [1, 65535]");
-    } else if (a == "--gemm-reserve-sms") {
-      o.gemm_reserve_sms = std::stoi(value());
-      if (o.gemm_reserve_sms < 0 || o.gemm_reserve_sms > 64)
-        throw std::invalid_argument("--gemm-reserve-sms must be in [0, 64]");
-    } else if (a == "--config")
-      o.configs.push_back(config_from(runner::parse_shape(value(), config_keys())));
-    else
-      throw std::invalid_argument("unknown argument '" + a +
-                                  "' (use --sweep, --ncu, --config SPEC, --prefetch-priority high|low, --prefetch-launch side|serial, "
-                                  "--prefetch side|in_gemm, --pace-share F, --pace-delay-share F, --in-gemm-policy last|normal, --prefetch-ctas N, --gemm-reserve-sms P, --out F, --reps N, --seed N)");
-  }
-  if (!o.sweep && !o.ncu) throw std::invalid_argument("nothing to do: give --sweep or --ncu");
-  if (o.in_gemm && o.prefetch_launch == "serial")
+  runner::CheckSweepSpec spec{
+      "layer_step", config_keys(), kDefaultReps, kMinReps,
+      runner::any_flag({runner::choice_flag("--prefetch-priority", &o.prefetch_priority, {"high", "low"}),
+                        runner::choice_flag("--prefetch-launch", &o.prefetch_launch, {"side", "serial"}),
+                        runner::choice_flag("--prefetch", &o.prefetch, {"side", "in_gemm"}),
+                        runner::real_flag("--pace-share", &o.pace_share, 0, 1),
+                        runner::real_flag("--pace-delay-share", &o.delay_share, 0, 1),
+                        runner::choice_flag("--in-gemm-policy", &o.in_gemm_policy, {"last", "normal"}),
+                        runner::integer_flag("--prefetch-ctas", &o.prefetch_ctas, 1, 65535),
+                        runner::integer_flag("--gemm-reserve-sms", &o.gemm_reserve_sms, 0, 64)}),
+      "--ncu, --config SPEC, --prefetch-priority high|low, --prefetch-launch side|serial, --prefetch side|in_gemm, "
+      "--pace-share F, --pace-delay-share F, --in-gemm-policy last|normal, --prefetch-ctas N, --gemm-reserve-sms P"};
+  spec.shapes_with_check = true;  // ncu profiles given configurations
+  spec.aliases = {{"--config", "--shape"}, {"--ncu", "--check"}};
+  static_cast<runner::CheckSweepOptions&>(o) = runner::parse_check_sweep(argc, argv, spec);
+  if (o.in_gemm() && o.prefetch_launch == "serial")
     throw std::invalid_argument("--prefetch in_gemm and --prefetch-launch serial exclude each other");
+  for (const auto& v : o.shapes) o.configs.push_back(config_from(v));
   if (o.configs.empty()) o.configs = builtin_configs();
-  if (o.seed == 0) o.seed = std::random_device{}();
+  if (o.quick) o.configs.resize(1);
   return o;
+}
+
+// evict_last lines live in the persisting set-aside of L2: gives it the device's maximum (a
+// per-process limit, reset when the process ends; no clock or device setting). Returns the
+// sizes the document records.
+json reserve_persisting_l2() {
+  cudaDeviceProp prop{};
+  TILESIM_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
+  TILESIM_CUDA_CHECK(cudaDeviceSetLimit(cudaLimitPersistingL2CacheSize, prop.persistingL2CacheMaxSize));
+  std::size_t persisting = 0;
+  TILESIM_CUDA_CHECK(cudaDeviceGetLimit(&persisting, cudaLimitPersistingL2CacheSize));
+  return {{"l2_bytes", prop.l2CacheSize},
+          {"persisting_l2_max_bytes", prop.persistingL2CacheMaxSize},
+          {"persisting_l2_limit_bytes", persisting}};
+}
+
+// The two streams of a step. The GEMM CTA (225 KiB of shared memory, 384 threads x 168
+// registers) leaves room for at most one small warp beside it on its SM, and the prefetch
+// and the GEMM become ready at the same moment: the priority decides which is dispatched
+// first (--prefetch-priority).
+struct Streams {
+  cudaStream_t main = nullptr, side = nullptr;
+  explicit Streams(bool prefetch_high) {
+    int least = 0, greatest = 0;  // CUDA: a lower number is a higher priority
+    TILESIM_CUDA_CHECK(cudaDeviceGetStreamPriorityRange(&least, &greatest));
+    TILESIM_CUDA_CHECK(cudaStreamCreateWithPriority(&main, cudaStreamNonBlocking, prefetch_high ? least : greatest));
+    TILESIM_CUDA_CHECK(cudaStreamCreateWithPriority(&side, cudaStreamNonBlocking, prefetch_high ? greatest : least));
+  }
+  ~Streams() {
+    cudaStreamDestroy(main);
+    cudaStreamDestroy(side);
+  }
+  Streams(const Streams&) = delete;
+  Streams& operator=(const Streams&) = delete;
+};
+
+// Every configuration, timed (--sweep) or only checked (--ncu / --check); returns the exit code.
+int run_configs(const Options& opt, runner::Measurement& m, bool timed) {
+  m["l2"] = reserve_persisting_l2();
+  const Streams streams(opt.prefetch_priority == "high");
+  cublasHandle_t handle;
+  cublas_ok(cublasCreate(&handle), "cublasCreate");
+  const std::unique_ptr<cublasContext, cublasStatus_t (*)(cublasHandle_t)> handle_owner(handle, cublasDestroy);
+  cublas_ok(cublasSetStream(handle, streams.main), "cublasSetStream");
+  DevBuf<int4> flush_buf(kFlushBytes / sizeof(int4));
+  DevBuf<int> sink(1);
+  TILESIM_CUDA_CHECK(cudaMemset(flush_buf.ptr, 0x5a, kFlushBytes));
+  const std::unique_ptr<cuda::NvmlSampler> nvml = cuda::open_nvml_sampler();
+  std::vector<std::string> table;
+  int failures = 0;
+  for (const Config& c : opt.configs)
+    failures += run_config(c, opt, timed, streams.main, streams.side, handle, flush_buf, sink,
+                           nvml->available() ? nvml.get() : nullptr, m.runs(), table);
+  cudaDeviceProp prop{};
+  TILESIM_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
+  std::printf("\n%s: %d check failures; times in us (median of %d)\n", prop.name, failures, opt.reps);
+  for (const auto& l : table) std::printf("%s\n", l.c_str());
+  return failures == 0 ? 0 : 1;
 }
 
 }  // namespace
@@ -768,71 +764,16 @@ Options parse(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   using namespace tilesim::layer_step;
-  Options opt;
-  try {
-    opt = parse(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "tilesim-layer-bench: %s\n", e.what());
-    return 2;
-  }
-  try {
-    tilesim::cuda::require_compute_capability(9, 0, "tilesim-layer-bench (sm_90a)");
-    cudaDeviceProp prop{};
-    TILESIM_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
-    // evict_last lines live in the persisting set-aside of L2: give it the device's maximum
-    // (a per-process limit, reset when the process ends; no clock or device setting).
-    TILESIM_CUDA_CHECK(cudaDeviceSetLimit(cudaLimitPersistingL2CacheSize, prop.persistingL2CacheMaxSize));
-    std::size_t persisting = 0;
-    TILESIM_CUDA_CHECK(cudaDeviceGetLimit(&persisting, cudaLimitPersistingL2CacheSize));
-    nlohmann::json doc = {{"schema", "tilesim.measurement.v1"},
-                          {"family", "layer_step"},
-                          {"tool", {{"name", "tilesim-layer-bench"}, {"args", opt.args}, {"seed", opt.seed}}},
-                          {"device", tilesim::cuda::device_report()},
-                          {"l2",
-                           {{"l2_bytes", prop.l2CacheSize},
-                            {"persisting_l2_max_bytes", prop.persistingL2CacheMaxSize},
-                            {"persisting_l2_limit_bytes", persisting}}},
-                          {"layout",
-                           {{"gemm", "C[m,n] = A[m,k] * B[n,k]^T, bf16 row-major, fp32 accumulate"},
-                            {"decode_kv", "[batch, heads_kv, seq_kv, head_dim] contiguous, bf16"},
-                            {"timing", "CUDA events; L2 read-flushed and persisting lines reset before each sample"}}}};
-    cudaStream_t main_stream, side_stream;
-    int least = 0, greatest = 0;  // CUDA: a lower number is a higher priority
-    TILESIM_CUDA_CHECK(cudaDeviceGetStreamPriorityRange(&least, &greatest));
-    // The GEMM CTA (225 KiB of shared memory, 384 threads x 168 registers) leaves room for
-    // at most one small warp beside it on its SM, and the prefetch and the GEMM become ready
-    // at the same moment: the priority decides which is dispatched first
-    // (--prefetch-priority).
-    const bool pf_high = opt.prefetch_priority == "high";
-    TILESIM_CUDA_CHECK(cudaStreamCreateWithPriority(&main_stream, cudaStreamNonBlocking, pf_high ? least : greatest));
-    TILESIM_CUDA_CHECK(cudaStreamCreateWithPriority(&side_stream, cudaStreamNonBlocking, pf_high ? greatest : least));
-    cublasHandle_t handle;
-    cublas_ok(cublasCreate(&handle), "cublasCreate");
-    cublas_ok(cublasSetStream(handle, main_stream), "cublasSetStream");
-    DevBuf<int4> flush_buf(kFlushBytes / sizeof(int4));
-    DevBuf<int> sink(1);
-    TILESIM_CUDA_CHECK(cudaMemset(flush_buf.ptr, 0x5a, kFlushBytes));
-    tilesim::cuda::NvmlSampler nvml(tilesim::cuda::pci_bus_id());
-    if (!nvml.available()) std::printf("note: NVML unavailable (%s)\n", nvml.why_unavailable().c_str());
-    nlohmann::json runs = nlohmann::json::array();
-    std::vector<std::string> table;
-    int failures = 0;
-    for (const Config& c : opt.configs)
-      failures += run_config(c, opt, main_stream, side_stream, handle, flush_buf, sink,
-                             nvml.available() ? &nvml : nullptr, runs, table);
-    doc["clocks_after"] = tilesim::cuda::clock_snapshot();
-    doc["runs"] = runs;
-    if (!opt.out.empty()) {
-      std::ofstream f(opt.out);
-      if (!f) throw std::runtime_error("cannot open --out file " + opt.out);
-      f << doc.dump(1) << "\n";
-    }
-    cublasDestroy(handle);
-    std::printf("\n%s: %d check failures; times in us (median of %d)\n", prop.name, failures, opt.reps);
-    for (const auto& l : table) std::printf("%s\n", l.c_str());
-    return failures == 0 ? 0 : 1;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "tilesim-layer-bench: error: %s\n", e.what());
-    return 1;
-  }
+  constexpr const char* kTool = "tilesim-layer-bench";
+  return tilesim::runner::guarded_main(
+      kTool, [&] { return parse(argc, argv); },
+      [&](const Options& opt) {
+        return tilesim::cuda::check_sweep_document(
+            "layer_step", kTool, opt,
+            {{"gemm", "C[m,n] = A[m,k] * B[n,k]^T, bf16 row-major, fp32 accumulate"},
+             {"decode_kv", "[batch, heads_kv, seq_kv, head_dim] contiguous, bf16"},
+             {"timing", "CUDA events; L2 read-flushed and persisting lines reset before each sample"}},
+            [&](tilesim::runner::Measurement& m) { return run_configs(opt, m, false); },
+            [&](tilesim::runner::Measurement& m) { return run_configs(opt, m, true); });
+      });
 }
