@@ -174,32 +174,6 @@ std::vector<Shape> shapes_for(const Options& o, bool timing) {
   return s;
 }
 
-void cublas_check(cublasStatus_t s, const char* what) {
-  if (s != CUBLAS_STATUS_SUCCESS) {
-    throw std::runtime_error(std::string(what) + " failed: cublasStatus " + std::to_string(s));
-  }
-}
-
-// C[M,N] = A[M,K] * B[N,K]^T in row-major = (column-major) C^T = B^T(op T on a KxN view) * A.
-void cublas_gemm(cublasHandle_t h, const Shape& s, const __nv_bfloat16* a, const __nv_bfloat16* b,
-                 void* c, cudaDataType_t c_type) {
-  const float alpha = 1.f, beta = 0.f;
-  cublas_check(cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, s.n, s.m, s.k, &alpha, b, CUDA_R_16BF, s.k,
-                            a, CUDA_R_16BF, s.k, &beta, c, c_type, s.n, CUBLAS_COMPUTE_32F,
-                            CUBLAS_GEMM_DEFAULT),
-               "cublasGemmEx");
-}
-
-// Tolerance on the relative Frobenius error: the bf16 output rounding alone is up to
-// 2^-9 relative per element (unit roundoff); allow twice that, plus K * 2^-24 for fp32
-// accumulation-order differences against cuBLAS. A missing k-block or 64x64 sub-tile
-// is far above this; an unwritten element is NaN and fails outright.
-double tolerance_for(int k) {
-  const double bf16_unit_roundoff = std::ldexp(1.0, -9);
-  const double fp32_unit_roundoff = std::ldexp(1.0, -24);
-  return 2.0 * bf16_unit_roundoff + k * fp32_unit_roundoff;
-}
-
 // float64 dot products of a few random (i, j) against the cuBLAS fp32 reference, so that
 // a wrong transpose convention in the reference call cannot go unnoticed.
 void spot_check_reference(const Shape& s, const __nv_bfloat16* a, const __nv_bfloat16* b,
@@ -243,7 +217,7 @@ void spot_check_reference(const Shape& s, const __nv_bfloat16* a, const __nv_bfl
 // order. Wrong scale indexing is an O(1) error: group magnitudes differ by up to 64x.
 double tolerance_for_fp8(int k) {
   const double fp8_group_accumulation = std::ldexp(1.0, -8);
-  return tolerance_for(k) + fp8_group_accumulation;
+  return bf16_gemm_tolerance(k) + fp8_group_accumulation;
 }
 
 // float64 dot products, decoded on the host from the e4m3 bytes and the scales, against
@@ -427,10 +401,10 @@ class GemmPass {
   void prepare_bf16(ShapeData& d) {
     fill_random_bf16(d.a, d.na, ++seed_, stream_);
     fill_random_bf16(d.b, d.nb, ++seed_, stream_);
-    cublas_gemm(handle_, d.s, d.a, d.b, d.ref, CUDA_R_32F);
+    cublas_gemm_bf16(handle_, d.s.m, d.s.n, d.s.k, d.a, d.b, d.ref, CUDA_R_32F);
     TILESIM_CUDA_CHECK(cudaStreamSynchronize(stream_));
     spot_check_reference(d.s, d.a, d.b, d.ref, ++seed_);
-    d.tol = tolerance_for(d.s.k);
+    d.tol = bf16_gemm_tolerance(d.s.k);
     d.reference = "cublas_fp32_out";
     d.vendors.push_back({"cublas", "cublasGemmEx_default", "cublas", bf16_cublas(d), d.ref,
                          "cublas_fp32_out", "bf16", d.tol, true});
@@ -483,7 +457,7 @@ class GemmPass {
   // cuBLAS bf16 into C (on the stream the handle is bound to).
   std::function<void(cudaStream_t)> bf16_cublas(const ShapeData& d) const {
     return [h = handle_, s = d.s, a = d.a, b = d.b, c = d.c](cudaStream_t) {
-      cublas_gemm(h, s, a, b, c, CUDA_R_16BF);
+      cublas_gemm_bf16(h, s.m, s.n, s.k, a, b, c, CUDA_R_16BF);
     };
   }
 

@@ -187,11 +187,6 @@ int sm_count() {
   return n;
 }
 
-void cublas_ok(cublasStatus_t s, const char* what) {
-  if (s != CUBLAS_STATUS_SUCCESS)
-    throw std::runtime_error(std::string(what) + " failed: cublasStatus " + std::to_string(s));
-}
-
 // Everything one configuration needs, plus the two streams and the flush buffer.
 struct Bench {
   const Config c;
@@ -227,12 +222,8 @@ struct Bench {
     // GEMM inputs and the cuBLAS fp32 reference (C^T = B A^T in column-major terms).
     gemm::fill_random_bf16(a.ptr, a.n, seed * 5 + 1, main);
     gemm::fill_random_bf16(b.ptr, b.n, seed * 5 + 2, main);
-    const float alpha = 1.f, beta = 0.f;
-    cublas_ok(cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, c.n, c.m, c.k, &alpha, b.ptr, CUDA_R_16BF, c.k,
-                           a.ptr, CUDA_R_16BF, c.k, &beta, cref.ptr, CUDA_R_32F, c.n, CUBLAS_COMPUTE_32F,
-                           CUBLAS_GEMM_DEFAULT),
-              "cublasGemmEx");
-    gemm_tol = 2.0 * std::ldexp(1.0, -9) + c.k * std::ldexp(1.0, -24);  // as tilesim-gemm-bench
+    gemm::cublas_gemm_bf16(h, c.m, c.n, c.k, a.ptr, b.ptr, cref.ptr, CUDA_R_32F);
+    gemm_tol = gemm::bf16_gemm_tolerance(c.k);
     gemm::GemmArgs ga;
     ga.a = a.ptr;
     ga.b = b.ptr;
@@ -740,9 +731,9 @@ int run_configs(const Options& opt, runner::Measurement& m, bool timed) {
   m["l2"] = reserve_persisting_l2();
   const Streams streams(opt.prefetch_priority == "high");
   cublasHandle_t handle;
-  cublas_ok(cublasCreate(&handle), "cublasCreate");
+  gemm::cublas_check(cublasCreate(&handle), "cublasCreate");
   const std::unique_ptr<cublasContext, cublasStatus_t (*)(cublasHandle_t)> handle_owner(handle, cublasDestroy);
-  cublas_ok(cublasSetStream(handle, streams.main), "cublasSetStream");
+  gemm::cublas_check(cublasSetStream(handle, streams.main), "cublasSetStream");
   DevBuf<int4> flush_buf(kFlushBytes / sizeof(int4));
   DevBuf<int> sink(1);
   TILESIM_CUDA_CHECK(cudaMemset(flush_buf.ptr, 0x5a, kFlushBytes));
