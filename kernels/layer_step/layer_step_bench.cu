@@ -209,6 +209,7 @@ struct Bench {
 
   int prefetch_ctas = 0;
   bool serial = false;
+  cudaEvent_t fork = nullptr, joined = nullptr;  // the side stream's start and end in a step
 
   Bench(const Config& cfg, const Options& opt, uint64_t seed, cudaStream_t m, cudaStream_t s, cublasHandle_t h,
         DevBuf<int4>& fb, DevBuf<int>& sk)
@@ -281,7 +282,15 @@ struct Bench {
       gemm_in_pf = prepare_in_gemm(0);
       gemm_in_pf_paced = prepare_in_gemm(kInitialPaceNs);
     }
+    TILESIM_CUDA_CHECK(cudaEventCreateWithFlags(&fork, cudaEventDisableTiming));
+    TILESIM_CUDA_CHECK(cudaEventCreateWithFlags(&joined, cudaEventDisableTiming));
   }
+  ~Bench() {
+    cudaEventDestroy(fork);
+    cudaEventDestroy(joined);
+  }
+  Bench(const Bench&) = delete;
+  Bench& operator=(const Bench&) = delete;
   // The GEMM with the decode's K and V in its L2 prefetch list (evict_last).
   gemm::Prepared prepare_in_gemm(unsigned pace, unsigned delay = 0) {
     gemm::GemmArgs g = gemm_args;
@@ -313,7 +322,7 @@ struct Bench {
   void decode() { DecodeLauncher::launch(prm, main); }
   // The prefetch on the side stream, ordered after everything already on `main` (serial:
   // on `main` itself).
-  void prefetch(PrefetchPolicy pol, cudaEvent_t fork) {
+  void prefetch(PrefetchPolicy pol) {
     if (serial) {
       launch_kv_prefetch(ranges, pol, prefetch_ctas, kPrefetchThreads, main);
       TILESIM_CHECK_LAUNCH("kv_prefetch_kernel");
@@ -324,7 +333,7 @@ struct Bench {
     launch_kv_prefetch(ranges, pol, prefetch_ctas, kPrefetchThreads, side);
     TILESIM_CHECK_LAUNCH("kv_prefetch_kernel");
   }
-  void join(cudaEvent_t joined) {
+  void join() {
     if (serial) return;
     TILESIM_CUDA_CHECK(cudaEventRecord(joined, side));
     TILESIM_CUDA_CHECK(cudaStreamWaitEvent(main, joined));
@@ -409,220 +418,206 @@ std::string prefetch_of(const std::string& variant) {
   return "none";
 }
 
-// Runs every variant of one configuration (timed: sampled too, else only the checked
-// launch sequences); appends records to `runs`; returns failures.
-int run_config(const Config& c, const Options& opt, bool timed, cudaStream_t main, cudaStream_t side, cublasHandle_t h,
-               DevBuf<int4>& fb, DevBuf<int>& sink, cuda::NvmlSampler* nvml, json& runs, std::vector<std::string>& table) {
-  Bench bn(c, opt, opt.seed + runs.size() + 1, main, side, h, fb, sink);
-  cudaEvent_t fork, joined;
-  TILESIM_CUDA_CHECK(cudaEventCreateWithFlags(&fork, cudaEventDisableTiming));
-  TILESIM_CUDA_CHECK(cudaEventCreateWithFlags(&joined, cudaEventDisableTiming));
+// The checks of every launch sequence, each on poisoned outputs; the decode output must be
+// bitwise equal across them (the prefetch is a hint and must not change a bit).
+struct StepChecks {
+  json step, normal, last, gemm_base, gemm_pf;  // no prefetch; the side kernel's
+  json in, in_paced, gemm_in, gemm_in_paced;    // --prefetch in_gemm: unpaced, paced
   int failures = 0;
+};
 
-  // Correctness of each launch sequence on poisoned outputs (decode bitwise equal across
-  // variants: the prefetch is a hint and must not change a bit).
+StepChecks check_sequences(Bench& bn, const Options& opt) {
+  StepChecks k;
   std::vector<bf16> base_out;
-  json chk_step, chk_normal, chk_last, chk_gemm_base, chk_gemm_pf;
   bn.flush();
   bn.poison();
   bn.gemm();
   bn.decode();
-  chk_step = bn.check_decode(&base_out, nullptr);
-  chk_gemm_base = bn.check_gemm();
+  k.step = bn.check_decode(&base_out, nullptr);
+  k.gemm_base = bn.check_gemm();
   for (PrefetchPolicy pol : {PrefetchPolicy::kEvictNormal, PrefetchPolicy::kEvictLast}) {
     bn.flush();
     bn.poison();
-    bn.prefetch(pol, fork);
+    bn.prefetch(pol);
     bn.gemm();
-    bn.join(joined);
+    bn.join();
     bn.decode();
-    json& dst = pol == PrefetchPolicy::kEvictLast ? chk_last : chk_normal;
+    json& dst = pol == PrefetchPolicy::kEvictLast ? k.last : k.normal;
     dst = bn.check_decode(nullptr, &base_out);
-    if (pol == PrefetchPolicy::kEvictLast) chk_gemm_pf = bn.check_gemm();
+    if (pol == PrefetchPolicy::kEvictLast) k.gemm_pf = bn.check_gemm();
   }
-  // --prefetch in_gemm: chk_normal/chk_last above are the side kernel's; the in-GEMM
-  // prefetch (unpaced, paced) gets its own decode (bitwise) and GEMM checks.
-  json chk_in, chk_in_paced, chk_gemm_in, chk_gemm_in_paced;
+  std::vector<const json*> all = {&k.step, &k.normal, &k.last, &k.gemm_base, &k.gemm_pf};
   if (opt.in_gemm()) {
     for (int paced = 0; paced < 2; ++paced) {
       bn.flush();
       bn.poison();
       paced ? bn.gemm_pf_paced() : bn.gemm_pf_in();
       bn.decode();
-      (paced ? chk_in_paced : chk_in) = bn.check_decode(nullptr, &base_out);
-      (paced ? chk_gemm_in_paced : chk_gemm_in) = bn.check_gemm();
+      (paced ? k.in_paced : k.in) = bn.check_decode(nullptr, &base_out);
+      (paced ? k.gemm_in_paced : k.gemm_in) = bn.check_gemm();
     }
-    for (const json* j : {&chk_in, &chk_in_paced, &chk_gemm_in, &chk_gemm_in_paced})
-      if (!(*j)["passed"].get<bool>()) ++failures;
+    all.insert(all.end(), {&k.in, &k.in_paced, &k.gemm_in, &k.gemm_in_paced});
   }
-  for (const json* j : {&chk_step, &chk_normal, &chk_last, &chk_gemm_base, &chk_gemm_pf})
-    if (!(*j)["passed"].get<bool>()) ++failures;
-  if (!timed) {  // --ncu / --check: the launch sequences above are what ncu profiles
-    std::printf("%-40s ncu pass done (decode checks %s)\n", c.name.c_str(), failures ? "FAILED" : "ok");
-    return failures;
-  }
+  for (const json* j : all)
+    if (!(*j)["passed"].get<bool>()) ++k.failures;
+  return k;
+}
 
-  struct Variant {
-    std::string name;
-    std::function<void()> prep;
-    std::function<void(cudaEvent_t)> body;
-    bool has_mid;
-    const json* check;
+// One timed variant: `body` issues the launches between the start/mid/stop events, `prep`
+// runs untimed after the flush; `check` is the check of the same launch sequence.
+struct Variant {
+  std::string name;
+  std::function<void()> prep;
+  std::function<void(cudaEvent_t)> body;
+  bool has_mid;
+  const json* check;
+};
+
+// GEMM then decode, the prefetch beside the GEMM on the side stream (`mid`: the GEMM's end).
+std::function<void(cudaEvent_t)> side_prefetch_step(Bench& bn, PrefetchPolicy pol) {
+  return [&bn, pol](cudaEvent_t mid) {
+    bn.prefetch(pol);
+    bn.gemm();
+    TILESIM_CUDA_CHECK(cudaEventRecord(mid, bn.main));
+    bn.join();
+    bn.decode();
   };
-  std::vector<Variant> variants = {
-      {"gemm", nullptr, [&](cudaEvent_t) { bn.gemm(); }, false, &chk_gemm_base},
+}
+
+// GEMM (issuing the prefetch itself, paced or not) then decode.
+std::function<void(cudaEvent_t)> in_gemm_prefetch_step(Bench& bn, bool paced) {
+  return [&bn, paced](cudaEvent_t mid) {
+    paced ? bn.gemm_pf_paced() : bn.gemm_pf_in();
+    TILESIM_CUDA_CHECK(cudaEventRecord(mid, bn.main));
+    bn.decode();
+  };
+}
+
+// The variants of the side-kernel prefetch (the table at the top of this file).
+std::vector<Variant> side_variants(Bench& bn, const StepChecks& k) {
+  return {
+      {"gemm", nullptr, [&bn](cudaEvent_t) { bn.gemm(); }, false, &k.gemm_base},
       {"gemm_pf", nullptr,
-       [&](cudaEvent_t) {
-         bn.prefetch(PrefetchPolicy::kEvictLast, fork);
+       [&bn](cudaEvent_t) {
+         bn.prefetch(PrefetchPolicy::kEvictLast);
          bn.gemm();
-         bn.join(joined);
+         bn.join();
        },
-       false, &chk_gemm_pf},
-      {"decode_cold", nullptr, [&](cudaEvent_t) { bn.decode(); }, false, &chk_step},
+       false, &k.gemm_pf},
+      {"decode_cold", nullptr, [&bn](cudaEvent_t) { bn.decode(); }, false, &k.step},
       {"decode_l2",
-       [&] {
-         bn.prefetch(PrefetchPolicy::kEvictLast, fork);
-         bn.join(joined);
+       [&bn] {
+         bn.prefetch(PrefetchPolicy::kEvictLast);
+         bn.join();
          gpu_spin_kernel<<<1, 32, 0, bn.main>>>(kSettleCycles);
          TILESIM_CHECK_LAUNCH("gpu_spin_kernel");
        },
-       [&](cudaEvent_t) { bn.decode(); }, false, &chk_last},
+       [&bn](cudaEvent_t) { bn.decode(); }, false, &k.last},
       {"prefetch_only", nullptr,
-       [&](cudaEvent_t) {
-         bn.prefetch(PrefetchPolicy::kEvictLast, fork);
-         bn.join(joined);
+       [&bn](cudaEvent_t) {
+         bn.prefetch(PrefetchPolicy::kEvictLast);
+         bn.join();
        },
-       false, &chk_last},
-      {"step",
-       nullptr,
-       [&](cudaEvent_t mid) {
+       false, &k.last},
+      {"step", nullptr,
+       [&bn](cudaEvent_t mid) {
          bn.gemm();
          TILESIM_CUDA_CHECK(cudaEventRecord(mid, bn.main));
          bn.decode();
        },
-       true, &chk_step},
-      {"step_pf_normal", nullptr,
-       [&](cudaEvent_t mid) {
-         bn.prefetch(PrefetchPolicy::kEvictNormal, fork);
-         bn.gemm();
-         TILESIM_CUDA_CHECK(cudaEventRecord(mid, bn.main));
-         bn.join(joined);
-         bn.decode();
-       },
-       true, &chk_normal},
-      {"step_pf_last", nullptr,
-       [&](cudaEvent_t mid) {
-         bn.prefetch(PrefetchPolicy::kEvictLast, fork);
-         bn.gemm();
-         TILESIM_CUDA_CHECK(cudaEventRecord(mid, bn.main));
-         bn.join(joined);
-         bn.decode();
-       },
-       true, &chk_last},
+       true, &k.step},
+      {"step_pf_normal", nullptr, side_prefetch_step(bn, PrefetchPolicy::kEvictNormal), true, &k.normal},
+      {"step_pf_last", nullptr, side_prefetch_step(bn, PrefetchPolicy::kEvictLast), true, &k.last},
   };
-  if (opt.in_gemm()) {
-    // Same sequence of variants with the in-GEMM prefetch; the side kernel's evict_last step
-    // stays as step_pf_side for a comparison on the same machine.
-    std::vector<Variant> in = {
-        variants[0],
-        {"gemm_pf", nullptr, [&](cudaEvent_t) { bn.gemm_pf_in(); }, false, &chk_gemm_in},
-        {"gemm_pf_paced", nullptr, [&](cudaEvent_t) { bn.gemm_pf_paced(); }, false, &chk_gemm_in_paced},
-        variants[2],
-        variants[3],
-        variants[5],
-        {"step_pf_last", nullptr,
-         [&](cudaEvent_t mid) {
-           bn.gemm_pf_in();
-           TILESIM_CUDA_CHECK(cudaEventRecord(mid, bn.main));
-           bn.decode();
-         },
-         true, &chk_in},
-        {"step_pf_paced", nullptr,
-         [&](cudaEvent_t mid) {
-           bn.gemm_pf_paced();
-           TILESIM_CUDA_CHECK(cudaEventRecord(mid, bn.main));
-           bn.decode();
-         },
-         true, &chk_in_paced},
-        {"step_pf_side", nullptr, variants[7].body, true, &chk_last},
-    };
-    variants = std::move(in);
+}
+
+// The same sequence with the in-GEMM prefetch; the side kernel's evict_last step stays as
+// step_pf_side for a comparison on the same machine.
+std::vector<Variant> in_gemm_variants(Bench& bn, const StepChecks& k) {
+  const std::vector<Variant> side = side_variants(bn, k);
+  const auto of = [&](const std::string& name) {
+    return *std::find_if(side.begin(), side.end(), [&](const Variant& v) { return v.name == name; });
+  };
+  return {
+      of("gemm"),
+      {"gemm_pf", nullptr, [&bn](cudaEvent_t) { bn.gemm_pf_in(); }, false, &k.gemm_in},
+      {"gemm_pf_paced", nullptr, [&bn](cudaEvent_t) { bn.gemm_pf_paced(); }, false, &k.gemm_in_paced},
+      of("decode_cold"),
+      of("decode_l2"),
+      of("step"),
+      {"step_pf_last", nullptr, in_gemm_prefetch_step(bn, false), true, &k.in},
+      {"step_pf_paced", nullptr, in_gemm_prefetch_step(bn, true), true, &k.in_paced},
+      {"step_pf_side", nullptr, of("step_pf_last").body, true, &k.last},
+  };
+}
+
+// What a variant's record says about its run (schedule, tile, problem and labels).
+json variant_record(const Variant& v, const Config& c, const Options& opt, const Bench& bn) {
+  json r;
+  // A GEMM on a reduced grid is no longer the plain gemm_sm90_ws run the model predicts.
+  const bool is_gemm = v.name == "gemm" && opt.gemm_reserve_sms == 0;
+  const bool is_decode = v.name == "decode_cold";
+  // The GEMM alone and the cold decode alone are ordinary runs of their own schedules, so
+  // the model predicts them as it predicts any gemm / decode run; the rest are layer steps.
+  if (is_gemm) {
+    r["schedule"] = "gemm_sm90_ws";
+    r["tile"] = gemm_tile_json();
+    r["problem"] = {{"kind", "gemm"}, {"m", c.m}, {"n", c.n}, {"k", c.k}, {"dtype", "bf16"}};
+  } else if (is_decode) {
+    r["schedule"] = "decode_splitkv";
+    r["tile"] = decode_tile_json(bn);
+    r["problem"] = {{"kind", "decode"},        {"batch", c.batch},   {"heads_q", c.heads_q},
+                    {"heads_kv", c.heads_kv},  {"q_per_seq", 1},     {"seq_kv", c.seq_kv},
+                    {"head_dim", c.head_dim},  {"page_size", 0},     {"dtype", "bf16"}};
+  } else {
+    r["schedule"] = "layer_step";
+    // in_gemm: every prefetching variant but the side kernel's is issued by the GEMM.
+    const bool by_gemm = opt.in_gemm() && v.name != "step_pf_side" && v.name != "decode_l2";
+    const bool paced = v.name == "gemm_pf_paced" || v.name == "step_pf_paced";
+    r["tile"] = {{"timed", v.name == "step_pf_side" ? std::string("step_pf_last") : v.name == "step_pf_paced" ? std::string("step_pf_last") : v.name == "gemm_pf_paced" ? std::string("gemm_pf") : v.name},
+                 {"prefetch", by_gemm && !opt.in_gemm_last() ? std::string("evict_normal") : prefetch_of(v.name)},
+                 {"prefetch_ctas", by_gemm ? static_cast<int>(bn.gemm_launch.launch_info["grid_ctas"].get<unsigned>()) : bn.prefetch_ctas},
+                 {"prefetch_launch", by_gemm ? std::string("in_gemm") : opt.prefetch_launch},
+                 {"prefetch_pace_ns", by_gemm && paced ? bn.pace_ns : 0u},
+                 {"prefetch_delay_ns", by_gemm && paced ? bn.delay_ns : 0u},
+                 {"gemm_reserve_sms", opt.gemm_reserve_sms},
+                 {"prefetch_threads", kPrefetchThreads},
+                 {"prefetch_chunk_bytes", kPrefetchChunkBytes},
+                 {"prefetch_stream_priority", opt.prefetch_priority},
+                 {"gemm", gemm_tile_json()},
+                 {"decode", decode_tile_json(bn)}};
+    r["problem"] = layer_problem(c);
   }
-  std::map<std::string, double> med;
-  for (const Variant& v : variants) {
-    const bool ok = (*v.check)["passed"].get<bool>();
-    json r;
-    // A GEMM on a reduced grid is no longer the plain gemm_sm90_ws run the model predicts.
-    const bool is_gemm = v.name == "gemm" && opt.gemm_reserve_sms == 0;
-    const bool is_decode = v.name == "decode_cold";
-    // The GEMM alone and the cold decode alone are ordinary runs of their own schedules, so
-    // the model predicts them as it predicts any gemm / decode run; the rest are layer steps.
-    if (is_gemm) {
-      r["schedule"] = "gemm_sm90_ws";
-      r["tile"] = gemm_tile_json();
-      r["problem"] = {{"kind", "gemm"}, {"m", c.m}, {"n", c.n}, {"k", c.k}, {"dtype", "bf16"}};
-    } else if (is_decode) {
-      r["schedule"] = "decode_splitkv";
-      r["tile"] = decode_tile_json(bn);
-      r["problem"] = {{"kind", "decode"},        {"batch", c.batch},   {"heads_q", c.heads_q},
-                      {"heads_kv", c.heads_kv},  {"q_per_seq", 1},     {"seq_kv", c.seq_kv},
-                      {"head_dim", c.head_dim},  {"page_size", 0},     {"dtype", "bf16"}};
-    } else {
-      r["schedule"] = "layer_step";
-      // in_gemm: every prefetching variant but the side kernel's is issued by the GEMM.
-      const bool by_gemm = opt.in_gemm() && v.name != "step_pf_side" && v.name != "decode_l2";
-      const bool paced = v.name == "gemm_pf_paced" || v.name == "step_pf_paced";
-      r["tile"] = {{"timed", v.name == "step_pf_side" ? std::string("step_pf_last") : v.name == "step_pf_paced" ? std::string("step_pf_last") : v.name == "gemm_pf_paced" ? std::string("gemm_pf") : v.name},
-                   {"prefetch", by_gemm && !opt.in_gemm_last() ? std::string("evict_normal") : prefetch_of(v.name)},
-                   {"prefetch_ctas", by_gemm ? static_cast<int>(bn.gemm_launch.launch_info["grid_ctas"].get<unsigned>()) : bn.prefetch_ctas},
-                   {"prefetch_launch", by_gemm ? std::string("in_gemm") : opt.prefetch_launch},
-                   {"prefetch_pace_ns", by_gemm && paced ? bn.pace_ns : 0u},
-                   {"prefetch_delay_ns", by_gemm && paced ? bn.delay_ns : 0u},
-                   {"gemm_reserve_sms", opt.gemm_reserve_sms},
-                   {"prefetch_threads", kPrefetchThreads},
-                   {"prefetch_chunk_bytes", kPrefetchChunkBytes},
-                   {"prefetch_stream_priority", opt.prefetch_priority},
-                   {"gemm", gemm_tile_json()},
-                   {"decode", decode_tile_json(bn)}};
-      r["problem"] = layer_problem(c);
-    }
-    r["impl"] = "tilesim";
-    r["variant"] = v.name;
-    r["config_name"] = c.name;
-    r["kv_bytes"] = c.kv_bytes();
-    r["gemm_launch"] = bn.gemm_launch.launch_info;
-    r["check"] = *v.check;
-    if (!ok) {
-      ++failures;
-      runs.push_back(r);
-      continue;
-    }
-    if (nvml != nullptr) nvml->arm();
-    const cuda::PartSamples s = sample(bn, opt.reps, v.prep, v.body, v.has_mid);
-    if (nvml != nullptr) r["nvml"] = nvml->disarm();
-    med[v.name] = cuda::record_samples(r, s.total_ms);
-    if (v.has_mid) {
-      r["gemm_part_median_ms"] = cuda::median(s.first_ms);
-      r["decode_part_median_ms"] = cuda::median(s.second_ms);
-      r["gemm_part_samples_ms"] = s.first_ms;
-      r["decode_part_samples_ms"] = s.second_ms;
-    }
-    if (opt.in_gemm() && v.name == "gemm")
-      bn.gemm_in_pf_paced = bn.prepare_in_gemm(static_cast<unsigned>(opt.pace_share * med["gemm"] * 1e6),
-                                               static_cast<unsigned>(opt.delay_share * med["gemm"] * 1e6));
-    if (v.has_mid) med[v.name + ".decode"] = r["decode_part_median_ms"].get<double>();
-    runs.push_back(r);
+  r["impl"] = "tilesim";
+  r["variant"] = v.name;
+  r["config_name"] = c.name;
+  r["kv_bytes"] = c.kv_bytes();
+  r["gemm_launch"] = bn.gemm_launch.launch_info;
+  r["check"] = *v.check;
+  return r;
+}
+
+// Samples the variant into its record (the whole and, for a step, the GEMM and decode
+// parts); returns the median (ms).
+double time_variant(json& r, Bench& bn, const Variant& v, int reps, cuda::NvmlSampler* nvml) {
+  if (nvml != nullptr) nvml->arm();
+  const cuda::PartSamples s = sample(bn, reps, v.prep, v.body, v.has_mid);
+  if (nvml != nullptr) r["nvml"] = nvml->disarm();
+  const double med = cuda::record_samples(r, s.total_ms);
+  if (v.has_mid) {
+    r["gemm_part_median_ms"] = cuda::median(s.first_ms);
+    r["decode_part_median_ms"] = cuda::median(s.second_ms);
+    r["gemm_part_samples_ms"] = s.first_ms;
+    r["decode_part_samples_ms"] = s.second_ms;
   }
-  cudaEventDestroy(fork);
-  cudaEventDestroy(joined);
-  auto us = [&](const std::string& k) { return med.count(k) ? med[k] * 1e3 : NAN; };
+  return med;
+}
+
+// The configuration's line of the summary table (times in us; `med`: variant -> median ms,
+// "<variant>.decode" -> its decode part).
+std::string summary_line(const Config& c, const Options& opt, const std::map<std::string, double>& med) {
+  auto us = [&](const std::string& k) { return med.count(k) ? med.at(k) * 1e3 : NAN; };
   char line[400];
-  std::snprintf(line, sizeof line,
-                "%-40s %6.1fMB gemm %7.1f +pf %7.1f | dec cold %6.1f l2 %6.1f | step %7.1f pf_n %7.1f pf_l %7.1f "
-                "(dec %5.1f/%5.1f/%5.1f) gain_l %+5.1f%%",
-                c.name.c_str(), c.kv_bytes() / 1e6, us("gemm"), us("gemm_pf"), us("decode_cold"), us("decode_l2"),
-                us("step"), us("step_pf_normal"), us("step_pf_last"), us("step.decode"), us("step_pf_normal.decode"),
-                us("step_pf_last.decode"), 100.0 * (us("step") - us("step_pf_last")) / us("step"));
   if (opt.in_gemm())
     std::snprintf(line, sizeof line,
                   "%-40s %6.1fMB gemm %6.1f +pf %6.1f paced %6.1f | dec cold %5.1f l2 %5.1f | step %6.1f in %6.1f paced %6.1f "
@@ -633,9 +628,46 @@ int run_config(const Config& c, const Options& opt, bool timed, cudaStream_t mai
                   100.0 * (us("step") - us("step_pf_last")) / us("step"),
                   100.0 * (us("step") - us("step_pf_paced")) / us("step"),
                   100.0 * (us("step") - us("step_pf_side")) / us("step"));
-  std::printf("%s\n", line);
+  else
+    std::snprintf(line, sizeof line,
+                  "%-40s %6.1fMB gemm %7.1f +pf %7.1f | dec cold %6.1f l2 %6.1f | step %7.1f pf_n %7.1f pf_l %7.1f "
+                  "(dec %5.1f/%5.1f/%5.1f) gain_l %+5.1f%%",
+                  c.name.c_str(), c.kv_bytes() / 1e6, us("gemm"), us("gemm_pf"), us("decode_cold"), us("decode_l2"),
+                  us("step"), us("step_pf_normal"), us("step_pf_last"), us("step.decode"), us("step_pf_normal.decode"),
+                  us("step_pf_last.decode"), 100.0 * (us("step") - us("step_pf_last")) / us("step"));
+  return line;
+}
+
+// Runs every variant of one configuration (timed: sampled too, else only the checked
+// launch sequences); appends records to `runs` and a line to `table`; returns failures.
+int run_config(const Config& c, const Options& opt, bool timed, cudaStream_t main, cudaStream_t side, cublasHandle_t h,
+               DevBuf<int4>& fb, DevBuf<int>& sink, cuda::NvmlSampler* nvml, json& runs, std::vector<std::string>& table) {
+  Bench bn(c, opt, opt.seed + runs.size() + 1, main, side, h, fb, sink);
+  const StepChecks checks = check_sequences(bn, opt);
+  int failures = checks.failures;
+  if (!timed) {  // --ncu / --check: the launch sequences above are what ncu profiles
+    std::printf("%-40s ncu pass done (decode checks %s)\n", c.name.c_str(), failures ? "FAILED" : "ok");
+    return failures;
+  }
+  std::map<std::string, double> med;
+  for (const Variant& v : opt.in_gemm() ? in_gemm_variants(bn, checks) : side_variants(bn, checks)) {
+    json r = variant_record(v, c, opt, bn);
+    if (!(*v.check)["passed"].get<bool>()) {
+      ++failures;
+      runs.push_back(r);
+      continue;
+    }
+    med[v.name] = time_variant(r, bn, v, opt.reps, nvml);
+    if (v.has_mid) med[v.name + ".decode"] = r["decode_part_median_ms"].get<double>();
+    // The paced in-GEMM prefetch spreads over a share of the plain GEMM's measured time.
+    if (opt.in_gemm() && v.name == "gemm")
+      bn.gemm_in_pf_paced = bn.prepare_in_gemm(static_cast<unsigned>(opt.pace_share * med["gemm"] * 1e6),
+                                               static_cast<unsigned>(opt.delay_share * med["gemm"] * 1e6));
+    runs.push_back(r);
+  }
+  table.push_back(summary_line(c, opt, med));
+  std::printf("%s\n", table.back().c_str());
   std::fflush(stdout);
-  table.push_back(line);
   return failures;
 }
 
