@@ -1,4 +1,4 @@
-// `<runner> --list --json`: the compiled kernel instances in the model's vocabulary, one
+// `<runner> --list [--json]`: the compiled kernel instances in the model's vocabulary, one
 // object per instance: its name, the model schedule, the tile exactly as `tilesim
 // predict --tile` takes it (runtime parameters such as decode's splits are absent), and
 // the problems it serves ("requires", as in kernels/instances.json). Needs no GPU: it
@@ -39,6 +39,12 @@ inline int print_list_json(const std::string& runner, const std::vector<ListedIn
     arr.push_back({{"name", e.name}, {"schedule", e.schedule}, {"tile", e.tile}, {"requires", e.requires_}});
   doc["instances"] = arr;
   std::cout << doc.dump(1) << "\n";
+  return 0;
+}
+
+// `<runner> --list`: one line per instance, its name and its tile. Returns the exit code 0.
+inline int print_list_text(const std::vector<ListedInstance>& list) {
+  for (const auto& e : list) std::cout << e.name << "  " << e.tile.dump() << "\n";
   return 0;
 }
 

@@ -9,8 +9,9 @@
 //   --quick            fewer shapes / repetitions
 //   --out F            the measurement JSON (schema tilesim.measurement.v1)
 //   --reps N           timed repetitions per pass (>= the runner's minimum)
-//   --seed N           input seed (default: a fresh random one, recorded in the file)
-// plus the family's own flags, handled by a callback.
+//   --seed N           input seed (default: the runner's, else a fresh random one; recorded)
+//   --list             (runners that declare it) the compiled kernels, no GPU needed
+// plus the family's own flags, handled by a callback (the *_flag helpers below build it).
 #pragma once
 
 #include <cstdint>
@@ -18,10 +19,12 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "shape_args.hpp"
@@ -45,6 +48,7 @@ inline int64_t parse_flag_integer(const std::string& flag, const std::string& te
 
 struct CheckSweepOptions {
   bool check = false, sweep = false, quick = false;
+  bool list = false;                // --list (only where the spec allows it)
   std::string out;                  // --out: where the measurement JSON goes ("" = nowhere)
   int reps = 0;                     // --reps (the runner's default when not given)
   uint64_t seed = 0;                // --seed (a fresh random seed when not given)
@@ -57,25 +61,157 @@ struct CheckSweepOptions {
 using ExtraFlag =
     std::function<bool(const std::string& flag, const std::function<std::string()>& value)>;
 
+// The list of a shapes file a runner reads and the dtype its entries may name.
+struct ShapeList {
+  std::string name;
+  std::string dtype = "bf16";
+};
+
 struct CheckSweepSpec {
+  // The fields every runner gives; the optional ones below are set by name.
+  CheckSweepSpec(std::string family_, std::vector<ShapeKey> keys_, int default_reps_, int min_reps_,
+                 ExtraFlag extra_ = {}, std::string extra_usage_ = "")
+      : family(std::move(family_)),
+        keys(std::move(keys_)),
+        default_reps(default_reps_),
+        min_reps(min_reps_),
+        extra(std::move(extra_)),
+        extra_usage(std::move(extra_usage_)) {}
   std::string family;          // the shapes file's list to read ("decode", "mla", ...)
   std::vector<ShapeKey> keys;  // the family's shape keys
   int default_reps = 0;
   int min_reps = 1;
   ExtraFlag extra;          // the family's own flags (may be empty)
   std::string extra_usage;  // appended to the unknown-argument message, e.g. "--scale S"
+  // Optional, for runners with more to their command line:
+  bool shapes_with_check = false;  // given shapes replace the check shapes too
+  bool list_flag = false;          // --list is an action of its own (no --check / --sweep)
+  uint64_t default_seed = 0;       // the seed without --seed (0: a fresh random one)
+  // Other names of shared flags a runner kept from before (e.g. "--config" for "--shape").
+  std::map<std::string, std::string> aliases;
+  // Which shapes-file list to read, asked once every flag is parsed, so that a family flag
+  // (the GEMM's --dtype) can choose wherever it stands; empty: {family, "bf16"}.
+  std::function<ShapeList()> shape_list;
 };
 
+// Family-flag helpers: each handles one flag (or several) and stores the checked value;
+// any_flag tries them in turn. Errors name the flag and what it takes.
+inline ExtraFlag integer_flag(const std::string& name, int* target, int64_t min, int64_t max) {
+  return [=](const std::string& flag, const std::function<std::string()>& value) {
+    if (flag != name) return false;
+    const int64_t v = detail::parse_flag_integer(flag, value());
+    if (v < min || v > max)
+      throw std::invalid_argument(flag + " must be in [" + std::to_string(min) + ", " +
+                                  std::to_string(max) + "], got " + std::to_string(v));
+    *target = static_cast<int>(v);
+    return true;
+  };
+}
+
+inline ExtraFlag real_flag(const std::string& name, double* target, double min, double max) {
+  return [=](const std::string& flag, const std::function<std::string()>& value) {
+    if (flag != name) return false;
+    const std::string text = value();
+    size_t used = 0;
+    double v = 0;
+    try {
+      v = std::stod(text, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (text.empty() || used != text.size() || !(v >= min && v <= max)) {
+      char range[64];
+      std::snprintf(range, sizeof range, "[%g, %g]", min, max);
+      throw std::invalid_argument(flag + " must be a number in " + range + ", got '" + text + "'");
+    }
+    *target = v;
+    return true;
+  };
+}
+
+inline ExtraFlag choice_flag(const std::string& name, std::string* target,
+                             const std::vector<std::string>& choices) {
+  return [=](const std::string& flag, const std::function<std::string()>& value) {
+    if (flag != name) return false;
+    const std::string v = value();
+    std::string listed;
+    for (const auto& c : choices) {
+      if (c == v) {
+        *target = v;
+        return true;
+      }
+      listed += (listed.empty() ? "" : " or ") + ("'" + c + "'");
+    }
+    throw std::invalid_argument(flag + " must be " + listed + ", got '" + v + "'");
+  };
+}
+
+// --kernel S (repeatable) and --filter a,b: only kernels whose name contains one of them.
+inline ExtraFlag kernel_filter_flag(std::vector<std::string>* filters) {
+  return [=](const std::string& flag, const std::function<std::string()>& value) {
+    if (flag != "--kernel" && flag != "--filter") return false;
+    const std::string v = value();
+    size_t from = 0;
+    while (from <= v.size()) {
+      const size_t comma = flag == "--filter" ? v.find(',', from) : std::string::npos;
+      const std::string part = v.substr(from, comma == std::string::npos ? comma : comma - from);
+      if (!part.empty()) filters->push_back(part);
+      if (comma == std::string::npos) break;
+      from = comma + 1;
+    }
+    if (v.empty()) throw std::invalid_argument(flag + " needs a kernel name (or part of one)");
+    return true;
+  };
+}
+
+inline bool kernel_selected(const std::string& name, const std::vector<std::string>& filters) {
+  if (filters.empty()) return true;
+  for (const auto& f : filters)
+    if (name.find(f) != std::string::npos) return true;
+  return false;
+}
+
+inline ExtraFlag any_flag(std::vector<ExtraFlag> flags) {
+  return [flags = std::move(flags)](const std::string& flag,
+                                    const std::function<std::string()>& value) {
+    for (const auto& f : flags)
+      if (f(flag, value)) return true;
+    return false;
+  };
+}
+
+namespace detail {
+// --shape texts and --shapes-file paths in the order given, read once every flag is known.
+inline std::vector<ShapeValues> resolve_shapes(
+    const std::vector<std::pair<std::string, std::string>>& given, const CheckSweepSpec& spec) {
+  const ShapeList list = spec.shape_list ? spec.shape_list() : ShapeList{spec.family, "bf16"};
+  std::vector<ShapeValues> out;
+  for (const auto& [flag, v] : given) {
+    if (flag == "--shape") {
+      out.push_back(parse_shape(v, spec.keys));
+      continue;
+    }
+    for (auto& s : shapes_from_file(v, list.name, spec.keys, {list.dtype})) out.push_back(std::move(s));
+  }
+  return out;
+}
+}  // namespace detail
+
 // Parses argv (argv[0] is the program). Throws std::invalid_argument naming the argument
-// that is wrong; at least one of --check / --sweep must be given, shapes only with --sweep.
+// that is wrong; at least one of --check / --sweep (or --list) must be given, shapes only
+// with --sweep unless the spec takes them for --check too.
 inline CheckSweepOptions parse_check_sweep(int argc, char** argv, const CheckSweepSpec& spec) {
   CheckSweepOptions o;
   o.reps = spec.default_reps;
+  o.seed = spec.default_seed;
+  std::vector<std::pair<std::string, std::string>> shape_args;  // (flag, value)
   for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    o.args += (i > 1 ? " " : "") + a;
+    const std::string given = argv[i];
+    const auto alias = spec.aliases.find(given);
+    const std::string a = alias == spec.aliases.end() ? given : alias->second;
+    o.args += (i > 1 ? " " : "") + given;
     const std::function<std::string()> value = [&]() -> std::string {
-      if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value");
+      if (i + 1 >= argc) throw std::invalid_argument(given + " needs a value");
       o.args += std::string(" ") + argv[i + 1];
       return argv[++i];
     };
@@ -85,6 +221,8 @@ inline CheckSweepOptions parse_check_sweep(int argc, char** argv, const CheckSwe
       o.sweep = true;
     } else if (a == "--quick") {
       o.quick = true;
+    } else if (a == "--list" && spec.list_flag) {
+      o.list = true;
     } else if (a == "--out") {
       o.out = value();
     } else if (a == "--reps") {
@@ -95,23 +233,24 @@ inline CheckSweepOptions parse_check_sweep(int argc, char** argv, const CheckSwe
       const int64_t seed = detail::parse_flag_integer(a, value());
       if (seed < 0) throw std::invalid_argument("--seed must be >= 0");
       o.seed = static_cast<uint64_t>(seed);
-    } else if (a == "--shape") {
-      o.shapes.push_back(parse_shape(value(), spec.keys));
-    } else if (a == "--shapes-file") {
-      for (auto& v : shapes_from_file(value(), spec.family, spec.keys, {"bf16"}))
-        o.shapes.push_back(std::move(v));
+    } else if (a == "--shape" || a == "--shapes-file") {
+      shape_args.emplace_back(a, value());
     } else if (!spec.extra || !spec.extra(a, value)) {
       throw std::invalid_argument(
-          "unknown argument '" + a +
+          "unknown argument '" + given +
           "' (use --check, --sweep, --quick, --out F, --reps N, --seed N, --shape S, "
           "--shapes-file F" +
+          (spec.list_flag ? ", --list [--json]" : "") +
           (spec.extra_usage.empty() ? "" : ", " + spec.extra_usage) + ")");
     }
   }
-  if (!o.check && !o.sweep)
-    throw std::invalid_argument("nothing to do: give --check and/or --sweep");
-  if (!o.shapes.empty() && !o.sweep)
-    throw std::invalid_argument("--shape / --shapes-file go with --sweep");
+  o.shapes = detail::resolve_shapes(shape_args, spec);
+  if (!o.check && !o.sweep && !o.list)
+    throw std::invalid_argument(std::string("nothing to do: give --check and/or --sweep") +
+                                (spec.list_flag ? " (or --list)" : ""));
+  if (!o.shapes.empty() && !o.sweep && !(spec.shapes_with_check && o.check))
+    throw std::invalid_argument(std::string("--shape / --shapes-file go with --sweep") +
+                                (spec.shapes_with_check ? " or --check" : ""));
   if (o.seed == 0) o.seed = std::random_device{}();  // fresh inputs each run unless pinned
   return o;
 }
@@ -140,6 +279,30 @@ inline void write_measurement(const nlohmann::json& doc, const std::string& path
   std::filesystem::rename(tmp, p, ec);
   if (ec) throw std::runtime_error("cannot write --out file " + path + ": " + ec.message());
 }
+
+// The measurement document of one run: the envelope, the runner's top-level notes and
+// "runs". save() writes it whole to --out (nothing without --out) and may be called as often
+// as the runner likes, e.g. after every shape, so a run cut short keeps what it measured.
+class Measurement {
+ public:
+  Measurement(const std::string& family, const std::string& tool, const CheckSweepOptions& o,
+              nlohmann::json device)
+      : doc_(measurement_doc(family, tool, o, std::move(device))), out_(o.out) {
+    doc_["runs"] = nlohmann::json::array();
+  }
+  nlohmann::json& runs() { return doc_["runs"]; }
+  nlohmann::json& operator[](const std::string& key) { return doc_[key]; }
+  const nlohmann::json& doc() const { return doc_; }
+  // `clocks_after`: the device clocks at the time of writing (device_report.hpp).
+  void save(nlohmann::json clocks_after) {
+    doc_["clocks_after"] = std::move(clocks_after);
+    if (!out_.empty()) write_measurement(doc_, out_);
+  }
+
+ private:
+  nlohmann::json doc_;
+  std::string out_;
+};
 
 // main() of a runner: `parse` returns the runner's options (parse errors exit 2 with the
 // message), `body(options)` returns the exit code (runtime errors exit 1 with the message).

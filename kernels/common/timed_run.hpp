@@ -1,14 +1,18 @@
 // The timed parts of a measurement run the runners share: a launch timed into its record
-// (CUDA events after warm-up, samples, median, min, NVML clocks of the passes) and the
-// device's copy bandwidth, the ceiling memory-bound kernels are judged against.
+// (CUDA events after warm-up, samples, median, min, NVML clocks of the passes), launches
+// timed round-robin, a launch sequence timed in two parts, the device's copy bandwidth (the
+// ceiling memory-bound kernels are judged against) and the frame of a check/sweep run.
 #pragma once
 
 #include <cuda_runtime.h>
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdio>
 #include <functional>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "cuda_check.hpp"
 #include "device_report.hpp"
@@ -18,18 +22,99 @@
 
 namespace tilesim::cuda {
 
-// Times `launch` with `opt` and writes samples_ms, median_ms, min_ms (and, with a sampler,
-// the NVML summary of the timed passes as "nvml") into `record`. Returns the median (ms).
-inline double time_into(nlohmann::json& record, const std::function<void(cudaStream_t)>& launch,
-                        const TimingOptions& opt, NvmlSampler* nvml) {
-  if (nvml != nullptr) nvml->arm();
-  const std::vector<double> samples = time_ms(launch, nullptr, opt);
-  if (nvml != nullptr) record["nvml"] = nvml->disarm();
-  const double med = median(samples);
-  record["samples_ms"] = samples;
+// Writes samples_ms, median_ms and min_ms of `samples_ms` (not empty) into `record`;
+// returns the median (ms).
+inline double record_samples(nlohmann::json& record, const std::vector<double>& samples_ms) {
+  const double med = median(samples_ms);
+  record["samples_ms"] = samples_ms;
   record["median_ms"] = med;
-  record["min_ms"] = *std::min_element(samples.begin(), samples.end());
+  record["min_ms"] = *std::min_element(samples_ms.begin(), samples_ms.end());
   return med;
+}
+
+// Times `launch` on `stream` with `opt` and writes its samples (record_samples) and, with a
+// sampler, the NVML summary of the timed pass as "nvml" into `record`. Returns the median (ms).
+inline double time_into(nlohmann::json& record, const std::function<void(cudaStream_t)>& launch,
+                        const TimingOptions& opt, NvmlSampler* nvml, cudaStream_t stream = nullptr) {
+  if (nvml != nullptr) nvml->arm();
+  const std::vector<double> samples = time_ms(launch, stream, opt);
+  if (nvml != nullptr) record["nvml"] = nvml->disarm();
+  return record_samples(record, samples);
+}
+
+// The NVML sampler of a sweep (SM clock, power, throttle reasons of every timed pass); says
+// on stdout when NVML is unavailable, since the runs then carry no clock samples.
+inline std::unique_ptr<NvmlSampler> open_nvml_sampler() {
+  auto nvml = std::make_unique<NvmlSampler>(pci_bus_id());
+  if (!nvml->available())
+    std::printf("note: NVML unavailable (%s): no clock samples\n", nvml->why_unavailable().c_str());
+  return nvml;
+}
+
+// One launch's share of a round-robin timing.
+struct RoundRobinTimes {
+  std::vector<double> samples_ms;                            // every pass's samples, in order
+  nlohmann::json clocks_per_pass = nlohmann::json::array();  // nvidia-smi clocks at each pass
+  nlohmann::json nvml_per_pass = nlohmann::json::array();    // NVML summary of each pass
+};
+
+// Times `launches` in `passes` passes; each pass times every launch in turn with `opt`.
+// The SM clock of these cards sinks as they heat over a sweep, so interleaving gives every
+// launch the same mix of thermal states, which back-to-back timing would not.
+inline std::vector<RoundRobinTimes> time_round_robin(
+    const std::vector<std::function<void(cudaStream_t)>>& launches, int passes,
+    const TimingOptions& opt, NvmlSampler& nvml, cudaStream_t stream) {
+  std::vector<RoundRobinTimes> out(launches.size());
+  for (int pass = 0; pass < passes; ++pass) {
+    for (std::size_t i = 0; i < launches.size(); ++i) {
+      out[i].clocks_per_pass.push_back(clock_snapshot()["raw"]);
+      nvml.arm();
+      const std::vector<double> smp = time_ms(launches[i], stream, opt);
+      out[i].nvml_per_pass.push_back(nvml.disarm());
+      out[i].samples_ms.insert(out[i].samples_ms.end(), smp.begin(), smp.end());
+    }
+  }
+  return out;
+}
+
+// Samples of a launch sequence timed whole and in two parts.
+struct PartSamples {
+  std::vector<double> total_ms, first_ms, second_ms;  // the parts stay empty for one part
+};
+
+// Times `body(mid)`, which issues its launches on `stream` and, with `two_parts`, records
+// `mid` between its first and second part. Before every sample `before_each` runs untimed
+// (an L2 flush, a prefetch the sample starts from). `warmup` samples are dropped.
+inline PartSamples time_parts_ms(const std::function<void(cudaEvent_t mid)>& body,
+                                 const std::function<void()>& before_each, cudaStream_t stream,
+                                 int warmup, int reps, bool two_parts) {
+  cudaEvent_t ev[3] = {};  // start, mid, stop
+  for (cudaEvent_t& e : ev) TILESIM_CUDA_CHECK(cudaEventCreate(&e));
+  PartSamples s;
+  auto elapsed_ms = [](cudaEvent_t a, cudaEvent_t b) {
+    float ms = 0;
+    TILESIM_CUDA_CHECK(cudaEventElapsedTime(&ms, a, b));
+    return static_cast<double>(ms);
+  };
+  try {
+    for (int i = 0; i < warmup + reps; ++i) {
+      if (before_each) before_each();
+      TILESIM_CUDA_CHECK(cudaEventRecord(ev[0], stream));
+      body(ev[1]);
+      TILESIM_CUDA_CHECK(cudaEventRecord(ev[2], stream));
+      TILESIM_CUDA_CHECK(cudaEventSynchronize(ev[2]));
+      if (i < warmup) continue;
+      s.total_ms.push_back(elapsed_ms(ev[0], ev[2]));
+      if (!two_parts) continue;
+      s.first_ms.push_back(elapsed_ms(ev[0], ev[1]));
+      s.second_ms.push_back(elapsed_ms(ev[1], ev[2]));
+    }
+  } catch (...) {
+    for (cudaEvent_t e : ev) cudaEventDestroy(e);
+    throw;
+  }
+  for (cudaEvent_t e : ev) cudaEventDestroy(e);
+  return s;
 }
 
 // A device-to-device copy of `bytes`, timed like a kernel: its bandwidth counts the bytes
@@ -72,10 +157,8 @@ inline nlohmann::json device_copy_run(std::size_t bytes, const TimingOptions& op
 template <class Body>
 int memory_bound_sweep(const TimingOptions& copy_timing, std::size_t copy_bytes,
                        nlohmann::json& runs, NvmlSampler** nvml_out, Body&& body) {
-  NvmlSampler nvml(pci_bus_id());
-  if (!nvml.available())
-    std::printf("note: NVML unavailable (%s): no clock samples\n", nvml.why_unavailable().c_str());
-  *nvml_out = &nvml;
+  const std::unique_ptr<NvmlSampler> nvml = open_nvml_sampler();
+  *nvml_out = nvml.get();
   double before = 0, after = 0;
   nlohmann::json c0 = device_copy_run(copy_bytes, copy_timing, &before);
   c0["when"] = "before_sweep";
@@ -98,21 +181,20 @@ int memory_bound_sweep(const TimingOptions& copy_timing, std::size_t copy_bytes,
 
 // The body of a check/sweep runner's main(): requires sm_90, runs the check and/or the sweep
 // into one measurement document (family, tool, the runner's layout notes, the device report,
-// the clocks after) and writes it to --out.
+// runs, the clocks after) and writes it to --out. run_check / run_sweep get the
+// runner::Measurement (its runs(), top-level notes, save() after a shape) and return the
+// exit code.
 template <class Check, class Sweep>
 int check_sweep_document(const std::string& family, const std::string& tool,
                          const runner::CheckSweepOptions& opt, nlohmann::json layout,
                          Check&& run_check, Sweep&& run_sweep) {
   require_compute_capability(9, 0, (tool + " (sm_90a)").c_str());
-  nlohmann::json doc = runner::measurement_doc(family, tool, opt, device_report());
-  doc["layout"] = std::move(layout);
-  nlohmann::json runs = nlohmann::json::array();
+  runner::Measurement m(family, tool, opt, device_report());
+  m["layout"] = std::move(layout);
   int rc = 0;
-  if (opt.check) rc |= run_check(runs);
-  if (opt.sweep) rc |= run_sweep(runs);
-  doc["clocks_after"] = clock_snapshot();
-  doc["runs"] = runs;
-  if (!opt.out.empty()) runner::write_measurement(doc, opt.out);
+  if (opt.check) rc |= run_check(m);
+  if (opt.sweep) rc |= run_sweep(m);
+  m.save(clock_snapshot());
   return rc;
 }
 

@@ -1,5 +1,7 @@
 // tilesim-gemm-bench: correctness and timing of every compiled GEMM config against cuBLAS
-// in the same process, written as a tilesim.measurement.v1 JSON (family "gemm").
+// in the same process, written as a tilesim.measurement.v1 JSON (family "gemm"). The
+// command line, the document and the timing are the runners' shared layer
+// (kernels/common/runner_cli.hpp, timed_run.hpp); the GEMM adds:
 //
 //   --dtype bf16|fp8   the problem dtype (default bf16): which kernels run and what they are
 //                      compared with. fp8 = block-scaled e4m3 (gemm_sm90_fp8): see below.
@@ -11,13 +13,14 @@
 //   --shape m=M,n=N,k=K  one shape (repeatable), --shapes-file F  the "gemm" list of F
 //                      ("gemm_fp8" with --dtype fp8; e.g. data/heldout/shapes.json);
 //                      syntax: kernels/common/shape_args.hpp
+//   --quick            the first three check shapes / the first sweep shape
 //   Every timed run carries NVML samples of the SM clock, power and throttle reasons.
-//   --filter a,b       only configs whose name contains one of the substrings
+//   --filter a,b       only configs whose name contains one of the substrings (--kernel S: one)
 //   --out FILE         write the measurement JSON
 //   --final-rounds R   (sweep) on the first shape, after the full pass, R rounds that
 //                      alternate cuBLAS with the --final-top best configs, so that the
 //                      headline comparison is not skewed by clock drift over the sweep
-//   --warmup N --reps N --seed N
+//   --warmup N --reps N --seed N (default seed 20261121)
 //   --list [--json]    the compiled configs; with --json in the model's vocabulary (no GPU needed)
 //
 // Correctness: A, B random bf16 in +-[1/64, 1] (never zero); C poisoned with NaN before
@@ -40,14 +43,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
-#include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <random>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -61,7 +62,9 @@
 #include "gemm_registry.hpp"
 #include "instance_list.hpp"
 #include "nvml_sampler.hpp"
+#include "runner_cli.hpp"
 #include "shape_args.hpp"
+#include "timed_run.hpp"
 
 namespace tilesim::gemm {
 namespace {
@@ -75,19 +78,21 @@ struct Shape {
   }
 };
 
-struct Options {
-  bool check = false, sweep = false, list = false, json = false;
+// The default seed: the GEMM's check shapes have always run on these inputs.
+constexpr uint64_t kDefaultSeed = 20261121;
+constexpr int kDefaultReps = 30;
+constexpr int kMinReps = 20;  // a median of many
+// --quick: how many shapes of the built-in lists.
+constexpr std::size_t kQuickCheckShapes = 3, kQuickSweepShapes = 1;
+
+struct Options : runner::CheckSweepOptions {
   std::string dtype = "bf16";
-  std::vector<Shape> shapes;
-  std::vector<std::string> shape_args, shape_files;  // resolved once --dtype is known
+  std::vector<Shape> given;  // --shapes, then --shape / --shapes-file (empty: the built-in lists)
   std::vector<std::string> filters;
-  std::string out;
   int warmup = 10;
-  int reps = 30;
   int final_rounds = 5;
   int final_top = 4;
-  uint64_t seed = 20261121;
-  std::string args;
+  bool fp8() const { return dtype == "fp8"; }
 };
 
 // Shapes of the issue: square large, square 2048, skinny M=128, K-heavy.
@@ -109,140 +114,64 @@ const std::vector<Shape> kFp8CheckShapes = {{333, 520, 208},  {1, 8, 16},       
                                             {129, 264, 144},  {77, 136, 4112},   {1000, 1000, 1008},
                                             {2065, 392, 528}, {255, 2056, 400},  {200, 648, 1040}};
 
-[[noreturn]] void usage_error(const std::string& what) {
-  std::cerr << "tilesim-gemm-bench: " << what << "\n"
-            << "usage: tilesim-gemm-bench [--check | --sweep] [--shapes MxNxK,...] [--shape m=M,n=N,k=K]..."
-               " [--shapes-file F] [--dtype bf16|fp8] [--filter s,...]"
-               " [--out FILE] [--warmup N] [--reps N] [--seed N] [--list [--json]]\n";
-  std::exit(2);
+Shape shape_of(const runner::ShapeValues& v) {
+  return {static_cast<int>(v["m"]), static_cast<int>(v["n"]), static_cast<int>(v["k"])};
 }
 
-int parse_int(const std::string& s, const std::string& what) {
-  try {
-    std::size_t pos = 0;
-    const long v = std::stol(s, &pos);
-    if (pos != s.size() || v < 0 || v > (1L << 30)) throw std::invalid_argument(s);
-    return static_cast<int>(v);
-  } catch (const std::exception&) {
-    usage_error("bad " + what + " '" + s + "'");
+// --shapes MxNxK,...: each shape through the shared key ranges, as m=M,n=N,k=K.
+std::vector<Shape> parse_dims_list(const std::string& list) {
+  std::vector<Shape> out;
+  std::size_t from = 0;
+  while (from < list.size()) {
+    const std::size_t comma = std::min(list.find(',', from), list.size());
+    std::string dims = list.substr(from, comma - from);
+    from = comma + 1;
+    if (dims.empty()) continue;
+    const std::size_t x1 = dims.find('x'), x2 = dims.find('x', x1 + 1);
+    if (x1 == std::string::npos || x2 == std::string::npos || dims.find('x', x2 + 1) != std::string::npos)
+      throw std::invalid_argument("--shapes: '" + dims + "' is not MxNxK");
+    const std::string kv = "m=" + dims.substr(0, x1) + ",n=" + dims.substr(x1 + 1, x2 - x1 - 1) +
+                           ",k=" + dims.substr(x2 + 1);
+    out.push_back(shape_of(runner::parse_shape(kv, runner::gemm_shape_keys())));
   }
-}
-
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> parts;
-  std::stringstream ss(s);
-  std::string p;
-  while (std::getline(ss, p, sep)) {
-    if (!p.empty()) parts.push_back(p);
-  }
-  return parts;
+  if (out.empty()) throw std::invalid_argument("--shapes needs MxNxK[,MxNxK...]");
+  return out;
 }
 
 Options parse(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    if (i > 1) o.args += ' ';
-    o.args += argv[i];
-  }
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) usage_error(a + " needs a value");
-      return argv[++i];
-    };
-    if (a == "--check") {
-      o.check = true;
-    } else if (a == "--sweep") {
-      o.sweep = true;
-    } else if (a == "--list") {
-      o.list = true;
-    } else if (a == "--json") {
-      o.json = true;
-    } else if (a == "--out") {
-      o.out = value();
-    } else if (a == "--warmup") {
-      o.warmup = parse_int(value(), "--warmup");
-    } else if (a == "--reps") {
-      o.reps = parse_int(value(), "--reps");
-    } else if (a == "--final-rounds") {
-      o.final_rounds = parse_int(value(), "--final-rounds");
-    } else if (a == "--final-top") {
-      o.final_top = parse_int(value(), "--final-top");
-    } else if (a == "--seed") {
-      o.seed = static_cast<uint64_t>(parse_int(value(), "--seed"));
-    } else if (a == "--filter") {
-      o.filters = split(value(), ',');
-    } else if (a == "--shapes") {
-      for (const std::string& s : split(value(), ',')) {
-        const auto d = split(s, 'x');
-        if (d.size() != 3) usage_error("shape '" + s + "' is not MxNxK");
-        Shape sh{parse_int(d[0], "M"), parse_int(d[1], "N"), parse_int(d[2], "K")};
-        if (sh.m < 1 || sh.n < 1 || sh.k < 1) usage_error("shape '" + s + "' has a zero extent");
-        o.shapes.push_back(sh);
-      }
-    } else if (a == "--dtype") {
-      o.dtype = value();
-      if (o.dtype != "bf16" && o.dtype != "fp8") usage_error("--dtype must be bf16 or fp8, got '" + o.dtype + "'");
-    } else if (a == "--shape") {
-      o.shape_args.push_back(value());
-    } else if (a == "--shapes-file") {
-      o.shape_files.push_back(value());
-    } else {
-      usage_error("unknown option '" + a + "'");
-    }
-  }
+  std::vector<Shape> dims_shapes;
+  const runner::ExtraFlag dims = [&](const std::string& flag, const std::function<std::string()>& value) {
+    if (flag != "--shapes") return false;
+    for (const Shape& s : parse_dims_list(value())) dims_shapes.push_back(s);
+    return true;
+  };
+  runner::CheckSweepSpec spec{"gemm", runner::gemm_shape_keys(), kDefaultReps, kMinReps,
+                              runner::any_flag({dims, runner::kernel_filter_flag(&o.filters),
+                                                runner::choice_flag("--dtype", &o.dtype, {"bf16", "fp8"}),
+                                                runner::integer_flag("--warmup", &o.warmup, 0, 1000),
+                                                runner::integer_flag("--final-rounds", &o.final_rounds, 0, 1000),
+                                                runner::integer_flag("--final-top", &o.final_top, 0, 1000)}),
+                              "--shapes MxNxK,..., --dtype bf16|fp8, --filter a,b, --kernel S, --warmup N, "
+                              "--final-rounds R, --final-top N"};
+  spec.shapes_with_check = true;
+  spec.list_flag = true;
+  spec.default_seed = kDefaultSeed;
   // Shapes files hold bf16 GEMM shapes under "gemm", fp8 ones under "gemm_fp8".
-  const bool fp8 = o.dtype == "fp8";
-  try {
-    std::vector<runner::ShapeValues> given;
-    for (const std::string& v : o.shape_args) given.push_back(runner::parse_shape(v, runner::gemm_shape_keys()));
-    for (const std::string& f : o.shape_files) {
-      auto list = runner::shapes_from_file(f, fp8 ? "gemm_fp8" : "gemm", runner::gemm_shape_keys(), {o.dtype});
-      given.insert(given.end(), list.begin(), list.end());
-    }
-    for (const auto& g : given)
-      o.shapes.push_back(Shape{static_cast<int>(g["m"]), static_cast<int>(g["n"]), static_cast<int>(g["k"])});
-  } catch (const runner::ShapeError& e) {
-    usage_error(e.what());
-  }
-  if (!o.list && o.check == o.sweep)
-    usage_error("give exactly one of --check, --sweep (or --list)");
-  if (o.sweep && o.reps < 20) usage_error("--reps must be >= 20 for timing (median of many)");
-  if (o.shapes.empty())
-    o.shapes = o.sweep ? (fp8 ? kFp8SweepShapes : kSweepShapes) : (fp8 ? kFp8CheckShapes : kCheckShapes);
+  spec.shape_list = [&] { return runner::ShapeList{o.fp8() ? "gemm_fp8" : "gemm", o.dtype}; };
+  static_cast<runner::CheckSweepOptions&>(o) = runner::parse_check_sweep(argc, argv, spec);
+  o.given = dims_shapes;
+  for (const auto& v : o.shapes) o.given.push_back(shape_of(v));
   return o;
 }
 
-bool selected(const KernelEntry& e, const Options& o) {
-  if (o.filters.empty()) return true;
-  return std::any_of(o.filters.begin(), o.filters.end(),
-                     [&](const std::string& f) { return e.name.find(f) != std::string::npos; });
-}
-
-void cublas_check(cublasStatus_t s, const char* what) {
-  if (s != CUBLAS_STATUS_SUCCESS) {
-    throw std::runtime_error(std::string(what) + " failed: cublasStatus " + std::to_string(s));
-  }
-}
-
-// C[M,N] = A[M,K] * B[N,K]^T in row-major = (column-major) C^T = B^T(op T on a KxN view) * A.
-void cublas_gemm(cublasHandle_t h, const Shape& s, const __nv_bfloat16* a, const __nv_bfloat16* b,
-                 void* c, cudaDataType_t c_type) {
-  const float alpha = 1.f, beta = 0.f;
-  cublas_check(cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, s.n, s.m, s.k, &alpha, b, CUDA_R_16BF, s.k,
-                            a, CUDA_R_16BF, s.k, &beta, c, c_type, s.n, CUBLAS_COMPUTE_32F,
-                            CUBLAS_GEMM_DEFAULT),
-               "cublasGemmEx");
-}
-
-// Tolerance on the relative Frobenius error: the bf16 output rounding alone is up to
-// 2^-9 relative per element (unit roundoff); allow twice that, plus K * 2^-24 for fp32
-// accumulation-order differences against cuBLAS. A missing k-block or 64x64 sub-tile
-// is far above this; an unwritten element is NaN and fails outright.
-double tolerance_for(int k) {
-  const double bf16_unit_roundoff = std::ldexp(1.0, -9);
-  const double fp32_unit_roundoff = std::ldexp(1.0, -24);
-  return 2.0 * bf16_unit_roundoff + k * fp32_unit_roundoff;
+// The shapes of the check (timing off) or the sweep: the given ones, else the built-in list.
+std::vector<Shape> shapes_for(const Options& o, bool timing) {
+  if (!o.given.empty()) return o.given;
+  std::vector<Shape> s = timing ? (o.fp8() ? kFp8SweepShapes : kSweepShapes)
+                                : (o.fp8() ? kFp8CheckShapes : kCheckShapes);
+  if (o.quick) s.resize(std::min(s.size(), timing ? kQuickSweepShapes : kQuickCheckShapes));
+  return s;
 }
 
 // float64 dot products of a few random (i, j) against the cuBLAS fp32 reference, so that
@@ -288,7 +217,7 @@ void spot_check_reference(const Shape& s, const __nv_bfloat16* a, const __nv_bfl
 // order. Wrong scale indexing is an O(1) error: group magnitudes differ by up to 64x.
 double tolerance_for_fp8(int k) {
   const double fp8_group_accumulation = std::ldexp(1.0, -8);
-  return tolerance_for(k) + fp8_group_accumulation;
+  return bf16_gemm_tolerance(k) + fp8_group_accumulation;
 }
 
 // float64 dot products, decoded on the host from the e4m3 bytes and the scales, against
@@ -366,303 +295,309 @@ struct Vendor {
   bool baseline = false;       // timed before and after the kernels and in the final rounds
 };
 
-int run(const Options& o) {
-  auto& entries = registry();
-  std::sort(entries.begin(), entries.end(),
-            [](const KernelEntry& x, const KernelEntry& y) { return x.name < y.name; });
-  if (o.list && o.json) {
-    std::vector<kernels::ListedInstance> list;
-    for (const auto& e : entries) list.push_back({e.name, e.schedule, e.tile, {{"dtype", e.dtype}}});
-    return kernels::print_list_json("tilesim-gemm-bench", list);
-  }
-  if (o.list) {
-    for (const auto& e : entries) std::cout << e.name << "  " << e.tile.dump() << "\n";
-    return 0;
-  }
-  cuda::require_compute_capability(9, 0, "tilesim-gemm-bench (sm_90a kernels)");
-  const bool timing = o.sweep;
+// One shape's operands, references and library runs (the vendors' launches point into it,
+// so it stays where it was built).
+struct ShapeData {
+  Shape s;
+  std::size_t na = 0, nb = 0, nc = 0;
+  __nv_bfloat16 *a = nullptr, *b = nullptr, *c = nullptr;
+  float *ref = nullptr, *ref_raw = nullptr;  // ref_raw: fp8 only, of the unscaled e4m3 values
+  Fp8Problem fp;
+  bool has_fp8 = false;
+  std::unique_ptr<CublasLtFp8> lt, lt_fast;
+  GemmArgs args;
+  double tol = 0;         // the kernels' tolerance
+  std::string reference;  // what the kernels are checked against
+  std::vector<Vendor> vendors;
 
-  json doc;
-  doc["schema"] = "tilesim.measurement.v1";
-  doc["family"] = "gemm";
-  doc["tool"] = {{"name", "tilesim-gemm-bench"}, {"args", o.args}};
-  doc["device"] = cuda::device_report();
-  doc["runs"] = json::array();
-
-  cudaStream_t stream;
-  TILESIM_CUDA_CHECK(cudaStreamCreate(&stream));
-  cublasHandle_t handle;
-  cublas_check(cublasCreate(&handle), "cublasCreate");
-  cublas_check(cublasSetStream(handle, stream), "cublasSetStream");
-
-  cudaDeviceProp prop{};
-  TILESIM_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
-  // Flush with twice the L2 so that no operand stays resident between timed samples.
-  const std::size_t flush_bytes = 2 * static_cast<std::size_t>(prop.l2CacheSize);
-  cuda::L2Flusher flusher(flush_bytes);
-  cuda::TimingOptions topt;
-  topt.warmup = o.warmup;
-  topt.repetitions = o.reps;
-  topt.flusher = &flusher;
-
-  std::vector<Row> rows;
-  int failures = 0;
-  uint64_t seed = o.seed;
-  cuda::NvmlSampler nvml(cuda::pci_bus_id());
-  if (timing && !nvml.available()) std::cerr << "note: NVML unavailable (" << nvml.why_unavailable() << ")\n";
-  json nvml_last;  // the last timed pass's samples (record() attaches them)
-  auto timed = [&](const std::function<void(cudaStream_t)>& launch) {
-    nvml.arm();
-    std::vector<double> smp = cuda::time_ms(launch, stream, topt);
-    nvml_last = nvml.disarm();
-    return smp;
-  };
-
-  const bool fp8 = o.dtype == "fp8";
-  for (const Shape& s : o.shapes) {
-    const std::size_t na = static_cast<std::size_t>(s.m) * s.k;
-    const std::size_t nb = static_cast<std::size_t>(s.n) * s.k;
-    const std::size_t nc = static_cast<std::size_t>(s.m) * s.n;
-    __nv_bfloat16 *a = nullptr, *b = nullptr, *c = nullptr;
-    float *ref = nullptr, *ref_raw = nullptr;
-    Fp8Problem fp;
-    std::vector<Vendor> vendors;
-    std::unique_ptr<CublasLtFp8> lt, lt_fast;
+  explicit ShapeData(const Shape& shape)
+      : s(shape),
+        na(static_cast<std::size_t>(shape.m) * shape.k),
+        nb(static_cast<std::size_t>(shape.n) * shape.k),
+        nc(static_cast<std::size_t>(shape.m) * shape.n) {
     TILESIM_CUDA_CHECK(cudaMalloc(&a, na * 2));
     TILESIM_CUDA_CHECK(cudaMalloc(&b, nb * 2));
     TILESIM_CUDA_CHECK(cudaMalloc(&c, nc * 2));
     TILESIM_CUDA_CHECK(cudaMalloc(&ref, nc * sizeof(float)));
-    GemmArgs args{a, b, c, s.m, s.n, s.k, {}, 0, {}};
-    double tol = tolerance_for(s.k);
-    std::string reference = "cublas_fp32_out";
-    if (!fp8) {
-      fill_random_bf16(a, na, ++seed, stream);
-      fill_random_bf16(b, nb, ++seed, stream);
-      cublas_gemm(handle, s, a, b, ref, CUDA_R_32F);
-      TILESIM_CUDA_CHECK(cudaStreamSynchronize(stream));
-      spot_check_reference(s, a, b, ref, ++seed);
-      vendors.push_back({"cublas", "cublasGemmEx_default", "cublas",
-                         [&](cudaStream_t) { cublas_gemm(handle, s, a, b, c, CUDA_R_16BF); }, ref,
-                         "cublas_fp32_out", "bf16", tol, true});
-    } else {
-      seed += 2;
-      fp = make_fp8_problem(s.m, s.n, s.k, seed, stream);
-      cublas_gemm_f32(handle, s, fp.a_deq, fp.b_deq, ref);
-      TILESIM_CUDA_CHECK(cudaStreamSynchronize(stream));
-      spot_check_reference_fp8(s, fp, ref, ++seed);
-      // bf16 copies of the dequantized operands (cuBLAS bf16 context run), then the
-      // unscaled e4m3 values and their fp32 GEMM (what per-tensor-scaled cuBLASLt computes).
-      convert_f32_to_bf16(fp.a_deq, a, na, stream);
-      convert_f32_to_bf16(fp.b_deq, b, nb, stream);
-      decode_e4m3(fp.a, fp.a_deq, na, stream);
-      decode_e4m3(fp.b, fp.b_deq, nb, stream);
-      TILESIM_CUDA_CHECK(cudaMalloc(&ref_raw, nc * sizeof(float)));
-      cublas_gemm_f32(handle, s, fp.a_deq, fp.b_deq, ref_raw);
-      TILESIM_CUDA_CHECK(cudaStreamSynchronize(stream));
-      TILESIM_CUDA_CHECK(cudaFree(fp.a_deq));
-      TILESIM_CUDA_CHECK(cudaFree(fp.b_deq));
-      fp.a_deq = fp.b_deq = nullptr;
-      args.fp8 = fp.operands();
-      tol = tolerance_for_fp8(s.k);
-      reference = "fp32_gemm_of_dequantized";
-      lt = std::make_unique<CublasLtFp8>(s.m, s.n, s.k, false);
-      lt_fast = std::make_unique<CublasLtFp8>(s.m, s.n, s.k, true);
-      if (lt->unsupported_reason().empty())
-        vendors.push_back({"cublaslt_fp8_tensor_scale", "cublasLtMatmul_e4m3_tensor_scale", "cublaslt",
-                           [&](cudaStream_t st) { lt->run(fp.a, fp.b, c, st); }, ref_raw,
-                           "fp32_gemm_of_unscaled_e4m3", "fp8", tol, true});
-      else
-        std::cerr << "note: " << s.str() << ": " << lt->unsupported_reason() << "\n";
-      if (lt_fast->unsupported_reason().empty())
-        vendors.push_back({"cublaslt_fp8_tensor_scale_fast_accum",
-                           "cublasLtMatmul_e4m3_tensor_scale_fast_accum", "cublaslt_fast_accum",
-                           [&](cudaStream_t st) { lt_fast->run(fp.a, fp.b, c, st); }, ref_raw,
-                           "fp32_gemm_of_unscaled_e4m3", "fp8", tol, false});
-      vendors.push_back({"cublas", "cublasGemmEx_bf16_of_dequantized", "cublas_bf16",
-                         [&](cudaStream_t) { cublas_gemm(handle, s, a, b, c, CUDA_R_16BF); }, ref,
-                         "fp32_gemm_of_dequantized", "bf16", tol, false});
-    }
+    args = GemmArgs{a, b, c, s.m, s.n, s.k, {}, 0, {}};
+  }
+  ~ShapeData() {
+    lt.reset();
+    lt_fast.reset();
+    if (has_fp8) free_fp8_problem(fp);
+    for (void* p : {static_cast<void*>(a), static_cast<void*>(b), static_cast<void*>(c),
+                    static_cast<void*>(ref), static_cast<void*>(ref_raw)})
+      cudaFree(p);
+  }
+  ShapeData(const ShapeData&) = delete;
+  ShapeData& operator=(const ShapeData&) = delete;
+};
 
-    auto check_against = [&](const std::string& name, const float* r, double tolerance,
-                             const std::string& what) {
-      const ErrorStats st = compare_bf16_to_f32(c, r, nc, stream);
-      const double err = st.rel_frobenius();
-      const bool ok = st.nonfinite == 0 && err <= tolerance;
-      json j = {{"rel_err", std::isfinite(err) ? json(err) : json(nullptr)},
-                {"tolerance", tolerance},
-                {"passed", ok},
-                {"nonfinite", st.nonfinite},
-                {"reference", what}};
-      if (!ok) {
-        std::cerr << "FAIL " << name << " " << s.str() << ": rel_err " << err << " (tol " << tolerance
-                  << "), non-finite outputs " << st.nonfinite << "\n";
-      }
-      return std::make_pair(ok, j);
-    };
-    auto check_output = [&](const std::string& name) { return check_against(name, ref, tol, reference); };
+// A check or a sweep over a list of shapes: the stream cuBLAS is bound to, the timing (sweep
+// only: L2 flush, NVML), the summary rows. Runs land in the measurement's "runs".
+class GemmPass {
+ public:
+  GemmPass(const Options& o, runner::Measurement& m, bool timing)
+      : o_(o), m_(m), timing_(timing), entries_(registry()), seed_(o.seed) {
+    std::sort(entries_.begin(), entries_.end(),
+              [](const KernelEntry& x, const KernelEntry& y) { return x.name < y.name; });
+    TILESIM_CUDA_CHECK(cudaStreamCreate(&stream_));
+    cublas_check(cublasCreate(&handle_), "cublasCreate");
+    cublas_check(cublasSetStream(handle_, stream_), "cublasSetStream");
+    if (!timing_) return;
+    cudaDeviceProp prop{};
+    TILESIM_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
+    // Flush with twice the L2 so that no operand stays resident between timed samples.
+    flusher_ = std::make_unique<cuda::L2Flusher>(2 * static_cast<std::size_t>(prop.l2CacheSize));
+    topt_.warmup = o.warmup;
+    topt_.repetitions = o.reps;
+    topt_.flusher = flusher_.get();
+    nvml_ = cuda::open_nvml_sampler();
+  }
+  ~GemmPass() {
+    cublasDestroy(handle_);
+    cudaStreamDestroy(stream_);
+  }
+  GemmPass(const GemmPass&) = delete;
+  GemmPass& operator=(const GemmPass&) = delete;
 
-    auto record = [&](const std::string& impl, const KernelEntry* e, const Vendor* v,
-                      const json& check, const std::vector<double>& samples,
-                      const std::string& note, const json& launch_info) {
-      json r;
-      r["impl"] = impl;
-      r["schedule"] = e ? json(e->schedule) : json(nullptr);
-      r["config"] = e ? e->name : v->config;
-      r["tile"] = e ? e->tile : json::object();
-      r["problem"] = problem_json(s, e ? o.dtype : v->problem_dtype);
-      r["check"] = check;
-      if (!note.empty()) r["note"] = note;
-      if (!launch_info.is_null()) r["launch"] = launch_info;
-      Row row{s.str(), e ? e->name : v->row_name, note};
-      row.vendor = v != nullptr;
-      row.baseline = v != nullptr && v->baseline;
-      row.passed = check.value("passed", false);
-      row.rel_err = check["rel_err"].is_null() ? INFINITY : check["rel_err"].get<double>();
-      if (!samples.empty()) {
-        const double med = cuda::median(samples);
-        r["samples_ms"] = samples;
-        r["median_ms"] = med;
-        r["min_ms"] = *std::min_element(samples.begin(), samples.end());
-        r["tflops"] = tflops(s, med);
-        r["clocks_after_run"] = cuda::clock_snapshot();
-        r["nvml"] = nvml_last;
-        row.timed = true;
-        row.median_ms = med;
-        row.tflops = tflops(s, med);
-      }
-      doc["runs"].push_back(r);
-      rows.push_back(row);
-    };
-
-    auto run_vendor = [&](const Vendor& v, const std::string& note) {
-      fill_nan_bf16(c, nc, stream);
-      v.launch(stream);
-      TILESIM_CUDA_CHECK(cudaStreamSynchronize(stream));
-      auto [ok, chk] = check_against(v.row_name, v.ref, v.tolerance, v.reference);
-      std::vector<double> samples;
-      if (timing) samples = timed(v.launch);
-      record(v.impl, nullptr, &v, chk, samples, note, json());
-    };
+  // Every selected kernel and library run on the shape; the final rounds on the first one.
+  void run_shape(const Shape& s, bool first) {
+    ShapeData d(s);
+    if (o_.fp8())
+      prepare_fp8(d);
+    else
+      prepare_bf16(d);
     const Vendor* baseline = nullptr;
-    for (const Vendor& v : vendors)
+    for (const Vendor& v : d.vendors)
       if (v.baseline) baseline = &v;
-
-    if (timing && baseline) run_vendor(*baseline, "before");
-    for (const KernelEntry& e : entries) {
-      if (!selected(e, o) || e.dtype != o.dtype) continue;
-      const std::string why = e.unsupported_reason(args);
+    if (timing_ && baseline) run_vendor(d, *baseline, "before");
+    for (const KernelEntry& e : entries_) {
+      if (!runner::kernel_selected(e.name, o_.filters) || e.dtype != o_.dtype) continue;
+      const std::string why = e.unsupported_reason(d.args);
       if (!why.empty()) {
         std::cerr << "skip " << e.name << " on " << s.str() << ": " << why << "\n";
         continue;
       }
-      const Prepared prep = e.prepare(args);
-      const Launcher& launch = prep.launch;
-      fill_nan_bf16(c, nc, stream);
-      launch(stream);
-      TILESIM_CUDA_CHECK(cudaStreamSynchronize(stream));
-      auto [ok, chk] = check_output(e.name);
-      if (!ok) ++failures;
-      std::vector<double> samples;
-      if (timing && ok) samples = timed(launch);
-      record("tilesim", &e, nullptr, chk, samples, "", prep.launch_info);
-      std::cout << (ok ? "ok   " : "FAIL ") << s.str() << " " << e.name << " rel_err "
-                << rows.back().rel_err;
-      if (rows.back().timed) std::cout << " " << rows.back().tflops << " TFLOP/s";
-      std::cout << std::endl;
+      run_kernel(d, e, "");
+      print_last("FAIL ");
     }
-    if (timing && baseline) run_vendor(*baseline, "after");
+    if (timing_ && baseline) run_vendor(d, *baseline, "after");
     // Context runs (fp8: cuBLASLt with fast accumulation, cuBLAS bf16); checked in --check too.
-    for (const Vendor& v : vendors)
-      if (!v.baseline || !timing) {
-        run_vendor(v, "");
-        std::cout << (rows.back().passed ? "ok   " : "note ") << s.str() << " " << v.row_name
-                  << " rel_err " << rows.back().rel_err;
-        if (rows.back().timed) std::cout << " " << rows.back().tflops << " TFLOP/s";
-        std::cout << std::endl;
+    for (const Vendor& v : d.vendors)
+      if (!v.baseline || !timing_) {
+        run_vendor(d, v, "");
+        print_last("note ");
       }
+    if (timing_ && baseline && o_.final_rounds > 0 && first) final_rounds(d, *baseline);
+  }
 
-    // Best-effort headline: alternate the library baseline and the best configs of this shape.
-    if (timing && baseline && o.final_rounds > 0 && &s == &o.shapes.front()) {
-      std::vector<std::pair<double, const KernelEntry*>> best;
-      for (const KernelEntry& e : entries) {
-        for (const Row& r : rows) {
-          if (r.shape == s.str() && r.name == e.name && r.timed && r.passed) {
-            best.emplace_back(r.tflops, &e);
-          }
-        }
-      }
-      std::sort(best.begin(), best.end(),
-                [](const auto& x, const auto& y) { return x.first > y.first; });
-      if (static_cast<int>(best.size()) > o.final_top)
-        best.resize(static_cast<std::size_t>(o.final_top));
-      for (int round = 0; round < o.final_rounds; ++round) {
-        const std::string note = "final_round_" + std::to_string(round);
-        run_vendor(*baseline, note);
-        for (const auto& [tf, e] : best) {
-          const Prepared prep = e->prepare(args);
-          fill_nan_bf16(c, nc, stream);
-          prep.launch(stream);
-          TILESIM_CUDA_CHECK(cudaStreamSynchronize(stream));
-          auto [ok, chk] = check_output(e->name);
-          if (!ok) ++failures;
-          std::vector<double> samples;
-          if (ok) samples = timed(prep.launch);
-          record("tilesim", e, nullptr, chk, samples, note, prep.launch_info);
-        }
-      }
+  int failures() const { return failures_; }
+  // Sweep: per shape, cuBLAS (the faster of before/after) and the best configs; then the
+  // final rounds. Both: the failure count.
+  void print_summary() const;
+
+ private:
+  void prepare_bf16(ShapeData& d) {
+    fill_random_bf16(d.a, d.na, ++seed_, stream_);
+    fill_random_bf16(d.b, d.nb, ++seed_, stream_);
+    cublas_gemm_bf16(handle_, d.s.m, d.s.n, d.s.k, d.a, d.b, d.ref, CUDA_R_32F);
+    TILESIM_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    spot_check_reference(d.s, d.a, d.b, d.ref, ++seed_);
+    d.tol = bf16_gemm_tolerance(d.s.k);
+    d.reference = "cublas_fp32_out";
+    d.vendors.push_back({"cublas", "cublasGemmEx_default", "cublas", bf16_cublas(d), d.ref,
+                         "cublas_fp32_out", "bf16", d.tol, true});
+  }
+
+  void prepare_fp8(ShapeData& d) {
+    const Shape& s = d.s;
+    seed_ += 2;
+    d.fp = make_fp8_problem(s.m, s.n, s.k, seed_, stream_);
+    d.has_fp8 = true;
+    cublas_gemm_f32(handle_, s, d.fp.a_deq, d.fp.b_deq, d.ref);
+    TILESIM_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    spot_check_reference_fp8(s, d.fp, d.ref, ++seed_);
+    // bf16 copies of the dequantized operands (cuBLAS bf16 context run), then the
+    // unscaled e4m3 values and their fp32 GEMM (what per-tensor-scaled cuBLASLt computes).
+    convert_f32_to_bf16(d.fp.a_deq, d.a, d.na, stream_);
+    convert_f32_to_bf16(d.fp.b_deq, d.b, d.nb, stream_);
+    decode_e4m3(d.fp.a, d.fp.a_deq, d.na, stream_);
+    decode_e4m3(d.fp.b, d.fp.b_deq, d.nb, stream_);
+    TILESIM_CUDA_CHECK(cudaMalloc(&d.ref_raw, d.nc * sizeof(float)));
+    cublas_gemm_f32(handle_, s, d.fp.a_deq, d.fp.b_deq, d.ref_raw);
+    TILESIM_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    TILESIM_CUDA_CHECK(cudaFree(d.fp.a_deq));
+    TILESIM_CUDA_CHECK(cudaFree(d.fp.b_deq));
+    d.fp.a_deq = d.fp.b_deq = nullptr;
+    d.args.fp8 = d.fp.operands();
+    d.tol = tolerance_for_fp8(s.k);
+    d.reference = "fp32_gemm_of_dequantized";
+    d.lt = std::make_unique<CublasLtFp8>(s.m, s.n, s.k, false);
+    d.lt_fast = std::make_unique<CublasLtFp8>(s.m, s.n, s.k, true);
+    const CublasLtFp8* lt = d.lt.get();
+    const CublasLtFp8* lt_fast = d.lt_fast.get();
+    const Fp8Problem* fp = &d.fp;
+    __nv_bfloat16* c = d.c;
+    if (lt->unsupported_reason().empty())
+      d.vendors.push_back({"cublaslt_fp8_tensor_scale", "cublasLtMatmul_e4m3_tensor_scale", "cublaslt",
+                           [=](cudaStream_t st) { lt->run(fp->a, fp->b, c, st); }, d.ref_raw,
+                           "fp32_gemm_of_unscaled_e4m3", "fp8", d.tol, true});
+    else
+      std::cerr << "note: " << s.str() << ": " << lt->unsupported_reason() << "\n";
+    if (lt_fast->unsupported_reason().empty())
+      d.vendors.push_back({"cublaslt_fp8_tensor_scale_fast_accum",
+                           "cublasLtMatmul_e4m3_tensor_scale_fast_accum", "cublaslt_fast_accum",
+                           [=](cudaStream_t st) { lt_fast->run(fp->a, fp->b, c, st); }, d.ref_raw,
+                           "fp32_gemm_of_unscaled_e4m3", "fp8", d.tol, false});
+    d.vendors.push_back({"cublas", "cublasGemmEx_bf16_of_dequantized", "cublas_bf16", bf16_cublas(d),
+                         d.ref, "fp32_gemm_of_dequantized", "bf16", d.tol, false});
+  }
+
+  // cuBLAS bf16 into C (on the stream the handle is bound to).
+  std::function<void(cudaStream_t)> bf16_cublas(const ShapeData& d) const {
+    return [h = handle_, s = d.s, a = d.a, b = d.b, c = d.c](cudaStream_t) {
+      cublas_gemm_bf16(h, s.m, s.n, s.k, a, b, c, CUDA_R_16BF);
+    };
+  }
+
+  // C against `r`: relative Frobenius error within `tolerance`, no non-finite element.
+  json check_against(const ShapeData& d, const std::string& name, const float* r, double tolerance,
+                     const std::string& what) {
+    const ErrorStats st = compare_bf16_to_f32(d.c, r, d.nc, stream_);
+    const double err = st.rel_frobenius();
+    const bool ok = st.nonfinite == 0 && err <= tolerance;
+    if (!ok)
+      std::cerr << "FAIL " << name << " " << d.s.str() << ": rel_err " << err << " (tol " << tolerance
+                << "), non-finite outputs " << st.nonfinite << "\n";
+    return {{"rel_err", std::isfinite(err) ? json(err) : json(nullptr)},
+            {"tolerance", tolerance},
+            {"passed", ok},
+            {"nonfinite", st.nonfinite},
+            {"reference", what}};
+  }
+
+  // One launch on a NaN-poisoned C, synchronized.
+  void launch_poisoned(const ShapeData& d, const std::function<void(cudaStream_t)>& launch) {
+    fill_nan_bf16(d.c, d.nc, stream_);
+    launch(stream_);
+    TILESIM_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  }
+
+  // A library run: checked, then timed in a sweep (whatever the check said: a vendor's
+  // time is context, not a claim).
+  void run_vendor(const ShapeData& d, const Vendor& v, const std::string& note) {
+    launch_poisoned(d, v.launch);
+    const json chk = check_against(d, v.row_name, v.ref, v.tolerance, v.reference);
+    record(d, v.impl, nullptr, &v, chk, note, json(), timing_ ? &v.launch : nullptr);
+  }
+
+  // A compiled kernel: checked, then timed in a sweep if the check passed.
+  void run_kernel(const ShapeData& d, const KernelEntry& e, const std::string& note) {
+    const Prepared prep = e.prepare(d.args);
+    launch_poisoned(d, prep.launch);
+    const json chk = check_against(d, e.name, d.ref, d.tol, d.reference);
+    const bool ok = chk["passed"].get<bool>();
+    if (!ok) ++failures_;
+    record(d, "tilesim", &e, nullptr, chk, note, prep.launch_info, timing_ && ok ? &prep.launch : nullptr);
+  }
+
+  // Appends the run (timing `launch` first when given) and its summary row.
+  void record(const ShapeData& d, const std::string& impl, const KernelEntry* e, const Vendor* v,
+              const json& check, const std::string& note, const json& launch_info,
+              const std::function<void(cudaStream_t)>* launch) {
+    json r;
+    r["impl"] = impl;
+    r["schedule"] = e ? json(e->schedule) : json(nullptr);
+    r["config"] = e ? e->name : v->config;
+    r["tile"] = e ? e->tile : json::object();
+    r["problem"] = problem_json(d.s, e ? o_.dtype : v->problem_dtype);
+    r["check"] = check;
+    if (!note.empty()) r["note"] = note;
+    if (!launch_info.is_null()) r["launch"] = launch_info;
+    Row row{d.s.str(), e ? e->name : v->row_name, note};
+    row.vendor = v != nullptr;
+    row.baseline = v != nullptr && v->baseline;
+    row.passed = check.value("passed", false);
+    row.rel_err = check["rel_err"].is_null() ? INFINITY : check["rel_err"].get<double>();
+    if (launch != nullptr) {
+      row.median_ms = cuda::time_into(r, *launch, topt_, nvml_.get(), stream_);
+      row.tflops = tflops(d.s, row.median_ms);
+      row.timed = true;
+      r["tflops"] = row.tflops;
+      r["clocks_after_run"] = cuda::clock_snapshot();
     }
-    lt.reset();
-    lt_fast.reset();
-    if (fp8) free_fp8_problem(fp);
-    TILESIM_CUDA_CHECK(cudaFree(a));
-    TILESIM_CUDA_CHECK(cudaFree(b));
-    TILESIM_CUDA_CHECK(cudaFree(c));
-    TILESIM_CUDA_CHECK(cudaFree(ref));
-    if (ref_raw) TILESIM_CUDA_CHECK(cudaFree(ref_raw));
-  }
-  doc["clocks_after"] = cuda::clock_snapshot();
-  cublasDestroy(handle);
-  TILESIM_CUDA_CHECK(cudaStreamDestroy(stream));
-
-  if (!o.out.empty()) {
-    std::ofstream f(o.out);
-    if (!f) throw std::runtime_error("cannot write " + o.out);
-    f << doc.dump(1) << "\n";
+    m_.runs().push_back(r);
+    rows_.push_back(row);
   }
 
-  // Summary. Full pass: per shape, cuBLAS (the faster of before/after) and the best
-  // configs. Final rounds: per config, the median over rounds of the per-round medians,
-  // against cuBLAS's median over the same rounds.
-  if (timing) {
+  void print_last(const char* fail_word) const {
+    const Row& r = rows_.back();
+    std::cout << (r.passed ? "ok   " : fail_word) << r.shape << " " << r.name << " rel_err " << r.rel_err;
+    if (r.timed) std::cout << " " << r.tflops << " TFLOP/s";
+    std::cout << std::endl;
+  }
+
+  // Alternates the library baseline and the best configs of this shape, so that the
+  // headline comparison is not skewed by clock drift over the sweep.
+  void final_rounds(const ShapeData& d, const Vendor& baseline) {
+    std::vector<std::pair<double, const KernelEntry*>> best;
+    for (const KernelEntry& e : entries_)
+      for (const Row& r : rows_)
+        if (r.shape == d.s.str() && r.name == e.name && r.timed && r.passed) best.emplace_back(r.tflops, &e);
+    std::sort(best.begin(), best.end(), [](const auto& x, const auto& y) { return x.first > y.first; });
+    if (static_cast<int>(best.size()) > o_.final_top) best.resize(static_cast<std::size_t>(o_.final_top));
+    for (int round = 0; round < o_.final_rounds; ++round) {
+      const std::string note = "final_round_" + std::to_string(round);
+      run_vendor(d, baseline, note);
+      for (const auto& [tf, e] : best) run_kernel(d, *e, note);
+    }
+  }
+
+  const Options& o_;
+  runner::Measurement& m_;
+  const bool timing_;
+  std::vector<KernelEntry>& entries_;
+  uint64_t seed_;
+  cudaStream_t stream_ = nullptr;
+  cublasHandle_t handle_ = nullptr;
+  std::unique_ptr<cuda::L2Flusher> flusher_;
+  cuda::TimingOptions topt_;
+  std::unique_ptr<cuda::NvmlSampler> nvml_;
+  std::vector<Row> rows_;
+  int failures_ = 0;
+};
+
+void GemmPass::print_summary() const {
+  if (timing_) {
     std::map<std::string, std::vector<Row>> by_shape;
-    for (const Row& r : rows)
+    for (const Row& r : rows_)
       if (r.note.rfind("final_round_", 0) != 0) by_shape[r.shape].push_back(r);
-    std::printf("\n%-18s %-40s %10s %9s %8s\n", "shape", "config", "median_ms", "TFLOP/s",
-                "%cuBLAS");
+    std::printf("\n%-18s %-40s %10s %9s %8s\n", "shape", "config", "median_ms", "TFLOP/s", "%cuBLAS");
     for (auto& [shape, rs] : by_shape) {
       double cub = 0;
       for (const Row& r : rs)
         if (r.baseline && r.timed) cub = std::max(cub, r.tflops);
-      std::sort(rs.begin(), rs.end(),
-                [](const Row& x, const Row& y) { return x.tflops > y.tflops; });
+      std::sort(rs.begin(), rs.end(), [](const Row& x, const Row& y) { return x.tflops > y.tflops; });
       int shown = 0;
       bool sm80_shown = false;
       for (const Row& r : rs) {
         if (!r.timed) continue;
-        const bool is_cublas = r.vendor;
         const bool is_sm80 = r.name.rfind("sm80", 0) == 0;
-        if (is_cublas || shown < 4 || (is_sm80 && !sm80_shown)) {
-          const std::string label = is_cublas && !r.note.empty() ? r.name + "_" + r.note : r.name;
-          std::printf("%-18s %-40s %10.4f %9.1f %7.1f%%\n", shape.c_str(), label.c_str(),
-                      r.median_ms, r.tflops, cub > 0 ? 100.0 * r.tflops / cub : 0.0);
-          if (!is_cublas) ++shown;
+        if (r.vendor || shown < 4 || (is_sm80 && !sm80_shown)) {
+          const std::string label = r.vendor && !r.note.empty() ? r.name + "_" + r.note : r.name;
+          std::printf("%-18s %-40s %10.4f %9.1f %7.1f%%\n", shape.c_str(), label.c_str(), r.median_ms,
+                      r.tflops, cub > 0 ? 100.0 * r.tflops / cub : 0.0);
+          if (!r.vendor) ++shown;
           if (is_sm80) sm80_shown = true;
         }
       }
     }
+    // Final rounds: per config, the median over rounds of the per-round medians, against
+    // the baseline's median over the same rounds.
     std::map<std::string, std::vector<double>> finals;  // name -> per-round TFLOP/s
     std::string final_shape, baseline_name;
-    for (const Row& r : rows) {
+    for (const Row& r : rows_) {
       if (r.note.rfind("final_round_", 0) == 0 && r.timed) {
         if (r.baseline) baseline_name = r.name;
         finals[r.name].push_back(r.tflops);
@@ -671,26 +606,50 @@ int run(const Options& o) {
     }
     if (!finals.empty()) {
       const double cub = cuda::median(finals[baseline_name]);
-      std::printf("\nfinal rounds on %s (median over %d rounds of alternating runs)\n",
-                  final_shape.c_str(), o.final_rounds);
-      for (const auto& [name, v] : finals) {
+      std::printf("\nfinal rounds on %s (median over %d rounds of alternating runs)\n", final_shape.c_str(),
+                  o_.final_rounds);
+      for (const auto& [name, v] : finals)
         std::printf("%-40s %9.1f TFLOP/s %7.1f%% of %s\n", name.c_str(), cuda::median(v),
                     cub > 0 ? 100.0 * cuda::median(v) / cub : 0.0, baseline_name.c_str());
-      }
     }
   }
-  std::printf("%d failure(s) over %zu runs\n", failures, rows.size());
-  return failures == 0 ? 0 : 1;
+  std::printf("%d failure(s) over %zu runs\n", failures_, rows_.size());
+}
+
+// The check (timing off) or the sweep into `m`; exit code 1 on any failed kernel check.
+int run_pass(const Options& o, runner::Measurement& m, bool timing) {
+  GemmPass pass(o, m, timing);
+  const std::vector<Shape> shapes = shapes_for(o, timing);
+  for (std::size_t i = 0; i < shapes.size(); ++i) pass.run_shape(shapes[i], i == 0);
+  pass.print_summary();
+  return pass.failures() == 0 ? 0 : 1;
+}
+
+// The compiled configs in the model's vocabulary (--list --json, no GPU needed).
+std::vector<kernels::ListedInstance> instance_list() {
+  std::vector<kernels::ListedInstance> list;
+  for (const auto& e : registry()) list.push_back({e.name, e.schedule, e.tile, {{"dtype", e.dtype}}});
+  std::sort(list.begin(), list.end(), [](const auto& x, const auto& y) { return x.name < y.name; });
+  return list;
 }
 
 }  // namespace
 }  // namespace tilesim::gemm
 
 int main(int argc, char** argv) {
-  try {
-    return tilesim::gemm::run(tilesim::gemm::parse(argc, argv));
-  } catch (const std::exception& e) {
-    std::cerr << "tilesim-gemm-bench: error: " << e.what() << "\n";
-    return 1;
-  }
+  using namespace tilesim::gemm;
+  constexpr const char* kTool = "tilesim-gemm-bench";
+  if (tilesim::kernels::wants_list_json(argc, argv))
+    return tilesim::kernels::print_list_json(kTool, instance_list());
+  return tilesim::runner::guarded_main(
+      kTool, [&] { return parse(argc, argv); },
+      [&](const Options& opt) {
+        if (opt.list) return tilesim::kernels::print_list_text(instance_list());
+        return tilesim::cuda::check_sweep_document(
+            "gemm", kTool, opt,
+            {{"gemm", "C[m,n] = A[m,k] * B[n,k]^T, row-major, fp32 accumulate, bf16 C"},
+             {"tflops", "2 m n k / median time"}},
+            [&](tilesim::runner::Measurement& m) { return run_pass(opt, m, false); },
+            [&](tilesim::runner::Measurement& m) { return run_pass(opt, m, true); });
+      });
 }

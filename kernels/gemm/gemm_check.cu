@@ -1,5 +1,7 @@
 #include <cmath>
 #include <limits>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "cuda_check.hpp"
@@ -129,6 +131,28 @@ ErrorStats compare_bf16_to_f32(const __nv_bfloat16* out, const float* ref, std::
     s.nonfinite += h_bad[i];
   }
   return s;
+}
+
+void cublas_check(cublasStatus_t s, const char* what) {
+  if (s != CUBLAS_STATUS_SUCCESS)
+    throw std::runtime_error(std::string(what) + " failed: cublasStatus " + std::to_string(s));
+}
+
+// Row-major C[m,n] is column-major C^T[n,m] = B A^T: B (k x n column-major view) transposed
+// times A.
+void cublas_gemm_bf16(cublasHandle_t h, int m, int n, int k, const __nv_bfloat16* a,
+                      const __nv_bfloat16* b, void* c, cudaDataType_t c_type) {
+  const float alpha = 1.f, beta = 0.f;
+  cublas_check(cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, n, m, k, &alpha, b, CUDA_R_16BF, k, a,
+                            CUDA_R_16BF, k, &beta, c, c_type, n, CUBLAS_COMPUTE_32F,
+                            CUBLAS_GEMM_DEFAULT),
+               "cublasGemmEx");
+}
+
+double bf16_gemm_tolerance(int k) {
+  const double bf16_unit_roundoff = std::ldexp(1.0, -9);
+  const double fp32_unit_roundoff = std::ldexp(1.0, -24);
+  return 2.0 * bf16_unit_roundoff + k * fp32_unit_roundoff;
 }
 
 }  // namespace tilesim::gemm

@@ -5,12 +5,16 @@
 // Kernels reused as they are: gemm_sm90_ws (kernels/gemm) and decode_splitkv
 // (kernels/attention/decode); one tile of each (kGemm*, kDecode* below).
 //
+// The command line, the document and the timing are the runners' shared layer
+// (kernels/common/runner_cli.hpp, timed_run.hpp).
+//
 //   --sweep            the built-in configurations (or --config ...), each timed in every
 //                      variant (below); decode output checked in every step variant.
 //   --config m=..,n=..,k=..,batch=..,heads_q=..,heads_kv=..,seq_kv=..[,head_dim=128]
-//                      one configuration (repeatable).
-//   --ncu              one launch sequence per variant, no timing (for ncu --replay-mode
-//                      application --cache-control none -k regex:decode_splitkv).
+//                      one configuration (repeatable; --shape is the same flag).
+//   --ncu (= --check)  one checked launch sequence per variant, no timing (for ncu
+//                      --replay-mode application --cache-control none -k regex:decode_splitkv).
+//   --quick            the first configuration only.
 //   --prefetch-priority high|low   stream priority of the prefetch (default high: its CTAs
 //                      are dispatched before the GEMM's, which becomes ready at the same
 //                      moment; with low, a GEMM that fills every SM shuts it out until the
@@ -31,7 +35,8 @@
 //                      F of the GEMM's measured time (default 0.5), starting after the
 //                      delay share (default 0) of it.
 //   --in-gemm-policy last|normal   cache policy of the in-GEMM prefetch (default last).
-//   --reps N (>= 20), --seed N, --out F (tilesim.measurement.v1, family "layer_step").
+//   --reps N (>= 20), --seed N (default: a fresh one, recorded), --out F
+//                      (tilesim.measurement.v1, family "layer_step").
 //
 // Variants (the "timed" tile key; each sample starts from a flushed L2):
 //   gemm              the GEMM alone
@@ -52,12 +57,11 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <functional>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <numbers>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -71,7 +75,9 @@
 #include "gemm_sm90_ws.cuh"
 #include "kv_prefetch.cuh"
 #include "nvml_sampler.hpp"
+#include "runner_cli.hpp"
 #include "shape_args.hpp"
+#include "timed_run.hpp"
 
 namespace tilesim::layer_step {
 namespace {
@@ -146,19 +152,19 @@ Config config_from(const runner::ShapeValues& v) {
   return c;
 }
 
-struct Options {
-  bool sweep = false, ncu = false;
+constexpr int kDefaultReps = 30;
+
+struct Options : runner::CheckSweepOptions {
   std::string prefetch_priority = "high";
   std::string prefetch_launch = "side";
-  bool in_gemm = false;  // --prefetch in_gemm
+  std::string prefetch = "side";           // --prefetch side|in_gemm
   double pace_share = 0.5, delay_share = 0;  // --pace-share, --pace-delay-share
-  bool in_gemm_last = true;                  // --in-gemm-policy last|normal
+  std::string in_gemm_policy = "last";       // --in-gemm-policy last|normal
   int prefetch_ctas = 0;  // 0: one per SM
   int gemm_reserve_sms = 0;
-  int reps = 30;
-  uint64_t seed = 0;
-  std::string out, args;
   std::vector<Config> configs;
+  bool in_gemm() const { return prefetch == "in_gemm"; }
+  bool in_gemm_last() const { return in_gemm_policy == "last"; }
 };
 
 template <typename T>
@@ -179,11 +185,6 @@ int sm_count() {
   int n = 0;
   TILESIM_CUDA_CHECK(cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, 0));
   return n;
-}
-
-void cublas_ok(cublasStatus_t s, const char* what) {
-  if (s != CUBLAS_STATUS_SUCCESS)
-    throw std::runtime_error(std::string(what) + " failed: cublasStatus " + std::to_string(s));
 }
 
 // Everything one configuration needs, plus the two streams and the flush buffer.
@@ -208,6 +209,7 @@ struct Bench {
 
   int prefetch_ctas = 0;
   bool serial = false;
+  cudaEvent_t fork = nullptr, joined = nullptr;  // the side stream's start and end in a step
 
   Bench(const Config& cfg, const Options& opt, uint64_t seed, cudaStream_t m, cudaStream_t s, cublasHandle_t h,
         DevBuf<int4>& fb, DevBuf<int>& sk)
@@ -221,12 +223,8 @@ struct Bench {
     // GEMM inputs and the cuBLAS fp32 reference (C^T = B A^T in column-major terms).
     gemm::fill_random_bf16(a.ptr, a.n, seed * 5 + 1, main);
     gemm::fill_random_bf16(b.ptr, b.n, seed * 5 + 2, main);
-    const float alpha = 1.f, beta = 0.f;
-    cublas_ok(cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, c.n, c.m, c.k, &alpha, b.ptr, CUDA_R_16BF, c.k,
-                           a.ptr, CUDA_R_16BF, c.k, &beta, cref.ptr, CUDA_R_32F, c.n, CUBLAS_COMPUTE_32F,
-                           CUBLAS_GEMM_DEFAULT),
-              "cublasGemmEx");
-    gemm_tol = 2.0 * std::ldexp(1.0, -9) + c.k * std::ldexp(1.0, -24);  // as tilesim-gemm-bench
+    gemm::cublas_gemm_bf16(h, c.m, c.n, c.k, a.ptr, b.ptr, cref.ptr, CUDA_R_32F);
+    gemm_tol = gemm::bf16_gemm_tolerance(c.k);
     gemm::GemmArgs ga;
     ga.a = a.ptr;
     ga.b = b.ptr;
@@ -279,12 +277,20 @@ struct Bench {
     ranges.count = 2;
     ranges.chunk_bytes = kPrefetchChunkBytes;
     if (ranges.bytes[0] % 16 != 0) throw std::invalid_argument(c.name + ": K/V bytes must be a multiple of 16");
-    if (opt.in_gemm) {
-      in_gemm_last = opt.in_gemm_last ? 1 : 0;
+    if (opt.in_gemm()) {
+      in_gemm_last = opt.in_gemm_last() ? 1 : 0;
       gemm_in_pf = prepare_in_gemm(0);
       gemm_in_pf_paced = prepare_in_gemm(kInitialPaceNs);
     }
+    TILESIM_CUDA_CHECK(cudaEventCreateWithFlags(&fork, cudaEventDisableTiming));
+    TILESIM_CUDA_CHECK(cudaEventCreateWithFlags(&joined, cudaEventDisableTiming));
   }
+  ~Bench() {
+    cudaEventDestroy(fork);
+    cudaEventDestroy(joined);
+  }
+  Bench(const Bench&) = delete;
+  Bench& operator=(const Bench&) = delete;
   // The GEMM with the decode's K and V in its L2 prefetch list (evict_last).
   gemm::Prepared prepare_in_gemm(unsigned pace, unsigned delay = 0) {
     gemm::GemmArgs g = gemm_args;
@@ -316,7 +322,7 @@ struct Bench {
   void decode() { DecodeLauncher::launch(prm, main); }
   // The prefetch on the side stream, ordered after everything already on `main` (serial:
   // on `main` itself).
-  void prefetch(PrefetchPolicy pol, cudaEvent_t fork) {
+  void prefetch(PrefetchPolicy pol) {
     if (serial) {
       launch_kv_prefetch(ranges, pol, prefetch_ctas, kPrefetchThreads, main);
       TILESIM_CHECK_LAUNCH("kv_prefetch_kernel");
@@ -327,7 +333,7 @@ struct Bench {
     launch_kv_prefetch(ranges, pol, prefetch_ctas, kPrefetchThreads, side);
     TILESIM_CHECK_LAUNCH("kv_prefetch_kernel");
   }
-  void join(cudaEvent_t joined) {
+  void join() {
     if (serial) return;
     TILESIM_CUDA_CHECK(cudaEventRecord(joined, side));
     TILESIM_CUDA_CHECK(cudaStreamWaitEvent(main, joined));
@@ -376,42 +382,16 @@ struct Bench {
   }
 };
 
-double median_of(std::vector<double> v) { return cuda::median(std::move(v)); }
-
-// One variant: `body` issues the launches between the start/mid/stop events (mid: after the
-// GEMM part; events it does not record stay unused). `prep` runs untimed after the flush.
-struct Sampled {
-  std::vector<double> total_ms, first_ms, second_ms;
-};
-Sampled sample(Bench& bn, int reps, const std::function<void()>& prep,
-               const std::function<void(cudaEvent_t mid)>& body, bool has_mid) {
-  cudaEvent_t start, mid, stop;
-  TILESIM_CUDA_CHECK(cudaEventCreate(&start));
-  TILESIM_CUDA_CHECK(cudaEventCreate(&mid));
-  TILESIM_CUDA_CHECK(cudaEventCreate(&stop));
-  Sampled s;
-  for (int i = 0; i < kWarmup + reps; ++i) {
+// One variant's samples: `body` issues the launches between the start/mid/stop events (mid:
+// after the GEMM part; a body without one leaves it unused); `prep` runs untimed after the
+// flush that starts every sample.
+cuda::PartSamples sample(Bench& bn, int reps, const std::function<void()>& prep,
+                         const std::function<void(cudaEvent_t mid)>& body, bool has_mid) {
+  const auto before_each = [&] {
     bn.flush();
     if (prep) prep();
-    TILESIM_CUDA_CHECK(cudaEventRecord(start, bn.main));
-    body(mid);
-    TILESIM_CUDA_CHECK(cudaEventRecord(stop, bn.main));
-    TILESIM_CUDA_CHECK(cudaEventSynchronize(stop));
-    if (i < kWarmup) continue;
-    float t = 0, a = 0, b = 0;
-    TILESIM_CUDA_CHECK(cudaEventElapsedTime(&t, start, stop));
-    s.total_ms.push_back(t);
-    if (has_mid) {
-      TILESIM_CUDA_CHECK(cudaEventElapsedTime(&a, start, mid));
-      TILESIM_CUDA_CHECK(cudaEventElapsedTime(&b, mid, stop));
-      s.first_ms.push_back(a);
-      s.second_ms.push_back(b);
-    }
-  }
-  cudaEventDestroy(start);
-  cudaEventDestroy(mid);
-  cudaEventDestroy(stop);
-  return s;
+  };
+  return cuda::time_parts_ms(body, before_each, bn.main, kWarmup, reps, has_mid);
 }
 
 json gemm_tile_json() {
@@ -438,223 +418,207 @@ std::string prefetch_of(const std::string& variant) {
   return "none";
 }
 
-// Runs every variant of one configuration; appends records to `runs`; returns failures.
-int run_config(const Config& c, const Options& opt, cudaStream_t main, cudaStream_t side, cublasHandle_t h,
-               DevBuf<int4>& fb, DevBuf<int>& sink, cuda::NvmlSampler* nvml, json& runs, std::vector<std::string>& table) {
-  Bench bn(c, opt, opt.seed + runs.size() + 1, main, side, h, fb, sink);
-  cudaEvent_t fork, joined;
-  TILESIM_CUDA_CHECK(cudaEventCreateWithFlags(&fork, cudaEventDisableTiming));
-  TILESIM_CUDA_CHECK(cudaEventCreateWithFlags(&joined, cudaEventDisableTiming));
+// The checks of every launch sequence, each on poisoned outputs; the decode output must be
+// bitwise equal across them (the prefetch is a hint and must not change a bit).
+struct StepChecks {
+  json step, normal, last, gemm_base, gemm_pf;  // no prefetch; the side kernel's
+  json in, in_paced, gemm_in, gemm_in_paced;    // --prefetch in_gemm: unpaced, paced
   int failures = 0;
+};
 
-  // Correctness of each launch sequence on poisoned outputs (decode bitwise equal across
-  // variants: the prefetch is a hint and must not change a bit).
+StepChecks check_sequences(Bench& bn, const Options& opt) {
+  StepChecks k;
   std::vector<bf16> base_out;
-  json chk_step, chk_normal, chk_last, chk_gemm_base, chk_gemm_pf;
   bn.flush();
   bn.poison();
   bn.gemm();
   bn.decode();
-  chk_step = bn.check_decode(&base_out, nullptr);
-  chk_gemm_base = bn.check_gemm();
+  k.step = bn.check_decode(&base_out, nullptr);
+  k.gemm_base = bn.check_gemm();
   for (PrefetchPolicy pol : {PrefetchPolicy::kEvictNormal, PrefetchPolicy::kEvictLast}) {
     bn.flush();
     bn.poison();
-    bn.prefetch(pol, fork);
+    bn.prefetch(pol);
     bn.gemm();
-    bn.join(joined);
+    bn.join();
     bn.decode();
-    json& dst = pol == PrefetchPolicy::kEvictLast ? chk_last : chk_normal;
+    json& dst = pol == PrefetchPolicy::kEvictLast ? k.last : k.normal;
     dst = bn.check_decode(nullptr, &base_out);
-    if (pol == PrefetchPolicy::kEvictLast) chk_gemm_pf = bn.check_gemm();
+    if (pol == PrefetchPolicy::kEvictLast) k.gemm_pf = bn.check_gemm();
   }
-  // --prefetch in_gemm: chk_normal/chk_last above are the side kernel's; the in-GEMM
-  // prefetch (unpaced, paced) gets its own decode (bitwise) and GEMM checks.
-  json chk_in, chk_in_paced, chk_gemm_in, chk_gemm_in_paced;
-  if (opt.in_gemm) {
+  std::vector<const json*> all = {&k.step, &k.normal, &k.last, &k.gemm_base, &k.gemm_pf};
+  if (opt.in_gemm()) {
     for (int paced = 0; paced < 2; ++paced) {
       bn.flush();
       bn.poison();
       paced ? bn.gemm_pf_paced() : bn.gemm_pf_in();
       bn.decode();
-      (paced ? chk_in_paced : chk_in) = bn.check_decode(nullptr, &base_out);
-      (paced ? chk_gemm_in_paced : chk_gemm_in) = bn.check_gemm();
+      (paced ? k.in_paced : k.in) = bn.check_decode(nullptr, &base_out);
+      (paced ? k.gemm_in_paced : k.gemm_in) = bn.check_gemm();
     }
-    for (const json* j : {&chk_in, &chk_in_paced, &chk_gemm_in, &chk_gemm_in_paced})
-      if (!(*j)["passed"].get<bool>()) ++failures;
+    all.insert(all.end(), {&k.in, &k.in_paced, &k.gemm_in, &k.gemm_in_paced});
   }
-  for (const json* j : {&chk_step, &chk_normal, &chk_last, &chk_gemm_base, &chk_gemm_pf})
-    if (!(*j)["passed"].get<bool>()) ++failures;
-  if (opt.ncu) {  // --ncu: the launch sequences above are what ncu profiles
-    std::printf("%-40s ncu pass done (decode checks %s)\n", c.name.c_str(), failures ? "FAILED" : "ok");
-    return failures;
-  }
+  for (const json* j : all)
+    if (!(*j)["passed"].get<bool>()) ++k.failures;
+  return k;
+}
 
-  struct Variant {
-    std::string name;
-    std::function<void()> prep;
-    std::function<void(cudaEvent_t)> body;
-    bool has_mid;
-    const json* check;
+// One timed variant: `body` issues the launches between the start/mid/stop events, `prep`
+// runs untimed after the flush; `check` is the check of the same launch sequence.
+struct Variant {
+  std::string name;
+  std::function<void()> prep;
+  std::function<void(cudaEvent_t)> body;
+  bool has_mid;
+  const json* check;
+};
+
+// GEMM then decode, the prefetch beside the GEMM on the side stream (`mid`: the GEMM's end).
+std::function<void(cudaEvent_t)> side_prefetch_step(Bench& bn, PrefetchPolicy pol) {
+  return [&bn, pol](cudaEvent_t mid) {
+    bn.prefetch(pol);
+    bn.gemm();
+    TILESIM_CUDA_CHECK(cudaEventRecord(mid, bn.main));
+    bn.join();
+    bn.decode();
   };
-  std::vector<Variant> variants = {
-      {"gemm", nullptr, [&](cudaEvent_t) { bn.gemm(); }, false, &chk_gemm_base},
+}
+
+// GEMM (issuing the prefetch itself, paced or not) then decode.
+std::function<void(cudaEvent_t)> in_gemm_prefetch_step(Bench& bn, bool paced) {
+  return [&bn, paced](cudaEvent_t mid) {
+    paced ? bn.gemm_pf_paced() : bn.gemm_pf_in();
+    TILESIM_CUDA_CHECK(cudaEventRecord(mid, bn.main));
+    bn.decode();
+  };
+}
+
+// The variants of the side-kernel prefetch (the table at the top of this file).
+std::vector<Variant> side_variants(Bench& bn, const StepChecks& k) {
+  return {
+      {"gemm", nullptr, [&bn](cudaEvent_t) { bn.gemm(); }, false, &k.gemm_base},
       {"gemm_pf", nullptr,
-       [&](cudaEvent_t) {
-         bn.prefetch(PrefetchPolicy::kEvictLast, fork);
+       [&bn](cudaEvent_t) {
+         bn.prefetch(PrefetchPolicy::kEvictLast);
          bn.gemm();
-         bn.join(joined);
+         bn.join();
        },
-       false, &chk_gemm_pf},
-      {"decode_cold", nullptr, [&](cudaEvent_t) { bn.decode(); }, false, &chk_step},
+       false, &k.gemm_pf},
+      {"decode_cold", nullptr, [&bn](cudaEvent_t) { bn.decode(); }, false, &k.step},
       {"decode_l2",
-       [&] {
-         bn.prefetch(PrefetchPolicy::kEvictLast, fork);
-         bn.join(joined);
+       [&bn] {
+         bn.prefetch(PrefetchPolicy::kEvictLast);
+         bn.join();
          gpu_spin_kernel<<<1, 32, 0, bn.main>>>(kSettleCycles);
          TILESIM_CHECK_LAUNCH("gpu_spin_kernel");
        },
-       [&](cudaEvent_t) { bn.decode(); }, false, &chk_last},
+       [&bn](cudaEvent_t) { bn.decode(); }, false, &k.last},
       {"prefetch_only", nullptr,
-       [&](cudaEvent_t) {
-         bn.prefetch(PrefetchPolicy::kEvictLast, fork);
-         bn.join(joined);
+       [&bn](cudaEvent_t) {
+         bn.prefetch(PrefetchPolicy::kEvictLast);
+         bn.join();
        },
-       false, &chk_last},
-      {"step",
-       nullptr,
-       [&](cudaEvent_t mid) {
+       false, &k.last},
+      {"step", nullptr,
+       [&bn](cudaEvent_t mid) {
          bn.gemm();
          TILESIM_CUDA_CHECK(cudaEventRecord(mid, bn.main));
          bn.decode();
        },
-       true, &chk_step},
-      {"step_pf_normal", nullptr,
-       [&](cudaEvent_t mid) {
-         bn.prefetch(PrefetchPolicy::kEvictNormal, fork);
-         bn.gemm();
-         TILESIM_CUDA_CHECK(cudaEventRecord(mid, bn.main));
-         bn.join(joined);
-         bn.decode();
-       },
-       true, &chk_normal},
-      {"step_pf_last", nullptr,
-       [&](cudaEvent_t mid) {
-         bn.prefetch(PrefetchPolicy::kEvictLast, fork);
-         bn.gemm();
-         TILESIM_CUDA_CHECK(cudaEventRecord(mid, bn.main));
-         bn.join(joined);
-         bn.decode();
-       },
-       true, &chk_last},
+       true, &k.step},
+      {"step_pf_normal", nullptr, side_prefetch_step(bn, PrefetchPolicy::kEvictNormal), true, &k.normal},
+      {"step_pf_last", nullptr, side_prefetch_step(bn, PrefetchPolicy::kEvictLast), true, &k.last},
   };
-  if (opt.in_gemm) {
-    // Same sequence of variants with the in-GEMM prefetch; the side kernel's evict_last step
-    // stays as step_pf_side for a comparison on the same machine.
-    std::vector<Variant> in = {
-        variants[0],
-        {"gemm_pf", nullptr, [&](cudaEvent_t) { bn.gemm_pf_in(); }, false, &chk_gemm_in},
-        {"gemm_pf_paced", nullptr, [&](cudaEvent_t) { bn.gemm_pf_paced(); }, false, &chk_gemm_in_paced},
-        variants[2],
-        variants[3],
-        variants[5],
-        {"step_pf_last", nullptr,
-         [&](cudaEvent_t mid) {
-           bn.gemm_pf_in();
-           TILESIM_CUDA_CHECK(cudaEventRecord(mid, bn.main));
-           bn.decode();
-         },
-         true, &chk_in},
-        {"step_pf_paced", nullptr,
-         [&](cudaEvent_t mid) {
-           bn.gemm_pf_paced();
-           TILESIM_CUDA_CHECK(cudaEventRecord(mid, bn.main));
-           bn.decode();
-         },
-         true, &chk_in_paced},
-        {"step_pf_side", nullptr, variants[7].body, true, &chk_last},
-    };
-    variants = std::move(in);
+}
+
+// The same sequence with the in-GEMM prefetch; the side kernel's evict_last step stays as
+// step_pf_side for a comparison on the same machine.
+std::vector<Variant> in_gemm_variants(Bench& bn, const StepChecks& k) {
+  const std::vector<Variant> side = side_variants(bn, k);
+  const auto of = [&](const std::string& name) {
+    return *std::find_if(side.begin(), side.end(), [&](const Variant& v) { return v.name == name; });
+  };
+  return {
+      of("gemm"),
+      {"gemm_pf", nullptr, [&bn](cudaEvent_t) { bn.gemm_pf_in(); }, false, &k.gemm_in},
+      {"gemm_pf_paced", nullptr, [&bn](cudaEvent_t) { bn.gemm_pf_paced(); }, false, &k.gemm_in_paced},
+      of("decode_cold"),
+      of("decode_l2"),
+      of("step"),
+      {"step_pf_last", nullptr, in_gemm_prefetch_step(bn, false), true, &k.in},
+      {"step_pf_paced", nullptr, in_gemm_prefetch_step(bn, true), true, &k.in_paced},
+      {"step_pf_side", nullptr, of("step_pf_last").body, true, &k.last},
+  };
+}
+
+// What a variant's record says about its run (schedule, tile, problem and labels).
+json variant_record(const Variant& v, const Config& c, const Options& opt, const Bench& bn) {
+  json r;
+  // A GEMM on a reduced grid is no longer the plain gemm_sm90_ws run the model predicts.
+  const bool is_gemm = v.name == "gemm" && opt.gemm_reserve_sms == 0;
+  const bool is_decode = v.name == "decode_cold";
+  // The GEMM alone and the cold decode alone are ordinary runs of their own schedules, so
+  // the model predicts them as it predicts any gemm / decode run; the rest are layer steps.
+  if (is_gemm) {
+    r["schedule"] = "gemm_sm90_ws";
+    r["tile"] = gemm_tile_json();
+    r["problem"] = {{"kind", "gemm"}, {"m", c.m}, {"n", c.n}, {"k", c.k}, {"dtype", "bf16"}};
+  } else if (is_decode) {
+    r["schedule"] = "decode_splitkv";
+    r["tile"] = decode_tile_json(bn);
+    r["problem"] = {{"kind", "decode"},        {"batch", c.batch},   {"heads_q", c.heads_q},
+                    {"heads_kv", c.heads_kv},  {"q_per_seq", 1},     {"seq_kv", c.seq_kv},
+                    {"head_dim", c.head_dim},  {"page_size", 0},     {"dtype", "bf16"}};
+  } else {
+    r["schedule"] = "layer_step";
+    // in_gemm: every prefetching variant but the side kernel's is issued by the GEMM.
+    const bool by_gemm = opt.in_gemm() && v.name != "step_pf_side" && v.name != "decode_l2";
+    const bool paced = v.name == "gemm_pf_paced" || v.name == "step_pf_paced";
+    r["tile"] = {{"timed", v.name == "step_pf_side" ? std::string("step_pf_last") : v.name == "step_pf_paced" ? std::string("step_pf_last") : v.name == "gemm_pf_paced" ? std::string("gemm_pf") : v.name},
+                 {"prefetch", by_gemm && !opt.in_gemm_last() ? std::string("evict_normal") : prefetch_of(v.name)},
+                 {"prefetch_ctas", by_gemm ? static_cast<int>(bn.gemm_launch.launch_info["grid_ctas"].get<unsigned>()) : bn.prefetch_ctas},
+                 {"prefetch_launch", by_gemm ? std::string("in_gemm") : opt.prefetch_launch},
+                 {"prefetch_pace_ns", by_gemm && paced ? bn.pace_ns : 0u},
+                 {"prefetch_delay_ns", by_gemm && paced ? bn.delay_ns : 0u},
+                 {"gemm_reserve_sms", opt.gemm_reserve_sms},
+                 {"prefetch_threads", kPrefetchThreads},
+                 {"prefetch_chunk_bytes", kPrefetchChunkBytes},
+                 {"prefetch_stream_priority", opt.prefetch_priority},
+                 {"gemm", gemm_tile_json()},
+                 {"decode", decode_tile_json(bn)}};
+    r["problem"] = layer_problem(c);
   }
-  std::map<std::string, double> med;
-  for (const Variant& v : variants) {
-    const bool ok = (*v.check)["passed"].get<bool>();
-    json r;
-    // A GEMM on a reduced grid is no longer the plain gemm_sm90_ws run the model predicts.
-    const bool is_gemm = v.name == "gemm" && opt.gemm_reserve_sms == 0;
-    const bool is_decode = v.name == "decode_cold";
-    // The GEMM alone and the cold decode alone are ordinary runs of their own schedules, so
-    // the model predicts them as it predicts any gemm / decode run; the rest are layer steps.
-    if (is_gemm) {
-      r["schedule"] = "gemm_sm90_ws";
-      r["tile"] = gemm_tile_json();
-      r["problem"] = {{"kind", "gemm"}, {"m", c.m}, {"n", c.n}, {"k", c.k}, {"dtype", "bf16"}};
-    } else if (is_decode) {
-      r["schedule"] = "decode_splitkv";
-      r["tile"] = decode_tile_json(bn);
-      r["problem"] = {{"kind", "decode"},        {"batch", c.batch},   {"heads_q", c.heads_q},
-                      {"heads_kv", c.heads_kv},  {"q_per_seq", 1},     {"seq_kv", c.seq_kv},
-                      {"head_dim", c.head_dim},  {"page_size", 0},     {"dtype", "bf16"}};
-    } else {
-      r["schedule"] = "layer_step";
-      // in_gemm: every prefetching variant but the side kernel's is issued by the GEMM.
-      const bool by_gemm = opt.in_gemm && v.name != "step_pf_side" && v.name != "decode_l2";
-      const bool paced = v.name == "gemm_pf_paced" || v.name == "step_pf_paced";
-      r["tile"] = {{"timed", v.name == "step_pf_side" ? std::string("step_pf_last") : v.name == "step_pf_paced" ? std::string("step_pf_last") : v.name == "gemm_pf_paced" ? std::string("gemm_pf") : v.name},
-                   {"prefetch", by_gemm && !opt.in_gemm_last ? std::string("evict_normal") : prefetch_of(v.name)},
-                   {"prefetch_ctas", by_gemm ? static_cast<int>(bn.gemm_launch.launch_info["grid_ctas"].get<unsigned>()) : bn.prefetch_ctas},
-                   {"prefetch_launch", by_gemm ? std::string("in_gemm") : opt.prefetch_launch},
-                   {"prefetch_pace_ns", by_gemm && paced ? bn.pace_ns : 0u},
-                   {"prefetch_delay_ns", by_gemm && paced ? bn.delay_ns : 0u},
-                   {"gemm_reserve_sms", opt.gemm_reserve_sms},
-                   {"prefetch_threads", kPrefetchThreads},
-                   {"prefetch_chunk_bytes", kPrefetchChunkBytes},
-                   {"prefetch_stream_priority", opt.prefetch_priority},
-                   {"gemm", gemm_tile_json()},
-                   {"decode", decode_tile_json(bn)}};
-      r["problem"] = layer_problem(c);
-    }
-    r["impl"] = "tilesim";
-    r["variant"] = v.name;
-    r["config_name"] = c.name;
-    r["kv_bytes"] = c.kv_bytes();
-    r["gemm_launch"] = bn.gemm_launch.launch_info;
-    r["check"] = *v.check;
-    if (!ok) {
-      ++failures;
-      runs.push_back(r);
-      continue;
-    }
-    if (nvml != nullptr) nvml->arm();
-    const Sampled s = sample(bn, opt.reps, v.prep, v.body, v.has_mid);
-    if (nvml != nullptr) r["nvml"] = nvml->disarm();
-    r["samples_ms"] = s.total_ms;
-    r["median_ms"] = median_of(s.total_ms);
-    r["min_ms"] = *std::min_element(s.total_ms.begin(), s.total_ms.end());
-    if (v.has_mid) {
-      r["gemm_part_median_ms"] = median_of(s.first_ms);
-      r["decode_part_median_ms"] = median_of(s.second_ms);
-      r["gemm_part_samples_ms"] = s.first_ms;
-      r["decode_part_samples_ms"] = s.second_ms;
-    }
-    med[v.name] = r["median_ms"].get<double>();
-    if (opt.in_gemm && v.name == "gemm")
-      bn.gemm_in_pf_paced = bn.prepare_in_gemm(static_cast<unsigned>(opt.pace_share * med["gemm"] * 1e6),
-                                               static_cast<unsigned>(opt.delay_share * med["gemm"] * 1e6));
-    if (v.has_mid) med[v.name + ".decode"] = r["decode_part_median_ms"].get<double>();
-    runs.push_back(r);
+  r["impl"] = "tilesim";
+  r["variant"] = v.name;
+  r["config_name"] = c.name;
+  r["kv_bytes"] = c.kv_bytes();
+  r["gemm_launch"] = bn.gemm_launch.launch_info;
+  r["check"] = *v.check;
+  return r;
+}
+
+// Samples the variant into its record (the whole and, for a step, the GEMM and decode
+// parts); returns the median (ms).
+double time_variant(json& r, Bench& bn, const Variant& v, int reps, cuda::NvmlSampler* nvml) {
+  if (nvml != nullptr) nvml->arm();
+  const cuda::PartSamples s = sample(bn, reps, v.prep, v.body, v.has_mid);
+  if (nvml != nullptr) r["nvml"] = nvml->disarm();
+  const double med = cuda::record_samples(r, s.total_ms);
+  if (v.has_mid) {
+    r["gemm_part_median_ms"] = cuda::median(s.first_ms);
+    r["decode_part_median_ms"] = cuda::median(s.second_ms);
+    r["gemm_part_samples_ms"] = s.first_ms;
+    r["decode_part_samples_ms"] = s.second_ms;
   }
-  cudaEventDestroy(fork);
-  cudaEventDestroy(joined);
-  auto us = [&](const std::string& k) { return med.count(k) ? med[k] * 1e3 : NAN; };
+  return med;
+}
+
+// The configuration's line of the summary table (times in us; `med`: variant -> median ms,
+// "<variant>.decode" -> its decode part).
+std::string summary_line(const Config& c, const Options& opt, const std::map<std::string, double>& med) {
+  auto us = [&](const std::string& k) { return med.count(k) ? med.at(k) * 1e3 : NAN; };
   char line[400];
-  std::snprintf(line, sizeof line,
-                "%-40s %6.1fMB gemm %7.1f +pf %7.1f | dec cold %6.1f l2 %6.1f | step %7.1f pf_n %7.1f pf_l %7.1f "
-                "(dec %5.1f/%5.1f/%5.1f) gain_l %+5.1f%%",
-                c.name.c_str(), c.kv_bytes() / 1e6, us("gemm"), us("gemm_pf"), us("decode_cold"), us("decode_l2"),
-                us("step"), us("step_pf_normal"), us("step_pf_last"), us("step.decode"), us("step_pf_normal.decode"),
-                us("step_pf_last.decode"), 100.0 * (us("step") - us("step_pf_last")) / us("step"));
-  if (opt.in_gemm)
+  if (opt.in_gemm())
     std::snprintf(line, sizeof line,
                   "%-40s %6.1fMB gemm %6.1f +pf %6.1f paced %6.1f | dec cold %5.1f l2 %5.1f | step %6.1f in %6.1f paced %6.1f "
                   "side %6.1f (dec %5.1f/%5.1f/%5.1f/%5.1f) gain in %+5.1f%% paced %+5.1f%% side %+5.1f%%",
@@ -664,9 +628,46 @@ int run_config(const Config& c, const Options& opt, cudaStream_t main, cudaStrea
                   100.0 * (us("step") - us("step_pf_last")) / us("step"),
                   100.0 * (us("step") - us("step_pf_paced")) / us("step"),
                   100.0 * (us("step") - us("step_pf_side")) / us("step"));
-  std::printf("%s\n", line);
+  else
+    std::snprintf(line, sizeof line,
+                  "%-40s %6.1fMB gemm %7.1f +pf %7.1f | dec cold %6.1f l2 %6.1f | step %7.1f pf_n %7.1f pf_l %7.1f "
+                  "(dec %5.1f/%5.1f/%5.1f) gain_l %+5.1f%%",
+                  c.name.c_str(), c.kv_bytes() / 1e6, us("gemm"), us("gemm_pf"), us("decode_cold"), us("decode_l2"),
+                  us("step"), us("step_pf_normal"), us("step_pf_last"), us("step.decode"), us("step_pf_normal.decode"),
+                  us("step_pf_last.decode"), 100.0 * (us("step") - us("step_pf_last")) / us("step"));
+  return line;
+}
+
+// Runs every variant of one configuration (timed: sampled too, else only the checked
+// launch sequences); appends records to `runs` and a line to `table`; returns failures.
+int run_config(const Config& c, const Options& opt, bool timed, cudaStream_t main, cudaStream_t side, cublasHandle_t h,
+               DevBuf<int4>& fb, DevBuf<int>& sink, cuda::NvmlSampler* nvml, json& runs, std::vector<std::string>& table) {
+  Bench bn(c, opt, opt.seed + runs.size() + 1, main, side, h, fb, sink);
+  const StepChecks checks = check_sequences(bn, opt);
+  int failures = checks.failures;
+  if (!timed) {  // --ncu / --check: the launch sequences above are what ncu profiles
+    std::printf("%-40s ncu pass done (decode checks %s)\n", c.name.c_str(), failures ? "FAILED" : "ok");
+    return failures;
+  }
+  std::map<std::string, double> med;
+  for (const Variant& v : opt.in_gemm() ? in_gemm_variants(bn, checks) : side_variants(bn, checks)) {
+    json r = variant_record(v, c, opt, bn);
+    if (!(*v.check)["passed"].get<bool>()) {
+      ++failures;
+      runs.push_back(r);
+      continue;
+    }
+    med[v.name] = time_variant(r, bn, v, opt.reps, nvml);
+    if (v.has_mid) med[v.name + ".decode"] = r["decode_part_median_ms"].get<double>();
+    // The paced in-GEMM prefetch spreads over a share of the plain GEMM's measured time.
+    if (opt.in_gemm() && v.name == "gemm")
+      bn.gemm_in_pf_paced = bn.prepare_in_gemm(static_cast<unsigned>(opt.pace_share * med["gemm"] * 1e6),
+                                               static_cast<unsigned>(opt.delay_share * med["gemm"] * 1e6));
+    runs.push_back(r);
+  }
+  table.push_back(summary_line(c, opt, med));
+  std::printf("%s\n", table.back().c_str());
   std::fflush(stdout);
-  table.push_back(line);
   return failures;
 }
 
@@ -700,67 +701,85 @@ std::vector<Config> builtin_configs() {
 
 Options parse(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    o.args += (i > 1 ? " " : "") + a;
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value");
-      o.args += std::string(" ") + argv[i + 1];
-      return argv[++i];
-    };
-    if (a == "--sweep")
-      o.sweep = true;
-    else if (a == "--ncu")
-      o.ncu = true;
-    else if (a == "--out")
-      o.out = value();
-    else if (a == "--reps") {
-      o.reps = std::stoi(value());
-      if (o.reps < kMinReps) throw std::invalid_argument("--reps must be >= " + std::to_string(kMinReps));
-    } else if (a == "--seed")
-      o.seed = std::stoull(value());
-    else if (a == "--prefetch-priority") {
-      o.prefetch_priority = value();
-      if (o.prefetch_priority != "high" && o.prefetch_priority != "low")
-        throw std::invalid_argument("--prefetch-priority must be 'high' or 'low', got '" + o.prefetch_priority + "'");
-    } else if (a == "--prefetch-launch") {
-      o.prefetch_launch = value();
-      if (o.prefetch_launch != "side" && o.prefetch_launch != "serial")
-        throw std::invalid_argument("--prefetch-launch must be 'side' or 'serial', got '" + o.prefetch_launch + "'");
-    } else if (a == "--prefetch") {
-      const std::string p = value();
-      if (p != "side" && p != "in_gemm")
-        throw std::invalid_argument("--prefetch must be 'side' or 'in_gemm', got '" + p + "'");
-      o.in_gemm = p == "in_gemm";
-    } else if (a == "--pace-share" || a == "--pace-delay-share") {
-      const double f = std::stod(value());
-      if (!(f >= 0 && f <= 1)) throw std::invalid_argument(a + " must be in [0, 1]");
-      (a == "--pace-share" ? o.pace_share : o.delay_share) = f;
-    } else if (a == "--in-gemm-policy") {
-      const std::string p = value();
-      if (p != "last" && p != "normal") throw std::invalid_argument("--in-gemm-policy must be 'last' or 'normal', got '" + p + "'");
-      o.in_gemm_last = p == "last";
-    } else if (a == "--prefetch-ctas") {
-      o.prefetch_ctas = std::stoi(value());
-      if (o.prefetch_ctas < 1 || o.prefetch_ctas > 65535)
-        throw std::invalid_argument("--prefetch-ctas must be in [1, 65535]");
-    } else if (a == "--gemm-reserve-sms") {
-      o.gemm_reserve_sms = std::stoi(value());
-      if (o.gemm_reserve_sms < 0 || o.gemm_reserve_sms > 64)
-        throw std::invalid_argument("--gemm-reserve-sms must be in [0, 64]");
-    } else if (a == "--config")
-      o.configs.push_back(config_from(runner::parse_shape(value(), config_keys())));
-    else
-      throw std::invalid_argument("unknown argument '" + a +
-                                  "' (use --sweep, --ncu, --config SPEC, --prefetch-priority high|low, --prefetch-launch side|serial, "
-                                  "--prefetch side|in_gemm, --pace-share F, --pace-delay-share F, --in-gemm-policy last|normal, --prefetch-ctas N, --gemm-reserve-sms P, --out F, --reps N, --seed N)");
-  }
-  if (!o.sweep && !o.ncu) throw std::invalid_argument("nothing to do: give --sweep or --ncu");
-  if (o.in_gemm && o.prefetch_launch == "serial")
+  runner::CheckSweepSpec spec{
+      "layer_step", config_keys(), kDefaultReps, kMinReps,
+      runner::any_flag({runner::choice_flag("--prefetch-priority", &o.prefetch_priority, {"high", "low"}),
+                        runner::choice_flag("--prefetch-launch", &o.prefetch_launch, {"side", "serial"}),
+                        runner::choice_flag("--prefetch", &o.prefetch, {"side", "in_gemm"}),
+                        runner::real_flag("--pace-share", &o.pace_share, 0, 1),
+                        runner::real_flag("--pace-delay-share", &o.delay_share, 0, 1),
+                        runner::choice_flag("--in-gemm-policy", &o.in_gemm_policy, {"last", "normal"}),
+                        runner::integer_flag("--prefetch-ctas", &o.prefetch_ctas, 1, 65535),
+                        runner::integer_flag("--gemm-reserve-sms", &o.gemm_reserve_sms, 0, 64)}),
+      "--ncu, --config SPEC, --prefetch-priority high|low, --prefetch-launch side|serial, --prefetch side|in_gemm, "
+      "--pace-share F, --pace-delay-share F, --in-gemm-policy last|normal, --prefetch-ctas N, --gemm-reserve-sms P"};
+  spec.shapes_with_check = true;  // ncu profiles given configurations
+  spec.aliases = {{"--config", "--shape"}, {"--ncu", "--check"}};
+  static_cast<runner::CheckSweepOptions&>(o) = runner::parse_check_sweep(argc, argv, spec);
+  if (o.in_gemm() && o.prefetch_launch == "serial")
     throw std::invalid_argument("--prefetch in_gemm and --prefetch-launch serial exclude each other");
+  for (const auto& v : o.shapes) o.configs.push_back(config_from(v));
   if (o.configs.empty()) o.configs = builtin_configs();
-  if (o.seed == 0) o.seed = std::random_device{}();
+  if (o.quick) o.configs.resize(1);
   return o;
+}
+
+// evict_last lines live in the persisting set-aside of L2: gives it the device's maximum (a
+// per-process limit, reset when the process ends; no clock or device setting). Returns the
+// sizes the document records.
+json reserve_persisting_l2() {
+  cudaDeviceProp prop{};
+  TILESIM_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
+  TILESIM_CUDA_CHECK(cudaDeviceSetLimit(cudaLimitPersistingL2CacheSize, prop.persistingL2CacheMaxSize));
+  std::size_t persisting = 0;
+  TILESIM_CUDA_CHECK(cudaDeviceGetLimit(&persisting, cudaLimitPersistingL2CacheSize));
+  return {{"l2_bytes", prop.l2CacheSize},
+          {"persisting_l2_max_bytes", prop.persistingL2CacheMaxSize},
+          {"persisting_l2_limit_bytes", persisting}};
+}
+
+// The two streams of a step. The GEMM CTA (225 KiB of shared memory, 384 threads x 168
+// registers) leaves room for at most one small warp beside it on its SM, and the prefetch
+// and the GEMM become ready at the same moment: the priority decides which is dispatched
+// first (--prefetch-priority).
+struct Streams {
+  cudaStream_t main = nullptr, side = nullptr;
+  explicit Streams(bool prefetch_high) {
+    int least = 0, greatest = 0;  // CUDA: a lower number is a higher priority
+    TILESIM_CUDA_CHECK(cudaDeviceGetStreamPriorityRange(&least, &greatest));
+    TILESIM_CUDA_CHECK(cudaStreamCreateWithPriority(&main, cudaStreamNonBlocking, prefetch_high ? least : greatest));
+    TILESIM_CUDA_CHECK(cudaStreamCreateWithPriority(&side, cudaStreamNonBlocking, prefetch_high ? greatest : least));
+  }
+  ~Streams() {
+    cudaStreamDestroy(main);
+    cudaStreamDestroy(side);
+  }
+  Streams(const Streams&) = delete;
+  Streams& operator=(const Streams&) = delete;
+};
+
+// Every configuration, timed (--sweep) or only checked (--ncu / --check); returns the exit code.
+int run_configs(const Options& opt, runner::Measurement& m, bool timed) {
+  m["l2"] = reserve_persisting_l2();
+  const Streams streams(opt.prefetch_priority == "high");
+  cublasHandle_t handle;
+  gemm::cublas_check(cublasCreate(&handle), "cublasCreate");
+  const std::unique_ptr<cublasContext, cublasStatus_t (*)(cublasHandle_t)> handle_owner(handle, cublasDestroy);
+  gemm::cublas_check(cublasSetStream(handle, streams.main), "cublasSetStream");
+  DevBuf<int4> flush_buf(kFlushBytes / sizeof(int4));
+  DevBuf<int> sink(1);
+  TILESIM_CUDA_CHECK(cudaMemset(flush_buf.ptr, 0x5a, kFlushBytes));
+  const std::unique_ptr<cuda::NvmlSampler> nvml = cuda::open_nvml_sampler();
+  std::vector<std::string> table;
+  int failures = 0;
+  for (const Config& c : opt.configs)
+    failures += run_config(c, opt, timed, streams.main, streams.side, handle, flush_buf, sink,
+                           nvml->available() ? nvml.get() : nullptr, m.runs(), table);
+  cudaDeviceProp prop{};
+  TILESIM_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
+  std::printf("\n%s: %d check failures; times in us (median of %d)\n", prop.name, failures, opt.reps);
+  for (const auto& l : table) std::printf("%s\n", l.c_str());
+  return failures == 0 ? 0 : 1;
 }
 
 }  // namespace
@@ -768,71 +787,16 @@ Options parse(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   using namespace tilesim::layer_step;
-  Options opt;
-  try {
-    opt = parse(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "tilesim-layer-bench: %s\n", e.what());
-    return 2;
-  }
-  try {
-    tilesim::cuda::require_compute_capability(9, 0, "tilesim-layer-bench (sm_90a)");
-    cudaDeviceProp prop{};
-    TILESIM_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
-    // evict_last lines live in the persisting set-aside of L2: give it the device's maximum
-    // (a per-process limit, reset when the process ends; no clock or device setting).
-    TILESIM_CUDA_CHECK(cudaDeviceSetLimit(cudaLimitPersistingL2CacheSize, prop.persistingL2CacheMaxSize));
-    std::size_t persisting = 0;
-    TILESIM_CUDA_CHECK(cudaDeviceGetLimit(&persisting, cudaLimitPersistingL2CacheSize));
-    nlohmann::json doc = {{"schema", "tilesim.measurement.v1"},
-                          {"family", "layer_step"},
-                          {"tool", {{"name", "tilesim-layer-bench"}, {"args", opt.args}, {"seed", opt.seed}}},
-                          {"device", tilesim::cuda::device_report()},
-                          {"l2",
-                           {{"l2_bytes", prop.l2CacheSize},
-                            {"persisting_l2_max_bytes", prop.persistingL2CacheMaxSize},
-                            {"persisting_l2_limit_bytes", persisting}}},
-                          {"layout",
-                           {{"gemm", "C[m,n] = A[m,k] * B[n,k]^T, bf16 row-major, fp32 accumulate"},
-                            {"decode_kv", "[batch, heads_kv, seq_kv, head_dim] contiguous, bf16"},
-                            {"timing", "CUDA events; L2 read-flushed and persisting lines reset before each sample"}}}};
-    cudaStream_t main_stream, side_stream;
-    int least = 0, greatest = 0;  // CUDA: a lower number is a higher priority
-    TILESIM_CUDA_CHECK(cudaDeviceGetStreamPriorityRange(&least, &greatest));
-    // The GEMM CTA (225 KiB of shared memory, 384 threads x 168 registers) leaves room for
-    // at most one small warp beside it on its SM, and the prefetch and the GEMM become ready
-    // at the same moment: the priority decides which is dispatched first
-    // (--prefetch-priority).
-    const bool pf_high = opt.prefetch_priority == "high";
-    TILESIM_CUDA_CHECK(cudaStreamCreateWithPriority(&main_stream, cudaStreamNonBlocking, pf_high ? least : greatest));
-    TILESIM_CUDA_CHECK(cudaStreamCreateWithPriority(&side_stream, cudaStreamNonBlocking, pf_high ? greatest : least));
-    cublasHandle_t handle;
-    cublas_ok(cublasCreate(&handle), "cublasCreate");
-    cublas_ok(cublasSetStream(handle, main_stream), "cublasSetStream");
-    DevBuf<int4> flush_buf(kFlushBytes / sizeof(int4));
-    DevBuf<int> sink(1);
-    TILESIM_CUDA_CHECK(cudaMemset(flush_buf.ptr, 0x5a, kFlushBytes));
-    tilesim::cuda::NvmlSampler nvml(tilesim::cuda::pci_bus_id());
-    if (!nvml.available()) std::printf("note: NVML unavailable (%s)\n", nvml.why_unavailable().c_str());
-    nlohmann::json runs = nlohmann::json::array();
-    std::vector<std::string> table;
-    int failures = 0;
-    for (const Config& c : opt.configs)
-      failures += run_config(c, opt, main_stream, side_stream, handle, flush_buf, sink,
-                             nvml.available() ? &nvml : nullptr, runs, table);
-    doc["clocks_after"] = tilesim::cuda::clock_snapshot();
-    doc["runs"] = runs;
-    if (!opt.out.empty()) {
-      std::ofstream f(opt.out);
-      if (!f) throw std::runtime_error("cannot open --out file " + opt.out);
-      f << doc.dump(1) << "\n";
-    }
-    cublasDestroy(handle);
-    std::printf("\n%s: %d check failures; times in us (median of %d)\n", prop.name, failures, opt.reps);
-    for (const auto& l : table) std::printf("%s\n", l.c_str());
-    return failures == 0 ? 0 : 1;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "tilesim-layer-bench: error: %s\n", e.what());
-    return 1;
-  }
+  constexpr const char* kTool = "tilesim-layer-bench";
+  return tilesim::runner::guarded_main(
+      kTool, [&] { return parse(argc, argv); },
+      [&](const Options& opt) {
+        return tilesim::cuda::check_sweep_document(
+            "layer_step", kTool, opt,
+            {{"gemm", "C[m,n] = A[m,k] * B[n,k]^T, bf16 row-major, fp32 accumulate"},
+             {"decode_kv", "[batch, heads_kv, seq_kv, head_dim] contiguous, bf16"},
+             {"timing", "CUDA events; L2 read-flushed and persisting lines reset before each sample"}},
+            [&](tilesim::runner::Measurement& m) { return run_configs(opt, m, false); },
+            [&](tilesim::runner::Measurement& m) { return run_configs(opt, m, true); });
+      });
 }

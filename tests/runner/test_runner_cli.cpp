@@ -1,6 +1,7 @@
 // The command line the check/sweep runners share (kernels/common/runner_cli.hpp), on the
-// CPU: shared flags, a family flag, shapes, the errors each bad argument gets, and the
-// measurement file written whole or not at all.
+// CPU: shared flags, family flags and their helpers, the optional spec fields (shapes for
+// --check, --list, default seed, aliases, a shapes-file list chosen after parsing), the
+// errors each bad argument gets, and the measurement file written whole or not at all.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -14,13 +15,39 @@
 namespace tilesim::runner {
 namespace {
 
-CheckSweepOptions parse(std::vector<std::string> args, const ExtraFlag& extra = {}) {
+CheckSweepOptions parse_with(std::vector<std::string> args, const CheckSweepSpec& spec) {
   args.insert(args.begin(), "tilesim-test-bench");
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
-  return parse_check_sweep(static_cast<int>(argv.size()), argv.data(),
-                           {"decode", decode_shape_keys(), 30, 20, extra, "--scale S"});
+  return parse_check_sweep(static_cast<int>(argv.size()), argv.data(), spec);
 }
+
+CheckSweepOptions parse(std::vector<std::string> args, const ExtraFlag& extra = {}) {
+  return parse_with(std::move(args), {"decode", decode_shape_keys(), 30, 20, extra, "--scale S"});
+}
+
+// The message parse_with throws, or "no error".
+std::string error_of(std::vector<std::string> args, const CheckSweepSpec& spec) {
+  try {
+    parse_with(std::move(args), spec);
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+// A shapes file in a fresh temporary folder (removed by the destructor).
+struct TempShapes {
+  std::filesystem::path dir;
+  std::string path;
+  explicit TempShapes(const std::string& text)
+      : dir(std::filesystem::temp_directory_path() / ("tilesim_runner_shapes_" + std::to_string(::getpid()))) {
+    std::filesystem::create_directories(dir);
+    path = (dir / "shapes.json").string();
+    std::ofstream(path) << text;
+  }
+  ~TempShapes() { std::filesystem::remove_all(dir); }
+};
 
 TEST(RunnerCli, SharedFlagsAndShapes) {
   const auto o = parse({"--sweep", "--reps", "25", "--seed", "7", "--out", "x.json", "--shape",
@@ -89,6 +116,97 @@ TEST(RunnerCli, MeasurementWrittenWholeOrNotAtAll) {
   EXPECT_EQ(back.at("tool").at("seed"), 3);
   EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
   EXPECT_THROW(write_measurement(doc, (dir / "missing" / "m.json").string()), std::runtime_error);
+  std::filesystem::remove_all(dir);
+}
+
+
+TEST(RunnerCli, FlagHelpersCheckTheirValues) {
+  int warmup = 10;
+  double share = 0.5;
+  std::string dtype = "bf16";
+  std::vector<std::string> kernels;
+  const ExtraFlag flags = any_flag({integer_flag("--warmup", &warmup, 0, 100), real_flag("--share", &share, 0, 1),
+                                    choice_flag("--dtype", &dtype, {"bf16", "fp8"}), kernel_filter_flag(&kernels)});
+  const CheckSweepSpec spec{"decode", decode_shape_keys(), 30, 20, flags, ""};
+  parse_with({"--check", "--warmup", "7", "--share", "0.25", "--dtype", "fp8", "--filter", "a,,b", "--kernel", "c"},
+             spec);
+  EXPECT_EQ(warmup, 7);
+  EXPECT_DOUBLE_EQ(share, 0.25);
+  EXPECT_EQ(dtype, "fp8");
+  EXPECT_EQ(kernels, (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_NE(error_of({"--check", "--warmup", "101"}, spec).find("--warmup must be in [0, 100], got 101"),
+            std::string::npos);
+  EXPECT_NE(error_of({"--check", "--share", "1.5"}, spec).find("--share must be a number in [0, 1]"),
+            std::string::npos);
+  EXPECT_NE(error_of({"--check", "--share", "0.5x"}, spec).find("got '0.5x'"), std::string::npos);
+  EXPECT_NE(error_of({"--check", "--dtype", "fp4"}, spec).find("--dtype must be 'bf16' or 'fp8', got 'fp4'"),
+            std::string::npos);
+  EXPECT_NE(error_of({"--check", "--kernel", ""}, spec).find("--kernel needs a kernel name"), std::string::npos);
+  EXPECT_EQ(warmup, 7);  // a rejected value is not stored
+}
+
+TEST(RunnerCli, KernelSelectionBySubstring) {
+  EXPECT_TRUE(kernel_selected("fa3_d128_bn128", {}));
+  EXPECT_TRUE(kernel_selected("fa3_d128_bn128", {"fa2", "d128"}));
+  EXPECT_FALSE(kernel_selected("fa3_d64_bn128", {"fa2", "d128"}));
+}
+
+TEST(RunnerCli, OptionalSpecFields) {
+  CheckSweepSpec spec{"gemm", gemm_shape_keys(), 30, 20};
+  const std::string shape = "m=128,n=256,k=64";
+  EXPECT_NE(error_of({"--check", "--shape", shape}, spec).find("go with --sweep"), std::string::npos);
+  EXPECT_NE(error_of({"--list"}, spec).find("unknown argument '--list'"), std::string::npos);
+  spec.shapes_with_check = true;
+  spec.list_flag = true;
+  spec.default_seed = 20261121;
+  spec.aliases = {{"--config", "--shape"}, {"--ncu", "--check"}};
+  const auto o = parse_with({"--ncu", "--config", shape}, spec);
+  EXPECT_TRUE(o.check);
+  ASSERT_EQ(o.shapes.size(), 1u);
+  EXPECT_EQ(o.shapes[0]["n"], 256);
+  EXPECT_EQ(o.seed, 20261121u);
+  EXPECT_EQ(o.args, "--ncu --config " + shape);  // recorded as given
+  EXPECT_TRUE(parse_with({"--list"}, spec).list);
+  EXPECT_EQ(parse_with({"--check", "--seed", "5"}, spec).seed, 5u);
+}
+
+TEST(RunnerCli, ShapesFileListChosenAfterEveryFlag) {
+  const TempShapes f(R"({"gemm": [{"m": 64, "n": 64, "k": 64, "dtype": "bf16"}],
+                         "gemm_fp8": [{"m": 128, "n": 128, "k": 128, "dtype": "fp8"}]})");
+  std::string dtype = "bf16";
+  CheckSweepSpec spec{"gemm", gemm_shape_keys(), 30, 20, choice_flag("--dtype", &dtype, {"bf16", "fp8"}), ""};
+  spec.shape_list = [&] { return ShapeList{dtype == "fp8" ? "gemm_fp8" : "gemm", dtype}; };
+  // --dtype after --shapes-file still picks the fp8 list.
+  const auto o = parse_with({"--sweep", "--shapes-file", f.path, "--dtype", "fp8", "--shape", "m=8,n=8,k=8"}, spec);
+  ASSERT_EQ(o.shapes.size(), 2u);
+  EXPECT_EQ(o.shapes[0]["m"], 128);  // file and --shape stay in the order given
+  EXPECT_EQ(o.shapes[1]["m"], 8);
+  dtype = "bf16";
+  EXPECT_EQ(parse_with({"--sweep", "--shapes-file", f.path}, spec).shapes.at(0)["m"], 64);
+}
+
+TEST(RunnerCli, MeasurementSavesWholeDocumentEachTime) {
+  const auto dir = std::filesystem::temp_directory_path() / ("tilesim_runner_save_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  CheckSweepOptions o;
+  o.out = (dir / "m.json").string();
+  o.seed = 9;
+  Measurement m("attention", "tilesim-test-bench", o, {{"name", "cpu"}});
+  m.runs().push_back({{"impl", "tilesim"}});
+  m.save({{"raw", "first"}});
+  m.runs().push_back({{"impl", "tilesim"}});
+  m["timing"] = {{"passes", 3}};
+  m.save({{"raw", "second"}});
+  std::ifstream in(o.out);
+  const auto back = nlohmann::json::parse(in);
+  EXPECT_EQ(back.at("runs").size(), 2u);
+  EXPECT_EQ(back.at("clocks_after").at("raw"), "second");
+  EXPECT_EQ(back.at("timing").at("passes"), 3);
+  EXPECT_EQ(back.at("family"), "attention");
+  CheckSweepOptions nowhere;  // no --out: save() writes nothing and does not throw
+  Measurement quiet("gemm", "tilesim-test-bench", nowhere, {});
+  EXPECT_NO_THROW(quiet.save({}));
+  EXPECT_TRUE(quiet.doc().contains("clocks_after"));
   std::filesystem::remove_all(dir);
 }
 

@@ -569,7 +569,7 @@ int main(int argc, char** argv) {
              {"kv_paged",
               "pool [num_pages, heads_kv, page_size, head_dim], page_table [batch, max_pages]"},
              {"gbps", "K+V bytes read once / median time"}},
-            [&](json& runs) { return run_check(opt, runs); },
-            [&](json& runs) { return run_sweep(opt, runs); });
+            [&](tilesim::runner::Measurement& m) { return run_check(opt, m.runs()); },
+            [&](tilesim::runner::Measurement& m) { return run_sweep(opt, m.runs()); });
       });
 }

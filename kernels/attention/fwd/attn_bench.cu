@@ -1,4 +1,6 @@
-// tilesim-attn-bench: correctness and timing of the forward-attention kernels.
+// tilesim-attn-bench: correctness and timing of the forward-attention kernels. The command
+// line, the document and the timing are the runners' shared layer
+// (kernels/common/runner_cli.hpp, timed_run.hpp).
 //   --check   odd shapes (lengths not multiples of the tiles, GQA, causal and not) against
 //             a float32 GPU reference and, for small shapes, a float64 CPU reference.
 //   --sweep   every compiled kernel on the four benchmark shapes (or the shapes given by
@@ -9,17 +11,18 @@
 //             a shape for --sweep or --check (repeatable); --shapes-file F: the "attention" list of F
 //             (e.g. data/heldout/shapes.json). Syntax: kernels/common/shape_args.hpp.
 //   --quick   with --check: only the smallest shape (for compute-sanitizer runs).
-//   --kernel S  only kernels whose name contains S;  --list  print the kernel names.
-//   --out F   write the measurement JSON (schema tilesim.measurement.v1, family attention).
-// Exit status: 0 all checks passed, 1 a check failed, 2 bad arguments or CUDA error.
+//   --kernel S  only kernels whose name contains S;  --list [--json]  the kernels.
+//   --warmup N, --passes N, --reps N (>= 20), --seed N (default 1).
+//   --out F   write the measurement JSON (schema tilesim.measurement.v1, family attention),
+//             after every shape, so a run cut short by a time limit keeps its data.
+// Exit status: 0 all checks passed, 1 a check failed or a CUDA error, 2 bad arguments.
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
 
 #include <algorithm>
 #include <cstdio>
-#include <cstdlib>
-#include <fstream>
-#include <iostream>
+#include <functional>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -28,13 +31,17 @@
 #include "cuda_check.hpp"
 #include "device_report.hpp"
 #include "event_timer.hpp"
-#include "reference.cuh"
+#include "instance_list.hpp"
 #include "nvml_sampler.hpp"
+#include "reference.cuh"
 #include "registry.hpp"
+#include "runner_cli.hpp"
 #include "shape_args.hpp"
+#include "timed_run.hpp"
 
 namespace ta = tilesim::attention;
 namespace tc = tilesim::cuda;
+namespace tr = tilesim::runner;
 
 namespace {
 
@@ -47,15 +54,19 @@ constexpr double kRefTolerance = 1e-5;
 constexpr double kCpuCheckMaxFlops = 4e9;
 constexpr float kInputAmplitude = 2.0f;  // q, k, v uniform in [-2, 2): peaked enough softmax rows
 constexpr unsigned char kNaNPoisonByte = 0xFF;  // 0xFFFF is a bf16 NaN
+constexpr int kDefaultReps = 30;
+constexpr int kMinReps = 20;  // a median of many
+// The inputs of the n-th shape of a run use seed + n; seed 1 is what the runner always used.
+constexpr uint64_t kDefaultSeed = 1;
+constexpr int kMaxCount = 100000;  // --warmup / --passes
 
-struct Options {
-  bool check = false, sweep = false, quick = false, list = false;
-  std::string out, kernel_filter;
-  int reps = 30, warmup = 5, passes = 3;
-  std::vector<ta::AttnProblem> shapes;  // --shape / --shapes-file (empty: the built-in sweep)
+struct Options : tr::CheckSweepOptions {
+  std::vector<std::string> kernel_filters;
+  int warmup = 5, passes = 3;
+  std::vector<ta::AttnProblem> problems;  // --shape / --shapes-file (empty: the built-in lists)
 };
 
-ta::AttnProblem problem_from_shape(const tilesim::runner::ShapeValues& s) {
+ta::AttnProblem problem_from_shape(const tr::ShapeValues& s) {
   ta::AttnProblem p;
   p.batch = static_cast<int>(s["batch"]);
   p.heads_q = static_cast<int>(s["heads_q"]);
@@ -65,71 +76,38 @@ ta::AttnProblem problem_from_shape(const tilesim::runner::ShapeValues& s) {
   p.head_dim = static_cast<int>(s["head_dim"]);
   p.causal = s["causal"] != 0;
   if (p.heads_q % p.heads_kv != 0)
-    throw tilesim::runner::ShapeError("shape '" + s.text + "': heads_q must be a multiple of heads_kv (GQA)");
+    throw tr::ShapeError("shape '" + s.text + "': heads_q must be a multiple of heads_kv (GQA)");
   return p;
 }
 
-[[noreturn]] void usage_error(const std::string& msg) {
-  std::cerr
-      << "tilesim-attn-bench: " << msg << "\n"
-      << "usage: tilesim-attn-bench (--check [--quick] | --sweep | --list) [--kernel S] [--reps N] "
-         "[--warmup N] [--passes N] [--out FILE]\n"
-         "       [--shape batch=B,heads_q=H[,heads_kv=G],seq_q=S[,seq_kv=T],head_dim=D[,causal=1]]... "
-         "[--shapes-file F]\n";
-  std::exit(2);
-}
-
-int parse_int(const std::string& flag, const char* v) {
-  char* end = nullptr;
-  const long x = std::strtol(v, &end, 10);
-  if (end == v || *end != '\0' || x < 1 || x > 100000)
-    usage_error(flag + " needs a positive integer, got '" + v + "'");
-  return static_cast<int>(x);
+// The compiled kernels --kernel selects, by name.
+std::vector<ta::KernelEntry> selected_kernels(const std::vector<std::string>& filters) {
+  std::vector<ta::KernelEntry> out;
+  for (const auto& k : ta::kernel_registry())
+    if (tr::kernel_selected(k.name, filters)) out.push_back(k);
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  return out;
 }
 
 Options parse(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto value = [&]() -> const char* {
-      if (i + 1 >= argc) usage_error(a + " needs a value");
-      return argv[++i];
-    };
-    if (a == "--check")
-      o.check = true;
-    else if (a == "--sweep")
-      o.sweep = true;
-    else if (a == "--quick")
-      o.quick = true;
-    else if (a == "--list")
-      o.list = true;
-    else if (a == "--out")
-      o.out = value();
-    else if (a == "--kernel")
-      o.kernel_filter = value();
-    else if (a == "--reps")
-      o.reps = parse_int(a, value());
-    else if (a == "--warmup")
-      o.warmup = parse_int(a, value());
-    else if (a == "--passes")
-      o.passes = parse_int(a, value());
-    else if (a == "--shape" || a == "--shapes-file") {
-      try {
-        namespace tr = tilesim::runner;
-        const std::string v = value();
-        if (a == "--shape")
-          o.shapes.push_back(problem_from_shape(tr::parse_shape(v, tr::attention_shape_keys())));
-        else
-          for (const auto& sv : tr::shapes_from_file(v, "attention", tr::attention_shape_keys(), {"bf16"}))
-            o.shapes.push_back(problem_from_shape(sv));
-      } catch (const tilesim::runner::ShapeError& e) {
-        usage_error(e.what());
-      }
-    } else
-      usage_error("unknown argument '" + a + "'");
+  tr::CheckSweepSpec spec{"attention", tr::attention_shape_keys(), kDefaultReps, kMinReps,
+                          tr::any_flag({tr::kernel_filter_flag(&o.kernel_filters),
+                                        tr::integer_flag("--warmup", &o.warmup, 1, kMaxCount),
+                                        tr::integer_flag("--passes", &o.passes, 1, kMaxCount)}),
+                          "--kernel S, --warmup N, --passes N"};
+  // Given shapes replace the odd check shapes too (one launch per kernel and shape: what a
+  // hardware-counter run profiles).
+  spec.shapes_with_check = true;
+  spec.list_flag = true;
+  spec.default_seed = kDefaultSeed;
+  static_cast<tr::CheckSweepOptions&>(o) = tr::parse_check_sweep(argc, argv, spec);
+  for (const auto& s : o.shapes) o.problems.push_back(problem_from_shape(s));
+  if (selected_kernels(o.kernel_filters).empty()) {
+    std::string names;
+    for (const auto& f : o.kernel_filters) names += (names.empty() ? "'" : ", '") + f + "'";
+    throw std::invalid_argument("no compiled kernel matches --kernel " + names + " (see --list)");
   }
-  if (!o.check && !o.sweep && !o.list) usage_error("give --check, --sweep or --list");
-  if (o.reps < 20 && o.sweep) usage_error("--reps must be >= 20 for a sweep (median of many)");
   return o;
 }
 
@@ -221,7 +199,7 @@ struct CheckOutcome {
 };
 
 // Poisons O with NaN, runs the kernel once, compares with the references.
-CheckOutcome run_check(const ta::KernelEntry& ke, Workspace& ws,
+CheckOutcome check_kernel(const ta::KernelEntry& ke, Workspace& ws,
                        const std::function<void(cudaStream_t)>& launch, cudaStream_t st) {
   TILESIM_CUDA_CHECK(cudaMemsetAsync(ws.o, kNaNPoisonByte, ws.nq * 2, st));
   launch(st);
@@ -293,159 +271,135 @@ std::vector<ta::AttnProblem> sweep_shapes() {
           mk(2, 16, 8192, 128, true)};
 }
 
+// What the check and the sweep share: the selected kernels, the stream, the input seed (the
+// n-th problem of the run gets seed + n).
+struct Bench {
+  const Options& opt;
+  std::vector<ta::KernelEntry> kernels;
+  cudaStream_t st = nullptr;
+  uint64_t next_seed;
+
+  explicit Bench(const Options& o) : opt(o), kernels(selected_kernels(o.kernel_filters)), next_seed(o.seed) {
+    TILESIM_CUDA_CHECK(cudaStreamCreate(&st));
+  }
+  ~Bench() { cudaStreamDestroy(st); }
+  Bench(const Bench&) = delete;
+  Bench& operator=(const Bench&) = delete;
+
+  bool serves(const ta::AttnProblem& p) const {
+    return std::any_of(kernels.begin(), kernels.end(), [&](const auto& k) { return k.head_dim == p.head_dim; });
+  }
+};
+
+nlohmann::json run_record(const ta::KernelEntry& ke, const ta::AttnProblem& p, const CheckOutcome& c) {
+  return {{"impl", "tilesim"},          {"kernel", ke.name},     {"schedule", ke.schedule},
+          {"tile", ke.tile},            {"problem", problem_json(p)}, {"check", c.json},
+          {"samples_ms", nlohmann::json::array()}};
+}
+
+// Every kernel of the problem's head dim, one launch each; returns 1 on any failure.
+int run_check(Bench& b, tr::Measurement& m) {
+  bool all_passed = true;
+  std::printf("%-36s %-34s %10s %10s %s\n", "kernel", "shape", "rel_err", "vs_fp64", "result");
+  for (const auto& p : b.opt.problems.empty() ? check_shapes(b.opt.quick) : b.opt.problems) {
+    Workspace ws(p, b.next_seed++, b.st);
+    for (const auto& ke : b.kernels) {
+      if (ke.head_dim != p.head_dim) continue;
+      const CheckOutcome c = check_kernel(ke, ws, ke.prepare(ws.args()), b.st);
+      all_passed = all_passed && c.passed;
+      std::printf("%-36s %-34s %10.2e %10.2e %s\n", ke.name.c_str(), shape_str(p).c_str(), c.rel_err,
+                  c.json.value("rel_err_vs_cpu_fp64", -1.0), c.passed ? "ok" : "FAIL");
+      std::fflush(stdout);  // a hang in the next kernel still shows how far the check got
+      m.runs().push_back(run_record(ke, p, c));
+    }
+    m.save(tc::clock_snapshot());
+  }
+  return all_passed ? 0 : 1;
+}
+
+// One problem of the sweep: every kernel checked, then all timed round-robin.
+bool sweep_problem(Bench& b, const ta::AttnProblem& p, const tc::TimingOptions& topt, tc::NvmlSampler& nvml,
+                   tr::Measurement& m) {
+  Workspace ws(p, b.next_seed++, b.st);
+  std::vector<const ta::KernelEntry*> kes;
+  std::vector<std::function<void(cudaStream_t)>> launches;
+  std::vector<CheckOutcome> checks;
+  bool all_passed = true;
+  for (const auto& ke : b.kernels) {
+    if (ke.head_dim != p.head_dim) continue;
+    kes.push_back(&ke);
+    launches.push_back(ke.prepare(ws.args()));
+    checks.push_back(check_kernel(ke, ws, launches.back(), b.st));  // checked before any timing
+    all_passed = all_passed && checks.back().passed;
+  }
+  const std::vector<tc::RoundRobinTimes> times = tc::time_round_robin(launches, b.opt.passes, topt, nvml, b.st);
+  std::printf("%-36s %-34s %10s %10s %9s %s\n", "kernel", "shape", "median_ms", "TFLOP/s", "rel_err", "check");
+  for (std::size_t i = 0; i < kes.size(); ++i) {
+    nlohmann::json r = run_record(*kes[i], p, checks[i]);
+    const double med = tc::record_samples(r, times[i].samples_ms);
+    const double tflops = ta::attention_flops(p) / (med * 1e-3) / 1e12;
+    r["tflops"] = tflops;
+    r["clocks_per_pass"] = times[i].clocks_per_pass;
+    r["nvml_per_pass"] = times[i].nvml_per_pass;
+    std::printf("%-36s %-34s %10.4f %10.1f %9.2e %s\n", kes[i]->name.c_str(), shape_str(p).c_str(), med, tflops,
+                checks[i].rel_err, checks[i].passed ? "ok" : "FAIL");
+    m.runs().push_back(r);
+  }
+  std::fflush(stdout);
+  return all_passed;
+}
+
+// The GPU heats and its SM clock sinks over a sweep (samples of one kernel drift up by up to
+// 8% within 30 launches): each shape's kernels are timed round-robin in --passes passes of
+// reps/passes samples each (tc::time_round_robin); the clock is recorded at every pass.
+int run_sweep(Bench& b, tr::Measurement& m) {
+  tc::TimingOptions topt;
+  topt.warmup = b.opt.warmup;
+  topt.repetitions = (b.opt.reps + b.opt.passes - 1) / b.opt.passes;
+  const std::unique_ptr<tc::NvmlSampler> nvml = tc::open_nvml_sampler();
+  bool all_passed = true;
+  for (const auto& p : b.opt.problems.empty() ? sweep_shapes() : b.opt.problems) {
+    if (!b.serves(p)) {
+      std::printf("skipped %s: no compiled kernel for head_dim %d\n", shape_str(p).c_str(), p.head_dim);
+      all_passed = false;
+      continue;
+    }
+    all_passed = sweep_problem(b, p, topt, *nvml, m) && all_passed;
+    m.save(tc::clock_snapshot());
+  }
+  m["timing"] = {{"warmup_per_pass", b.opt.warmup},
+                 {"passes", b.opt.passes},
+                 {"repetitions_per_pass", topt.repetitions},
+                 {"order", "per shape: all kernels round-robin, pass after pass"},
+                 {"clocks_per_pass_query", "clocks.sm,clocks.max.sm,clocks.mem,power.draw,temperature.gpu"},
+                 {"l2_flush", false},
+                 {"nvml_per_pass", "SM clock / power / clock-event reasons sampled every 2 ms "
+                                   "through NVML while the pass's timed launches run (warm-up included)"},
+                 {"note", "compute-bound kernels; inputs (>= 64 MB per shape) exceed L2"}};
+  return all_passed ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (tilesim::kernels::wants_list_json(argc, argv))
-    return tilesim::kernels::print_list_json("tilesim-attn-bench", ta::instance_list());
-  const Options opt = parse(argc, argv);
-  try {
-    std::vector<ta::KernelEntry> kernels;
-    for (const auto& k : ta::kernel_registry())
-      if (opt.kernel_filter.empty() || k.name.find(opt.kernel_filter) != std::string::npos)
-        kernels.push_back(k);
-    std::sort(kernels.begin(), kernels.end(),
-              [](const auto& a, const auto& b) { return a.name < b.name; });
-    if (opt.list) {
-      for (const auto& k : kernels) std::cout << k.name << "  " << k.tile.dump() << "\n";
-      return 0;
-    }
-    if (kernels.empty()) usage_error("no kernel matches --kernel '" + opt.kernel_filter + "'");
-    tc::require_compute_capability(9, 0, "tilesim-attn-bench (sm_90a kernels)");
-
-    std::string args_str;
-    for (int i = 1; i < argc; ++i) args_str += (i > 1 ? " " : "") + std::string(argv[i]);
-    nlohmann::json doc = {{"schema", "tilesim.measurement.v1"},
-                          {"family", "attention"},
-                          {"tool", {{"name", "tilesim-attn-bench"}, {"args", args_str}}},
-                          {"device", tc::device_report()},
-                          {"runs", nlohmann::json::array()}};
-    cudaStream_t st;
-    TILESIM_CUDA_CHECK(cudaStreamCreate(&st));
-    bool all_passed = true;
-    uint64_t seed = 1;
-    // Written after every shape, so a run cut short by a time limit still leaves its data.
-    auto write_doc = [&]() {
-      if (opt.out.empty()) return;
-      doc["clocks_after"] = tc::clock_snapshot();
-      std::ofstream f(opt.out);
-      if (!f) throw std::runtime_error("cannot write " + opt.out);
-      f << doc.dump(1) << "\n";
-    };
-
-    if (opt.check) {
-      std::printf("%-36s %-34s %10s %10s %s\n", "kernel", "shape", "rel_err", "vs_fp64", "result");
-      // Given shapes replace the odd check shapes (one launch per kernel and shape: what
-      // a hardware-counter run profiles).
-      for (const auto& p : opt.shapes.empty() ? check_shapes(opt.quick) : opt.shapes) {
-        Workspace ws(p, seed++, st);
-        for (const auto& ke : kernels) {
-          if (ke.head_dim != p.head_dim) continue;
-          const auto launch = ke.prepare(ws.args());
-          const CheckOutcome c = run_check(ke, ws, launch, st);
-          all_passed = all_passed && c.passed;
-          std::printf("%-36s %-34s %10.2e %10.2e %s\n", ke.name.c_str(), shape_str(p).c_str(),
-                      c.rel_err, c.json.value("rel_err_vs_cpu_fp64", -1.0),
-                      c.passed ? "ok" : "FAIL");
-          std::fflush(stdout);  // a hang in the next kernel still shows how far the check got
-          doc["runs"].push_back({{"impl", "tilesim"},
-                                 {"kernel", ke.name},
-                                 {"schedule", ke.schedule},
-                                 {"tile", ke.tile},
-                                 {"problem", problem_json(p)},
-                                 {"check", c.json},
-                                 {"samples_ms", nlohmann::json::array()}});
+  constexpr const char* kTool = "tilesim-attn-bench";
+  if (tilesim::kernels::wants_list_json(argc, argv)) return tilesim::kernels::print_list_json(kTool, ta::instance_list());
+  return tr::guarded_main(
+      kTool, [&] { return parse(argc, argv); },
+      [&](const Options& opt) {
+        if (opt.list) {
+          std::vector<tilesim::kernels::ListedInstance> list;
+          for (const auto& k : selected_kernels(opt.kernel_filters)) list.push_back({k.name, k.schedule, k.tile, {}});
+          return tilesim::kernels::print_list_text(list);
         }
-        write_doc();
-      }
-    }
-
-    if (opt.sweep) {
-      // The GPU heats and its SM clock sinks over a sweep (samples of one kernel drift up by
-      // up to 8% within 30 launches). Timing is therefore interleaved: each shape's kernels
-      // are timed round-robin in --passes passes of reps/passes samples each, so every
-      // kernel sees the same mix of thermal states; the clock is recorded at every pass.
-      tc::TimingOptions topt;
-      topt.warmup = opt.warmup;
-      topt.repetitions = (opt.reps + opt.passes - 1) / opt.passes;
-      tc::NvmlSampler nvml(tc::pci_bus_id());
-      if (!nvml.available()) std::printf("note: NVML unavailable (%s): no per-pass clock samples\n", nvml.why_unavailable().c_str());
-      const std::vector<ta::AttnProblem> shapes = opt.shapes.empty() ? sweep_shapes() : opt.shapes;
-      for (const auto& p : shapes) {
-        if (std::none_of(kernels.begin(), kernels.end(), [&](const auto& k) { return k.head_dim == p.head_dim; })) {
-          std::printf("skipped %s: no compiled kernel for head_dim %d\n", shape_str(p).c_str(), p.head_dim);
-          all_passed = false;
-          continue;
-        }
-        Workspace ws(p, seed++, st);
-        struct Entry {
-          const ta::KernelEntry* ke = nullptr;
-          std::function<void(cudaStream_t)> launch;
-          CheckOutcome check;
-          std::vector<double> samples;
-          nlohmann::json clocks = nlohmann::json::array();
-          nlohmann::json nvml = nlohmann::json::array();  // per pass: SM clock, power, reasons
-        };
-        std::vector<Entry> entries;
-        for (const auto& ke : kernels) {
-          if (ke.head_dim != p.head_dim) continue;
-          entries.emplace_back();
-          Entry& e = entries.back();
-          e.ke = &ke;
-          e.launch = ke.prepare(ws.args());
-          e.check = run_check(ke, ws, e.launch, st);  // every kernel is checked before timing
-          all_passed = all_passed && e.check.passed;
-        }
-        for (int pass = 0; pass < opt.passes; ++pass) {
-          for (auto& e : entries) {
-            e.clocks.push_back(tc::clock_snapshot()["raw"]);
-            nvml.arm();
-            const std::vector<double> smp = tc::time_ms(e.launch, st, topt);
-            e.nvml.push_back(nvml.disarm());
-            e.samples.insert(e.samples.end(), smp.begin(), smp.end());
-          }
-        }
-        std::printf("%-36s %-34s %10s %10s %9s %s\n", "kernel", "shape", "median_ms", "TFLOP/s",
-                    "rel_err", "check");
-        for (auto& e : entries) {
-          const double med = tc::median(e.samples);
-          const double tflops = ta::attention_flops(p) / (med * 1e-3) / 1e12;
-          std::printf("%-36s %-34s %10.4f %10.1f %9.2e %s\n", e.ke->name.c_str(),
-                      shape_str(p).c_str(), med, tflops, e.check.rel_err,
-                      e.check.passed ? "ok" : "FAIL");
-          doc["runs"].push_back({{"impl", "tilesim"},
-                                 {"kernel", e.ke->name},
-                                 {"schedule", e.ke->schedule},
-                                 {"tile", e.ke->tile},
-                                 {"problem", problem_json(p)},
-                                 {"check", e.check.json},
-                                 {"samples_ms", e.samples},
-                                 {"median_ms", med},
-                                 {"min_ms", *std::min_element(e.samples.begin(), e.samples.end())},
-                                 {"tflops", tflops},
-                                 {"clocks_per_pass", e.clocks},
-                                 {"nvml_per_pass", e.nvml}});
-        }
-        std::fflush(stdout);
-        write_doc();
-      }
-      doc["timing"] = {{"warmup_per_pass", opt.warmup},
-                       {"passes", opt.passes},
-                       {"repetitions_per_pass", topt.repetitions},
-                       {"order", "per shape: all kernels round-robin, pass after pass"},
-                       {"clocks_per_pass_query",
-                        "clocks.sm,clocks.max.sm,clocks.mem,power.draw,temperature.gpu"},
-                       {"l2_flush", false},
-                       {"nvml_per_pass", "SM clock / power / clock-event reasons sampled every 2 ms "
-                                         "through NVML while the pass's timed launches run (warm-up included)"},
-                       {"note", "compute-bound kernels; inputs (>= 64 MB per shape) exceed L2"}};
-    }
-    TILESIM_CUDA_CHECK(cudaStreamDestroy(st));
-    write_doc();
-    std::printf("%s\n", all_passed ? "ALL CHECKS PASSED" : "SOME CHECKS FAILED");
-    return all_passed ? 0 : 1;
-  } catch (const std::exception& e) {
-    std::cerr << "tilesim-attn-bench: error: " << e.what() << "\n";
-    return 2;
-  }
+        Bench b(opt);
+        const int rc = tc::check_sweep_document(
+            "attention", kTool, opt,
+            {{"q_o", "[batch, heads_q, seq_q, head_dim] bf16"},
+             {"kv", "[batch, heads_kv, seq_kv, head_dim] bf16"},
+             {"tflops", "4 batch heads_q head_dim x score area (causal: the visible area) / median time"}},
+            [&](tr::Measurement& m) { return run_check(b, m); }, [&](tr::Measurement& m) { return run_sweep(b, m); });
+        std::printf("%s\n", rc == 0 ? "ALL CHECKS PASSED" : "SOME CHECKS FAILED");
+        return rc;
+      });
 }

@@ -545,7 +545,7 @@ int main(int argc, char** argv) {
              {"kv_paged",
               "pool [num_pages, 64, 576] (V = first 512 columns), block_table [batch, max_pages]"},
              {"gbps", "latent KV bytes (sum of lengths x 576 x 2) read once / median time"}},
-            [&](json& runs) { return run_check(opt, runs); },
-            [&](json& runs) { return run_sweep(opt, runs); });
+            [&](tilesim::runner::Measurement& m) { return run_check(opt, m.runs()); },
+            [&](tilesim::runner::Measurement& m) { return run_sweep(opt, m.runs()); });
       });
 }
