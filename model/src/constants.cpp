@@ -22,6 +22,7 @@ constexpr ConstantField kFields[] = {
     {"cta_launch_cycles", "cycles", &ModelConstants::cta_launch_cycles},
     {"epilogue_efficiency", "ratio", &ModelConstants::epilogue_efficiency},
     {"hbm_efficiency", "ratio", &ModelConstants::hbm_efficiency},
+    {"gemm_operand_hbm_efficiency", "ratio", &ModelConstants::gemm_operand_hbm_efficiency},
     {"l2_efficiency", "ratio", &ModelConstants::l2_efficiency},
     {"l2_usable_fraction", "ratio", &ModelConstants::l2_usable_fraction},
     {"smem_write_weight", "ratio", &ModelConstants::smem_write_weight},
@@ -102,7 +103,7 @@ ModelConstants parse_constants(const std::string& json_text, const std::string& 
     c.*(f.member) = info.value;
     c.info[f.name] = info;
   }
-  for (const char* positive : {"epilogue_efficiency", "hbm_efficiency", "l2_efficiency"})
+  for (const char* positive : {"epilogue_efficiency", "hbm_efficiency", "gemm_operand_hbm_efficiency", "l2_efficiency"})
     if (!(c.info[positive].value > 0.0))
       throw ModelError(origin + ": constant '" + std::string(positive) + "' must be > 0");
   return c;

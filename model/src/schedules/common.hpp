@@ -125,6 +125,11 @@ class Builder {
   // from HBM (hbm use), latency from the mix; SMEM write charged per smem_write_weight.
   int load(std::vector<Op>* list, const std::string& name, int role, double bytes, double hbm_fraction,
            double extra_latency = 0.0);
+  // A GEMM's TMA load of K-major operand tiles: `rows` box rows (A's and B's, after
+  // multicast) of `row_bytes`, rows K x element bytes apart. The load above, its HBM share
+  // at gemm_operand_hbm_efficiency, and the TMA requests of its rows.
+  int gemm_operand_load(std::vector<Op>* list, const std::string& name, int role, double bytes, double hbm_fraction,
+                        double rows, double row_bytes);
   // A store of `bytes` to global memory (through L2 to HBM).
   void store_uses(std::vector<Op>* list, int op, double bytes, double efficiency);
   // The TMA engine's share of a load op: `rows` box rows of `row_bytes` each, consecutive
@@ -132,6 +137,8 @@ class Builder {
   void tma_rows(std::vector<Op>* list, int op, double rows, double row_bytes, double stride_bytes);
 
  private:
+  int load_at(std::vector<Op>* list, const std::string& name, int role, double bytes, double hbm_fraction,
+              double extra_latency, double hbm_efficiency);
   Use* add_use(std::vector<Op>* list, int op, Unit u, double work, double rate);
   const Ctx& c_;
   ScheduleDesc& d_;

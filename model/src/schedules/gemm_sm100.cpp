@@ -46,9 +46,9 @@ void build_gemm_sm100(const Ctx& c, ScheduleDesc& d) {
   d.total_l2_bytes = g.l2_ab_bytes + c_bytes;
 
   auto* L = &d.loop;
-  const int ld = b.load(L, "load_ab", prod, a_tile / cn + b_tile, g.hbm_ab_bytes / g.l2_ab_bytes);
-  // K-major A and B rows (a no-op until a Blackwell profile carries TMA rates).
-  b.tma_rows(L, ld, static_cast<double>(bm) / cn + static_cast<double>(bn) / pair, bk * e, static_cast<double>(prob.k) * e);
+  // K-major A and B rows (their TMA requests are a no-op until a Blackwell profile has rates).
+  const int ld = b.gemm_operand_load(L, "load_ab", prod, a_tile / cn + b_tile, g.hbm_ab_bytes / g.l2_ab_bytes,
+                                     static_cast<double>(bm) / cn + static_cast<double>(bn) / pair, bk * e);
   b.note(L, ld, [&] {
     return "TMA A " + num(bm) + "x" + num(bk) + (cn > 1 ? " (multicast /2)" : "") + " + B " + num(bn / pair) + "x" +
            num(bk) + (pair > 1 ? " (this CTA's half of B)" : "");

@@ -114,9 +114,10 @@ void build_gemm_sm90_fp8(const Ctx& c, ScheduleDesc& d) {
   // --- main loop: one iteration = one 128-wide K group --------------------------------
   auto* L = &d.loop;
   const double load_bytes = a_tile / cn + b_tile / cm + sfa_tile;
-  const int ld = b.load(L, "load_ab_sfa", prod, load_bytes, hbm_frac);
-  // A is M x K and B is N x K, K-major; the A-scale row (bm x 4 B per group) is left out.
-  b.tma_rows(L, ld, static_cast<double>(bm) / cn + static_cast<double>(bn) / cm, bk * e, static_cast<double>(prob.k) * e);
+  // A is M x K and B is N x K, K-major; the A-scale row (bm x 4 B per group) counts as
+  // bytes, not as TMA rows.
+  const int ld = b.gemm_operand_load(L, "load_ab_sfa", prod, load_bytes, hbm_frac,
+                                     static_cast<double>(bm) / cn + static_cast<double>(bn) / cm, bk * e);
   b.note(L, ld, [&] {
     return "TMA A " + num(bm) + "x" + num(bk) + " /" + num(cn) + " (multicast) + B " + num(bn) + "x" + num(bk) + " /" +
            num(cm) + " x " + num(e) + " B + A scales " + num(bm) + " x 4 B";

@@ -61,9 +61,9 @@ void build_gemm_sm90_ws(const Ctx& c, ScheduleDesc& d) {
   // --- main loop ----------------------------------------------------------------------
   auto* L = &d.loop;
   const double load_bytes = a_tile / cn + b_tile / cm;
-  const int ld = b.load(L, "load_ab", prod, load_bytes, hbm_frac);
-  const double row_stride = static_cast<double>(prob.k) * e;  // A is M x K and B is N x K, K-major
-  b.tma_rows(L, ld, static_cast<double>(bm) / cn + static_cast<double>(bn) / cm, bk * e, row_stride);
+  // A is M x K and B is N x K, both K-major.
+  const int ld = b.gemm_operand_load(L, "load_ab", prod, load_bytes, hbm_frac,
+                                     static_cast<double>(bm) / cn + static_cast<double>(bn) / cm, bk * e);
   b.note(L, ld, [&] {
     return "TMA A " + num(bm) + "x" + num(bk) + " /" + num(cn) + " (multicast) + B " + num(bn) + "x" + num(bk) + " /" +
            num(cm) + " x " + num(e) + " B";

@@ -31,6 +31,10 @@ struct ModelConstants {
   double epilogue_efficiency = 0.0;
   // achievable / datasheet HBM bandwidth (streaming reads).
   double hbm_efficiency = 0.0;
+  // share of that streaming rate a GEMM's K-major operand tiles reach from HBM: each box
+  // row reads block_k x element bytes (128 B) of a row K x element bytes away from the next,
+  // so DRAM pages are visited in short runs (cuBLAS shows the same on weight-streaming GEMMs).
+  double gemm_operand_hbm_efficiency = 0.0;
   // achievable / profile L2 bandwidth.
   double l2_efficiency = 0.0;
   // share of L2 capacity that holds reusable data (H100's L2 is two halves; data may be
