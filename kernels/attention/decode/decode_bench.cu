@@ -91,6 +91,7 @@ struct SweepShape {
 constexpr int kDefaultReps = 30;
 struct Options : runner::CheckSweepOptions {
   std::vector<SweepShape> sweep_shapes;  // --shape / --shapes-file (empty: the built-in sweep)
+  std::vector<std::string> filters;      // --kernel / --filter (tilesim measure names one)
 };
 
 SweepShape sweep_shape_from(const runner::ShapeValues& v) {
@@ -405,12 +406,15 @@ int heuristic_splits(const Shape& s, const DecodeInstance& inst) {
       .splits;
 }
 
-std::vector<const DecodeInstance*> instances_for(const Shape& s, bool paged, bool quick) {
+// filters: --kernel / --filter name parts (empty: every instance that serves the shape).
+std::vector<const DecodeInstance*> instances_for(const Shape& s, bool paged, bool quick,
+                                                 const std::vector<std::string>& filters) {
   std::vector<const DecodeInstance*> v;
   for (const auto& inst : decode_instances()) {
     const DecodeTile& t = inst.tile;
     if (t.head_dim != s.head_dim || t.paged != paged || t.m_tiles < s.m_tiles()) continue;
     if (quick && (t.block_n != kDefaultBlockN || t.stages != kDefaultStages)) continue;
+    if (!runner::kernel_selected(describe(t), filters)) continue;
     v.push_back(&inst);
   }
   return v;
@@ -451,7 +455,7 @@ int run_check(const Options& opt, json& runs) {
     for (int ps : {0, 16, 64, 256}) {
       if (opt.quick && ps == 256) continue;
       set_page_size(p, ps, opt.seed + ps);
-      for (const DecodeInstance* inst : instances_for(s, ps != 0, opt.quick)) {
+      for (const DecodeInstance* inst : instances_for(s, ps != 0, opt.quick, opt.filters)) {
         const int hs = heuristic_splits(s, *inst);
         std::vector<int> split_list = {hs, 1, 3, 7, kMaxCheckSplits};
         if (opt.quick) split_list = {hs, 3};
@@ -506,7 +510,7 @@ int run_sweep(const Options& opt, json& runs) {
       ProblemData p = make_problem(s, opt.seed + 101, kMaxSweepSplits);
       const bool given = !opt.sweep_shapes.empty();
       for (int ps : ss.page_sizes) {
-        const auto insts = instances_for(s, ps != 0, false);
+        const auto insts = instances_for(s, ps != 0, false, opt.filters);
         if (insts.empty()) {
           if (given) {
             std::printf("%-26s no compiled tile for head_dim %d, %d query rows, %s\n",
@@ -547,7 +551,9 @@ int run_sweep(const Options& opt, json& runs) {
 Options parse(int argc, char** argv) {
   Options o;
   static_cast<runner::CheckSweepOptions&>(o) = runner::parse_check_sweep(
-      argc, argv, {"decode", runner::decode_shape_keys(), kDefaultReps, kMinReps, {}, ""});
+      argc, argv,
+      {"decode", runner::decode_shape_keys(), kDefaultReps, kMinReps, runner::kernel_filter_flag(&o.filters),
+       "--kernel S, --filter a,b (instances whose name, e.g. d128_bn64_st4_mt1_contig, contains one)"});
   for (const auto& v : o.shapes) o.sweep_shapes.push_back(sweep_shape_from(v));
   return o;
 }

@@ -272,13 +272,16 @@ GemmTraffic gemm_traffic(const Ctx& c, int64_t tiles_m, int64_t tiles_n, int blo
   const double tiles = static_cast<double>(tiles_m * tiles_n);
   const double P = static_cast<double>(std::max<int64_t>(1, std::min<int64_t>(concurrent_tiles, tiles_m * tiles_n)));
   const double tm = static_cast<double>(tiles_m), tn = static_cast<double>(tiles_n);
-  // Tile rows (r) and tile columns (cw) that one wave of P concurrent tiles spans.
+  // Tile rows (r) and tile columns (cw) that one wave of P concurrent tiles spans. A
+  // cluster of mcast_b CTAs along M (they share B by multicast) runs mcast_b tile-rows of
+  // one tile-column at once, so a wave spans at least that many rows.
+  const double cluster_rows = std::max(1, mcast_b);
   double r = 0.0, cw = 0.0;
   if (raster <= 1) {
-    cw = std::min(tn, P);
-    r = std::min(tm, std::max(1.0, P / tn));
+    cw = std::min(tn, std::max(1.0, P / cluster_rows));
+    r = std::min(tm, std::max(cluster_rows, P / tn));
   } else {
-    r = std::min(tm, static_cast<double>(raster));
+    r = std::min(tm, std::max(static_cast<double>(raster), cluster_rows));
     cw = std::min(tn, std::max(1.0, P / r));
   }
   const double waves = tiles / P;
