@@ -23,6 +23,7 @@ constexpr ConstantField kFields[] = {
     {"epilogue_efficiency", "ratio", &ModelConstants::epilogue_efficiency},
     {"hbm_efficiency", "ratio", &ModelConstants::hbm_efficiency},
     {"gemm_operand_hbm_efficiency", "ratio", &ModelConstants::gemm_operand_hbm_efficiency},
+    {"decode_prefetch_refetch_fraction", "ratio", &ModelConstants::decode_prefetch_refetch_fraction},
     {"l2_efficiency", "ratio", &ModelConstants::l2_efficiency},
     {"l2_usable_fraction", "ratio", &ModelConstants::l2_usable_fraction},
     {"smem_write_weight", "ratio", &ModelConstants::smem_write_weight},

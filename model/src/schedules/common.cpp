@@ -97,27 +97,22 @@ void Builder::dep(std::vector<Op>* list, int op, int on, int distance, DepKind k
   (*list)[op].deps.push_back(Dep{on, distance, kind, barrier});
 }
 
-int Builder::load(std::vector<Op>* list, const std::string& name, int role, double bytes, double hbm_fraction,
-                  double extra_latency) {
-  return load_at(list, name, role, bytes, hbm_fraction, extra_latency, 1.0);
-}
-
 int Builder::gemm_operand_load(std::vector<Op>* list, const std::string& name, int role, double bytes,
                                double hbm_fraction, double rows, double row_bytes) {
   const double eff = c_.k.gemm_operand_hbm_efficiency;
-  const int id = load_at(list, name, role, bytes, hbm_fraction, 0.0, eff);
+  const int id = load(list, name, role, bytes, hbm_fraction, 0.0, eff);
   tma_rows(list, id, rows, row_bytes, static_cast<double>(c_.prob.k) * c_.ebytes());
   return id;
 }
 
-int Builder::load_at(std::vector<Op>* list, const std::string& name, int role, double bytes, double hbm_fraction,
-                     double extra_latency, double hbm_efficiency) {
+int Builder::load(std::vector<Op>* list, const std::string& name, int role, double bytes, double hbm_fraction,
+                  double extra_latency, double hbm_efficiency) {
   const double f = std::clamp(hbm_fraction, 0.0, 1.0);
   const int id = op(list, name, role, load_latency_cycles(c_, f) + extra_latency);
   use(list, id, Unit::kL2, bytes, l2_bytes_per_clk(c_), [&] { return num(bytes) + " B from L2"; });
   use(list, id, Unit::kHbm, bytes * f, hbm_bytes_per_clk(c_) * hbm_efficiency, [&] {
     return num(bytes) + " B x " + num(f) + " HBM share (L2 reuse model)" +
-           (hbm_efficiency < 1.0 ? " at " + num(hbm_efficiency) + " of the streaming rate (GEMM operand rows)" : "");
+           (hbm_efficiency < 1.0 ? " at " + num(hbm_efficiency) + " of the streaming rate" : "");
   });
   if (c_.k.smem_write_weight > 0.0)
     use(list, id, Unit::kSmem, bytes * c_.k.smem_write_weight, c_.p.per_sm.smem.value,

@@ -122,9 +122,10 @@ class Builder {
     if (c_.detailed) d_.notes.push_back(text());
   }
   // A TMA / cp.async load of `bytes` through L2 (l2 use), with `hbm_fraction` of them
-  // from HBM (hbm use), latency from the mix; SMEM write charged per smem_write_weight.
+  // from HBM (hbm use, at `hbm_efficiency` of the streaming rate), latency from the mix;
+  // SMEM write charged per smem_write_weight.
   int load(std::vector<Op>* list, const std::string& name, int role, double bytes, double hbm_fraction,
-           double extra_latency = 0.0);
+           double extra_latency = 0.0, double hbm_efficiency = 1.0);
   // A GEMM's TMA load of K-major operand tiles: `rows` box rows (A's and B's, after
   // multicast) of `row_bytes`, rows K x element bytes apart. The load above, its HBM share
   // at gemm_operand_hbm_efficiency, and the TMA requests of its rows.
@@ -137,8 +138,6 @@ class Builder {
   void tma_rows(std::vector<Op>* list, int op, double rows, double row_bytes, double stride_bytes);
 
  private:
-  int load_at(std::vector<Op>* list, const std::string& name, int role, double bytes, double hbm_fraction,
-              double extra_latency, double hbm_efficiency);
   Use* add_use(std::vector<Op>* list, int op, Unit u, double work, double rate);
   const Ctx& c_;
   ScheduleDesc& d_;

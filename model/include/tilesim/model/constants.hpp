@@ -35,6 +35,10 @@ struct ModelConstants {
   // row reads block_k x element bytes (128 B) of a row K x element bytes away from the next,
   // so DRAM pages are visited in short runs (cuBLAS shows the same on weight-streaming GEMMs).
   double gemm_operand_hbm_efficiency = 0.0;
+  // decode_splitkv with l2_prefetch: the share of the prefetched KV bytes that HBM delivers a
+  // second time (the measured kernel is slower with the prefetch; a prefetched line that L2
+  // evicts before its load is one candidate, not established).
+  double decode_prefetch_refetch_fraction = 0.0;
   // achievable / profile L2 bandwidth.
   double l2_efficiency = 0.0;
   // share of L2 capacity that holds reusable data (H100's L2 is two halves; data may be
