@@ -2,11 +2,13 @@
 // analytic model builds for (gpu, problem, schedule, tile), print time, steady-state
 // iteration, unit busy fractions and stall reasons side by side with the model, and
 // optionally write a Chrome trace (--trace) that opens in Perfetto.
+#include <array>
 #include <boost/program_options.hpp>
 #include <cmath>
 #include <cstdio>
 
 #include "command.hpp"
+#include "field_options.hpp"
 #include "problem_options.hpp"
 #include "tilesim/model/model.hpp"
 #include "tilesim/profile.hpp"
@@ -18,9 +20,12 @@ namespace {
 
 namespace po = boost::program_options;
 
+// The simulator parameters a user may set here; the others follow the profile and the
+// model constants (sim::default_options), or --trace.
+constexpr std::array<std::string_view, 2> kSimOptions = {"ignore_resources", "max_trace_records"};
+
 int run_simulate(const std::vector<std::string>& args, Context& ctx) {
   std::string gpu, schedule, tile_text, trace_path, scale, constants;
-  int64_t max_records = 0;
   po::options_description opts(
       "tilesim simulate --gpu <name|profile.json> <gemm|attention|decode|mla> <problem options> "
       "--schedule S "
@@ -34,11 +39,8 @@ int run_simulate(const std::vector<std::string>& args, Context& ctx) {
       "write a Chrome trace JSON here (Perfetto: ui.perfetto.dev -> Open trace file)")(
       "json", "machine-readable output: parameters and statistics with unit and description")(
       "scale", po::value(&scale), "what-if chip, e.g. mufu=2,tensor=2 (as in predict)")(
-      "constants", po::value(&constants), "model constants file (default: the built-in ones)")(
-      "ignore-resources",
-      "no SM-unit conflicts, unlimited L2/HBM (time = dependency critical path)")(
-      "max-trace-records", po::value(&max_records),
-      "timeline records kept for --trace (default 2000000)");
+      "constants", po::value(&constants), "model constants file (default: the built-in ones)");
+  add_field_options(opts, sim::kOptionFields, sim::Options{}, kSimOptions);
   add_problem_options(opts);  // shared with predict and tune (cli/problem_options.hpp)
   po::options_description hidden;
   hidden.add_options()("words", po::value<std::vector<std::string>>(), "positional");
@@ -72,8 +74,6 @@ int run_simulate(const std::vector<std::string>& args, Context& ctx) {
     throw UsageError("expected exactly one problem kind (gemm | attention | decode | mla)");
   if (gpu.empty()) throw UsageError("--gpu is required");
   if (schedule.empty()) throw UsageError("--schedule is required");
-  if (vm.count("max-trace-records") && max_records < 1)
-    throw UsageError("--max-trace-records must be >= 1");
 
   const model::Profile prof = load_gpu(gpu, scale_option(vm));
   const model::ModelConstants k = load_model_constants(constants);
@@ -89,9 +89,8 @@ int run_simulate(const std::vector<std::string>& args, Context& ctx) {
     throw UsageError(e.what());
   }
   sim::Options o = sim::default_options(prof, k);
-  o.ignore_resources = vm.count("ignore-resources") > 0;
   o.record_trace = !trace_path.empty();
-  if (max_records > 0) o.max_trace_records = max_records;
+  apply_field_options(vm, sim::kOptionFields, kSimOptions, o);
   try {
     r = sim::simulate(pr.desc, o);
   } catch (const sim::SimError& e) {

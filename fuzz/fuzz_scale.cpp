@@ -11,8 +11,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   profiles::Profile p = base;
   try {
     model::apply_scale(p, fuzz::text(data, size));
-    for (const auto& f : profiles::fields(p))
-      if (f.q->present) fuzz::require(std::isfinite(f.q->value), "every scaled value finite");
+    for (const auto& f : profiles::schema::kFields)
+      if (f.of(p).present) fuzz::require(std::isfinite(f.of(p).value), "every scaled value finite");
     fuzz::require(p.sm_count.value >= 1.0, "at least one SM");
   } catch (const model::ModelError&) {
   } catch (const profiles::ProfileError&) {

@@ -227,42 +227,34 @@ json num(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
 
 json calibrated_constants_json(const CalibrationResult& r, const std::string& date,
                                const std::string& data_description) {
-  json constants = json::object();
-  model::ModelConstants values = r.fitted;  // constant_ref needs a mutable object
-  for (const auto& [name, info] : r.fitted.info) {
-    json e = {
-        {"value", model::constant_ref(values, name)}, {"unit", info.unit}, {"source", info.source}};
-    if (!info.note.empty()) e["note"] = info.note;
-    for (const auto& f : r.constants) {
-      if (f.name != name) continue;
-      if (f.identifiable) {
-        // The previous value only: a refit's source would otherwise nest every earlier
-        // fit's source inside its own.
-        char buf[512];
-        std::snprintf(buf, sizeof buf,
-                      "fitted: least squares on %d training runs of %s, %s (was %g); held-out MAPE "
-                      "%.1f%% -> %.1f%% on %d runs",
-                      r.train.n, data_description.c_str(), date.c_str(), f.initial, r.test.mape_before_pct,
-                      r.test.mape_after_pct, r.test.n);
-        e["source"] = buf;
-      } else {
-        e["note"] = info.note + (info.note.empty() ? "" : " ") + "[calibration " + date +
-                    ": the measurements do not constrain this constant; kept]";
-      }
+  json file = model::to_json(r.fitted);
+  for (const auto& f : r.constants) {
+    json& e = file["constants"][f.name];
+    if (f.identifiable) {
+      // The previous value only: a refit's source would otherwise nest every earlier
+      // fit's source inside its own.
+      char buf[512];
+      std::snprintf(buf, sizeof buf,
+                    "fitted: least squares on %d training runs of %s, %s (was %g); held-out MAPE "
+                    "%.1f%% -> %.1f%% on %d runs",
+                    r.train.n, data_description.c_str(), date.c_str(), f.initial, r.test.mape_before_pct,
+                    r.test.mape_after_pct, r.test.n);
+      e["source"] = buf;
+    } else {
+      const std::string note = e.value("note", "");
+      e["note"] = note + (note.empty() ? "" : " ") + "[calibration " + date +
+                  ": the measurements do not constrain this constant; kept]";
     }
-    constants[name] = e;
   }
   json cal = calibration_summary_json(r);
   cal["date"] = date;
   cal["data"] = data_description;
-  return {
-      {"schema", "tilesim.model_constants.v1"},
-      {"comment",
-       "Model constants after least-squares calibration (tilesim validate --calibrate). Constants "
-       "marked 'fitted' were fitted on the training split; the others are as in "
-       "data/model/constants.json. Load with --constants <this file>."},
-      {"constants", constants},
-      {"calibration", cal}};
+  file["comment"] =
+      "Model constants after least-squares calibration (tilesim validate --calibrate). Constants "
+      "marked 'fitted' were fitted on the training split; the others are as in "
+      "data/model/constants.json. Load with --constants <this file>.";
+  file["calibration"] = cal;
+  return file;
 }
 
 json calibration_summary_json(const CalibrationResult& r) {

@@ -80,7 +80,8 @@ void apply_scale(Profile& p, const std::string& spec) {
     if (!seen.insert(name).second) throw ModelError("--scale: unit '" + name + "' given twice");
     const double f = parse_factor(name, val);
     for (const char* path : unit->paths) {
-      auto& q = profiles::field(p, path);
+      const profiles::ProfileField& field = profiles::field_at(path);
+      auto& q = field.of(p);
       if (!q.present) continue;
       double v = q.value * f;
       if (name == "sms") {
@@ -89,7 +90,7 @@ void apply_scale(Profile& p, const std::string& spec) {
                            short_number(q.value) + " SMs (fewer than one)");
         v = std::round(v);
       }
-      const std::string why = profiles::implausible_value(path, v);
+      const std::string why = fields::check(field, v);
       if (!why.empty())
         throw ModelError("--scale: " + name + "=" + val + " makes " + path + " implausible: " + why);
       q.value = v;

@@ -168,7 +168,6 @@ ConversionResult profile_from_microbench(const json& gbench, const std::string& 
   } catch (const MicrobenchError& e) {
     fail(origin, "context.tilesim_gpu_name", e.what());
   }
-  const Profile base_profile = builtin_profile(base);
 
   // The clock under load. Tensor-core load pulls the clock down hardest (power), and the
   // model's GEMM/attention predictions run at that clock, so the sustained clock is the
@@ -227,7 +226,9 @@ ConversionResult profile_from_microbench(const json& gbench, const std::string& 
                  ". Fields not listed here are the built-in '" + base + "' profile's.";
   p["sources"][src_id] = src;
 
-  auto set_field = [&](const std::string& path, double value, const std::string& unit, const std::string& note) {
+  // The unit a field is defined in comes from the schema.
+  auto set_field = [&](const std::string& path, double value, const std::string& note) {
+    const std::string unit(field_at(path).unit.symbol);
     const auto dot = path.find('.');
     json q = {{"value", value}, {"unit", unit}, {"source", src_id}, {"note", note}};
     p[path.substr(0, dot)][path.substr(dot + 1)] = q;
@@ -235,7 +236,7 @@ ConversionResult profile_from_microbench(const json& gbench, const std::string& 
   };
 
   if (median_clock > 0) {
-    set_field("clocks.sustained", median_clock, "MHz",
+    set_field("clocks.sustained", median_clock,
               tensor_clock ? "median over the tensor-core (wgmma or tcgen05) throughput benchmarks of clock64 cycles / globaltimer ns on the "
                              "same SM: the clock under sustained tensor-core load"
                            : "median over all benchmarks of clock64 cycles / globaltimer ns on the same SM, under load");
@@ -269,11 +270,7 @@ ConversionResult profile_from_microbench(const json& gbench, const std::string& 
       res.missing.push_back(f.path);
       continue;
     }
-    // The unit the field is defined in comes from the schema.
-    std::string unit;
-    for (const auto& ref : fields(base_profile))
-      if (ref.path == f.path) unit = ref.unit;
-    set_field(f.path, best, unit, std::string(f.how) + " [" + from + ": " + f.counter + "]");
+    set_field(f.path, best, std::string(f.how) + " [" + from + ": " + f.counter + "]");
   }
   // A measured table must not contradict the schema: parse it back (throws on a bad value,
   // e.g. a zero rate) before anyone writes it to disk.

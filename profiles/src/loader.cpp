@@ -1,11 +1,11 @@
 // Strict JSON -> Profile. Every error names the origin (file) and the field path.
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 
-#include "field_table.hpp"
 #include "tilesim/input_file.hpp"
 #include "tilesim/profile.hpp"
 
@@ -13,15 +13,32 @@ namespace tilesim::profiles {
 namespace {
 
 using nlohmann::json;
-using detail::FieldSpec;
-using detail::Rule;
 
 const std::set<std::string> kSourceKinds = {"datasheet", "paper", "published", "measured", "derived", "assumed"};
-const std::set<std::string> kTopKeys = {"schema",   "id",       "name",           "arch",   "family",
-                                        "base",     "sources",  "sm_count",       "clocks", "per_sm_per_clk",
-                                        "chip",     "capacity", "latency",        "features", "comment"};
-const std::set<std::string> kGroups = {"clocks", "per_sm_per_clk", "chip", "capacity", "latency", "features"};
+// Keys of the top level besides the quantities and their groups (schema::kFields).
+const std::set<std::string> kMetadataKeys = {"schema", "id", "name", "arch", "family", "base", "sources", "comment"};
 constexpr const char* kSchema = "tilesim.profile.v1";
+
+// The objects that group quantities ("clocks", ...), in table order.
+const std::vector<std::string>& groups() {
+  static const std::vector<std::string> g = [] {
+    std::vector<std::string> out;
+    for (const auto& f : schema::kFields) {
+      const std::string group(fields::group_of(f.name));
+      if (!group.empty() && std::find(out.begin(), out.end(), group) == out.end()) out.push_back(group);
+    }
+    return out;
+  }();
+  return g;
+}
+
+bool is_group(const std::string& key) {
+  return std::find(groups().begin(), groups().end(), key) != groups().end();
+}
+
+bool is_top_level_quantity(const std::string& key) {
+  return key.find('.') == std::string::npos && fields::contains(schema::kFields, key);
+}
 
 [[noreturn]] void fail(const std::string& origin, const std::string& path, const std::string& what) {
   throw ProfileError(origin + ": " + (path.empty() ? std::string("") : "field '" + path + "': ") + what);
@@ -48,28 +65,12 @@ double get_number(const json& j, const std::string& origin, const std::string& p
   return v;
 }
 
-void check_rule(double v, const FieldSpec& spec, const std::string& origin, const std::string& path) {
-  switch (spec.rule) {
-    case Rule::kPositive:
-      if (!(v > 0.0)) fail(origin, path, "must be > 0, got " + short_number(v));
-      break;
-    case Rule::kNonNegative:
-      if (v < 0.0) fail(origin, path, "must be >= 0, got " + short_number(v));
-      break;
-    case Rule::kFlag:
-      if (v != 0.0 && v != 1.0) fail(origin, path, "must be a flag (true/false or 0/1)");
-      break;
-  }
-  const std::string why = detail::implausible(spec, v);
-  if (!why.empty()) fail(origin, path, why);
-}
-
 // Architectures a profile may name (compute capability of NVIDIA GPUs with tensor cores).
 const std::set<std::string> kArchs = {"sm_70",  "sm_72",   "sm_75",  "sm_80",   "sm_86",  "sm_87",
                                       "sm_89",  "sm_90",   "sm_90a", "sm_100",  "sm_100a", "sm_101",
                                       "sm_103", "sm_103a", "sm_110", "sm_120",  "sm_121"};
 
-Quantity parse_quantity(const json& j, const FieldSpec& spec, const std::string& origin,
+Quantity parse_quantity(const json& j, const ProfileField& spec, const std::string& origin,
                         const std::string& path, const std::map<std::string, Source>& sources) {
   if (!j.is_object()) fail(origin, path, "must be an object {value, unit, source}, got " + type_name(j));
   static const std::set<std::string> keys = {"value", "unit", "source", "note", "alternatives"};
@@ -79,10 +80,11 @@ Quantity parse_quantity(const json& j, const FieldSpec& spec, const std::string&
   q.present = true;
   if (!j.contains("value")) fail(origin, path + ".value", "missing");
   q.value = get_number(j.at("value"), origin, path + ".value");
-  check_rule(q.value, spec, origin, path + ".value");
+  const std::string why = fields::check(spec, q.value);
+  if (!why.empty()) fail(origin, path + ".value", why);
   q.unit = get_string(j, "unit", origin, path + ".unit", true);
-  if (q.unit != spec.unit)
-    fail(origin, path + ".unit", "must be '" + std::string(spec.unit) + "', got '" + q.unit + "'");
+  if (q.unit != spec.unit.symbol)
+    fail(origin, path + ".unit", "must be '" + std::string(spec.unit.symbol) + "', got '" + q.unit + "'");
   q.source = get_string(j, "source", origin, path + ".source", true);
   if (!sources.count(q.source)) fail(origin, path + ".source", "unknown source id '" + q.source + "'");
   q.note = get_string(j, "note", origin, path + ".note", false);
@@ -144,7 +146,7 @@ Profile parse_profile(const std::string& json_text, const std::string& origin) {
   }
   if (!root.is_object()) fail(origin, "", "top level must be a JSON object");
   for (const auto& [k, _] : root.items())
-    if (!kTopKeys.count(k)) fail(origin, k, "unknown key");
+    if (!kMetadataKeys.count(k) && !is_group(k) && !is_top_level_quantity(k)) fail(origin, k, "unknown key");
   const std::string schema = get_string(root, "schema", origin, "schema", true);
   if (schema != kSchema) fail(origin, "schema", "must be '" + std::string(kSchema) + "', got '" + schema + "'");
 
@@ -180,36 +182,30 @@ Profile parse_profile(const std::string& json_text, const std::string& origin) {
   }
   p.origin = origin;
 
-  for (const auto& [k, j] : root.items()) {
-    if (kGroups.count(k) && !j.is_object()) fail(origin, k, "must be an object");
-  }
-  // Unknown keys inside groups.
-  for (const auto& g : kGroups) {
+  for (const auto& g : groups()) {
     if (!root.contains(g)) continue;
-    for (const auto& [k, _] : root.at(g).items()) {
-      bool known = false;
-      for (const auto& spec : detail::field_specs())
-        if (g == spec.group && k == spec.name) known = true;
-      if (!known) fail(origin, g + "." + k, "unknown key");
-    }
+    if (!root.at(g).is_object()) fail(origin, g, "must be an object");
+    for (const auto& [k, _] : root.at(g).items())
+      if (!fields::contains(schema::kFields, g + "." + k)) fail(origin, g + "." + k, "unknown key");
   }
-  for (const auto& spec : detail::field_specs()) {
-    const std::string path = detail::path_of(spec);
+  for (const auto& spec : schema::kFields) {
+    const std::string path(spec.name);
+    const std::string group(fields::group_of(spec.name));
     const json* holder = &root;
-    if (spec.group[0] != '\0') {
-      auto g = root.find(spec.group);
+    if (!group.empty()) {
+      auto g = root.find(group);
       if (g == root.end()) {
         if (spec.optional || partial) continue;
-        fail(origin, spec.group, "missing");
+        fail(origin, group, "missing");
       }
       holder = &*g;
     }
-    auto it = holder->find(spec.name);
+    auto it = holder->find(std::string(fields::key_of(spec.name)));
     if (it == holder->end()) {
       if (spec.optional || partial) continue;
       fail(origin, path, "missing");
     }
-    spec.get(p) = parse_quantity(*it, spec, origin, path, p.sources);
+    spec.of(p) = parse_quantity(*it, spec, origin, path, p.sources);
   }
   // Cross-field sanity that a typo would break.
   if (p.capacity.smem_per_block.value > p.capacity.smem_per_sm.value)
@@ -229,24 +225,12 @@ Profile load_profile_file(const std::string& path) {
   return parse_profile(text, path);
 }
 
-std::string implausible_value(const std::string& path, double value) {
-  for (const auto& spec : detail::field_specs())
-    if (detail::path_of(spec) == path) return detail::implausible(spec, value);
+const ProfileField& field_at(const std::string& path) {
+  for (const auto& f : schema::kFields)
+    if (f.name == path) return f;
   throw ProfileError("unknown profile field '" + path + "'");
 }
 
-std::vector<FieldRef> fields(const Profile& p) {
-  std::vector<FieldRef> out;
-  auto& mp = const_cast<Profile&>(p);  // get() is shared with the mutable accessor
-  for (const auto& spec : detail::field_specs())
-    out.push_back({detail::path_of(spec), spec.unit, spec.description, spec.optional, &spec.get(mp)});
-  return out;
-}
-
-Quantity& field(Profile& p, const std::string& path) {
-  for (const auto& spec : detail::field_specs())
-    if (detail::path_of(spec) == path) return spec.get(p);
-  throw ProfileError("unknown profile field '" + path + "'");
-}
+Quantity& field(Profile& p, const std::string& path) { return field_at(path).of(p); }
 
 }  // namespace tilesim::profiles

@@ -2,7 +2,6 @@
 #include <cstdio>
 #include <sstream>
 
-#include "field_table.hpp"
 #include "tilesim/profile_io.hpp"
 
 namespace tilesim::profiles {
@@ -45,9 +44,8 @@ json to_json(const Profile& p) {
   j["family"] = p.family;
   if (!p.base.empty()) j["base"] = p.base;
   j["origin"] = p.origin;
-  auto& mp = const_cast<Profile&>(p);
-  for (const auto& spec : detail::field_specs()) {
-    const Quantity& q = spec.get(mp);
+  for (const auto& spec : schema::kFields) {
+    const Quantity& q = spec.of(p);
     if (!q.present) continue;
     json qj;
     qj["value"] = q.value;
@@ -62,10 +60,11 @@ json to_json(const Profile& p) {
         qj["alternatives"].push_back(aj);
       }
     }
-    if (spec.group[0] == '\0') {
-      j[spec.name] = qj;
+    const std::string group(fields::group_of(spec.name)), key(fields::key_of(spec.name));
+    if (group.empty()) {
+      j[key] = qj;
     } else {
-      j[spec.group][spec.name] = qj;
+      j[group][key] = qj;
     }
   }
   return j;
@@ -79,14 +78,13 @@ std::string to_text(const Profile& p) {
   char line[512];
   std::snprintf(line, sizeof line, "  %-34s %16s  %-12s %s\n", "field", "value", "unit", "source");
   out << line;
-  auto& mp = const_cast<Profile&>(p);
-  for (const auto& spec : detail::field_specs()) {
-    const Quantity& q = spec.get(mp);
+  for (const auto& spec : schema::kFields) {
+    const Quantity& q = spec.of(p);
     if (!q.present) continue;
     auto it = p.sources.find(q.source);
     std::string src = q.source;
     if (it != p.sources.end()) src = it->second.kind + ": " + it->second.citation;
-    std::snprintf(line, sizeof line, "  %-34s %16s  %-12s %s\n", detail::path_of(spec).c_str(),
+    std::snprintf(line, sizeof line, "  %-34s %16s  %-12s %s\n", std::string(spec.name).c_str(),
                   format_value(q.value).c_str(), q.unit.c_str(), src.c_str());
     out << line;
     if (!q.note.empty()) out << "  " << std::string(36, ' ') << "note: " << q.note << "\n";

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <type_traits>
 
 namespace tilesim::sim {
 
@@ -71,12 +72,14 @@ nlohmann::json to_json(const Result& r) {
   nlohmann::json j;
   j["schema"] = "tilesim.sim.v1";
   auto& params = j["parameters"] = nlohmann::json::array();
-  for (const auto& p : describe(r.options))
-    params.push_back({{"name", p.name},
-                      {"type", p.type},
-                      {"value", finite(p.value)},
-                      {"unit", p.unit},
-                      {"description", p.description}});
+  fields::for_each(kOptionFields, [&](const auto& f) {
+    using Value = std::remove_cvref_t<decltype(f.of(r.options))>;
+    params.push_back({{"name", f.name},
+                      {"type", fields::type_name<Value>()},
+                      {"value", finite(static_cast<double>(f.of(r.options)))},
+                      {"unit", f.unit.symbol},
+                      {"description", f.doc}});
+  });
   auto& stats = j["statistics"] = nlohmann::json::array();
   for (const auto& s : statistics(r)) {
     nlohmann::json o = {

@@ -20,14 +20,15 @@ TEST(BuiltinProfiles, FourChipsLoad) {
 TEST(BuiltinProfiles, EveryQuantityHasUnitAndSource) {
   for (const auto& id : builtin_ids()) {
     const auto p = builtin_profile(id);
-    for (const auto& f : fields(p)) {
-      if (!f.q->present) {
-        EXPECT_TRUE(f.optional) << id << " " << f.path;
+    for (const auto& f : schema::kFields) {
+      const Quantity& q = f.of(p);
+      if (!q.present) {
+        EXPECT_TRUE(f.optional) << id << " " << f.name;
         continue;
       }
-      EXPECT_EQ(f.q->unit, f.unit) << id << " " << f.path;
-      ASSERT_TRUE(p.sources.count(f.q->source)) << id << " " << f.path;
-      EXPECT_FALSE(p.sources.at(f.q->source).citation.empty());
+      EXPECT_EQ(q.unit, f.unit.symbol) << id << " " << f.name;
+      ASSERT_TRUE(p.sources.count(q.source)) << id << " " << f.name;
+      EXPECT_FALSE(p.sources.at(q.source).citation.empty());
     }
   }
 }
@@ -49,8 +50,8 @@ TEST(BuiltinProfiles, JsonOutputSpellsOutUnitAndSourceOfEveryNumber) {
   };
   walk(j, "");
   int present = 0;
-  const Profile h20 = builtin_profile("h20");  // fields() points into it: it must outlive the loop
-  for (const auto& f : fields(h20)) present += f.q->present ? 1 : 0;
+  const Profile h20 = builtin_profile("h20");
+  for (const auto& f : schema::kFields) present += f.of(h20).present ? 1 : 0;
   EXPECT_EQ(numbers, present);
 }
 

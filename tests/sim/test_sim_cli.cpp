@@ -1,12 +1,15 @@
 // `tilesim simulate` end to end in-process: outputs, exit codes, trace file handling.
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "command.hpp"
+#include "tilesim/sim/options.hpp"
 
 namespace tilesim::cli {
 namespace {
@@ -84,6 +87,48 @@ TEST(SimCli, JsonHasParametersAndStatisticsWithUnitAndDescription) {
   EXPECT_FALSE(j["units"].empty());
   EXPECT_FALSE(j["roles"].empty());
   EXPECT_GT(j["model"]["time_us"]["value"].get<double>(), 0.0);
+}
+
+// The parameters come from sim::kOptionFields: every row is printed, with its type.
+TEST(SimCli, JsonParametersAreTheOptionRows) {
+  const Out r = cli(with(kFa3, {"--json", "--ignore-resources", "--max-trace-records", "77"}));
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const auto params = nlohmann::json::parse(r.out)["parameters"];
+  ASSERT_EQ(params.size(), fields::row_count<decltype(sim::kOptionFields)>);
+  std::map<std::string, nlohmann::json> by_name;
+  for (const auto& p : params) by_name[p["name"].get<std::string>()] = p;
+  fields::for_each(sim::kOptionFields, [&](const auto& f) {
+    const std::string name(f.name);
+    ASSERT_TRUE(by_name.count(name)) << name;
+    EXPECT_EQ(by_name[name]["unit"], std::string(f.unit.symbol)) << name;
+    EXPECT_EQ(by_name[name]["description"], std::string(f.doc)) << name;
+  });
+  EXPECT_EQ(by_name["ignore_resources"]["value"], 1.0);
+  EXPECT_EQ(by_name["ignore_resources"]["type"], "bool");
+  EXPECT_EQ(by_name["max_trace_records"]["value"], 77.0);
+  EXPECT_EQ(by_name["max_trace_records"]["type"], "int");
+  EXPECT_EQ(by_name["record_trace"]["value"], 0.0);  // no --trace
+}
+
+TEST(SimCli, OptionsFromRowsShowHelpAndRefuseBadValues) {
+  const Out help = cli({"--help"});
+  ASSERT_EQ(help.rc, 0);
+  EXPECT_NE(help.out.find("--max-trace-records"), std::string::npos) << help.out;
+  std::string one_line;  // the help wraps long descriptions
+  for (char c : help.out)
+    if (!(std::isspace(static_cast<unsigned char>(c)) && !one_line.empty() && one_line.back() == ' '))
+      one_line += std::isspace(static_cast<unsigned char>(c)) ? ' ' : c;
+  EXPECT_NE(one_line.find("(record, default 2000000)"), std::string::npos) << one_line;
+  EXPECT_NE(help.out.find("--ignore-resources"), std::string::npos) << help.out;
+  for (const char* bad : {"0", "-3"}) {
+    const Out r = cli(with(kFa3, {"--max-trace-records", bad}));
+    EXPECT_EQ(r.rc, 2) << r.err;
+    EXPECT_NE(r.err.find("--max-trace-records: must be > 0"), std::string::npos) << r.err;
+    EXPECT_TRUE(r.out.empty()) << r.out;
+  }
+  const Out r = cli(with(kFa3, {"--max-trace-records", "many"}));
+  EXPECT_EQ(r.rc, 2) << r.err;
+  EXPECT_NE(r.err.find("max-trace-records"), std::string::npos) << r.err;
 }
 
 TEST(SimCli, TraceIsWrittenAtomically) {

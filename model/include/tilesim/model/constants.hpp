@@ -5,9 +5,13 @@
 // and writes a new file; `--constants file.json` (CLI) or load_constants() uses it.
 #pragma once
 
+#include <array>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
+
+#include "tilesim/fields.hpp"
 
 namespace tilesim::model {
 
@@ -19,64 +23,130 @@ struct ConstantInfo {
 };
 
 struct ModelConstants {
-  // cycles added to every steady-state main-loop iteration on the critical chain:
-  // loop control, mbarrier try_wait/arrive, wgmma fence/commit not hidden by overlap.
+  // One member per row of kConstantFields (below), which says what each one means.
   double iteration_overhead_cycles = 0.0;
-  // cycles per work item before its main loop (tile scheduler fetch, barrier init,
-  // descriptor prefetch) that the model does not express as ops.
   double item_setup_cycles = 0.0;
-  // cycles to launch one CTA of a plain (non-persistent) grid onto a freed SM slot.
   double cta_launch_cycles = 0.0;
-  // achieved / peak rate of the epilogue's stores (register -> smem -> TMA store).
   double epilogue_efficiency = 0.0;
-  // achievable / datasheet HBM bandwidth (streaming reads).
   double hbm_efficiency = 0.0;
-  // share of that streaming rate a GEMM's K-major operand tiles reach from HBM: each box
-  // row reads block_k x element bytes (128 B) of a row K x element bytes away from the next,
-  // so DRAM pages are visited in short runs (cuBLAS shows the same on weight-streaming GEMMs).
   double gemm_operand_hbm_efficiency = 0.0;
-  // decode_splitkv with l2_prefetch: the share of the prefetched KV bytes that HBM delivers a
-  // second time (the measured kernel is slower with the prefetch; a prefetched line that L2
-  // evicts before its load is one candidate, not established).
   double decode_prefetch_refetch_fraction = 0.0;
-  // achievable / profile L2 bandwidth.
   double l2_efficiency = 0.0;
-  // share of L2 capacity that holds reusable data (H100's L2 is two halves; data may be
-  // duplicated in both; streaming traffic evicts).
   double l2_usable_fraction = 0.0;
-  // weight of TMA / cp.async SMEM writes on the SMEM unit (0 = separate write path).
   double smem_write_weight = 0.0;
-  // fraction of main-loop iterations that still rescale O when rescale_threshold > 0.
   double rescale_fraction_thresholded = 0.0;
-  // cycles of extra load latency per KV page touched in one iteration (page-table
-  // indirection, per-page address generation).
   double page_lookup_cycles = 0.0;
-  // registers per thread beyond accumulators and operand fragments (addresses, loop
-  // counters, softmax row state, predicates).
   double register_overhead_per_thread = 0.0;
-  // average cycles between two instructions of one attention consumer warp issuing its
-  // own dependent stream (softmax, rescale, loop control) while its partner warpgroup
-  // shares the SM sub-partition: the per-warp chain is instructions x this.
   double consumer_cycles_per_instruction = 0.0;
-  // share of the partner warpgroup's in-flight wgmma block that a warpgroup's S = QK^T
-  // waits behind on the shared tensor pipe (0: strict issue order; 1: the whole block).
   double wgmma_inflight_share = 0.0;
-  // average cycles between two non-MUFU instructions of one mma.sync attention warp (FA2:
-  // the warp issues its GEMMs, softmax and address arithmetic itself).
   double mma_sync_warp_cycles_per_instruction = 0.0;
-  // average cycles between two instructions of one mma.sync GEMM warp (independent
-  // address arithmetic: more ILP than the attention warps).
   double sm80_gemm_cycles_per_instruction = 0.0;
-  // average cycles between two non-MUFU instructions of one decode_splitkv warp (one warp
-  // per sub-partition per CTA; its loads, softmax, rescale and mma.sync in one stream).
   double decode_warp_cycles_per_instruction = 0.0;
-  // cycles of an FA3 consumer warp's own stream per work item outside the steady loop
-  // (peeled first block, last PV, normalisation, O stores).
   double fa3_item_chain_cycles = 0.0;
 
-  std::string origin;                          // file or "built-in:data/model/constants.json"
-  std::map<std::string, ConstantInfo> info;    // by name, as in the JSON
+  std::string origin;                        // file or "built-in:data/model/constants.json"
+  std::map<std::string, ConstantInfo> info;  // by name, as in the JSON
 };
+
+namespace constants_schema {
+using fields::field;
+using fields::member;
+using fields::Rule;
+using fields::Unit;
+
+// Plausible values of a constant, by unit: a ratio is a fraction of a peak; no
+// per-iteration or per-item overhead reaches a million cycles (~0.6 ms at 1.6 GHz); a
+// thread has at most 255 registers; a warp scheduler issues at most one instruction per
+// cycle, and a warp waits no more than 64 cycles on average per dependent instruction
+// (the longest fixed latencies, MUFU and shared memory, are ~20-30).
+inline constexpr Unit kRatio{"ratio", 0, 1};
+inline constexpr Unit kCycles{"cycles", 0, 1e6};
+inline constexpr Unit kRegisters{"reg", 0, 255};
+inline constexpr Unit kCyclesPerInstruction{"cycles/instruction", 1, 64};
+
+// Every constant: its name in constants.json, unit, rule and meaning. The loader, the
+// calibration and the writer read it; a new constant is a member above and a row here.
+inline constexpr std::array kConstantFields{
+    field("iteration_overhead_cycles", member<&ModelConstants::iteration_overhead_cycles>, kCycles,
+          Rule::kAny,
+          "cycles added to every steady-state main-loop iteration on the critical chain: loop "
+          "control, mbarrier try_wait/arrive, wgmma fence/commit not hidden by overlap"),
+    field("item_setup_cycles", member<&ModelConstants::item_setup_cycles>, kCycles, Rule::kAny,
+          "cycles per work item before its main loop (tile scheduler fetch, barrier init, "
+          "descriptor prefetch) that the model does not express as ops"),
+    field("cta_launch_cycles", member<&ModelConstants::cta_launch_cycles>, kCycles, Rule::kAny,
+          "cycles to launch one CTA of a plain (non-persistent) grid onto a freed SM slot"),
+    field("epilogue_efficiency", member<&ModelConstants::epilogue_efficiency>, kRatio,
+          Rule::kPositive,
+          "achieved / peak rate of the epilogue's stores (register -> smem -> TMA store)"),
+    field("hbm_efficiency", member<&ModelConstants::hbm_efficiency>, kRatio, Rule::kPositive,
+          "achievable / datasheet HBM bandwidth (streaming reads)"),
+    field("gemm_operand_hbm_efficiency", member<&ModelConstants::gemm_operand_hbm_efficiency>, kRatio,
+          Rule::kPositive,
+          "share of that streaming rate a GEMM's K-major operand tiles reach from HBM: each box row reads "
+          "block_k x element bytes (128 B) of a row K x element bytes away from the next, so DRAM pages "
+          "are visited in short runs (cuBLAS shows the same on weight-streaming GEMMs)"),
+    field("decode_prefetch_refetch_fraction", member<&ModelConstants::decode_prefetch_refetch_fraction>, kRatio,
+          Rule::kAny,
+          "decode_splitkv with l2_prefetch: the share of the prefetched KV bytes HBM delivers a second time "
+          "(the kernel measured slower with the prefetch; a prefetched line that L2 evicts before its load is "
+          "one candidate cause, not established)"),
+    field("l2_efficiency", member<&ModelConstants::l2_efficiency>, kRatio, Rule::kPositive,
+          "achievable / profile L2 bandwidth"),
+    field("l2_usable_fraction", member<&ModelConstants::l2_usable_fraction>, kRatio, Rule::kAny,
+          "share of L2 capacity that holds reusable data (H100's L2 is two halves; data may be "
+          "duplicated in both; streaming traffic evicts)"),
+    field("smem_write_weight", member<&ModelConstants::smem_write_weight>, kRatio, Rule::kAny,
+          "weight of TMA / cp.async SMEM writes on the SMEM unit (0 = separate write path)"),
+    field("rescale_fraction_thresholded", member<&ModelConstants::rescale_fraction_thresholded>,
+          kRatio, Rule::kAny,
+          "fraction of main-loop iterations that still rescale O when rescale_threshold > 0"),
+    field("page_lookup_cycles", member<&ModelConstants::page_lookup_cycles>, kCycles, Rule::kAny,
+          "cycles of extra load latency per KV page touched in one iteration (page-table "
+          "indirection, per-page address generation)"),
+    field("register_overhead_per_thread", member<&ModelConstants::register_overhead_per_thread>,
+          kRegisters, Rule::kAny,
+          "registers per thread beyond accumulators and operand fragments (addresses, loop "
+          "counters, softmax row state, predicates)"),
+    field("consumer_cycles_per_instruction",
+          member<&ModelConstants::consumer_cycles_per_instruction>, kCyclesPerInstruction,
+          Rule::kAny,
+          "average cycles between two instructions of one attention consumer warp issuing its own"
+          " dependent stream (softmax, rescale, loop control) while its partner warpgroup shares "
+          "the SM sub-partition: the per-warp chain is instructions x this"),
+    field("wgmma_inflight_share", member<&ModelConstants::wgmma_inflight_share>, kRatio, Rule::kAny,
+          "share of the partner warpgroup's in-flight wgmma block that a warpgroup's S = QK^T "
+          "waits behind on the shared tensor pipe (0: strict issue order; 1: the whole block)"),
+    field("mma_sync_warp_cycles_per_instruction",
+          member<&ModelConstants::mma_sync_warp_cycles_per_instruction>, kCyclesPerInstruction,
+          Rule::kAny,
+          "average cycles between two non-MUFU instructions of one mma.sync attention warp (FA2: "
+          "the warp issues its GEMMs, softmax and address arithmetic itself)"),
+    field("sm80_gemm_cycles_per_instruction",
+          member<&ModelConstants::sm80_gemm_cycles_per_instruction>, kCyclesPerInstruction,
+          Rule::kAny,
+          "average cycles between two instructions of one mma.sync GEMM warp (independent address"
+          " arithmetic: more ILP than the attention warps)"),
+    field("decode_warp_cycles_per_instruction",
+          member<&ModelConstants::decode_warp_cycles_per_instruction>, kCyclesPerInstruction,
+          Rule::kAny,
+          "average cycles between two non-MUFU instructions of one decode_splitkv warp (one warp "
+          "per sub-partition per CTA; its loads, softmax, rescale and mma.sync in one stream)"),
+    field("fa3_item_chain_cycles", member<&ModelConstants::fa3_item_chain_cycles>, kCycles,
+          Rule::kAny,
+          "cycles of an FA3 consumer warp's own stream per work item outside the steady loop "
+          "(peeled first block, last PV, normalisation, O stores)"),
+};
+
+// origin and info are the two members of ModelConstants that are not constants.
+static_assert(fields::rows_distinct(kConstantFields),
+              "one row per constant, each with its own name");
+static_assert(fields::row_count<decltype(kConstantFields)> + 2 ==
+                  fields::member_count<ModelConstants>(),
+              "every constant member of ModelConstants has a row in kConstantFields");
+}  // namespace constants_schema
+
+using constants_schema::kConstantFields;
 
 // The built-in constants (embedded from data/model/constants.json).
 const ModelConstants& default_constants();
@@ -85,6 +155,9 @@ ModelConstants parse_constants(const std::string& json_text, const std::string& 
 ModelConstants load_constants_file(const std::string& path);
 // Names of the constants (for calibration code): "iteration_overhead_cycles", ...
 std::vector<std::string> constant_names();
+// The constants file (schema, one entry per constant: value, unit, source, note) that
+// parse_constants reads back to an equal ModelConstants.
+nlohmann::json to_json(const ModelConstants& c);
 // Mutable access by name (calibration). Throws ModelError on unknown name.
 double& constant_ref(ModelConstants& c, const std::string& name);
 
