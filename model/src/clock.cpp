@@ -7,20 +7,20 @@
 
 namespace tilesim::model::detail {
 
-double ClockModel::at(double tensor_busy_share) const {
-  if (!dvfs) return fixed_mhz;
+double clock_at(const ClockLine& line, double tensor_busy_share) {
+  if (!line.dvfs) return line.fixed_mhz;
   const double u = std::clamp(tensor_busy_share, 0.0, 1.0);
-  return max_mhz - (max_mhz - tensor_saturated_mhz) * u;
+  return line.max_mhz - (line.max_mhz - line.tensor_saturated_mhz) * u;
 }
 
-std::string ClockModel::describe() const {
-  if (!dvfs) return "tensor spec clock " + num(fixed_mhz) + " MHz (no measured sustained clock: no DVFS line)";
-  return num(max_mhz) + " MHz - (" + num(max_mhz) + " - " + num(tensor_saturated_mhz) +
+std::string describe(const ClockLine& line) {
+  if (!line.dvfs) return "tensor spec clock " + num(line.fixed_mhz) + " MHz (no measured sustained clock: no DVFS line)";
+  return num(line.max_mhz) + " MHz - (" + num(line.max_mhz) + " - " + num(line.tensor_saturated_mhz) +
          " MHz) x tensor busy share (power-capped DVFS, measured line)";
 }
 
-ClockModel clock_model(const profiles::Profile& p) {
-  ClockModel m;
+ClockLine clock_line(const profiles::Profile& p) {
+  ClockLine m;
   if (p.clocks.sustained_mhz.present) {
     m.dvfs = true;
     m.max_mhz = p.clocks.max_boost_mhz.value;

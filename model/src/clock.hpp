@@ -15,19 +15,15 @@
 
 #include <string>
 
+#include "tilesim/model/schedule_ir.hpp"
 #include "tilesim/profile.hpp"
 
 namespace tilesim::model::detail {
 
-struct ClockModel {
-  bool dvfs = false;        // true: the clock follows the tensor pipe's busy share
-  double max_mhz = 0.0;     // tensor pipe idle
-  double tensor_saturated_mhz = 0.0;  // tensor pipe always busy
-  double fixed_mhz = 0.0;   // dvfs == false: the one clock
-  double at(double tensor_busy_share) const;
-  std::string describe() const;
-};
-
-ClockModel clock_model(const profiles::Profile& p);
+// The profile's clock line (schedule_ir.hpp's ClockLine), copied into every ScheduleDesc.
+ClockLine clock_line(const profiles::Profile& p);
+// The clock at a tensor busy share in [0, 1] (the fixed clock without a line).
+double clock_at(const ClockLine& line, double tensor_busy_share);
+std::string describe(const ClockLine& line);
 
 }  // namespace tilesim::model::detail

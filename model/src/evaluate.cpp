@@ -49,6 +49,11 @@ void validate_desc(const ScheduleDesc& d) {
   if (d.loop.empty()) throw std::logic_error(d.schedule + ": empty main loop");
   if (d.grid.classes.empty() || d.grid.ctas_per_sm < 1 || d.grid.sm_count < 1)
     throw std::logic_error(d.schedule + ": grid not filled");
+  const ChipTerms& t = d.chip;
+  if (!(t.clock_mhz > 0.0) || !(t.l2_bytes_per_s > 0.0) || !(t.hbm_bytes_per_s > 0.0) ||
+      !(t.l2_peak_bytes_per_s > 0.0) || !(t.hbm_peak_bytes_per_s > 0.0) ||
+      !(t.clock.dvfs ? t.clock.max_mhz > 0.0 && t.clock.tensor_saturated_mhz > 0.0 : t.clock.fixed_mhz > 0.0))
+    throw std::logic_error(d.schedule + ": chip terms not filled");
 }
 
 namespace {
@@ -335,14 +340,15 @@ CycleBound dependency_bound(const std::vector<Op>& loop, const std::vector<doubl
   return b;
 }
 
-void evaluate(const ScheduleDesc& d, const Profile& p, const ModelConstants& k, Prediction& out, bool detailed) {
+void evaluate(const ScheduleDesc& d, Prediction& out, bool detailed) {
+  const ChipTerms& k = d.chip;
   const Grid& grid = d.grid;
   const int64_t items = grid.total_items();
   const int64_t slots = grid.resident_ctas();
   const double active_chip = static_cast<double>(std::max<int64_t>(1, std::min(items, slots)));
   const int share_sm = static_cast<int>(std::max<int64_t>(
       1, std::min<int64_t>(grid.ctas_per_sm, ceil_div(std::max<int64_t>(1, items), grid.sm_count))));
-  const double clock_mhz = d.clock_mhz;
+  const double clock_mhz = k.clock_mhz;
 
   // --- steady-state iteration ---------------------------------------------------------
   double unit_iter[kUnitCount] = {};
@@ -435,8 +441,8 @@ void evaluate(const ScheduleDesc& d, const Profile& p, const ModelConstants& k, 
   add_ops(d.epilogue, items_total);
   const double clock_hz = clock_mhz * 1e6;
   const int l2i = static_cast<int>(Unit::kL2), hbmi = static_cast<int>(Unit::kHbm);
-  const double l2_rate = p.chip.l2_bandwidth.value * k.l2_efficiency / clock_hz;
-  const double hbm_rate = p.chip.hbm_bandwidth.value * k.hbm_efficiency / clock_hz;
+  const double l2_rate = k.l2_bytes_per_s / clock_hz;
+  const double hbm_rate = k.hbm_bytes_per_s / clock_hz;
   if (d.total_l2_bytes > work[l2i]) {
     busy[l2i] += (d.total_l2_bytes - work[l2i]) / l2_rate;
     work[l2i] = d.total_l2_bytes;
@@ -454,7 +460,6 @@ void evaluate(const ScheduleDesc& d, const Profile& p, const ModelConstants& k, 
   // the SM clock). The clock follows the tensor pipe's busy share, which depends on the
   // time, which depends on the clock: a fixed point, reached in a few steps (the map is a
   // contraction: the clock moves less than the share).
-  const ClockModel cm = clock_model(p);
   auto kernel_cycles_at = [&](double f_mhz) {
     double m = makespan;
     for (int u = 0; u < kUnitCount; ++u)
@@ -462,14 +467,14 @@ void evaluate(const ScheduleDesc& d, const Profile& p, const ModelConstants& k, 
     return m;
   };
   const int tensor_i = static_cast<int>(Unit::kTensor);
-  double f_mhz = cm.at(0.0);
+  double f_mhz = clock_at(k.clock, 0.0);
   constexpr int kClockIterations = 8;
-  for (int it = 0; cm.dvfs && it < kClockIterations; ++it)
-    f_mhz = cm.at(bound[tensor_i] / kernel_cycles_at(f_mhz));
+  for (int it = 0; k.clock.dvfs && it < kClockIterations; ++it)
+    f_mhz = clock_at(k.clock, bound[tensor_i] / kernel_cycles_at(f_mhz));
   for (int u = 0; u < kUnitCount; ++u)
     if (unit_is_chip_wide(static_cast<Unit>(u))) bound[u] *= f_mhz / clock_mhz;
-  peak[l2i] = p.chip.l2_bandwidth.value / (f_mhz * 1e6);
-  peak[hbmi] = p.chip.hbm_bandwidth.value / (f_mhz * 1e6);
+  peak[l2i] = k.l2_peak_bytes_per_s / (f_mhz * 1e6);
+  peak[hbmi] = k.hbm_peak_bytes_per_s / (f_mhz * 1e6);
   double max_bound = 0.0;
   Unit bound_unit = Unit::kTensor;
   for (int u = 0; u < kUnitCount; ++u)
@@ -479,9 +484,9 @@ void evaluate(const ScheduleDesc& d, const Profile& p, const ModelConstants& k, 
     }
   const double kernel_cycles = std::max(makespan, max_bound);
   const double post_us =
-      d.post.hbm_bytes > 0.0 ? d.post.launch_us + d.post.hbm_bytes / (p.chip.hbm_bandwidth.value * k.hbm_efficiency) * 1e6
+      d.post.hbm_bytes > 0.0 ? d.post.launch_us + d.post.hbm_bytes / k.hbm_bytes_per_s * 1e6
                              : 0.0;
-  const double time_us = kernel_cycles / f_mhz + d.launch_us + post_us;
+  const double time_us = kernel_cycles / f_mhz + k.launch_us + post_us;
 
   // Bounded profiles and constants keep these finite; a number that is not is an error,
   // never printed (JSON has no infinity, and 0 would rank first).
@@ -493,9 +498,9 @@ void evaluate(const ScheduleDesc& d, const Profile& p, const ModelConstants& k, 
   // --- outputs --------------------------------------------------------------------------
   out.time_us = time_us;
   out.clock_mhz = f_mhz;
-  out.clock_model = cm.describe();
+  out.clock_model = describe(k.clock);
   out.makespan_us = kernel_cycles / f_mhz;
-  out.launch_us = d.launch_us;
+  out.launch_us = k.launch_us;
   out.makespan_cycles = makespan;
   out.prologue_cycles = pro;
   out.fill_cycles = fill;
@@ -540,11 +545,11 @@ void evaluate(const ScheduleDesc& d, const Profile& p, const ModelConstants& k, 
   // --- bottleneck and why (formatted without printf: predict's hot path) ----------
   const double work_us = kernel_cycles / f_mhz;
   std::string why;
-  if (d.launch_us + post_us > work_us) {
+  if (k.launch_us + post_us > work_us) {
     out.bound_kind = "launch";
     out.bottleneck = "launch";
     if (detailed)
-      why = "launch-bound: " + fx(d.launch_us + post_us, 1) + " us of launch/combine overhead vs " + fx(work_us, 2) +
+      why = "launch-bound: " + fx(k.launch_us + post_us, 1) + " us of launch/combine overhead vs " + fx(work_us, 2) +
             " us of kernel work";
   } else if (max_bound >= makespan) {
     out.bottleneck = unit_name(bound_unit);
@@ -630,7 +635,7 @@ Prediction predict(const Profile& p, const Problem& prob, const std::string& sch
   const std::string why = chip_support(p, spec);
   if (!why.empty()) throw ModelError(why);
   out.desc = detail::build_checked(p, prob, spec, out.tile, k, detailed);
-  detail::evaluate(out.desc, p, k, out, true);
+  detail::evaluate(out.desc, out, true);
   return out;
 }
 

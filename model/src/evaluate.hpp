@@ -7,7 +7,10 @@ namespace tilesim::model::detail {
 
 // Fills every numeric field of `out` from `d` (out.desc is not touched).
 // detailed = false skips the text fields (why, binding_cycle) for tune.
-void evaluate(const ScheduleDesc& d, const Profile& p, const ModelConstants& k, Prediction& out, bool detailed = true);
+// Reads nothing but `d` (its chip terms included).
+void evaluate(const ScheduleDesc& d, Prediction& out, bool detailed = true);
+// The chip's and the model constants' terms evaluation needs, copied into every ScheduleDesc.
+ChipTerms chip_terms(const Profile& p, const ModelConstants& k);
 // Builds with a complete tile, after the problem, kind and chip were checked: checks the
 // spec's parameter domains and constraints (throws Infeasible), then runs the builder.
 // With `reject` given, an occupancy failure is stored there (key) instead of thrown.

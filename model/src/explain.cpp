@@ -257,8 +257,8 @@ nlohmann::json to_json(const ScheduleDesc& d) {
   j["useful_flops"] = fin(d.useful_flops);
   j["total_hbm_bytes"] = fin(d.total_hbm_bytes);
   j["total_l2_bytes"] = fin(d.total_l2_bytes);
-  j["clock_mhz"] = fin(d.clock_mhz);
-  j["launch_us"] = fin(d.launch_us);
+  j["clock_mhz"] = fin(d.chip.clock_mhz);
+  j["launch_us"] = fin(d.chip.launch_us);
   j["notes"] = d.notes;
   return j;
 }

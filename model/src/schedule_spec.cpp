@@ -7,6 +7,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "clock.hpp"
 #include "embedded_instances.hpp"
 #include "evaluate.hpp"
 #include "schedules/common.hpp"
@@ -337,6 +338,21 @@ ScheduleDesc build_checked(const Profile& p, const Problem& prob, const Schedule
   return build_unchecked(p, prob, spec, full, k, detailed, reject);
 }
 
+ChipTerms chip_terms(const Profile& p, const ModelConstants& k) {
+  ChipTerms t;
+  t.clock_mhz = p.model_clock_mhz();
+  t.clock = clock_line(p);
+  t.launch_us = p.latency.kernel_launch_us.value;
+  t.l2_peak_bytes_per_s = p.chip.l2_bandwidth.value;
+  t.hbm_peak_bytes_per_s = p.chip.hbm_bandwidth.value;
+  t.l2_bytes_per_s = t.l2_peak_bytes_per_s * k.l2_efficiency;
+  t.hbm_bytes_per_s = t.hbm_peak_bytes_per_s * k.hbm_efficiency;
+  t.iteration_overhead_cycles = k.iteration_overhead_cycles;
+  t.item_setup_cycles = k.item_setup_cycles;
+  t.cta_launch_cycles = k.cta_launch_cycles;
+  return t;
+}
+
 ScheduleDesc build_unchecked(const Profile& p, const Problem& prob, const ScheduleSpec& spec, const Tile& full,
                              const ModelConstants& k, bool detailed, std::string* reject) {
   detail::Ctx c{p, prob, full, k, detailed, reject};
@@ -345,8 +361,7 @@ ScheduleDesc build_unchecked(const Profile& p, const Problem& prob, const Schedu
   d.prologue.reserve(2);
   d.epilogue.reserve(4);
   d.schedule = spec.name;
-  d.clock_mhz = p.model_clock_mhz();
-  d.launch_us = p.latency.kernel_launch_us.value;
+  d.chip = chip_terms(p, k);
   d.grid.sm_count = c.sm_count();
   spec.build(c, d);
   if (reject != nullptr && !reject->empty()) return d;  // rejected by occupancy (tune)

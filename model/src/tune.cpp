@@ -41,7 +41,7 @@ void try_tile(const Profile& p, const Problem& prob, const ScheduleSpec& spec, c
       count_reason(st, spec.name + ": " + reject, [&] { return reject_example(p, prob, spec, k, tile); });
       return;
     }
-    detail::evaluate(d, p, k, pr, false);
+    detail::evaluate(d, pr, false);
     detail::recycle_ops(d);
   } catch (const Infeasible& e) {
     count_reason(st, spec.name + ": " + e.key(), [&] { return tile.to_string() + ": " + e.what(); });

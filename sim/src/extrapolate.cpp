@@ -191,7 +191,7 @@ Result simulate_extrapolated(const model::ScheduleDesc& d, const Options& o, con
   Result r = runs.back().back();
   const Est kernel = extrapolate(p, grid_of([](const Result& x) { return x.kernel_cycles; }));
   r.kernel_cycles = kernel.value;
-  r.kernel_us = kernel.value / d.clock_mhz;
+  r.kernel_us = kernel.value / d.chip.clock_mhz;
   r.total_us = r.kernel_us + r.launch_us + r.post_us;
   double phase = 0.0;  // one period more where a window is not whole periods
   if (p.waves.on && !p.waves.whole_periods)
@@ -202,7 +202,7 @@ Result simulate_extrapolated(const model::ScheduleDesc& d, const Options& o, con
     const auto& before = runs[static_cast<size_t>(ni - 2)].back();
     phase += std::abs(last.first_item_cycles - before.first_item_cycles);
   }
-  r.error_bound_us = (kernel.bound + phase) / d.clock_mhz;
+  r.error_bound_us = (kernel.bound + phase) / d.chip.clock_mhz;
   if (p.iterations.on) {  // the longest item grows with the iterations only
     const auto& last = runs;
     const size_t j = static_cast<size_t>(nw - 1);

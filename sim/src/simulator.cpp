@@ -22,7 +22,7 @@ void check_desc(const model::ScheduleDesc& d) {
   if (d.grid.classes.empty()) throw SimError(d.schedule + ": the grid has no work classes");
   if (d.grid.ctas_per_sm < 1 || d.grid.sm_count < 1)
     throw SimError(d.schedule + ": grid occupancy not filled");
-  if (!(d.clock_mhz > 0.0)) throw SimError(d.schedule + ": clock_mhz must be > 0");
+  if (!(d.chip.clock_mhz > 0.0)) throw SimError(d.schedule + ": clock_mhz must be > 0");
   const std::vector<model::Op>* lists[3] = {&d.prologue, &d.loop, &d.epilogue};
   for (int ph = 0; ph < 3; ++ph)
     for (size_t v = 0; v < lists[ph]->size(); ++v) {
@@ -145,10 +145,10 @@ Result simulate_whole(const model::ScheduleDesc& d, const Options& o) {
   detail::Engine eng(prog, d, o, persistent, r.groups);
   eng.run();
 
-  r.clock_mhz = d.clock_mhz;
+  r.clock_mhz = d.chip.clock_mhz;
   r.kernel_cycles = eng.makespan();
-  r.kernel_us = r.kernel_cycles / d.clock_mhz;
-  r.launch_us = d.launch_us;
+  r.kernel_us = r.kernel_cycles / d.chip.clock_mhz;
+  r.launch_us = d.chip.launch_us;
   r.post_us = d.post.hbm_bytes > 0.0 && o.post_hbm_bytes_per_s > 0.0
                   ? d.post.launch_us + d.post.hbm_bytes / o.post_hbm_bytes_per_s * 1e6
                   : 0.0;

@@ -198,6 +198,31 @@ struct CtaResources {
   int tmem_columns = 0;
 };
 
+// The SM clock as a line in the tensor pipe's busy share (power-capped DVFS): max_mhz with
+// an idle tensor pipe, tensor_saturated_mhz with a saturated one; without a measured line
+// (dvfs false) the chip runs at fixed_mhz.
+struct ClockLine {
+  bool dvfs = false;
+  double max_mhz = 0.0;
+  double tensor_saturated_mhz = 0.0;
+  double fixed_mhz = 0.0;
+};
+
+// What evaluation needs from the chip and the model constants besides the ops' own rates,
+// copied in when the schedule is built: the IR is self-contained.
+struct ChipTerms {
+  double clock_mhz = 0.0;             // the profile's model clock (the ops' rates per clock)
+  ClockLine clock;                    // the clock the kernel settles at
+  double launch_us = 0.0;             // kernel launch overhead
+  double l2_bytes_per_s = 0.0;        // achievable: profile x l2_efficiency
+  double hbm_bytes_per_s = 0.0;       // achievable: profile x hbm_efficiency
+  double l2_peak_bytes_per_s = 0.0;   // the profile's figures: 100 % utilization
+  double hbm_peak_bytes_per_s = 0.0;
+  double iteration_overhead_cycles = 0.0;  // model constants of the same names
+  double item_setup_cycles = 0.0;
+  double cta_launch_cycles = 0.0;
+};
+
 struct ScheduleDesc {
   std::string schedule;      // "attn_fa3"
   std::string summary;       // one line: "FA3: producer + 2 consumer WGs, ping-pong"
@@ -222,8 +247,7 @@ struct ScheduleDesc {
   double useful_flops = 0.0;
   double total_hbm_bytes = 0.0;
   double total_l2_bytes = 0.0;
-  double clock_mhz = 0.0;        // the profile's model clock
-  double launch_us = 0.0;        // kernel launch overhead (profile)
+  ChipTerms chip;
   std::vector<std::string> notes;  // modelling choices worth printing (--explain)
 };
 
