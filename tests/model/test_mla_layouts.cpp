@@ -105,7 +105,7 @@ TEST(MlaLayouts, HeadsOnMAt128HeadsIsBoundByTheFirstWarpgroupsChain) {
   // turn (SASS: 536 instructions per thread around S's 36 wgmma issues; 472 from the
   // softmax to the PV issue, 34 of them ex2 at 32 / (16 / 4) = 8 cycles per warp).
   const Profile h100 = profiles::resolve_profile("h100");
-  const double cpi = default_constants().consumer_cycles_per_instruction;
+  const double cpi = default_constants().mla_cycles_per_instruction;
   const std::string tile = "block_n=64,stages=2,kv_on_m=0";
   const Prediction h128 = predict(h100, mla(16, 128, 1, 65536), "mla_decode", parse_tile(tile + ",splits=4"));
   EXPECT_NEAR(op_named(h128.desc.loop, "qk").chain_cycles, 536.0 * cpi, 1e-9);

@@ -341,7 +341,7 @@ void build_mla_decode(const Ctx& c, ScheduleDesc& d) {
   const double s_issue = kv_on_m ? kc.s_issue : kMlaHeadsOnMSIssueInstructions;
   const double sm_instr = kv_on_m ? kc.softmax : kMlaHeadsOnMSoftmaxPvInstructions;
   const double sm_mufu = kv_on_m ? kc.softmax_mufu : kMlaHeadsOnMSoftmaxPvMufu;
-  const double cpi = c.k.consumer_cycles_per_instruction, mufu_cycles = mufu_warp_instruction_cycles(c);
+  const double cpi = c.k.mla_cycles_per_instruction, mufu_cycles = mufu_warp_instruction_cycles(c);
   if (chain) {
     Op& o = (*L)[qk];
     o.chain_cycles = s_issue * cpi;

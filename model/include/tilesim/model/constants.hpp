@@ -38,6 +38,7 @@ struct ModelConstants {
   double page_lookup_cycles = 0.0;
   double register_overhead_per_thread = 0.0;
   double consumer_cycles_per_instruction = 0.0;
+  double mla_cycles_per_instruction = 0.0;
   double wgmma_inflight_share = 0.0;
   double mma_sync_warp_cycles_per_instruction = 0.0;
   double sm80_gemm_cycles_per_instruction = 0.0;
@@ -114,6 +115,10 @@ inline constexpr std::array kConstantFields{
           "average cycles between two instructions of one attention consumer warp issuing its own"
           " dependent stream (softmax, rescale, loop control) while its partner warpgroup shares "
           "the SM sub-partition: the per-warp chain is instructions x this"),
+    field("mla_cycles_per_instruction", member<&ModelConstants::mla_cycles_per_instruction>,
+          kCyclesPerInstruction, Rule::kAny,
+          "the same for mla_decode's first consumer warpgroup (S issue, softmax, O rescale, P hand-off, "
+          "PV issue): its own fit, the MLA kernels' streams differ from FA3's"),
     field("wgmma_inflight_share", member<&ModelConstants::wgmma_inflight_share>, kRatio, Rule::kAny,
           "share of the partner warpgroup's in-flight wgmma block that a warpgroup's S = QK^T "
           "waits behind on the shared tensor pipe (0: strict issue order; 1: the whole block)"),
