@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Turns a probe's ncu output (ncu_<M>x<N>x<K>.csv from `ncu --metrics ... --csv --page raw`,
+"""Turns a probe's ncu output (ncu_<M>x<N>x<K>.csv or ncu_m=<M>,n=<N>,k=<K>.csv from `ncu --metrics ... --csv --page raw`,
 one file per GEMM shape, several profiled kernels each) into one JSON document: per
 profiled kernel the shape, the kernel function (its template arguments name the tile), the
 launch order within the file (the runner runs a tile's split-K variants in the order
@@ -47,7 +47,9 @@ def main():
     doc = {"schema": "tilesim.ncu_probe.v1", "tool": {"name": "ncu", "version": ver, "options": "--clock-control none --metrics <list> --csv --page raw"},
            "device": open(env).read().strip() if os.path.exists(env) else None, "runs": []}
     for path in sorted(glob.glob(os.path.join(d, "ncu_*.csv"))):
-        m, n, k = (int(x) for x in re.findall(r"(\d+)x(\d+)x(\d+)", os.path.basename(path))[0])
+        name = os.path.basename(path)
+        dims = re.findall(r"(\d+)x(\d+)x(\d+)", name) or re.findall(r"m=(\d+),n=(\d+),k=(\d+)", name)
+        m, n, k = (int(x) for x in dims[0])
         for p in profiled_kernels(path):
             p["problem"] = {"kind": "gemm", "m": m, "n": n, "k": k, "dtype": "bf16"}
             doc["runs"].append(p)
