@@ -14,15 +14,17 @@ Usage: python3 torch_sdpa_ref.py --out FILE [--reps 30] [--warmup 5] [--passes 3
                                  [--shapes-file F]  (F's "attention" list, e.g. the held-out one)
 """
 import argparse
-import datetime
 import json
+import os
 import statistics
-import subprocess
 import sys
 
 import torch
 import torch.nn.functional as F
 from torch.nn.attention import SDPBackend, sdpa_kernel
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "common"))
+from torch_ref import clocks, device_report  # noqa: E402
 
 SHAPES = [  # (batch, heads_q, heads_kv, seq_q, seq_kv, head_dim, causal): the runner's --sweep shapes
     (4, 16, 16, 4096, 4096, 128, False),
@@ -34,32 +36,6 @@ BACKENDS = [("cudnn", SDPBackend.CUDNN_ATTENTION), ("torch_flash", SDPBackend.FL
 AMPLITUDE = 2.0
 TOLERANCE = 1e-2
 
-
-def smi(fields):
-    try:
-        return subprocess.run(["nvidia-smi", "-i", "0", "--query-gpu=" + fields, "--format=csv,noheader,nounits"],
-                              capture_output=True, text=True, timeout=30).stdout.strip().splitlines()[0]
-    except Exception as e:  # report, don't hide
-        return "nvidia-smi failed: %s" % e
-
-
-def now():
-    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def clock_snapshot():
-    q = "clocks.sm,clocks.max.sm,clocks.mem,power.draw,temperature.gpu"
-    return {"query": q, "raw": smi(q), "time_utc": now()}
-
-
-def device_report():
-    p = torch.cuda.get_device_properties(0)
-    return {"name": p.name, "compute_capability": "%d.%d" % (p.major, p.minor),
-            "sm_count": p.multi_processor_count, "l2_bytes": getattr(p, "L2_cache_size", None),
-            "global_mem_bytes": p.total_memory, "driver_version": smi("driver_version"),
-            "nvidia_smi_name": smi("name"), "torch_version": torch.__version__,
-            "torch_cuda_version": torch.version.cuda, "cudnn_version": torch.backends.cudnn.version(),
-            "clocks": clock_snapshot(), "date_utc": now()}
 
 
 def flops(b, h, sq, skv, d, causal):
@@ -153,7 +129,7 @@ def main():
                 kk, vv, gqa = run["_args"]
                 with sdpa_kernel(backend):
                     call = lambda: sdpa(q, kk, vv, causal, gqa)
-                    run["clocks_per_pass"].append(clock_snapshot()["raw"])
+                    run["clocks_per_pass"].append(clocks()["raw"])
                     for _ in range(a.warmup):
                         call()
                     torch.cuda.synchronize()
@@ -179,7 +155,7 @@ def main():
     doc["timing"] = {"warmup_per_pass": a.warmup, "passes": a.passes,
                      "repetitions_per_pass": (a.reps + a.passes - 1) // a.passes,
                      "order": "per shape: backends round-robin, pass after pass", "l2_flush": False}
-    doc["clocks_after"] = clock_snapshot()
+    doc["clocks_after"] = clocks()
     with open(a.out, "w") as f:
         json.dump(doc, f, indent=1)
 

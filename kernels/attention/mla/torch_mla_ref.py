@@ -11,20 +11,21 @@ Shapes whose expanded K/V would exceed MAX_EXPANDED_BYTES are skipped with that 
 Each run is checked against a float32 SDPA (math backend) when that fits in memory.
 """
 import argparse
-import datetime
 import json
 import math
-import subprocess
+import os
 import sys
 
 import torch
 import torch.nn.functional as F
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "common"))
+from torch_ref import clocks, copy_run, device_report, median, rel_err, time_ms  # noqa: E402
+
 D_QK, D_V = 576, 512
 SCALE = 1.0 / math.sqrt(192.0)  # DeepSeek's softmax scale (as tilesim-mla-bench's default)
 TOLERANCE = 1e-2
-WARMUP = 5
 FLUSH_BYTES = 256 << 20
 COPY_BYTES = 2 << 30
 MAX_EXPANDED_BYTES = 8 << 30     # bf16 K + V if a backend materialises the expanded heads
@@ -33,60 +34,6 @@ MAX_REF_BYTES = 6 << 30          # fp32 expanded K + V of the math-backend refer
 SHAPES = [(b, h, kv) for kv in (4096, 16384) for b in (1, 4, 16) for h in (16, 32, 64, 128)]
 BACKENDS = [("default", None), ("efficient", SDPBackend.EFFICIENT_ATTENTION), ("cudnn", SDPBackend.CUDNN_ATTENTION)]
 
-
-def smi(fields):
-    try:
-        return subprocess.run(["nvidia-smi", "-i", "0", f"--query-gpu={fields}", "--format=csv,noheader,nounits"],
-                              capture_output=True, text=True, timeout=30).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return ""
-
-
-def now():
-    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def clocks():
-    q = "clocks.sm,clocks.max.sm,clocks.mem,power.draw,temperature.gpu"
-    return {"query": q, "raw": smi(q), "time_utc": now()}
-
-
-def device_report():
-    p = torch.cuda.get_device_properties(0)
-    return {"name": p.name, "compute_capability": f"{p.major}.{p.minor}", "sm_count": p.multi_processor_count,
-            "l2_bytes": getattr(p, "L2_cache_size", None), "global_mem_bytes": p.total_memory,
-            "driver_version": smi("driver_version"), "nvidia_smi_name": smi("name"), "torch": torch.__version__,
-            "torch_cuda": torch.version.cuda, "cudnn": torch.backends.cudnn.version(), "clocks": clocks(),
-            "date_utc": now()}
-
-
-def time_ms(fn, reps, flush):
-    for _ in range(WARMUP):
-        fn()
-    torch.cuda.synchronize()
-    samples = []
-    for _ in range(reps):
-        flush.zero_()
-        start, stop = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record()
-        fn()
-        stop.record()
-        stop.synchronize()
-        samples.append(start.elapsed_time(stop))
-    return samples
-
-
-def median(v):
-    s = sorted(v)
-    n = len(s)
-    return s[n // 2] if n % 2 else 0.5 * (s[n // 2 - 1] + s[n // 2])
-
-
-def rel_err(out, ref):
-    out = out.float()
-    if not torch.isfinite(out).all():
-        return float("nan")
-    return (torch.linalg.vector_norm(out - ref) / torch.linalg.vector_norm(ref)).item()
 
 
 def main():
@@ -103,15 +50,9 @@ def main():
     doc = {"schema": "tilesim.measurement.v1", "family": "mla",
            "tool": {"name": "torch_mla_ref.py", "args": " ".join(sys.argv[1:])}, "device": device_report(),
            "runs": []}
-    src = torch.empty(COPY_BYTES, dtype=torch.uint8, device="cuda").fill_(60)
-    dst = torch.empty_like(src)
-    samples = time_ms(lambda: dst.copy_(src), args.reps, flush)
-    copy_gbps = 2 * COPY_BYTES / (median(samples) * 1e-3) / 1e9
-    doc["runs"].append({"impl": "torch_copy_d2d", "schedule": None, "tile": {},
-                        "problem": {"kind": "copy", "bytes_copied": COPY_BYTES, "bytes_counted": 2 * COPY_BYTES},
-                        "samples_ms": samples, "median_ms": median(samples), "min_ms": min(samples),
-                        "gbps": copy_gbps, "note": "gbps counts bytes read + bytes written"})
-    del src, dst
+    copy = copy_run(COPY_BYTES, args.reps, flush)
+    doc["runs"].append(copy)
+    copy_gbps = copy["gbps"]
     print(f"torch D2D copy (read+write): {copy_gbps:.0f} GB/s", flush=True)
 
     table = []
