@@ -155,11 +155,7 @@ TmaRowCost row_at(int64_t offset, int64_t bytes) {
     for (int64_t s = lo / kSectorBytes * kSectorBytes; s < hi; s += kSectorBytes) {
       c.sectors += 1.0;
       const bool full = lo <= s && s + kSectorBytes <= hi;
-      if (!full) {
-        c.requests += 1.0;
-      } else if (!in_full_run) {
-        c.requests += 1.0;
-      }
+      if (!full || !in_full_run) c.requests += 1.0;  // a partial sector, or a new run of full ones
       in_full_run = full;
     }
   }

@@ -171,7 +171,8 @@ void build_decode_splitkv(const Ctx& c, ScheduleDesc& d) {
   const double lat_adjust = pf ? load_latency_cycles(c, 0.0) - load_latency_cycles(c, f) : 0.0;
   // The prefetch's measured cost, as KV bytes HBM delivers twice (fitted on training runs).
   const double refetch = pf ? c.k.decode_prefetch_refetch_fraction : 0.0;
-  const int ld = b.load(L, "load_kv", w, bn * (dq + dv) * e, f, paged_extra_latency(c, bn) + lat_adjust, 1.0 / (1.0 + refetch));
+  const int ld = b.load(L, "load_kv", w, bn * (dq + dv) * e, f, paged_extra_latency(c, bn) + lat_adjust,
+                        1.0 / (1.0 + refetch));
   b.note(L, ld, [&] {
     return "K and V " + num(bn) + " rows x (" + num(dq) + "+" + num(dv) + ") x " + num(e) + " B" +
            (p.page_size > 0 ? ", paged (" + std::to_string(p.page_size) + " rows/page)" : "");
