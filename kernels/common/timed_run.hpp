@@ -42,6 +42,27 @@ inline double time_into(nlohmann::json& record, const std::function<void(cudaStr
   return record_samples(record, samples);
 }
 
+// The timing of a sweep's runs: `warmup` untimed launches, then `reps` samples, each after
+// `flusher` (null: none) has evicted the L2.
+inline TimingOptions timing_options(int warmup, int reps, L2Flusher* flusher) {
+  TimingOptions opt;
+  opt.warmup = warmup;
+  opt.repetitions = reps;
+  opt.flusher = flusher;
+  return opt;
+}
+
+// Times `launch` into `record` (time_into) and adds "gbps": `bytes` moved over the median.
+// Returns the GB/s.
+inline double time_bandwidth_into(nlohmann::json& record,
+                                  const std::function<void(cudaStream_t)>& launch,
+                                  const TimingOptions& opt, NvmlSampler* nvml, double bytes) {
+  const double med = time_into(record, launch, opt, nvml);
+  const double gbps = bytes / (med * 1e-3) / 1e9;
+  record["gbps"] = gbps;
+  return gbps;
+}
+
 // The NVML sampler of a sweep (SM clock, power, throttle reasons of every timed pass); says
 // on stdout when NVML is unavailable, since the runs then carry no clock samples.
 inline std::unique_ptr<NvmlSampler> open_nvml_sampler() {
@@ -177,6 +198,19 @@ int memory_bound_sweep(const TimingOptions& copy_timing, std::size_t copy_bytes,
   std::printf("D2D copy (read+write): %.0f GB/s before, %.0f GB/s after\n", before, after);
   *nvml_out = nullptr;
   return rc;
+}
+
+// memory_bound_sweep with every sample, the copy ceiling's included, taken from an L2
+// emptied by a flusher of `flush_bytes` (more than the L2, so no line survives), timed with
+// `warmup` and `reps`: body(copy_gbps_before, flusher) times the kernels into `runs`.
+template <class Body>
+int flushed_memory_bound_sweep(std::size_t flush_bytes, int warmup, int reps,
+                               std::size_t copy_bytes, nlohmann::json& runs, NvmlSampler** nvml_out,
+                               Body&& body) {
+  L2Flusher flusher(flush_bytes);
+  return memory_bound_sweep(
+      timing_options(warmup, reps, &flusher), copy_bytes, runs, nvml_out,
+      [&](double copy_gbps_before) { return body(copy_gbps_before, &flusher); });
 }
 
 // The body of a check/sweep runner's main(): requires sm_90, runs the check and/or the sweep
