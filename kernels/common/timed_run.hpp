@@ -17,6 +17,7 @@
 #include "cuda_check.hpp"
 #include "device_report.hpp"
 #include "event_timer.hpp"
+#include "instance_list.hpp"
 #include "nvml_sampler.hpp"
 #include "runner_cli.hpp"
 
@@ -230,6 +231,22 @@ int check_sweep_document(const std::string& family, const std::string& tool,
   if (opt.sweep) rc |= run_sweep(m);
   m.save(clock_snapshot());
   return rc;
+}
+
+// main() of a check/sweep runner whose check and sweep each fill the runs: `--list --json`
+// prints `list()` (the compiled kernels; no GPU needed), anything else goes through
+// runner::guarded_main (parse errors exit 2, runtime errors 1) into check_sweep_document.
+// run_check / run_sweep take (options, runs) and return the exit code.
+template <class List, class Parse, class Check, class Sweep>
+int check_sweep_main(int argc, char** argv, const std::string& family, const std::string& tool,
+                     List&& list, Parse&& parse, const nlohmann::json& layout, Check&& run_check,
+                     Sweep&& run_sweep) {
+  if (kernels::wants_list_json(argc, argv)) return kernels::print_list_json(tool, list());
+  return runner::guarded_main(tool.c_str(), parse, [&](const auto& opt) {
+    return check_sweep_document(
+        family, tool, opt, layout, [&](runner::Measurement& m) { return run_check(opt, m.runs()); },
+        [&](runner::Measurement& m) { return run_sweep(opt, m.runs()); });
+  });
 }
 
 }  // namespace tilesim::cuda

@@ -483,19 +483,13 @@ Options parse(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   using namespace tilesim::decode;
-  if (tilesim::kernels::wants_list_json(argc, argv))
-    return tilesim::kernels::print_list_json("tilesim-decode-bench", instance_list());
-  return tilesim::runner::guarded_main(
-      "tilesim-decode-bench", [&] { return parse(argc, argv); },
-      [&](const Options& opt) {
-        return tilesim::cuda::check_sweep_document(
-            "decode", "tilesim-decode-bench", opt,
-            {{"q_out", "[batch, q_per_seq, heads_q, head_dim]"},
-             {"kv_contiguous", "[batch, heads_kv, seq_kv, head_dim]"},
-             {"kv_paged",
-              "pool [num_pages, heads_kv, page_size, head_dim], page_table [batch, max_pages]"},
-             {"gbps", "K+V bytes read once / median time"}},
-            [&](tilesim::runner::Measurement& m) { return run_check(opt, m.runs()); },
-            [&](tilesim::runner::Measurement& m) { return run_sweep(opt, m.runs()); });
-      });
+  return tilesim::cuda::check_sweep_main(
+      argc, argv, "decode", "tilesim-decode-bench", instance_list,
+      [&] { return parse(argc, argv); },
+      {{"q_out", "[batch, q_per_seq, heads_q, head_dim]"},
+       {"kv_contiguous", "[batch, heads_kv, seq_kv, head_dim]"},
+       {"kv_paged",
+        "pool [num_pages, heads_kv, page_size, head_dim], page_table [batch, max_pages]"},
+       {"gbps", "K+V bytes read once / median time"}},
+      run_check, run_sweep);
 }

@@ -445,19 +445,12 @@ Options parse(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   using namespace tilesim::mla;
-  if (tilesim::kernels::wants_list_json(argc, argv))
-    return tilesim::kernels::print_list_json("tilesim-mla-bench", instance_list());
-  return tilesim::runner::guarded_main(
-      "tilesim-mla-bench", [&] { return parse(argc, argv); },
-      [&](const Options& opt) {
-        return tilesim::cuda::check_sweep_document(
-            "mla", "tilesim-mla-bench", opt,
-            {{"q", "[batch, q_per_seq, heads_q, 576]"},
-             {"out", "[batch, q_per_seq, heads_q, 512]"},
-             {"kv_paged",
-              "pool [num_pages, 64, 576] (V = first 512 columns), block_table [batch, max_pages]"},
-             {"gbps", "latent KV bytes (sum of lengths x 576 x 2) read once / median time"}},
-            [&](tilesim::runner::Measurement& m) { return run_check(opt, m.runs()); },
-            [&](tilesim::runner::Measurement& m) { return run_sweep(opt, m.runs()); });
-      });
+  return tilesim::cuda::check_sweep_main(
+      argc, argv, "mla", "tilesim-mla-bench", instance_list, [&] { return parse(argc, argv); },
+      {{"q", "[batch, q_per_seq, heads_q, 576]"},
+       {"out", "[batch, q_per_seq, heads_q, 512]"},
+       {"kv_paged",
+        "pool [num_pages, 64, 576] (V = first 512 columns), block_table [batch, max_pages]"},
+       {"gbps", "latent KV bytes (sum of lengths x 576 x 2) read once / median time"}},
+      run_check, run_sweep);
 }
