@@ -345,14 +345,8 @@ RunResult run_one(ProblemData& p, const DecodeInstance& inst, int splits_req, bo
   return r;
 }
 
-int sm_count() {
-  int n = 0;
-  TILESIM_CUDA_CHECK(cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, 0));
-  return n;
-}
-
 int heuristic_splits(const Shape& s, const DecodeInstance& inst) {
-  return choose_splits(s.batch, s.heads_kv, s.seq_kv, inst.tile.block_n, sm_count(),
+  return choose_splits(s.batch, s.heads_kv, s.seq_kv, inst.tile.block_n, cuda::sm_count(),
                        inst.ctas_per_sm())
       .splits;
 }

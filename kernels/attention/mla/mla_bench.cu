@@ -229,18 +229,12 @@ ProblemData make_problem(const Shape& s, uint64_t seed, bool all_rows, double sc
   return p;
 }
 
-int sm_count() {
-  int n = 0;
-  TILESIM_CUDA_CHECK(cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, 0));
-  return n;
-}
-
 // decode_splitkv's rule: fill every SM once (one CTA per SM here: 384 threads, ~225 KB
 // of shared memory), no split shorter than decode::kMinBlocksPerSplit pages.
 int heuristic_splits(const Shape& s, const MlaInstance& inst) {
   constexpr int kCtasPerSm = 1;
   return decode::choose_splits(s.batch, inst.row_blocks(s.rows()), s.max_len(), kPageSize,
-                               sm_count(), kCtasPerSm)
+                               cuda::sm_count(), kCtasPerSm)
       .splits;
 }
 
