@@ -49,6 +49,13 @@ inline nlohmann::json clock_snapshot(int device = 0) {
   return j;
 }
 
+// The number of SMs of a CUDA device (the split heuristics fill every SM once).
+inline int sm_count(int device = 0) {
+  int n = 0;
+  TILESIM_CUDA_CHECK(cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, device));
+  return n;
+}
+
 // The PCI bus id of a CUDA device (how NVML finds the same device).
 inline std::string pci_bus_id(int device = 0) {
   std::array<char, 32> buf{};

@@ -304,6 +304,81 @@ class Measurement {
   std::string out_;
 };
 
+// The split counts --check runs each instance at: the heuristic's, one split (no combine),
+// counts that leave a short last split (3, 7) and the most the scratch holds; --quick
+// (sanitizer runs) only the heuristic's and 3.
+inline std::vector<int> check_split_counts(int heuristic, int max_splits, bool quick) {
+  if (quick) return {heuristic, 3};
+  return {heuristic, 1, 3, 7, max_splits};
+}
+
+// The tally of a check or a sweep (a sweep checks every run before timing it): every run's
+// record goes into the document's runs, failures are counted, and finish() / finish_sweep()
+// print the summary line the device scripts read.
+class CheckTally {
+ public:
+  explicit CheckTally(nlohmann::json& runs) : runs_(runs) {}
+  // Adds one run's record; true when it failed (the runner then prints its row).
+  bool add(const nlohmann::json& record, bool passed) {
+    ++done_;
+    runs_.push_back(record);
+    if (!passed) ++failures_;
+    return !passed;
+  }
+  // A failure without a run: a shape the command line named that no compiled kernel serves.
+  void count_failure() { ++failures_; }
+  int done() const { return done_; }
+  // Prints "check: R runs, F failures, C compiled <what>" and, when nothing ran, `none`.
+  // Returns the exit code: 1 on a failure, and also when nothing ran, since a build whose
+  // kernels match none of the check shapes has checked nothing.
+  int finish(std::size_t compiled, const char* what, const char* none) const {
+    std::printf("check: %d runs, %d failures, %zu compiled %s\n", done_, failures_, compiled, what);
+    if (done_ == 0) {
+      std::printf("check: %s\n", none);
+      return 1;
+    }
+    return failures_ == 0 ? 0 : 1;
+  }
+  // Prints "sweep: F check failures"; returns the exit code (1 on a failure).
+  int finish_sweep() const {
+    std::printf("sweep: %d check failures\n", failures_);
+    return failures_ == 0 ? 0 : 1;
+  }
+
+ private:
+  nlohmann::json& runs_;
+  int done_ = 0, failures_ = 0;
+};
+
+// The line after a check shape: the float32 GPU reference's error against float64, or why
+// the CPU reference was skipped; `width` pads the name to line the columns up.
+inline void print_checked_shape(const std::string& name, int width, bool cpu_ref,
+                                double ref_vs_cpu) {
+  if (cpu_ref)
+    std::printf("checked %-*s (gpu fp32 ref vs cpu fp64: %.2e)\n", width, name.c_str(), ref_vs_cpu);
+  else
+    std::printf("checked %-*s (cpu fp64 ref skipped: shape too large)\n", width, name.c_str());
+}
+
+// The columns a run's row ends with: the check (error, ok / FAIL) and, for a timed run, the
+// median, the bandwidth and its share of the copy ceiling `copy_gbps` (0: none measured);
+// `us_width` is the median column's width. Ends the line and flushes, so a long sweep shows
+// each row as it is measured.
+inline void print_check_and_timing(const nlohmann::json& rec, double copy_gbps, int us_width) {
+  const nlohmann::json& c = rec["check"];
+  std::printf(" err=%-9s %s",
+              c["rel_err"].is_number()
+                  ? std::to_string(c["rel_err"].get<double>()).substr(0, 9).c_str()
+                  : "nan",
+              c["passed"].get<bool>() ? "ok  " : "FAIL");
+  if (rec.contains("median_ms"))
+    std::printf(" %*.1f us %7.0f GB/s %5.1f%% of copy", us_width,
+                rec["median_ms"].get<double>() * 1e3, rec["gbps"].get<double>(),
+                copy_gbps > 0 ? 100.0 * rec["gbps"].get<double>() / copy_gbps : 0.0);
+  std::printf("\n");
+  std::fflush(stdout);
+}
+
 // main() of a runner: `parse` returns the runner's options (parse errors exit 2 with the
 // message), `body(options)` returns the exit code (runtime errors exit 1 with the message).
 template <class Parse, class Body>

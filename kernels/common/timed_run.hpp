@@ -17,6 +17,7 @@
 #include "cuda_check.hpp"
 #include "device_report.hpp"
 #include "event_timer.hpp"
+#include "instance_list.hpp"
 #include "nvml_sampler.hpp"
 #include "runner_cli.hpp"
 
@@ -40,6 +41,27 @@ inline double time_into(nlohmann::json& record, const std::function<void(cudaStr
   const std::vector<double> samples = time_ms(launch, stream, opt);
   if (nvml != nullptr) record["nvml"] = nvml->disarm();
   return record_samples(record, samples);
+}
+
+// The timing of a sweep's runs: `warmup` untimed launches, then `reps` samples, each after
+// `flusher` (null: none) has evicted the L2.
+inline TimingOptions timing_options(int warmup, int reps, L2Flusher* flusher) {
+  TimingOptions opt;
+  opt.warmup = warmup;
+  opt.repetitions = reps;
+  opt.flusher = flusher;
+  return opt;
+}
+
+// Times `launch` into `record` (time_into) and adds "gbps": `bytes` moved over the median.
+// Returns the GB/s.
+inline double time_bandwidth_into(nlohmann::json& record,
+                                  const std::function<void(cudaStream_t)>& launch,
+                                  const TimingOptions& opt, NvmlSampler* nvml, double bytes) {
+  const double med = time_into(record, launch, opt, nvml);
+  const double gbps = bytes / (med * 1e-3) / 1e9;
+  record["gbps"] = gbps;
+  return gbps;
 }
 
 // The NVML sampler of a sweep (SM clock, power, throttle reasons of every timed pass); says
@@ -179,6 +201,19 @@ int memory_bound_sweep(const TimingOptions& copy_timing, std::size_t copy_bytes,
   return rc;
 }
 
+// memory_bound_sweep with every sample, the copy ceiling's included, taken from an L2
+// emptied by a flusher of `flush_bytes` (more than the L2, so no line survives), timed with
+// `warmup` and `reps`: body(copy_gbps_before, flusher) times the kernels into `runs`.
+template <class Body>
+int flushed_memory_bound_sweep(std::size_t flush_bytes, int warmup, int reps,
+                               std::size_t copy_bytes, nlohmann::json& runs, NvmlSampler** nvml_out,
+                               Body&& body) {
+  L2Flusher flusher(flush_bytes);
+  return memory_bound_sweep(
+      timing_options(warmup, reps, &flusher), copy_bytes, runs, nvml_out,
+      [&](double copy_gbps_before) { return body(copy_gbps_before, &flusher); });
+}
+
 // The body of a check/sweep runner's main(): requires sm_90, runs the check and/or the sweep
 // into one measurement document (family, tool, the runner's layout notes, the device report,
 // runs, the clocks after) and writes it to --out. run_check / run_sweep get the
@@ -196,6 +231,22 @@ int check_sweep_document(const std::string& family, const std::string& tool,
   if (opt.sweep) rc |= run_sweep(m);
   m.save(clock_snapshot());
   return rc;
+}
+
+// main() of a check/sweep runner whose check and sweep each fill the runs: `--list --json`
+// prints `list()` (the compiled kernels; no GPU needed), anything else goes through
+// runner::guarded_main (parse errors exit 2, runtime errors 1) into check_sweep_document.
+// run_check / run_sweep take (options, runs) and return the exit code.
+template <class List, class Parse, class Check, class Sweep>
+int check_sweep_main(int argc, char** argv, const std::string& family, const std::string& tool,
+                     List&& list, Parse&& parse, const nlohmann::json& layout, Check&& run_check,
+                     Sweep&& run_sweep) {
+  if (kernels::wants_list_json(argc, argv)) return kernels::print_list_json(tool, list());
+  return runner::guarded_main(tool.c_str(), parse, [&](const auto& opt) {
+    return check_sweep_document(
+        family, tool, opt, layout, [&](runner::Measurement& m) { return run_check(opt, m.runs()); },
+        [&](runner::Measurement& m) { return run_sweep(opt, m.runs()); });
+  });
 }
 
 }  // namespace tilesim::cuda

@@ -5,11 +5,13 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
 
+#include "rel_error.hpp"
 #include "runner_cli.hpp"
 
 namespace tilesim::runner {
@@ -208,6 +210,93 @@ TEST(RunnerCli, MeasurementSavesWholeDocumentEachTime) {
   EXPECT_NO_THROW(quiet.save({}));
   EXPECT_TRUE(quiet.doc().contains("clocks_after"));
   std::filesystem::remove_all(dir);
+}
+
+TEST(RunnerCheck, SplitCountsFullAndQuick) {
+  EXPECT_EQ(check_split_counts(12, 64, false), (std::vector<int>{12, 1, 3, 7, 64}));
+  EXPECT_EQ(check_split_counts(12, 64, true), (std::vector<int>{12, 3}));
+}
+
+TEST(RunnerCheck, TallyCountsRunsFailuresAndExitCodes) {
+  nlohmann::json runs = nlohmann::json::array();
+  CheckTally tally(runs);
+  EXPECT_FALSE(tally.add({{"id", 1}}, true));
+  EXPECT_TRUE(tally.add({{"id", 2}}, false));  // a failed run: the runner prints its row
+  EXPECT_EQ(tally.done(), 2);
+  ASSERT_EQ(runs.size(), 2u);  // every run is recorded, passed or not, in order
+  EXPECT_EQ(runs[1]["id"], 2);
+  testing::internal::CaptureStdout();
+  EXPECT_EQ(tally.finish(7, "tiles", "no compiled tile matched the check shapes"), 1);
+  EXPECT_EQ(testing::internal::GetCapturedStdout(),
+            "check: 2 runs, 1 failures, 7 compiled tiles\n");
+  testing::internal::CaptureStdout();
+  EXPECT_EQ(tally.finish_sweep(), 1);
+  EXPECT_EQ(testing::internal::GetCapturedStdout(), "sweep: 1 check failures\n");
+}
+
+TEST(RunnerCheck, TallyWithNothingRunFails) {
+  nlohmann::json runs = nlohmann::json::array();
+  const CheckTally empty(runs);
+  testing::internal::CaptureStdout();
+  EXPECT_EQ(empty.finish(3, "instances", "no compiled instance"), 1);
+  EXPECT_EQ(testing::internal::GetCapturedStdout(),
+            "check: 0 runs, 0 failures, 3 compiled instances\ncheck: no compiled instance\n");
+  CheckTally passing(runs);
+  passing.add({}, true);
+  testing::internal::CaptureStdout();
+  EXPECT_EQ(passing.finish_sweep(), 0);
+  EXPECT_EQ(passing.finish(1, "tiles", "none"), 0);
+  testing::internal::GetCapturedStdout();
+  CheckTally missing(runs);  // a named shape no kernel serves fails the sweep without a run
+  missing.count_failure();
+  testing::internal::CaptureStdout();
+  EXPECT_EQ(missing.finish_sweep(), 1);
+  EXPECT_EQ(testing::internal::GetCapturedStdout(), "sweep: 1 check failures\n");
+}
+
+TEST(RunnerCheck, PrintedLines) {
+  testing::internal::CaptureStdout();
+  print_checked_shape("s", 4, true, 1.5e-7);
+  print_checked_shape("long_name", 4, false, -1);
+  EXPECT_EQ(testing::internal::GetCapturedStdout(),
+            "checked s    (gpu fp32 ref vs cpu fp64: 1.50e-07)\n"
+            "checked long_name (cpu fp64 ref skipped: shape too large)\n");
+  const nlohmann::json failed = {{"check", {{"rel_err", "nan"}, {"passed", false}}}};
+  const nlohmann::json timed = {
+      {"check", {{"rel_err", 0.00123}, {"passed", true}}}, {"median_ms", 0.0125}, {"gbps", 1500.0}};
+  testing::internal::CaptureStdout();
+  print_check_and_timing(failed, 0, 8);
+  print_check_and_timing(timed, 3000.0, 8);
+  print_check_and_timing(timed, 0, 9);
+  EXPECT_EQ(testing::internal::GetCapturedStdout(),
+            " err=nan       FAIL\n"
+            " err=0.001230  ok       12.5 us    1500 GB/s  50.0% of copy\n"
+            " err=0.001230  ok        12.5 us    1500 GB/s   0.0% of copy\n");
+}
+
+TEST(RunnerCheck, RelErrorByHand) {
+  bool finite = false;
+  EXPECT_DOUBLE_EQ(rel_error(std::vector<float>{1, 1}, std::vector<double>{1, 1}, &finite), 0.0);
+  EXPECT_TRUE(finite);
+  // x - ref = (0, 1), ||ref|| = sqrt(3^2 + 4^2) = 5.
+  EXPECT_DOUBLE_EQ(rel_error(std::vector<float>{3, 5}, std::vector<double>{3, 4}, &finite), 0.2);
+  EXPECT_TRUE(
+      std::isnan(rel_error(std::vector<float>{NAN, 4}, std::vector<double>{3, 4}, &finite)));
+  EXPECT_FALSE(finite);
+  // A zero reference divides by 1e-300, not 0: sqrt(1 / 1e-300) = 1e150.
+  EXPECT_DOUBLE_EQ(rel_error(std::vector<float>{1}, std::vector<double>{0}, nullptr), 1e150);
+}
+
+TEST(RunnerCheck, GpuReferenceMustAgreeWithFp64) {
+  EXPECT_DOUBLE_EQ(reference_error_vs_fp64("s", {3, 5}, {3, 4}, 0.25), 0.2);
+  try {
+    reference_error_vs_fp64("shape_x", {3, 5}, {3, 4}, 0.1);
+    FAIL() << "no throw";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("shape_x: fp32 GPU reference disagrees"),
+              std::string::npos);
+  }
+  EXPECT_THROW(reference_error_vs_fp64("s", {NAN, 4}, {3, 4}, 1.0), std::runtime_error);
 }
 
 }  // namespace

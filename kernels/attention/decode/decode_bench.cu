@@ -37,9 +37,11 @@
 #include "decode_params.hpp"
 #include "decode_registry.hpp"
 #include "decode_testdata.cuh"
+#include "device_buffer.cuh"
 #include "device_report.hpp"
 #include "event_timer.hpp"
 #include "nvml_sampler.hpp"
+#include "rel_error.hpp"
 #include "runner_cli.hpp"
 #include "shape_args.hpp"
 #include "timed_run.hpp"
@@ -121,27 +123,9 @@ SweepShape sweep_shape_from(const runner::ShapeValues& v) {
 // Samples the SM clock during timed runs (set by run_sweep; null outside it).
 cuda::NvmlSampler* g_nvml = nullptr;
 
-template <typename T>
-struct DevBuf {
-  T* ptr = nullptr;
-  size_t n = 0;
-  DevBuf() = default;
-  explicit DevBuf(size_t count) : n(count) {
-    TILESIM_CUDA_CHECK(cudaMalloc(&ptr, std::max<size_t>(count, 1) * sizeof(T)));
-  }
-  ~DevBuf() { cudaFree(ptr); }
-  DevBuf(const DevBuf&) = delete;
-  DevBuf& operator=(const DevBuf&) = delete;
-  DevBuf(DevBuf&& o) noexcept : ptr(o.ptr), n(o.n) {
-    o.ptr = nullptr;
-    o.n = 0;
-  }
-  DevBuf& operator=(DevBuf&& o) noexcept {
-    std::swap(ptr, o.ptr);
-    std::swap(n, o.n);
-    return *this;
-  }
-};
+using cuda::DevBuf;
+using cuda::to_float;
+using runner::rel_error;
 
 constexpr int kFillBlocks = 1024;
 constexpr int kFillThreads = 256;
@@ -159,14 +143,6 @@ struct ProblemData {
   std::optional<std::vector<double>> cpu_ref;  // float64 reference, small shapes only
   double ref_vs_cpu = -1.0;
 };
-
-std::vector<float> to_float(const DevBuf<bf16>& d, size_t n) {
-  std::vector<bf16> h(n);
-  TILESIM_CUDA_CHECK(cudaMemcpy(h.data(), d.ptr, n * sizeof(bf16), cudaMemcpyDeviceToHost));
-  std::vector<float> f(n);
-  for (size_t i = 0; i < n; ++i) f[i] = __bfloat162float(h[i]);
-  return f;
-}
 
 // Float64 CPU reference over the same bf16 inputs (contiguous layout).
 std::vector<double> cpu_reference(const Shape& s, const std::vector<float>& q,
@@ -199,21 +175,6 @@ std::vector<double> cpu_reference(const Shape& s, const std::vector<float>& q,
     }
   }
   return out;
-}
-
-template <typename A, typename B>
-double rel_error(const A& x, const B& ref, bool* all_finite) {
-  double num = 0, den = 0;
-  bool finite = true;
-  for (size_t i = 0; i < ref.size(); ++i) {
-    const double a = static_cast<double>(x[i]);
-    if (!std::isfinite(a)) finite = false;
-    num += (a - ref[i]) * (a - ref[i]);
-    den += static_cast<double>(ref[i]) * ref[i];
-  }
-  if (all_finite) *all_finite = finite;
-  if (!finite) return NAN;
-  return std::sqrt(num / std::max(den, 1e-300));
 }
 
 ProblemData make_problem(const Shape& s, uint64_t seed, int max_splits) {
@@ -250,13 +211,9 @@ ProblemData make_problem(const Shape& s, uint64_t seed, int max_splits) {
   TILESIM_CUDA_CHECK(
       cudaMemcpy(p.ref_host.data(), p.ref.ptr, q_elems * sizeof(float), cudaMemcpyDeviceToHost));
   if (static_cast<double>(s.rows()) * s.seq_kv * s.head_dim <= kCpuRefMaxWork) {
-    p.cpu_ref = cpu_reference(s, to_float(p.q, q_elems), to_float(p.k, s.kv_elems()),
-                              to_float(p.v, s.kv_elems()));
-    bool finite = false;
-    p.ref_vs_cpu = rel_error(p.ref_host, *p.cpu_ref, &finite);
-    if (!finite || !(p.ref_vs_cpu <= kRefTolerance))
-      throw std::runtime_error(s.name + ": fp32 GPU reference disagrees with float64 CPU: " +
-                               std::to_string(p.ref_vs_cpu));
+    p.cpu_ref = cpu_reference(s, to_float(p.q.ptr, q_elems), to_float(p.k.ptr, s.kv_elems()),
+                              to_float(p.v.ptr, s.kv_elems()));
+    p.ref_vs_cpu = runner::reference_error_vs_fp64(s.name, p.ref_host, *p.cpu_ref, kRefTolerance);
   }
   return p;
 }
@@ -351,7 +308,7 @@ RunResult run_one(ProblemData& p, const DecodeInstance& inst, int splits_req, bo
   TILESIM_CHECK_LAUNCH_SYNC("poison outputs");
   inst.launch(prm, nullptr);
   TILESIM_CUDA_CHECK(cudaDeviceSynchronize());
-  const std::vector<float> out = to_float(p.out, q_elems);
+  const std::vector<float> out = to_float(p.out.ptr, q_elems);
   bool finite = false;
   const double err = rel_error(out, p.ref_host, &finite);
   double err_cpu = -1;
@@ -381,27 +338,15 @@ RunResult run_one(ProblemData& p, const DecodeInstance& inst, int splits_req, bo
               {"smem_bytes", inst.smem_bytes},
               {"kv_bytes", s.kv_bytes()},
               {"shape_name", s.name}};
-  if (timed && r.passed) {
-    cuda::TimingOptions topt;
-    topt.warmup = kWarmup;
-    topt.repetitions = std::max(opt.reps, kMinReps);
-    topt.flusher = flusher;
-    const double med = cuda::time_into(
-        r.record, [&](cudaStream_t st) { inst.launch(prm, st); }, topt, g_nvml);
-    r.gbps = s.kv_bytes() / (med * 1e-3) / 1e9;
-    r.record["gbps"] = r.gbps;
-  }
+  if (timed && r.passed)
+    r.gbps = cuda::time_bandwidth_into(
+        r.record, [&](cudaStream_t st) { inst.launch(prm, st); },
+        cuda::timing_options(kWarmup, std::max(opt.reps, kMinReps), flusher), g_nvml, s.kv_bytes());
   return r;
 }
 
-int sm_count() {
-  int n = 0;
-  TILESIM_CUDA_CHECK(cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, 0));
-  return n;
-}
-
 int heuristic_splits(const Shape& s, const DecodeInstance& inst) {
-  return choose_splits(s.batch, s.heads_kv, s.seq_kv, inst.tile.block_n, sm_count(),
+  return choose_splits(s.batch, s.heads_kv, s.seq_kv, inst.tile.block_n, cuda::sm_count(),
                        inst.ctas_per_sm())
       .splits;
 }
@@ -425,18 +370,7 @@ void print_row(const Shape& s, const json& rec, double copy_gbps) {
   std::printf("%-26s %-30s ps=%-3d splits=%-3d", s.name.c_str(),
               rec["variant"].get<std::string>().c_str(), rec["problem"]["page_size"].get<int>(),
               tile["splits"].get<int>());
-  const json& c = rec["check"];
-  std::printf(" err=%-9s %s",
-              c["rel_err"].is_number()
-                  ? std::to_string(c["rel_err"].get<double>()).substr(0, 9).c_str()
-                  : "nan",
-              c["passed"].get<bool>() ? "ok  " : "FAIL");
-  if (rec.contains("median_ms"))
-    std::printf(" %8.1f us %7.0f GB/s %5.1f%% of copy", rec["median_ms"].get<double>() * 1e3,
-                rec["gbps"].get<double>(),
-                copy_gbps > 0 ? 100.0 * rec["gbps"].get<double>() / copy_gbps : 0.0);
-  std::printf("\n");
-  std::fflush(stdout);
+  runner::print_check_and_timing(rec, copy_gbps, 8);
 }
 
 int run_check(const Options& opt, json& runs) {
@@ -448,104 +382,84 @@ int run_check(const Options& opt, json& runs) {
       {"check_b2_hq8_hkv1_q1_kv1337_d64", 2, 8, 1, 1, 1337, 64},
   };
   if (opt.quick) shapes = {shapes[0], shapes[1]};
-  int failures = 0, runs_done = 0;
+  runner::CheckTally tally(runs);
   constexpr int kMaxCheckSplits = 64;
   for (const Shape& s : shapes) {
-    ProblemData p = make_problem(s, opt.seed + runs_done + 17, kMaxCheckSplits);
+    ProblemData p = make_problem(s, opt.seed + tally.done() + 17, kMaxCheckSplits);
     for (int ps : {0, 16, 64, 256}) {
       if (opt.quick && ps == 256) continue;
       set_page_size(p, ps, opt.seed + ps);
       for (const DecodeInstance* inst : instances_for(s, ps != 0, opt.quick, opt.filters)) {
         const int hs = heuristic_splits(s, *inst);
-        std::vector<int> split_list = {hs, 1, 3, 7, kMaxCheckSplits};
-        if (opt.quick) split_list = {hs, 3};
-        for (int sp : split_list) {
-          RunResult r = run_one(p, *inst, sp, sp == hs, false, opt, nullptr);
-          ++runs_done;
-          if (!r.passed) {
-            ++failures;
-            print_row(s, r.record, 0);
-          }
-          runs.push_back(r.record);
+        for (int sp : runner::check_split_counts(hs, kMaxCheckSplits, opt.quick)) {
+          const RunResult r = run_one(p, *inst, sp, sp == hs, false, opt, nullptr);
+          if (tally.add(r.record, r.passed)) print_row(s, r.record, 0);
         }
       }
     }
-    if (p.cpu_ref)
-      std::printf("checked %-34s (gpu fp32 ref vs cpu fp64: %.2e)\n", s.name.c_str(), p.ref_vs_cpu);
-    else
-      std::printf("checked %-34s (cpu fp64 ref skipped: shape too large)\n", s.name.c_str());
+    runner::print_checked_shape(s.name, 34, p.cpu_ref.has_value(), p.ref_vs_cpu);
   }
-  std::printf("check: %d runs, %d failures, %zu compiled tiles\n", runs_done, failures,
-              decode_instances().size());
-  if (runs_done == 0) {
-    std::printf("check: no compiled tile matched the check shapes\n");
-    return 1;
-  }
-  return failures == 0 ? 0 : 1;
+  return tally.finish(decode_instances().size(), "tiles",
+                      "no compiled tile matched the check shapes");
 }
 
 int run_sweep(const Options& opt, json& runs) {
-  cuda::L2Flusher flusher(kFlushBytes);
-  cuda::TimingOptions copy_timing;
-  copy_timing.warmup = kWarmup;
-  copy_timing.repetitions = std::max(opt.reps, kMinReps);
-  copy_timing.flusher = &flusher;
-  return cuda::memory_bound_sweep(copy_timing, kCopyBytes, runs, &g_nvml, [&](double copy_before) {
-    const std::vector<Shape> builtin = {
-        {"b16_hq32_hkv32_kv8192", 16, 32, 32, 1, 8192, 128},
-        {"b8_hq32_hkv8_kv32768_gqa", 8, 32, 8, 1, 32768, 128},
-        {"b64_hq32_hkv8_kv4096", 64, 32, 8, 1, 4096, 128},
-        {"b8_hq32_hkv8_q4_kv16381_spec", 8, 32, 8, 4, 16381, 128},
-        {"b8_hq32_hkv8_q8_kv8191_spec", 8, 32, 8, 8, 8191, 128},
-        {"b16_hq32_hkv32_kv8192_d64", 16, 32, 32, 1, 8192, 64},
-    };
-    std::vector<SweepShape> shapes;
-    for (const Shape& s : builtin) shapes.push_back(SweepShape{s, {0, 16, 64, 256}});
-    if (!opt.sweep_shapes.empty()) shapes = opt.sweep_shapes;
-    constexpr int kMaxSweepSplits = 64;
-    const std::vector<int> split_sweep = {1, 2, 4, 8, 16, 32};
-    int failures = 0;
-    for (const SweepShape& ss : shapes) {
-      const Shape& s = ss.shape;
-      ProblemData p = make_problem(s, opt.seed + 101, kMaxSweepSplits);
-      const bool given = !opt.sweep_shapes.empty();
-      for (int ps : ss.page_sizes) {
-        const auto insts = instances_for(s, ps != 0, false, opt.filters);
-        if (insts.empty()) {
-          if (given) {
-            std::printf("%-26s no compiled tile for head_dim %d, %d query rows, %s\n",
-                        s.name.c_str(), s.head_dim, s.group() * s.q_per_seq,
-                        ps ? "paged" : "contiguous");
-            ++failures;
-          }
-          continue;
-        }
-        set_page_size(p, ps, opt.seed + 7 * ps);
-        for (const DecodeInstance* inst : insts) {
-          const bool is_default = inst->tile.block_n == kDefaultBlockN &&
-                                  inst->tile.stages == kDefaultStages &&
-                                  inst->tile.m_tiles == s.m_tiles();
-          // Built-in sweep: page sizes 16 and 256 only for the default tile family; 64 and
-          // contiguous for all. A given shape: every tile at its page size.
-          if (!given && (ps == 16 || ps == 256) && !is_default) continue;
-          if (inst->tile.m_tiles != s.m_tiles()) continue;
-          const int hs = heuristic_splits(s, *inst);
-          std::vector<int> split_list = {hs};
-          if (is_default && (given || ps == 0 || ps == 64))
-            for (int sp : split_sweep)
-              if (sp != hs) split_list.push_back(sp);
-          for (int sp : split_list) {
-            RunResult r = run_one(p, *inst, sp, sp == hs, true, opt, &flusher);
-            if (!r.passed) ++failures;
-            print_row(s, r.record, copy_before);
-            runs.push_back(r.record);
+  return cuda::flushed_memory_bound_sweep(
+      kFlushBytes, kWarmup, std::max(opt.reps, kMinReps), kCopyBytes, runs, &g_nvml,
+      [&](double copy_before, cuda::L2Flusher* flusher) {
+        const std::vector<Shape> builtin = {
+            {"b16_hq32_hkv32_kv8192", 16, 32, 32, 1, 8192, 128},
+            {"b8_hq32_hkv8_kv32768_gqa", 8, 32, 8, 1, 32768, 128},
+            {"b64_hq32_hkv8_kv4096", 64, 32, 8, 1, 4096, 128},
+            {"b8_hq32_hkv8_q4_kv16381_spec", 8, 32, 8, 4, 16381, 128},
+            {"b8_hq32_hkv8_q8_kv8191_spec", 8, 32, 8, 8, 8191, 128},
+            {"b16_hq32_hkv32_kv8192_d64", 16, 32, 32, 1, 8192, 64},
+        };
+        std::vector<SweepShape> shapes;
+        for (const Shape& s : builtin) shapes.push_back(SweepShape{s, {0, 16, 64, 256}});
+        if (!opt.sweep_shapes.empty()) shapes = opt.sweep_shapes;
+        constexpr int kMaxSweepSplits = 64;
+        const std::vector<int> split_sweep = {1, 2, 4, 8, 16, 32};
+        runner::CheckTally tally(runs);
+        for (const SweepShape& ss : shapes) {
+          const Shape& s = ss.shape;
+          ProblemData p = make_problem(s, opt.seed + 101, kMaxSweepSplits);
+          const bool given = !opt.sweep_shapes.empty();
+          for (int ps : ss.page_sizes) {
+            const auto insts = instances_for(s, ps != 0, false, opt.filters);
+            if (insts.empty()) {
+              if (given) {
+                std::printf("%-26s no compiled tile for head_dim %d, %d query rows, %s\n",
+                            s.name.c_str(), s.head_dim, s.group() * s.q_per_seq,
+                            ps ? "paged" : "contiguous");
+                tally.count_failure();
+              }
+              continue;
+            }
+            set_page_size(p, ps, opt.seed + 7 * ps);
+            for (const DecodeInstance* inst : insts) {
+              const bool is_default = inst->tile.block_n == kDefaultBlockN &&
+                                      inst->tile.stages == kDefaultStages &&
+                                      inst->tile.m_tiles == s.m_tiles();
+              // Built-in sweep: page sizes 16 and 256 only for the default tile family; 64 and
+              // contiguous for all. A given shape: every tile at its page size.
+              if (!given && (ps == 16 || ps == 256) && !is_default) continue;
+              if (inst->tile.m_tiles != s.m_tiles()) continue;
+              const int hs = heuristic_splits(s, *inst);
+              std::vector<int> split_list = {hs};
+              if (is_default && (given || ps == 0 || ps == 64))
+                for (int sp : split_sweep)
+                  if (sp != hs) split_list.push_back(sp);
+              for (int sp : split_list) {
+                RunResult r = run_one(p, *inst, sp, sp == hs, true, opt, flusher);
+                tally.add(r.record, r.passed);
+                print_row(s, r.record, copy_before);
+              }
+            }
           }
         }
-      }
-    }
-    std::printf("sweep: %d check failures\n", failures);
-    return failures == 0 ? 0 : 1;
-  });
+        return tally.finish_sweep();
+      });
 }
 
 Options parse(int argc, char** argv) {
@@ -563,19 +477,13 @@ Options parse(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   using namespace tilesim::decode;
-  if (tilesim::kernels::wants_list_json(argc, argv))
-    return tilesim::kernels::print_list_json("tilesim-decode-bench", instance_list());
-  return tilesim::runner::guarded_main(
-      "tilesim-decode-bench", [&] { return parse(argc, argv); },
-      [&](const Options& opt) {
-        return tilesim::cuda::check_sweep_document(
-            "decode", "tilesim-decode-bench", opt,
-            {{"q_out", "[batch, q_per_seq, heads_q, head_dim]"},
-             {"kv_contiguous", "[batch, heads_kv, seq_kv, head_dim]"},
-             {"kv_paged",
-              "pool [num_pages, heads_kv, page_size, head_dim], page_table [batch, max_pages]"},
-             {"gbps", "K+V bytes read once / median time"}},
-            [&](tilesim::runner::Measurement& m) { return run_check(opt, m.runs()); },
-            [&](tilesim::runner::Measurement& m) { return run_sweep(opt, m.runs()); });
-      });
+  return tilesim::cuda::check_sweep_main(
+      argc, argv, "decode", "tilesim-decode-bench", instance_list,
+      [&] { return parse(argc, argv); },
+      {{"q_out", "[batch, q_per_seq, heads_q, head_dim]"},
+       {"kv_contiguous", "[batch, heads_kv, seq_kv, head_dim]"},
+       {"kv_paged",
+        "pool [num_pages, heads_kv, page_size, head_dim], page_table [batch, max_pages]"},
+       {"gbps", "K+V bytes read once / median time"}},
+      run_check, run_sweep);
 }

@@ -4,13 +4,16 @@
 //    unused tail of each sequence's last page is filled with NaN, so a kernel that reads past
 //    seq_kv poisons its output.
 //  - decode_reference_kernel: one CTA per (batch, token, query head) row, plain fp32 math
-//    over the contiguous layout (scores kept in a global scratch row).
+//    over the contiguous layout (scores kept in a global scratch row; the softmax step is
+//    kernels/common/reference_softmax.cuh).
 #pragma once
 
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
 
 #include <cstdint>
+
+#include "reference_softmax.cuh"
 
 namespace tilesim::decode::testdata {
 
@@ -88,36 +91,8 @@ __global__ void decode_reference_kernel(const __nv_bfloat16* __restrict__ q,
     q_row[d] = __bfloat162float(q[static_cast<int64_t>(row) * head_dim + d]);
   __syncthreads();
 
-  float mx = -INFINITY;
-  for (int j = tid; j < visible; j += blockDim.x) {
-    const __nv_bfloat16* kr = k + (kv0 + j) * head_dim;
-    float dot = 0.f;
-    for (int d = 0; d < head_dim; ++d) dot += q_row[d] * __bfloat162float(kr[d]);
-    sc[j] = dot * scale;
-    mx = fmaxf(mx, sc[j]);
-  }
-  red[tid] = mx;
-  __syncthreads();
-  for (int s = blockDim.x / 2; s > 0; s /= 2) {
-    if (tid < s) red[tid] = fmaxf(red[tid], red[tid + s]);
-    __syncthreads();
-  }
-  mx = red[0];
-  __syncthreads();
-  float sum = 0.f;
-  for (int j = tid; j < visible; j += blockDim.x) {
-    const float e = expf(sc[j] - mx);
-    sc[j] = e;
-    sum += e;
-  }
-  red[tid] = sum;
-  __syncthreads();
-  for (int s = blockDim.x / 2; s > 0; s /= 2) {
-    if (tid < s) red[tid] += red[tid + s];
-    __syncthreads();
-  }
-  const float total = red[0];
-  __syncthreads();  // scores and total visible to every thread before the PV pass
+  const float total = tilesim::testdata::reference_softmax_row(q_row, k + kv0 * head_dim, head_dim,
+                                                               visible, scale, sc, red);
 
   const int d = tid % head_dim;
   const int part = tid / head_dim;

@@ -30,12 +30,14 @@
 
 #include "cuda_check.hpp"
 #include "decode_heuristic.hpp"
+#include "device_buffer.cuh"
 #include "device_report.hpp"
 #include "event_timer.hpp"
 #include "mla_params.hpp"
 #include "mla_registry.hpp"
 #include "mla_testdata.cuh"
 #include "nvml_sampler.hpp"
+#include "rel_error.hpp"
 #include "runner_cli.hpp"
 #include "shape_args.hpp"
 #include "timed_run.hpp"
@@ -102,44 +104,10 @@ Shape shape_from(const runner::ShapeValues& v) {
 
 cuda::NvmlSampler* g_nvml = nullptr;  // set by run_sweep
 
-template <typename T>
-struct DevBuf {
-  T* ptr = nullptr;
-  size_t n = 0;
-  DevBuf() = default;
-  explicit DevBuf(size_t count) : n(count) {
-    TILESIM_CUDA_CHECK(cudaMalloc(&ptr, std::max<size_t>(count, 1) * sizeof(T)));
-  }
-  ~DevBuf() { cudaFree(ptr); }
-  DevBuf(const DevBuf&) = delete;
-  DevBuf& operator=(const DevBuf&) = delete;
-  DevBuf(DevBuf&& o) noexcept : ptr(o.ptr), n(o.n) {
-    o.ptr = nullptr;
-    o.n = 0;
-  }
-  DevBuf& operator=(DevBuf&& o) noexcept {
-    std::swap(ptr, o.ptr);
-    std::swap(n, o.n);
-    return *this;
-  }
-  void upload(const std::vector<T>& h) {
-    TILESIM_CUDA_CHECK(cudaMemcpy(ptr, h.data(), h.size() * sizeof(T), cudaMemcpyHostToDevice));
-  }
-};
-
-template <typename T>
-std::vector<T> download(const T* d, size_t n) {
-  std::vector<T> h(n);
-  TILESIM_CUDA_CHECK(cudaMemcpy(h.data(), d, n * sizeof(T), cudaMemcpyDeviceToHost));
-  return h;
-}
-
-std::vector<float> to_float(const bf16* d, size_t n) {
-  const std::vector<bf16> h = download(d, n);
-  std::vector<float> f(n);
-  for (size_t i = 0; i < n; ++i) f[i] = __bfloat162float(h[i]);
-  return f;
-}
+using cuda::DevBuf;
+using cuda::download;
+using cuda::to_float;
+using runner::rel_error;
 
 // Inputs, the paged pool, the references of the checked rows, outputs and split scratch.
 struct ProblemData {
@@ -183,21 +151,6 @@ std::vector<double> cpu_reference(const ProblemData& p, const std::vector<float>
     }
   }
   return out;
-}
-
-template <typename A, typename B>
-double rel_error(const A& x, const B& ref, bool* all_finite) {
-  double num = 0, den = 0;
-  bool finite = true;
-  for (size_t i = 0; i < ref.size(); ++i) {
-    const double a = static_cast<double>(x[i]);
-    if (!std::isfinite(a)) finite = false;
-    num += (a - ref[i]) * (a - ref[i]);
-    den += static_cast<double>(ref[i]) * ref[i];
-  }
-  if (all_finite) *all_finite = finite;
-  if (!finite) return NAN;
-  return std::sqrt(num / std::max(den, 1e-300));
 }
 
 // all_rows: check every query row (small shapes); otherwise the first and last query row
@@ -271,19 +224,9 @@ ProblemData make_problem(const Shape& s, uint64_t seed, bool all_rows, double sc
   if (all_rows && static_cast<double>(nchk) * p.max_len * kHeadDimQk <= kCpuRefMaxWork) {
     p.cpu_ref =
         cpu_reference(p, to_float(p.q.ptr, q_elems), to_float(p.latent.ptr, latent_elems), scale);
-    bool finite = false;
-    p.ref_vs_cpu = rel_error(p.ref_host, *p.cpu_ref, &finite);
-    if (!finite || !(p.ref_vs_cpu <= kRefTolerance))
-      throw std::runtime_error(s.name + ": fp32 GPU reference disagrees with float64 CPU: " +
-                               std::to_string(p.ref_vs_cpu));
+    p.ref_vs_cpu = runner::reference_error_vs_fp64(s.name, p.ref_host, *p.cpu_ref, kRefTolerance);
   }
   return p;
-}
-
-int sm_count() {
-  int n = 0;
-  TILESIM_CUDA_CHECK(cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, 0));
-  return n;
 }
 
 // decode_splitkv's rule: fill every SM once (one CTA per SM here: 384 threads, ~225 KB
@@ -291,7 +234,7 @@ int sm_count() {
 int heuristic_splits(const Shape& s, const MlaInstance& inst) {
   constexpr int kCtasPerSm = 1;
   return decode::choose_splits(s.batch, inst.row_blocks(s.rows()), s.max_len(), kPageSize,
-                               sm_count(), kCtasPerSm)
+                               cuda::sm_count(), kCtasPerSm)
       .splits;
 }
 
@@ -378,15 +321,10 @@ RunResult run_one(ProblemData& p, const MlaInstance& inst, int splits_req, bool 
               {"shape_name", s.name}};
   if (!std::all_of(s.lens.begin(), s.lens.end(), [&](int l) { return l == s.lens[0]; }))
     r.record["seq_lens"] = s.lens;
-  if (timed && r.passed) {
-    cuda::TimingOptions topt;
-    topt.warmup = kWarmup;
-    topt.repetitions = std::max(opt.reps, kMinReps);
-    topt.flusher = flusher;
-    const double med = cuda::time_into(r.record, launch, topt, g_nvml);
-    r.gbps = s.kv_bytes() / (med * 1e-3) / 1e9;
-    r.record["gbps"] = r.gbps;
-  }
+  if (timed && r.passed)
+    r.gbps = cuda::time_bandwidth_into(
+        r.record, launch, cuda::timing_options(kWarmup, std::max(opt.reps, kMinReps), flusher),
+        g_nvml, s.kv_bytes());
   return r;
 }
 
@@ -408,18 +346,7 @@ const MlaInstance* pick(const Shape& s, int kv_on_m) {
 void print_row(const Shape& s, const json& rec, double copy_gbps) {
   std::printf("%-24s %-22s splits=%-3d", s.name.c_str(), rec["variant"].get<std::string>().c_str(),
               rec["tile"]["splits"].get<int>());
-  const json& c = rec["check"];
-  std::printf(" err=%-9s %s",
-              c["rel_err"].is_number()
-                  ? std::to_string(c["rel_err"].get<double>()).substr(0, 9).c_str()
-                  : "nan",
-              c["passed"].get<bool>() ? "ok  " : "FAIL");
-  if (rec.contains("median_ms"))
-    std::printf(" %9.1f us %7.0f GB/s %5.1f%% of copy", rec["median_ms"].get<double>() * 1e3,
-                rec["gbps"].get<double>(),
-                copy_gbps > 0 ? 100.0 * rec["gbps"].get<double>() / copy_gbps : 0.0);
-  std::printf("\n");
-  std::fflush(stdout);
+  runner::print_check_and_timing(rec, copy_gbps, 9);
 }
 
 int run_check(const Options& opt, json& runs) {
@@ -433,77 +360,56 @@ int run_check(const Options& opt, json& runs) {
       {"check_b2_hq20_q1", 2, 20, 1, {4099, 300}},
   };
   if (opt.quick) shapes = {shapes[0], shapes[1]};
-  int failures = 0, runs_done = 0;
+  runner::CheckTally tally(runs);
   for (const Shape& s : shapes) {
     std::printf("checking %s\n", s.name.c_str());
     std::fflush(stdout);
     ProblemData p =
-        make_problem(s, opt.seed + static_cast<uint64_t>(runs_done) + 17, true, opt.scale);
+        make_problem(s, opt.seed + static_cast<uint64_t>(tally.done()) + 17, true, opt.scale);
     for (const auto& inst : mla_instances()) {
       const int hs = heuristic_splits(s, inst);
-      std::vector<int> split_list = {hs, 1, 3, 7, kMaxSplits};
-      if (opt.quick) split_list = {hs, 3};
-      for (int sp : split_list) {
-        RunResult r = run_one(p, inst, sp, sp == hs, false, opt, nullptr);
-        ++runs_done;
-        if (!r.passed) {
-          ++failures;
-          print_row(s, r.record, 0);
-        }
-        runs.push_back(r.record);
+      for (int sp : runner::check_split_counts(hs, kMaxSplits, opt.quick)) {
+        const RunResult r = run_one(p, inst, sp, sp == hs, false, opt, nullptr);
+        if (tally.add(r.record, r.passed)) print_row(s, r.record, 0);
       }
     }
-    if (p.cpu_ref)
-      std::printf("checked %-24s (gpu fp32 ref vs cpu fp64: %.2e)\n", s.name.c_str(), p.ref_vs_cpu);
-    else
-      std::printf("checked %-24s (cpu fp64 ref skipped: shape too large)\n", s.name.c_str());
+    runner::print_checked_shape(s.name, 24, p.cpu_ref.has_value(), p.ref_vs_cpu);
   }
-  std::printf("check: %d runs, %d failures, %zu compiled instances\n", runs_done, failures,
-              mla_instances().size());
-  if (runs_done == 0) {
-    std::printf("check: no compiled instance\n");
-    return 1;
-  }
-  return failures == 0 ? 0 : 1;
+  return tally.finish(mla_instances().size(), "instances", "no compiled instance");
 }
 
 int run_sweep(const Options& opt, json& runs) {
-  cuda::L2Flusher flusher(kFlushBytes);
-  cuda::TimingOptions copy_timing;
-  copy_timing.warmup = kWarmup;
-  copy_timing.repetitions = std::max(opt.reps, kMinReps);
-  copy_timing.flusher = &flusher;
-  return cuda::memory_bound_sweep(copy_timing, kCopyBytes, runs, &g_nvml, [&](double copy_before) {
-    std::vector<Shape> shapes = opt.sweep_shapes;
-    if (shapes.empty()) {
-      for (int kv : {1024, 4096, 16384, 65536})
-        for (int batch : {1, 4, 16, 64})
-          for (int heads : {16, 32, 64, 128}) {
-            char name[64];
-            std::snprintf(name, sizeof name, "b%d_hq%d_q1_kv%d", batch, heads, kv);
-            shapes.push_back(uniform_shape(name, batch, heads, 1, kv));
-          }
-    }
-    int failures = 0;
-    for (const Shape& s : shapes) {
-      ProblemData p = make_problem(s, opt.seed + 101, false, opt.scale);
-      for (int kv_on_m : {0, 1}) {
-        const MlaInstance* inst = pick(s, kv_on_m);
-        if (inst == nullptr) {
-          std::printf("%-24s no compiled instance with kv_on_m=%d\n", s.name.c_str(), kv_on_m);
-          ++failures;
-          continue;
+  return cuda::flushed_memory_bound_sweep(
+      kFlushBytes, kWarmup, std::max(opt.reps, kMinReps), kCopyBytes, runs, &g_nvml,
+      [&](double copy_before, cuda::L2Flusher* flusher) {
+        std::vector<Shape> shapes = opt.sweep_shapes;
+        if (shapes.empty()) {
+          for (int kv : {1024, 4096, 16384, 65536})
+            for (int batch : {1, 4, 16, 64})
+              for (int heads : {16, 32, 64, 128}) {
+                char name[64];
+                std::snprintf(name, sizeof name, "b%d_hq%d_q1_kv%d", batch, heads, kv);
+                shapes.push_back(uniform_shape(name, batch, heads, 1, kv));
+              }
         }
-        const int hs = heuristic_splits(s, *inst);
-        RunResult r = run_one(p, *inst, hs, true, true, opt, &flusher);
-        if (!r.passed) ++failures;
-        print_row(s, r.record, copy_before);
-        runs.push_back(r.record);
-      }
-    }
-    std::printf("sweep: %d check failures\n", failures);
-    return failures == 0 ? 0 : 1;
-  });
+        runner::CheckTally tally(runs);
+        for (const Shape& s : shapes) {
+          ProblemData p = make_problem(s, opt.seed + 101, false, opt.scale);
+          for (int kv_on_m : {0, 1}) {
+            const MlaInstance* inst = pick(s, kv_on_m);
+            if (inst == nullptr) {
+              std::printf("%-24s no compiled instance with kv_on_m=%d\n", s.name.c_str(), kv_on_m);
+              tally.count_failure();
+              continue;
+            }
+            const int hs = heuristic_splits(s, *inst);
+            RunResult r = run_one(p, *inst, hs, true, true, opt, flusher);
+            tally.add(r.record, r.passed);
+            print_row(s, r.record, copy_before);
+          }
+        }
+        return tally.finish_sweep();
+      });
 }
 
 Options parse(int argc, char** argv) {
@@ -533,19 +439,12 @@ Options parse(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   using namespace tilesim::mla;
-  if (tilesim::kernels::wants_list_json(argc, argv))
-    return tilesim::kernels::print_list_json("tilesim-mla-bench", instance_list());
-  return tilesim::runner::guarded_main(
-      "tilesim-mla-bench", [&] { return parse(argc, argv); },
-      [&](const Options& opt) {
-        return tilesim::cuda::check_sweep_document(
-            "mla", "tilesim-mla-bench", opt,
-            {{"q", "[batch, q_per_seq, heads_q, 576]"},
-             {"out", "[batch, q_per_seq, heads_q, 512]"},
-             {"kv_paged",
-              "pool [num_pages, 64, 576] (V = first 512 columns), block_table [batch, max_pages]"},
-             {"gbps", "latent KV bytes (sum of lengths x 576 x 2) read once / median time"}},
-            [&](tilesim::runner::Measurement& m) { return run_check(opt, m.runs()); },
-            [&](tilesim::runner::Measurement& m) { return run_sweep(opt, m.runs()); });
-      });
+  return tilesim::cuda::check_sweep_main(
+      argc, argv, "mla", "tilesim-mla-bench", instance_list, [&] { return parse(argc, argv); },
+      {{"q", "[batch, q_per_seq, heads_q, 576]"},
+       {"out", "[batch, q_per_seq, heads_q, 512]"},
+       {"kv_paged",
+        "pool [num_pages, 64, 576] (V = first 512 columns), block_table [batch, max_pages]"},
+       {"gbps", "latent KV bytes (sum of lengths x 576 x 2) read once / median time"}},
+      run_check, run_sweep);
 }

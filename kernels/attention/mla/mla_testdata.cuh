@@ -4,7 +4,8 @@
 //    are NaN, so a kernel that reads past seq_lens[b] poisons its output.
 //  - mla_reference_kernel: one CTA per checked query row, plain fp32 math over the
 //    contiguous latent cache (K = the whole 576-value row, V = its first 512 values).
-// Random fills and NaN poisoning are decode's (decode_testdata.cuh).
+// Random fills and NaN poisoning are decode's (decode_testdata.cuh), the softmax step
+// kernels/common/reference_softmax.cuh.
 #pragma once
 
 #include <cuda_bf16.h>
@@ -57,36 +58,8 @@ __global__ void mla_reference_kernel(const __nv_bfloat16* __restrict__ q, const 
   for (int d = tid; d < kHeadDimQk; d += blockDim.x)
     q_row[d] = __bfloat162float(q[static_cast<int64_t>(row) * kHeadDimQk + d]);
   __syncthreads();
-  float mx = -INFINITY;
-  for (int j = tid; j < visible; j += blockDim.x) {
-    const __nv_bfloat16* kr = kv + static_cast<int64_t>(j) * kHeadDimQk;
-    float dot = 0.f;
-    for (int d = 0; d < kHeadDimQk; ++d) dot += q_row[d] * __bfloat162float(kr[d]);
-    sc[j] = dot * scale;
-    mx = fmaxf(mx, sc[j]);
-  }
-  red[tid] = mx;
-  __syncthreads();
-  for (int s = blockDim.x / 2; s > 0; s /= 2) {
-    if (tid < s) red[tid] = fmaxf(red[tid], red[tid + s]);
-    __syncthreads();
-  }
-  mx = red[0];
-  __syncthreads();
-  float sum = 0.f;
-  for (int j = tid; j < visible; j += blockDim.x) {
-    const float e = expf(sc[j] - mx);
-    sc[j] = e;
-    sum += e;
-  }
-  red[tid] = sum;
-  __syncthreads();
-  for (int s = blockDim.x / 2; s > 0; s /= 2) {
-    if (tid < s) red[tid] += red[tid + s];
-    __syncthreads();
-  }
-  const float total = red[0];
-  __syncthreads();  // scores and total visible to every thread before the PV pass
+  const float total =
+      tilesim::testdata::reference_softmax_row(q_row, kv, kHeadDimQk, visible, scale, sc, red);
   for (int d = tid; d < kHeadDimV; d += blockDim.x) {
     float acc = 0.f;
     for (int j = 0; j < visible; ++j) acc += sc[j] * __bfloat162float(kv[static_cast<int64_t>(j) * kHeadDimQk + d]);
