@@ -498,7 +498,7 @@ void evaluate(const ScheduleDesc& d, Prediction& out, bool detailed) {
   // --- outputs --------------------------------------------------------------------------
   out.time_us = time_us;
   out.clock_mhz = f_mhz;
-  out.clock_model = describe(k.clock);
+  if (detailed) out.clock_model = describe(k.clock);  // text: not on tune's hot path
   out.makespan_us = kernel_cycles / f_mhz;
   out.launch_us = k.launch_us;
   out.makespan_cycles = makespan;

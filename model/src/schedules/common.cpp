@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
+#include <numeric>
 
 #include "tilesim/model/causal_mask.hpp"
 
@@ -164,13 +165,15 @@ TmaRowCost row_at(int64_t offset, int64_t bytes) {
 }  // namespace
 
 TmaRowCost tma_row_cost(double row_bytes, double stride_bytes) {
-  // Row offsets within a line repeat with a period that divides the line's bytes.
+  // Row offsets within a line repeat every kLineBytes / gcd(stride, kLineBytes) rows: one
+  // period is the average (a single row for strides on the line; tune builds many tiles).
   const auto bytes = static_cast<int64_t>(row_bytes), stride = static_cast<int64_t>(stride_bytes);
+  const int64_t period = kLineBytes / std::gcd(stride % kLineBytes, int64_t{kLineBytes});
   TmaRowCost avg;
-  for (int64_t r = 0; r < kLineBytes; ++r) {
+  for (int64_t r = 0; r < period; ++r) {
     const TmaRowCost c = row_at(r * stride % kLineBytes, bytes);
-    avg.requests += c.requests / kLineBytes;
-    avg.sectors += c.sectors / kLineBytes;
+    avg.requests += c.requests / static_cast<double>(period);
+    avg.sectors += c.sectors / static_cast<double>(period);
   }
   return avg;
 }
