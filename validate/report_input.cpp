@@ -38,26 +38,14 @@ json gpu_ceilings_json(const profiles::Profile& p) {
 }
 
 json record_json(const PredictedRun& r) {
-  json j = {{"family", r.run.family},
-            {"gpu", r.run.gpu.empty() ? r.run.device : r.run.gpu},
-            {"origin", "measured"},
-            {"impl", r.run.impl},
-            {"schedule", r.run.schedule.empty() ? json(nullptr) : json(r.run.schedule)},
-            {"tile", r.run.tile},
-            {"problem", r.run.problem},
-            {"shape", r.run.shape},
-            {"measured_us", r.run.measured_us},
-            {"predicted_us", r.predicted_us ? num(*r.predicted_us) : json(nullptr)},
-            {"status", r.status},
-            {"source", r.run.file}};
-  if (!r.reason.empty()) j["reason"] = r.reason;
-  if (!r.split.empty()) j["split"] = r.split;
+  json j = to_json(r);  // validate's record of the run, plus what the report plots
+  j["gpu"] = r.run.gpu.empty() ? r.run.device : r.run.gpu;
+  j["origin"] = "measured";
+  j["source"] = r.run.file;
   if (r.predicted_us) {
     j["flops"] = r.flops;
     j["bytes"] = bytes_json(r.bytes_hbm, r.bytes_l2, r.bytes_smem);
     if (r.mufu_ops > 0) j["exp_ops"] = r.mufu_ops;
-    j["bottleneck"] = r.bottleneck;
-    j["utilization"] = r.utilization;
   } else {
     // Vendor runs still go on the roofline: FLOPs and compulsory bytes need no tile.
     try {
