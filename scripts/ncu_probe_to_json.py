@@ -1,40 +1,31 @@
 #!/usr/bin/env python3
-"""Turns a probe's ncu output (ncu_<M>x<N>x<K>.csv or ncu_m=<M>,n=<N>,k=<K>.csv from `ncu --metrics ... --csv --page raw`,
-one file per GEMM shape, several profiled kernels each) into one JSON document: per
-profiled kernel the shape, the kernel function (its template arguments name the tile), the
-launch order within the file (the runner runs a tile's split-K variants in the order
-1, 2, 4) and every requested metric with its unit. The device line comes from env.txt
-(nvidia-smi's CSV) and the ncu version
-from ncu_version.txt when present. Writes JSON to stdout.
+"""Turns a probe's ncu output (ncu_<M>x<N>x<K>.csv or ncu_m=<M>,n=<N>,k=<K>.csv from
+`ncu --metrics ... --csv --page raw`, one file per GEMM shape, several profiled kernels each)
+into one JSON document: per profiled kernel the shape, the kernel function (its template
+arguments name the tile), the launch order within the file (the runner runs a tile's split-K
+variants in the order 1, 2, 4) and every requested metric with its unit (ncu_to_json.read_csv
+reads the file; launch__* metrics carry the grid). The device line comes from env.txt
+(nvidia-smi's CSV) and the ncu version from ncu_version.txt when present. Writes JSON to stdout.
 Usage: ncu_probe_to_json.py DIR"""
-import csv
 import glob
+import json
 import os
 import re
 import sys
 
-import json
+from ncu_to_json import read_csv
 
-from ncu_to_json import number
-
-IDENTITY = ("ID", "Process ID", "Process Name", "Host Name", "Kernel Name", "Context", "Stream", "Block Size",
-            "Grid Size", "Device", "CC")
+def probe_metric(name):
+    """Every metric the probe asked for, with ncu's launch__* (grid and cluster shape)."""
+    return "__" in name and not name.startswith("device__")
 
 
 def profiled_kernels(path):
-    with open(path, newline="") as f:
-        rows = list(csv.reader(l for l in f if l.startswith('"')))  # ncu's log lines are not quoted
-    if len(rows) < 3:
-        return []
-    names, units = rows[0], rows[1]
-    out = []
-    for order, r in enumerate(rows[2:]):
-        v = dict(zip(names, r))
-        metrics = {n: {"value": number(x), "unit": u} for n, u, x in zip(names, units, r)
-                   if n not in IDENTITY and "__" in n and not n.startswith("device__") and number(x) is not None}
-        out.append({"order_in_file": order, "kernel_function": v.get("Kernel Name", "")[:200],
-                    "grid": v.get("Grid Size"), "block": v.get("Block Size"), "metrics": metrics})
-    return out
+    kernels = read_csv(path, keep=probe_metric)
+    for order, k in enumerate(kernels):
+        k["order_in_file"] = order
+        k["kernel_function"] = k["kernel_function"][:200]
+    return kernels
 
 
 def main():

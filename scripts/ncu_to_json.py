@@ -37,7 +37,9 @@ def number(s):
         return None
 
 
-def read_csv(path):
+def read_csv(path, keep=kept):
+    """The profiled kernels of one ncu --csv --page raw file, in launch order: each one's
+    function name and the numeric metrics `keep` accepts, with their units."""
     with open(path, newline="") as f:
         lines = [l for l in f if l.startswith('"')]  # ncu's own log lines are not quoted
     rows = list(csv.reader(lines))
@@ -48,7 +50,7 @@ def read_csv(path):
     for r in rows[2:]:
         rec = {"kernel_function": r[names.index("Kernel Name")] if "Kernel Name" in names else "", "metrics": {}}
         for n, u, v in zip(names, units, r):
-            if kept(n):
+            if keep(n):
                 x = number(v)
                 if x is not None:
                     rec["metrics"][n] = {"value": x, "unit": u}
