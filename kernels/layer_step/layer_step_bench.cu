@@ -69,6 +69,7 @@
 #include "decode_heuristic.hpp"
 #include "decode_launch.cuh"
 #include "decode_testdata.cuh"
+#include "device_buffer.cuh"
 #include "device_report.hpp"
 #include "event_timer.hpp"
 #include "gemm_check.hpp"
@@ -167,25 +168,10 @@ struct Options : runner::CheckSweepOptions {
   bool in_gemm_last() const { return in_gemm_policy == "last"; }
 };
 
-template <typename T>
-struct DevBuf {
-  T* ptr = nullptr;
-  std::size_t n = 0;
-  explicit DevBuf(std::size_t count) : n(count) {
-    TILESIM_CUDA_CHECK(cudaMalloc(&ptr, std::max<std::size_t>(count, 1) * sizeof(T)));
-  }
-  ~DevBuf() { cudaFree(ptr); }
-  DevBuf(const DevBuf&) = delete;
-  DevBuf& operator=(const DevBuf&) = delete;
-};
+using cuda::DevBuf;
+using cuda::sm_count;
 
 constexpr int kFillBlocks = 1024, kFillThreads = 256;
-
-int sm_count() {
-  int n = 0;
-  TILESIM_CUDA_CHECK(cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, 0));
-  return n;
-}
 
 // Everything one configuration needs, plus the two streams and the flush buffer.
 struct Bench {
@@ -251,8 +237,7 @@ struct Bench {
       TILESIM_CHECK_LAUNCH("decode_reference_kernel");
       TILESIM_CUDA_CHECK(cudaStreamSynchronize(main));
     }
-    dref_host.resize(dref.n);
-    TILESIM_CUDA_CHECK(cudaMemcpy(dref_host.data(), dref.ptr, dref.n * sizeof(float), cudaMemcpyDeviceToHost));
+    dref_host = cuda::download(dref.ptr, dref.n);
     // Decode launch parameters; split count from decode_splitkv's heuristic.
     int splits = decode::choose_splits(c.batch, c.heads_kv, c.seq_kv, 64, sm_count(), DecodeLauncher::ctas_per_sm()).splits;
     prm.q = q.ptr;
@@ -347,8 +332,7 @@ struct Bench {
   // Decode output vs the fp32 reference (and, if given, bitwise vs an earlier output).
   json check_decode(std::vector<bf16>* keep, const std::vector<bf16>* same_as) {
     TILESIM_CUDA_CHECK(cudaStreamSynchronize(main));
-    std::vector<bf16> h(out.n);
-    TILESIM_CUDA_CHECK(cudaMemcpy(h.data(), out.ptr, out.n * sizeof(bf16), cudaMemcpyDeviceToHost));
+    std::vector<bf16> h = cuda::download(out.ptr, out.n);
     double num = 0, den = 0;
     bool finite = true;
     for (std::size_t i = 0; i < h.size(); ++i) {
