@@ -98,7 +98,7 @@ int run_bench(const std::vector<std::string>& args, Context& ctx) {
       ("force", "overwrite --out if it exists")
       ("raw", po::value<std::string>(), "keep the suite's Google Benchmark JSON here (default: <out>.raw.json)")
       ("from", po::value<std::string>(), "convert this earlier Google Benchmark JSON instead of running (no GPU needed)")
-      ("quick", "quick mode: only the benchmarks behind profile fields, fewer repetitions (<= 30 s)")
+      ("quick", "quick mode: only the benchmarks behind profile fields and the op-cost table, fewer repetitions (<= 30 s)")
       ("filter", po::value<std::string>(), "Google Benchmark regex of benchmarks to run")
       ("bin", po::value<std::string>(), "path to the suite binary (default: the one for this GPU, next to tilesim)")
       ("id", po::value<std::string>(), "id of the new profile (default: <chip>_measured_<date>)")

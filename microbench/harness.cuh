@@ -128,6 +128,7 @@ double read_checksum();
 
 // Registration entry points, one per benchmark file.
 void register_wgmma_benchmarks();
+void register_attn_op_benchmarks();
 void register_mma_sync_benchmarks();
 void register_alu_benchmarks();
 void register_smem_benchmarks();

@@ -41,7 +41,8 @@ constexpr const char* kQuickFilter =
     "^(wgmma/(bf16|fp16|e4m3|tf32)/ss/n256/throughput|wgmma/bf16/ss/n(128|256)/latency"
     "|mma_sync/bf16/throughput|alu/(ffma|mufu_ex2)/(throughput|latency)"
     "|alu/cvt_bf16x2/throughput|smem/ld128/throughput|smem/latency|l2/read/ws_mb:16/"
-    "|l2/latency/|hbm/(read|copy|latency)|tma/(bulk|tensor2d)_g2s/src_l2/ctas_per_sm:1/|launch/)";
+    "|l2/latency/|hbm/(read|copy|latency)|tma/(bulk|tensor2d)_g2s/src_l2/ctas_per_sm:1/|launch/"
+    "|op/fa3/.*/(pingpong|free)/)";
 #endif
 
 bool starts_with(const char* s, const char* prefix) {
@@ -63,6 +64,7 @@ void register_all() {
   register_ffma2_benchmarks();
 #else
   register_wgmma_benchmarks();
+  register_attn_op_benchmarks();
 #endif
   register_mma_sync_benchmarks();
   register_alu_benchmarks();

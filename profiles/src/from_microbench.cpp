@@ -77,6 +77,41 @@ std::string context_string(const json& gbench, const char* key) {
   return c[key].get<std::string>();
 }
 
+// The FA3 op-cost benchmarks ("op/fa3/d<D>/bn<N>/intra<I>/emu<E%>/thr<T>/<mode>/rescale_<never|always>",
+// bench_attn_ops.cu) as profile op entries: the modes the kernels run (pingpong, and free
+// for the lockstep kernels' consumers); solo runs are diagnostics and stay in the JSON.
+void add_fa3_ops(const Row& r, const std::string& src_id, json& ops) {
+  int d = 0, bn = 0, intra = 0, emu = 0, thr = 0;
+  char mode[16] = {}, rescale[16] = {};
+  if (std::sscanf(r.name.c_str(), "op/fa3/d%d/bn%d/intra%d/emu%d/thr%d/%15[a-z]/rescale_%15[a-z]", &d, &bn, &intra, &emu,
+                  &thr, mode, rescale) != 7)
+    return;
+  const std::string m(mode), rs(rescale);
+  if (m != "pingpong" && m != "free") return;
+  const json key = {{"head_dim", d},          {"block_n", bn},        {"intra_overlap", intra},
+                    {"pingpong", m == "pingpong" ? 1 : 0}, {"exp_emu_fraction", emu / 100.0}, {"rescale_threshold", thr}};
+  auto counter = [&](const char* name) {
+    auto it = r.counters.find(name);
+    return it == r.counters.end() ? -1.0 : it->second;
+  };
+  auto add = [&](const char* op, double cycles, const std::string& how) {
+    if (cycles <= 0.0) return;
+    ops.push_back({{"op", op}, {"key", key}, {"value", cycles}, {"unit", "cycles"}, {"source", src_id},
+                   {"note", how + " [" + r.name + "]"}});
+  };
+  const double softmax = counter("softmax_cycles"), pack = counter("pack_cycles");
+  const double softmax_pack = softmax >= 0.0 && pack >= 0.0 ? softmax + pack : -1.0;
+  if (rs == "never") {
+    const double issue = counter("issue_cycles"), s_wait = counter("s_wait_cycles");
+    add("fa3.qk_block", issue >= 0.0 && s_wait >= 0.0 ? issue + s_wait : -1.0, "issue_cycles + s_wait_cycles");
+    add("fa3.softmax", softmax_pack, "softmax_cycles + pack_cycles");
+    add("fa3.iteration", counter("iter_cycles"), "iter_cycles");
+  } else if (rs == "always") {
+    add("fa3.softmax_rescaling", softmax_pack, "softmax_cycles + pack_cycles");
+    add("fa3.rescale", counter("rescale_cycles"), "rescale_cycles");
+  }
+}
+
 }  // namespace
 
 const std::vector<MicrobenchField>& microbench_map() {
@@ -272,6 +307,10 @@ ConversionResult profile_from_microbench(const json& gbench, const std::string& 
     }
     set_field(f.path, best, std::string(f.how) + " [" + from + ": " + f.counter + "]");
   }
+  json ops = json::array();
+  for (const auto& r : rows) add_fa3_ops(r, src_id, ops);
+  if (!ops.empty()) p["ops"] = ops;
+
   // A measured table must not contradict the schema: parse it back (throws on a bad value,
   // e.g. a zero rate) before anyone writes it to disk.
   try {

@@ -16,7 +16,8 @@ using nlohmann::json;
 
 const std::set<std::string> kSourceKinds = {"datasheet", "paper", "published", "measured", "derived", "assumed"};
 // Keys of the top level besides the quantities and their groups (schema::kFields).
-const std::set<std::string> kMetadataKeys = {"schema", "id", "name", "arch", "family", "base", "sources", "comment"};
+const std::set<std::string> kMetadataKeys = {"schema", "id", "name", "arch", "family", "base", "sources", "comment",
+                                             "ops"};
 constexpr const char* kSchema = "tilesim.profile.v1";
 
 // The objects that group quantities ("clocks", ...), in table order.
@@ -135,6 +136,57 @@ std::map<std::string, Source> parse_sources(const json& root, const std::string&
   return out;
 }
 
+// "ops": [{"op", "key": {...}, "value", "unit": "cycles", "source", "note"}, ...]. Each entry
+// replaces an entry of `ops` (the base's) with the same op and key, else is added.
+void parse_ops(const json& root, const std::string& origin, const std::map<std::string, Source>& sources,
+               std::vector<OpCost>& ops) {
+  if (!root.contains("ops")) return;
+  const json& list = root.at("ops");
+  if (!list.is_array()) fail(origin, "ops", "must be an array of measured op costs");
+  std::vector<OpCost> own;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const std::string path = "ops[" + std::to_string(i) + "]";
+    const json& e = list[i];
+    if (!e.is_object()) fail(origin, path, "must be an object {op, key, value, unit, source}");
+    static const std::set<std::string> keys = {"op", "key", "value", "unit", "source", "note"};
+    for (const auto& [k, _] : e.items())
+      if (!keys.count(k)) fail(origin, path + "." + k, "unknown key");
+    OpCost c;
+    c.op = get_string(e, "op", origin, path + ".op", true);
+    const OpKind* kind = find_op_kind(c.op);
+    if (kind == nullptr) {
+      std::string known;
+      for (const auto& k : kOpKinds) known += (known.empty() ? "" : ", ") + std::string(k.name);
+      fail(origin, path + ".op", "unknown op '" + c.op + "' (known: " + known + ")");
+    }
+    if (!e.contains("key") || !e.at("key").is_object()) fail(origin, path + ".key", "missing or not an object");
+    for (const auto& [k, v] : e.at("key").items()) {
+      if (std::find(kind->keys.begin(), kind->keys.end(), k) == kind->keys.end())
+        fail(origin, path + ".key." + k, "not a key of op '" + c.op + "'");
+      c.key[k] = get_number(v, origin, path + ".key." + k);
+    }
+    for (const auto& k : kind->keys)
+      if (!c.key.count(std::string(k))) fail(origin, path + ".key." + std::string(k), "missing");
+    if (!e.contains("value")) fail(origin, path + ".value", "missing");
+    c.cycles = get_number(e.at("value"), origin, path + ".value");
+    const std::string why = fields::check(schema::kCycles, fields::Rule::kPositive, c.cycles);
+    if (!why.empty()) fail(origin, path + ".value", why);
+    const std::string unit = get_string(e, "unit", origin, path + ".unit", true);
+    if (unit != schema::kCycles.symbol)
+      fail(origin, path + ".unit", "must be '" + std::string(schema::kCycles.symbol) + "', got '" + unit + "'");
+    c.source = get_string(e, "source", origin, path + ".source", true);
+    if (!sources.count(c.source)) fail(origin, path + ".source", "unknown source id '" + c.source + "'");
+    c.note = get_string(e, "note", origin, path + ".note", false);
+    if (find_op(own, c.op, c.key) != nullptr) fail(origin, path, "a second entry for op '" + c.op + "' with the same key");
+    own.push_back(std::move(c));
+  }
+  for (auto& c : own) {
+    auto same = std::find_if(ops.begin(), ops.end(), [&](const OpCost& o) { return o.op == c.op && o.key == c.key; });
+    if (same != ops.end()) *same = std::move(c);
+    else ops.push_back(std::move(c));
+  }
+}
+
 }  // namespace
 
 Profile parse_profile(const std::string& json_text, const std::string& origin) {
@@ -207,6 +259,7 @@ Profile parse_profile(const std::string& json_text, const std::string& origin) {
     }
     spec.of(p) = parse_quantity(*it, spec, origin, path, p.sources);
   }
+  parse_ops(root, origin, p.sources, p.ops);
   // Cross-field sanity that a typo would break.
   if (p.capacity.smem_per_block.value > p.capacity.smem_per_sm.value)
     fail(origin, "capacity.smem_per_block", "exceeds capacity.smem_per_sm");

@@ -67,8 +67,35 @@ json to_json(const Profile& p) {
       j[group][key] = qj;
     }
   }
+  if (!p.ops.empty()) {
+    j["ops"] = json::array();
+    for (const auto& c : p.ops) {
+      json oj{{"op", c.op}, {"key", c.key}, {"value", c.cycles}, {"unit", std::string(schema::kCycles.symbol)},
+              {"source", source_json(p, c.source)}};
+      if (!c.note.empty()) oj["note"] = c.note;
+      j["ops"].push_back(oj);
+    }
+  }
   return j;
 }
+
+namespace {
+// "head_dim=128 block_n=128 ..." in the op kind's key order.
+std::string key_text(const OpCost& c) {
+  std::string s;
+  const OpKind* kind = find_op_kind(c.op);
+  if (kind == nullptr) return s;
+  for (const auto& k : kind->keys) {
+    auto it = c.key.find(std::string(k));
+    if (it == c.key.end()) continue;
+    if (!s.empty()) s += ' ';
+    s.append(k);
+    s += '=';
+    s += format_value(it->second);
+  }
+  return s;
+}
+}  // namespace
 
 std::string to_text(const Profile& p) {
   std::ostringstream out;
@@ -93,6 +120,14 @@ std::string to_text(const Profile& p) {
       out << "  " << std::string(36, ' ') << "also " << format_value(a.value) << " " << q.unit << " ("
           << (ia != p.sources.end() ? ia->second.kind + ": " + ia->second.citation : a.source) << ")"
           << (a.note.empty() ? "" : "; " + a.note) << "\n";
+    }
+  }
+  if (!p.ops.empty()) {
+    out << "\n  measured op costs (cycles per main-loop iteration of one warpgroup; see op_cost.hpp):\n";
+    for (const auto& c : p.ops) {
+      std::snprintf(line, sizeof line, "  %-22s %10s  %s [%s]\n", c.op.c_str(), format_value(c.cycles).c_str(),
+                    key_text(c).c_str(), c.source.c_str());
+      out << line;
     }
   }
   out << "\n  sources:\n";

@@ -229,3 +229,65 @@ TEST(BenchCli, HelpSaysTheBlackwellSuiteIsUnrun) {
   EXPECT_NE(out.find("tilesim-microbench-sm100"), std::string::npos);
   EXPECT_NE(out.find("10.0"), std::string::npos);
 }
+
+namespace {
+// A median row of an op-cost benchmark, shaped like bench_attn_ops.cu's output.
+json op_row(const std::string& name, std::map<std::string, double> counters) {
+  json b = {{"name", name + "_median"}, {"run_name", name},   {"run_type", "aggregate"}, {"aggregate_name", "median"},
+            {"repetitions", 3},         {"real_time", 1.0},   {"cpu_time", 1.0},         {"time_unit", "ms"},
+            {"sm_clock_mhz", 1780.0},   {"rep_spread_pct", 0.5}};
+  for (const auto& [k, v] : counters) b[k] = v;
+  return b;
+}
+}  // namespace
+
+TEST(FromMicrobench, OpCostRowsBecomeTheProfilesOpTable) {
+  json j = fixture();
+  const std::map<std::string, double> never = {{"iter_cycles", 2457}, {"issue_cycles", 708}, {"s_wait_cycles", 173},
+                                               {"softmax_cycles", 1256}, {"pack_cycles", 162}, {"rescale_cycles", 47}};
+  const std::map<std::string, double> always = {{"iter_cycles", 2753}, {"issue_cycles", 612}, {"s_wait_cycles", 283},
+                                                {"softmax_cycles", 1251}, {"pack_cycles", 271}, {"rescale_cycles", 236},
+                                                {"rescale_share", 1.0}};
+  j["benchmarks"].push_back(op_row("op/fa3/d128/bn128/intra1/emu0/thr0/pingpong/rescale_never", never));
+  j["benchmarks"].push_back(op_row("op/fa3/d128/bn128/intra1/emu0/thr0/pingpong/rescale_always", always));
+  j["benchmarks"].push_back(op_row("op/fa3/d64/bn128/intra1/emu50/thr8/free/rescale_never", never));
+  j["benchmarks"].push_back(op_row("op/fa3/d128/bn128/intra1/emu0/thr0/solo/rescale_never", never));  // not used
+  const auto res = profile_from_microbench(j, "fx.json");
+  EXPECT_EQ(res.profile["ops"].size(), 5u + 3u);  // pingpong: 3 from never + 2 from always; free: 3
+  // Over the base: the 5 pingpong entries replace the H100's own, the free d64 ones are new.
+  const Profile p = parse_profile(res.profile.dump(), "converted");
+  EXPECT_EQ(p.ops.size(), builtin_profile("h100").ops.size() + 3u);
+  const std::map<std::string, double> key = {{"head_dim", 128}, {"block_n", 128},        {"intra_overlap", 1},
+                                             {"pingpong", 1},    {"exp_emu_fraction", 0}, {"rescale_threshold", 0}};
+  ASSERT_NE(find_op(p.ops, "fa3.qk_block", key), nullptr);
+  EXPECT_DOUBLE_EQ(find_op(p.ops, "fa3.qk_block", key)->cycles, 708 + 173);
+  EXPECT_DOUBLE_EQ(find_op(p.ops, "fa3.softmax", key)->cycles, 1256 + 162);
+  EXPECT_DOUBLE_EQ(find_op(p.ops, "fa3.softmax_rescaling", key)->cycles, 1251 + 271);
+  EXPECT_DOUBLE_EQ(find_op(p.ops, "fa3.rescale", key)->cycles, 236);
+  EXPECT_DOUBLE_EQ(find_op(p.ops, "fa3.iteration", key)->cycles, 2457);
+  EXPECT_EQ(find_op(p.ops, "fa3.qk_block", key)->source, "tilesim-bench");
+  // free rows are pingpong = 0; the emulation share is a fraction; the threshold as is.
+  const std::map<std::string, double> free_key = {{"head_dim", 64}, {"block_n", 128},          {"intra_overlap", 1},
+                                                   {"pingpong", 0},  {"exp_emu_fraction", 0.5}, {"rescale_threshold", 8}};
+  EXPECT_NE(find_op(p.ops, "fa3.softmax", free_key), nullptr);
+  EXPECT_EQ(find_op(p.ops, "fa3.rescale", free_key), nullptr);  // only rescale_always rows give it
+}
+
+// One fact in one place: the built-in profiles' op tables are exactly the conversion of the
+// committed runs they cite (scripts/profile_set_ops.py wrote them).
+TEST(FromMicrobench, BuiltInOpTablesAreTheCommittedRunsConverted) {
+  for (const std::string chip : {"h100", "h200"}) {
+    std::ifstream in(std::string(TILESIM_DATA_DIR) + "/measurements/microbench/2026-11-27_" + chip + "_attn_ops.json");
+    ASSERT_TRUE(in) << chip;
+    const auto res = profile_from_microbench(json::parse(in), chip + " run");
+    const Profile converted = parse_profile(res.profile.dump(), "converted");
+    const Profile builtin = builtin_profile(chip);
+    ASSERT_EQ(converted.ops.size(), builtin.ops.size()) << chip;
+    for (const auto& c : converted.ops) {
+      const auto* b = find_op(builtin.ops, c.op, c.key);
+      ASSERT_NE(b, nullptr) << chip << " " << c.op;
+      EXPECT_DOUBLE_EQ(b->cycles, c.cycles) << chip << " " << c.op;
+      EXPECT_EQ(builtin.sources.at(b->source).kind, "measured");
+    }
+  }
+}

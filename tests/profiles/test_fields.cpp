@@ -43,7 +43,7 @@ constexpr std::tuple kTable{
 
 static_assert(member_count<Inner>() == 2);
 static_assert(member_count<Outer>() == 4);
-static_assert(member_count<profiles::Profile>() == 14);
+static_assert(member_count<profiles::Profile>() == 15);
 static_assert(row_count<decltype(kTable)> == 4);
 static_assert(rows_distinct(kTable));
 // Two rows on one member, or two rows with one name, are caught.

@@ -189,3 +189,83 @@ TEST(ProfileLoader, MissingFileIsNamed) {
     EXPECT_NE(std::string(e.what()).find("/nonexistent/dir/p.json"), std::string::npos);
   }
 }
+
+// The measured op-cost table: the built-in H100 carries one; each entry is checked like a
+// quantity (known op, exactly its keys, positive cycles, known source, no duplicate).
+TEST(ProfileLoader, OpCostTableLoadsAndIsChecked) {
+  const auto p = parse_profile(good().dump(), "test.json");
+  ASSERT_FALSE(p.ops.empty());
+  const std::map<std::string, double> key = {{"head_dim", 128}, {"block_n", 128},        {"intra_overlap", 1},
+                                             {"pingpong", 1},    {"exp_emu_fraction", 0}, {"rescale_threshold", 0}};
+  const auto* sm = tilesim::profiles::find_op(p.ops, "fa3.softmax", key);
+  ASSERT_NE(sm, nullptr);
+  EXPECT_GT(sm->cycles, 500.0);  // 64 x 128 scores per warpgroup: hundreds of cycles
+  EXPECT_LT(sm->cycles, 5000.0);
+  EXPECT_EQ(p.sources.at(sm->source).kind, "measured");
+  auto one = [] {
+    json j = good();
+    json e = j["ops"][0];
+    j["ops"] = json::array({e});
+    return j;
+  };
+  {
+    auto j = one();
+    j["ops"][0]["op"] = "fa3.teleport";
+    expect_error(j.dump(), {"ops[0].op", "unknown op 'fa3.teleport'", "fa3.softmax"});
+  }
+  {
+    auto j = one();
+    j["ops"][0]["key"].erase("block_n");
+    expect_error(j.dump(), {"ops[0].key.block_n", "missing"});
+  }
+  {
+    auto j = one();
+    j["ops"][0]["key"]["warps"] = 8;
+    expect_error(j.dump(), {"ops[0].key.warps", "not a key of op"});
+  }
+  {
+    auto j = one();
+    j["ops"][0]["value"] = 0;
+    expect_error(j.dump(), {"ops[0].value"});
+  }
+  {
+    auto j = one();
+    j["ops"][0]["unit"] = "ns";
+    expect_error(j.dump(), {"ops[0].unit", "cycles"});
+  }
+  {
+    auto j = one();
+    j["ops"][0]["source"] = "hearsay";
+    expect_error(j.dump(), {"ops[0].source", "hearsay"});
+  }
+  {
+    auto j = one();
+    j["ops"].push_back(j["ops"][0]);
+    expect_error(j.dump(), {"ops[1]", "second entry"});
+  }
+  {
+    auto j = one();
+    j["ops"] = json::object();
+    expect_error(j.dump(), {"ops", "array"});
+  }
+}
+
+TEST(ProfileLoader, PartialProfileReplacesOpsOfTheSameKey) {
+  const auto base = builtin_profile("h100");
+  ASSERT_FALSE(base.ops.empty());
+  const auto& first = base.ops.front();
+  json key = json::object();
+  for (const auto& [k, v] : first.key) key[k] = v;
+  json j = {{"schema", "tilesim.profile.v1"},
+            {"id", "my_h100"},
+            {"base", "h100"},
+            {"sources", {{"bench", {{"kind", "measured"}, {"citation", "tilesim bench"}, {"device", "NVIDIA H100 80GB HBM3"},
+                                    {"date", "2026-11-28"}, {"tool", "tilesim-microbench"}}}}},
+            {"ops", json::array({{{"op", first.op}, {"key", key}, {"value", 1234.5}, {"unit", "cycles"}, {"source", "bench"}}})}};
+  const auto p = parse_profile(j.dump(), "mine.json");
+  EXPECT_EQ(p.ops.size(), base.ops.size());  // replaced, not added
+  const auto* o = tilesim::profiles::find_op(p.ops, first.op, first.key);
+  ASSERT_NE(o, nullptr);
+  EXPECT_DOUBLE_EQ(o->cycles, 1234.5);
+  EXPECT_EQ(o->source, "bench");
+}

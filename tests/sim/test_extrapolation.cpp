@@ -167,7 +167,9 @@ TEST(Extrapolation, LongContextAndLargeBatchSimulateInBoundedTime) {
 }
 
 // Doubling the sequence (quadratic work) quadruples the simulated time, while the cost of
-// simulating stays bounded: the reduced grids do not grow with the sequence.
+// simulating stays bounded: the reduced grids do not grow with the sequence. (Slightly
+// less than 4x: a longer row's running maxima grow in fewer of its iterations, so fewer
+// O rescales per iteration; ~1.4 % from 64k to 128k.)
 TEST(Extrapolation, TimeScalesWithTheWorkNotTheCost) {
   const Options o = options("h100");
   std::vector<Result> rs;
@@ -179,8 +181,8 @@ TEST(Extrapolation, TimeScalesWithTheWorkNotTheCost) {
     EXPECT_LT(static_cast<double>(rs[i].op_instances), kCostCeilingFactor * static_cast<double>(o.max_full_instances))
         << i;
   }
-  EXPECT_NEAR(rs[1].kernel_us / rs[0].kernel_us, 4.0, 0.05);
-  EXPECT_NEAR(rs[3].kernel_us / rs[2].kernel_us, 16.0, 0.2);
+  EXPECT_NEAR(rs[1].kernel_us / rs[0].kernel_us, 4.0, 0.1);
+  EXPECT_NEAR(rs[3].kernel_us / rs[2].kernel_us, 16.0, 0.4);
 }
 
 // Causal attention with many heads: classes of 1..n iterations, extrapolated along the

@@ -21,6 +21,16 @@
 // The S(i) a warpgroup waits for shares the tensor pipe with the wgmmas in flight beside
 // it: its own PV(i-1), issued in the same block, and `wgmma_inflight_share` of the
 // partner warpgroup's block (a fitted constant): both lengthen the wait for S.
+//
+// Where the profile carries measured op costs for the tile (profile "ops": the consumer's
+// own code run on on-chip data by microbench/bench_attn_ops.cu, in the kernel's two-
+// warpgroup mode), the model uses them instead of the estimates above: the time from a
+// warpgroup's turn until S is in its registers (fa3.qk_block), the softmax chain with and
+// without a growing row max (fa3.softmax, fa3.softmax_rescaling) and O's rescale
+// (fa3.rescale). The unit uses stay as counted; only the chains and S's wait change.
+#include <map>
+#include <optional>
+
 #include "common.hpp"
 
 namespace tilesim::model::detail {
@@ -35,6 +45,29 @@ constexpr double kFa3FixedInstructions = 77.0;
 constexpr double kFa3InstructionsPerWgmma = 9.25;
 constexpr double kFa3InstructionsPer64HeadDim = 14.0;
 constexpr double kWgmmaK = 16.0;  // K of one bf16 wgmma instruction
+
+// The tile's measured op costs, when the profile has all four (see top).
+struct Fa3MeasuredOps {
+  double qk_block = 0.0, softmax = 0.0, softmax_rescaling = 0.0, rescale = 0.0;
+  std::string source;
+};
+std::optional<Fa3MeasuredOps> measured_ops(const Ctx& c, int bm, int bn, int consumers, int pingpong, int intra,
+                                           double exp_emu_fraction, double rescale_threshold) {
+  const auto& p = c.prob;
+  // Measured as the kernels compile them: 2 consumer warpgroups x 64 rows, bf16, d = dv.
+  if (c.p.ops.empty() || consumers != 2 || bm != 2 * kWgmmaM || p.dtype != Dtype::kBf16 || p.head_dim != p.head_dim_v)
+    return std::nullopt;
+  const std::map<std::string, double> key = {{"head_dim", p.head_dim},      {"block_n", bn},
+                                             {"intra_overlap", intra},      {"pingpong", pingpong},
+                                             {"exp_emu_fraction", exp_emu_fraction},
+                                             {"rescale_threshold", rescale_threshold}};
+  const auto* qk = profiles::find_op(c.p.ops, "fa3.qk_block", key);
+  const auto* sm = profiles::find_op(c.p.ops, "fa3.softmax", key);
+  const auto* smr = profiles::find_op(c.p.ops, "fa3.softmax_rescaling", key);
+  const auto* rs = profiles::find_op(c.p.ops, "fa3.rescale", key);
+  if (!qk || !sm || !smr || !rs) return std::nullopt;
+  return Fa3MeasuredOps{qk->cycles, sm->cycles, smr->cycles, rs->cycles, sm->source};
+}
 }  // namespace
 
 void build_attn_fa3(const Ctx& c, ScheduleDesc& d) {
@@ -44,7 +77,7 @@ void build_attn_fa3(const Ctx& c, ScheduleDesc& d) {
   const double f = c.d("exp_emu_fraction"), thr = c.d("rescale_threshold");
   const double e = c.ebytes(), dq = static_cast<double>(p.head_dim), dv = static_cast<double>(p.head_dim_v);
   const int r = bm / C;
-  const double rescale = thr > 0.0 ? c.k.rescale_fraction_thresholded : 1.0;
+  const std::optional<Fa3MeasuredOps> meas = measured_ops(c, bm, bn, C, pingpong, intra, f, thr);
 
   Builder b(c, d);
   if (c.detailed) d.summary = "producer + " + std::to_string(C) + " wgmma consumer WG(s) x " + std::to_string(r) + " rows" +
@@ -67,6 +100,12 @@ void build_attn_fa3(const Ctx& c, ScheduleDesc& d) {
   d.grid.sm_count = c.sm_count();
   if (!fill_occupancy(c, d)) return;
   AttnGrid ag = attention_grid(p, bm, bn);
+  // O is rescaled when a row's max grows (by more than the threshold): with threshold 0,
+  // the share of a warp's iterations on exchangeable scores over the mean row length;
+  // with a threshold, an assumed share (data-dependent).
+  const double blocks_per_item = ag.items > 0 ? ag.kv_block_iters_total / static_cast<double>(ag.items) : 0.0;
+  const double rescale =
+      thr > 0.0 ? c.k.rescale_fraction_thresholded : running_max_growth_share(blocks_per_item, kWgmmaRowsPerWarp);
   d.grid.classes = ag.classes;
   const int64_t concurrent = std::min<int64_t>(ag.items, d.grid.resident_ctas());
   const AttnTraffic tr = attention_traffic(c, ag, bn, concurrent, 1.0);
@@ -86,8 +125,14 @@ void build_attn_fa3(const Ctx& c, ScheduleDesc& d) {
   const double q_cycles = 2.0 * r * bn * dq / trate, pv_cycles = 2.0 * r * dv * bn / trate;
   const double block_cycles = q_cycles + (intra ? pv_cycles : 0.0);
   const double s_wait = (block_cycles - q_cycles) + (C > 1 ? c.k.wgmma_inflight_share * block_cycles : 0.0);
+  // Measured: the op's tensor (or SMEM) occupancy plus its latency is the measured time
+  // from the turn to S in registers.
+  const double qk_occupancy = std::max(q_cycles, (r + bn) * dq * e / srate);
+  const double qk_latency =
+      meas ? std::max(0.0, meas->qk_block - qk_occupancy) : c.p.latency.tensor_mma.value + s_wait;
   auto make_qk = [&](int k) {
-    qk[k] = b.op(L, "qk.wg" + std::to_string(k), wg[k], c.p.latency.tensor_mma.value + s_wait);
+    qk[k] = b.op(L, "qk.wg" + std::to_string(k), wg[k], qk_latency);
+    if (meas) b.note(L, qk[k], [&] { return "latency: measured fa3.qk_block " + num(meas->qk_block) + " cycles less the op's occupancy"; });
     b.use(L, qk[k], Unit::kTensor, 2.0 * r * bn * dq, trate, [&] { return "2*" + num(r) + "*" + num(bn) + "*" + num(dq) + " FLOP (wgmma, S = Q K^T)"; });
     b.use(L, qk[k], Unit::kSmem, (r + bn) * dq * e, srate, [&] { return "Q " + num(r) + "x" + num(dq) + " + K " + num(bn) + "x" + num(dq) + " from SMEM"; });
   };
@@ -108,6 +153,16 @@ void build_attn_fa3(const Ctx& c, ScheduleDesc& d) {
     b.use(L, sm[k], Unit::kIssue, fixed_per_thread * kWarpgroupThreads, kIssueThreadOpsPerClkPerSm,
           [&] { return "loop overhead: " + num(fixed_per_thread) + " instructions per thread (wgmma issue, barriers)"; });
     Op& o = (*L)[sm[k]];
+    if (meas) {
+      o.chain_cycles =
+          (1.0 - rescale) * meas->softmax + rescale * meas->softmax_rescaling + c.k.fa3_loop_barrier_cycles;
+      if (c.detailed)
+        o.chain_what = "measured: fa3.softmax " + num(meas->softmax) + " x " + num(1.0 - rescale) +
+                       " + fa3.softmax_rescaling " + num(meas->softmax_rescaling) + " x " + num(rescale) +
+                       " (share of iterations that rescale) + fa3_loop_barrier_cycles " +
+                       num(c.k.fa3_loop_barrier_cycles) + " cycles";
+      return;
+    }
     const double other = per_thread - mufu_per_thread + fixed_per_thread, mufu_cycles = mufu_warp_instruction_cycles(c);
     o.chain_cycles = other * cpi + mufu_per_thread * mufu_cycles;
     if (c.detailed)
@@ -122,6 +177,11 @@ void build_attn_fa3(const Ctx& c, ScheduleDesc& d) {
           [&] { return num(r) + "x" + num(dv) + " FMUL x " + num(rescale) + " (share of iterations that rescale)"; });
     b.use(L, rs[k], Unit::kAlu, thr > 0.0 ? r : 0.0, c.p.per_sm.alu.value, [&] { return "threshold test per row"; });
     Op& o = (*L)[rs[k]];
+    if (meas) {
+      o.chain_cycles = rescale * meas->rescale;
+      if (c.detailed) o.chain_what = "measured: fa3.rescale " + num(meas->rescale) + " cycles x " + num(rescale) + " (share of iterations that rescale)";
+      return;
+    }
     o.chain_cycles = fmul / kWarpgroupThreads * cpi;
     if (c.detailed) o.chain_what = num(fmul / kWarpgroupThreads) + " FMUL per thread x " + num(cpi) + " cycles per instruction";
   };
@@ -194,6 +254,11 @@ void build_attn_fa3(const Ctx& c, ScheduleDesc& d) {
   d.prologue_overlaps_previous = true;  // the producer loads the next tile's Q and K during the epilogue
   d.useful_flops = useful_flops(p);
   b.desc_note([&] { return "L2 reuse: " + tr.model; });
+  b.desc_note([&] {
+    return meas ? "consumer op costs: measured on this chip (profile ops fa3.qk_block, fa3.softmax, "
+                  "fa3.softmax_rescaling, fa3.rescale; source " + meas->source + ")"
+                : std::string("consumer op costs: instruction-stream estimate (the profile has no measured ops for this tile)");
+  });
   b.desc_note([] { return "causal masking work is charged once per work item in the epilogue (same total)"; });
   if (p.dtype == Dtype::kFp8)
     b.desc_note([] { return "fp8: the in-kernel V transpose FA3 needs is not modelled"; });
@@ -212,7 +277,7 @@ ScheduleSpec spec_attn_fa3() {
       {"pingpong", ParamType::kFlag, 0, 1, 0, "", "warpgroups alternate GEMMs and softmax", false, 0, {0, 1}},
       {"intra_overlap", ParamType::kFlag, 0, 1, 0, "", "softmax overlaps the next QK^T within a warpgroup", false, 0, {0, 1}},
       {"exp_emu_fraction", ParamType::kReal, 0, 1, 0, "", "share of exp2 done by a polynomial on the FMA pipe", true, 0, {0, 0.5}},
-      {"rescale_threshold", ParamType::kReal, 0, 64, 0, "log2 of the max growth", "0 = always rescale O; t > 0 = only when the max grows by > t (log2)", true, 0, {0}},
+      {"rescale_threshold", ParamType::kReal, 0, 64, 0, "log2 of the max growth", "0 = rescale O whenever a row max grows; t > 0 = only when it grows by > t (log2)", true, 0, {0}},
       {"persistent", ParamType::kFlag, 0, 1, 0, "", "0 = one CTA per Q block (hardware dispatch); 1 = one CTA per SM slot looping over Q blocks", true, 0, {0}}};
   s.constraints = {
       {"shape", "block_m / consumers is 64 or 128", "wgmma M = 64 rows; a warpgroup keeps at most two row blocks in registers",

@@ -342,6 +342,19 @@ SoftmaxWork softmax_work(double rows, double cols, double f, double threads_per_
   return w;
 }
 
+double running_max_growth_share(double blocks, int rows_per_warp) {
+  // Exact terms up to kExactTerms; beyond, 1 - (1 - 1/i)^R = R/i within R^2/(2 i^2), summed
+  // as R (ln blocks - ln kExactTerms) (tune builds many tiles: no loop over long rows).
+  constexpr int kExactTerms = 1024;
+  const auto n = static_cast<int64_t>(std::floor(blocks));
+  if (n < 2) return 0.0;
+  double sum = 0.0;
+  const int64_t exact = std::min<int64_t>(n, kExactTerms);
+  for (int64_t i = 2; i <= exact; ++i) sum += 1.0 - std::pow(1.0 - 1.0 / static_cast<double>(i), rows_per_warp);
+  if (n > exact) sum += rows_per_warp * std::log(static_cast<double>(n) / static_cast<double>(exact));
+  return std::min(1.0, sum / static_cast<double>(n - 1));
+}
+
 double mufu_warp_instruction_cycles(const Ctx& c) {
   return kWarpThreads / (c.p.per_sm.mufu_ex2.value / kSubPartitionsPerSm);
 }

@@ -191,6 +191,14 @@ struct SoftmaxWork {
   double instructions() const { return mufu + fma + alu + cvt; }  // thread instructions
 };
 SoftmaxWork softmax_work(double rows, double cols, double exp_emu_fraction, double threads_per_row);
+// Share of the main-loop iterations after a peeled first block in which some running row
+// maximum of a warp's `rows_per_warp` rows grows (the online softmax then rescales O), for
+// `blocks` KV blocks of exchangeable scores (random inputs, as the validation data use):
+// block i holds a row's running maximum with probability 1/i, so the share is the mean over
+// i = 2..blocks of 1 - (1 - 1/i)^rows_per_warp. Real data with a stable maximum rescale less.
+double running_max_growth_share(double blocks, int rows_per_warp);
+// Rows of a wgmma accumulator one warp holds (m64 over a warpgroup's 4 warps).
+constexpr int kWgmmaRowsPerWarp = kWgmmaM / 4;
 // Cycles one warp's MUFU instruction holds its sub-partition's MUFU lanes (32 threads over
 // a quarter of the SM's ex2 rate: 8 cycles on Hopper).
 double mufu_warp_instruction_cycles(const Ctx& c);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "tilesim/fields.hpp"
+#include "tilesim/op_cost.hpp"
 
 namespace tilesim::profiles {
 
@@ -127,6 +128,9 @@ struct Profile {
   Capacities capacity;
   Latencies latency;
   Features features;
+  // Measured op costs (optional; see op_cost.hpp). A profile with "base" replaces the
+  // base's entries of the same op and key and keeps the others.
+  std::vector<OpCost> ops;
 
   bool has(const Quantity& q) const { return q.present; }
   bool flag(const Quantity& q) const { return q.present && q.value != 0.0; }

@@ -44,6 +44,7 @@ struct ModelConstants {
   double sm80_gemm_cycles_per_instruction = 0.0;
   double decode_warp_cycles_per_instruction = 0.0;
   double fa3_item_chain_cycles = 0.0;
+  double fa3_loop_barrier_cycles = 0.0;
 
   std::string origin;                        // file or "built-in:data/model/constants.json"
   std::map<std::string, ConstantInfo> info;  // by name, as in the JSON
@@ -141,6 +142,11 @@ inline constexpr std::array kConstantFields{
           Rule::kAny,
           "cycles of an FA3 consumer warp's own stream per work item outside the steady loop "
           "(peeled first block, last PV, normalisation, O stores)"),
+    field("fa3_loop_barrier_cycles", member<&ModelConstants::fa3_loop_barrier_cycles>, kCycles,
+          Rule::kNonNegative,
+          "cycles per main-loop iteration an FA3 consumer warp spends beyond its measured op costs: "
+          "the K/V full-barrier waits, empty-barrier arrives and ring arithmetic that the on-chip op "
+          "benchmarks (no producer) leave out"),
 };
 
 // origin and info are the two members of ModelConstants that are not constants.
