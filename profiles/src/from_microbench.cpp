@@ -106,6 +106,10 @@ void add_fa3_ops(const Row& r, const std::string& src_id, json& ops) {
     add("fa3.qk_block", issue >= 0.0 && s_wait >= 0.0 ? issue + s_wait : -1.0, "issue_cycles + s_wait_cycles");
     add("fa3.softmax", softmax_pack, "softmax_cycles + pack_cycles");
     add("fa3.iteration", counter("iter_cycles"), "iter_cycles");
+    const double peeled = counter("peeled_block_cycles"), last_pv = counter("last_pv_cycles"),
+                 store = counter("store_o_cycles");
+    add("fa3.item", peeled >= 0.0 && last_pv >= 0.0 && store >= 0.0 ? peeled + last_pv + store : -1.0,
+        "peeled_block_cycles + last_pv_cycles + store_o_cycles");
   } else if (rs == "always") {
     add("fa3.softmax_rescaling", softmax_pack, "softmax_cycles + pack_cycles");
     add("fa3.rescale", counter("rescale_cycles"), "rescale_cycles");

@@ -27,7 +27,8 @@
 // warpgroup mode), the model uses them instead of the estimates above: the time from a
 // warpgroup's turn until S is in its registers (fa3.qk_block), the softmax chain with and
 // without a growing row max (fa3.softmax, fa3.softmax_rescaling) and O's rescale
-// (fa3.rescale). The unit uses stay as counted; only the chains and S's wait change.
+// (fa3.rescale), and per work item the peeled first block, last PV and O's stores
+// (fa3.item). The unit uses stay as counted; only the chains and S's wait change.
 #include <map>
 #include <optional>
 
@@ -49,6 +50,7 @@ constexpr double kWgmmaK = 16.0;  // K of one bf16 wgmma instruction
 // The tile's measured op costs, when the profile has all four (see top).
 struct Fa3MeasuredOps {
   double qk_block = 0.0, softmax = 0.0, softmax_rescaling = 0.0, rescale = 0.0;
+  std::optional<double> item;  // fa3.item, when the run measured it
   std::string source;
 };
 std::optional<Fa3MeasuredOps> measured_ops(const Ctx& c, int bm, int bn, int consumers, int pingpong, int intra,
@@ -66,7 +68,9 @@ std::optional<Fa3MeasuredOps> measured_ops(const Ctx& c, int bm, int bn, int con
   const auto* smr = profiles::find_op(c.p.ops, "fa3.softmax_rescaling", key);
   const auto* rs = profiles::find_op(c.p.ops, "fa3.rescale", key);
   if (!qk || !sm || !smr || !rs) return std::nullopt;
-  return Fa3MeasuredOps{qk->cycles, sm->cycles, smr->cycles, rs->cycles, sm->source};
+  const auto* item = profiles::find_op(c.p.ops, "fa3.item", key);
+  return Fa3MeasuredOps{qk->cycles, sm->cycles, smr->cycles, rs->cycles,
+                        item ? std::optional<double>(item->cycles) : std::nullopt, sm->source};
 }
 }  // namespace
 
@@ -248,16 +252,23 @@ void build_attn_fa3(const Ctx& c, ScheduleDesc& d) {
     // one warp instruction after another (a fitted constant: the long training shapes
     // hide it, the short ones show it).
     Op& o = (*E)[ep];
-    o.chain_cycles = c.k.fa3_item_chain_cycles;
-    if (c.detailed) o.chain_what = "peeled first/last block, normalisation and O stores (fa3_item_chain_cycles)";
+    if (meas && meas->item) {
+      o.chain_cycles = *meas->item;
+      if (c.detailed) o.chain_what = "measured: fa3.item (peeled first block, last PV, normalisation and O stores)";
+    } else {
+      o.chain_cycles = c.k.fa3_item_chain_cycles;
+      if (c.detailed) o.chain_what = "peeled first/last block, normalisation and O stores (fa3_item_chain_cycles)";
+    }
   }
   d.prologue_overlaps_previous = true;  // the producer loads the next tile's Q and K during the epilogue
   d.useful_flops = useful_flops(p);
   b.desc_note([&] { return "L2 reuse: " + tr.model; });
   b.desc_note([&] {
-    return meas ? "consumer op costs: measured on this chip (profile ops fa3.qk_block, fa3.softmax, "
-                  "fa3.softmax_rescaling, fa3.rescale; source " + meas->source + ")"
-                : std::string("consumer op costs: instruction-stream estimate (the profile has no measured ops for this tile)");
+    if (!meas)
+      return std::string("consumer op costs: instruction-stream estimate (the profile has no measured ops for this tile)");
+    return "consumer op costs: measured on this chip (profile ops fa3.qk_block, fa3.softmax, fa3.softmax_rescaling, "
+           "fa3.rescale" + std::string(meas->item ? ", fa3.item" : "; per item: fa3_item_chain_cycles") +
+           "; source " + meas->source + ")";
   });
   b.desc_note([] { return "causal masking work is charged once per work item in the epilogue (same total)"; });
   if (p.dtype == Dtype::kFp8)

@@ -27,8 +27,8 @@ struct OpKind {
 };
 
 // Every op a profile may carry: its name, the keys that select it, what it measures. The
-// cost is SM cycles per main-loop iteration of one consumer warpgroup (mean of its warps),
-// two consumer warpgroups per SM as the kernel runs them.
+// cost is SM cycles per main-loop iteration (fa3.item: per work item) of one consumer
+// warpgroup (mean of its warps), two consumer warpgroups per SM as the kernel runs them.
 inline constexpr std::array kOpKinds{
     OpKind{"fa3.qk_block", kFa3OpKeys,
            "from the warpgroup's turn until S = Q K^T is in its registers: issuing the wgmma block (descriptors, "
@@ -38,6 +38,9 @@ inline constexpr std::array kOpKinds{
     OpKind{"fa3.softmax_rescaling", kFa3OpKeys,
            "the same with every row's max growing (a correction exp2 per row, the rescale flag set)"},
     OpKind{"fa3.rescale", kFa3OpKeys, "rescale_rows: O (64 x head_dim fp32) times the per-row correction, when taken"},
+    OpKind{"fa3.item", kFa3OpKeys,
+           "per work item, outside the main loop: the peeled first block (S, softmax, P), the last PV "
+           "(intra_overlap), O's normalisation and its stores to global memory"},
     OpKind{"fa3.iteration", kFa3OpKeys,
            "one whole main-loop iteration on on-chip data (no loads, no mbarriers), the row max not growing"},
 };
