@@ -99,9 +99,12 @@ void Builder::dep(std::vector<Op>* list, int op, int on, int distance, DepKind k
 }
 
 int Builder::gemm_operand_load(std::vector<Op>* list, const std::string& name, int role, double bytes,
-                               double hbm_fraction, double rows, double row_bytes) {
+                               const GemmTraffic& g, double rows, double row_bytes) {
   const double eff = c_.k.gemm_operand_hbm_efficiency;
-  const int id = load(list, name, role, bytes, hbm_fraction, 0.0, eff);
+  const int id = load(list, name, role, bytes, g.hbm_ab_bytes / g.l2_ab_bytes, 0.0, eff);
+  const double waits = std::clamp(g.stage_hbm_share, 0.0, 1.0);
+  const double hbm_stage = c_.k.gemm_operand_hbm_latency_cycles;
+  (*list)[id].latency_cycles = waits * hbm_stage + (1.0 - waits) * load_latency_cycles(c_, 0.0);
   tma_rows(list, id, rows, row_bytes, static_cast<double>(c_.prob.k) * c_.ebytes());
   return id;
 }
@@ -291,6 +294,8 @@ GemmTraffic gemm_traffic(const Ctx& c, int64_t tiles_m, int64_t tiles_n, int blo
   b = std::clamp(b, b_once, tiles * b_strip);
   g.hbm_ab_bytes = a + b;
   g.l2_ab_bytes = tiles * (a_strip / mcast_a + b_strip / mcast_b);
+  const double a_miss = a / (tiles * a_strip), b_miss = b / (tiles * b_strip);
+  g.stage_hbm_share = 1.0 - (1.0 - a_miss) * (1.0 - b_miss);
   if (c.detailed) {
     g.model = "wave of " + num(P) + " tiles spans " + num(r) + " tile-rows x " + num(cw) + " tile-cols; " +
               num(waves) + " waves -> A read " + num(a / a_once) + "x, B read " + num(b / b_once) +
