@@ -43,8 +43,35 @@ TEST(GemmStageLatency, StagesMissInProportionToStripReuse) {
                                 "gemm_sm90_ws",
                                 parse_tile("block_m=128,block_n=128,block_k=64,stages=6,consumers=2,cluster_m=1,cluster_n=1"), k);
   const double miss = 1.0 - (15.0 / 16.0) * (15.0 / 16.0);
-  EXPECT_NEAR(op_named(pr.desc.loop, "load_ab").latency_cycles, miss * 4321.0 + (1.0 - miss) * l2_latency_cycles(p),
-              1e-9);
+  const double steady = miss * 4321.0 + (1.0 - miss) * l2_latency_cycles(p);
+  EXPECT_NEAR(op_named(pr.desc.loop, "load_ab").latency_cycles, steady, 1e-9);
+  // The grid starts on a cold L2: a tile's first stage waits the whole HBM stage latency, the
+  // prologue the part beyond a steady stage.
+  EXPECT_NEAR(op_named(pr.desc.prologue, "load_ab.cold").latency_cycles, 4321.0 - steady, 1e-9);
+  EXPECT_NEAR(pr.prologue_cycles, 4321.0 - steady, 1e-9);
+}
+
+// A persistent grid pays the cold first stage once per SM slot, not once per tile: 64 x 64
+// tiles of 128 x 128 on 132 slots; a longer cold wait adds its cycles once to the makespan.
+TEST(GemmStageLatency, APersistentGridPaysTheColdStageOnce) {
+  const Profile p = profiles::resolve_profile("h100");
+  const Tile t = parse_tile("block_m=128,block_n=128,block_k=64,stages=6,consumers=2,cluster_m=1,cluster_n=1");
+  const Problem prob = parse_problem(R"({"kind":"gemm","m":8192,"n":8192,"k":1024,"dtype":"bf16"})");
+  const Prediction a = predict(p, prob, "gemm_sm90_ws", t, with_stage_latency(3000.0));
+  const Prediction b = predict(p, prob, "gemm_sm90_ws", t, with_stage_latency(4000.0));
+  ASSERT_EQ(a.iteration_cycles, b.iteration_cycles);  // the ring does not bind either
+  // First stage = cold wait + steady latency = the HBM stage latency; the fill and the
+  // prologue move with it, so the makespan grows by the latencies' difference, once.
+  EXPECT_NEAR(b.makespan_cycles - a.makespan_cycles, 1000.0, 1e-6);
+}
+
+// Where every stage misses anyway (weights streamed once), the first stage waits no longer.
+TEST(GemmStageLatency, NoColdStageWhereEveryStageMisses) {
+  const Profile p = profiles::resolve_profile("h100");
+  const Prediction pr = predict(p, parse_problem(kWeightStream), "gemm_sm90_ws",
+                                parse_tile("block_m=128,block_n=128,block_k=64,stages=6,consumers=2,cluster_m=1,cluster_n=1"),
+                                with_stage_latency(4321.0));
+  EXPECT_TRUE(pr.desc.prologue.empty());
 }
 
 // With few stages the ring binds: load(i + 4) waits for MMA(i) to be done, and MMA(i + 4)

@@ -102,11 +102,20 @@ int Builder::gemm_operand_load(std::vector<Op>* list, const std::string& name, i
                                const GemmTraffic& g, double rows, double row_bytes) {
   const double eff = c_.k.gemm_operand_hbm_efficiency;
   const int id = load(list, name, role, bytes, g.hbm_ab_bytes / g.l2_ab_bytes, 0.0, eff);
-  const double waits = std::clamp(g.stage_hbm_share, 0.0, 1.0);
-  const double hbm_stage = c_.k.gemm_operand_hbm_latency_cycles;
-  (*list)[id].latency_cycles = waits * hbm_stage + (1.0 - waits) * load_latency_cycles(c_, 0.0);
   tma_rows(list, id, rows, row_bytes, static_cast<double>(c_.prob.k) * c_.ebytes());
   return id;
+}
+
+void Builder::gemm_stage_latency(std::vector<Op>* list, int load_op, const GemmTraffic& g) {
+  Op& ld = (*list)[load_op];
+  const double waits = std::clamp(g.stage_hbm_share, 0.0, 1.0);
+  const double hbm_stage = c_.k.gemm_operand_hbm_latency_cycles;
+  const double steady = waits * hbm_stage + (1.0 - waits) * load_latency_cycles(c_, 0.0);
+  ld.latency_cycles = steady;
+  // The grid starts on a cold L2 (the measured launches follow an L2 flush, as a GEMM on
+  // fresh weights does): a tile's first stage waits for HBM whatever the reuse later. The
+  // prologue carries what it waits beyond a steady stage (a persistent grid pays it once).
+  if (hbm_stage > steady) op(&d_.prologue, ld.name + ".cold", ld.role, hbm_stage - steady);
 }
 
 int Builder::load(std::vector<Op>* list, const std::string& name, int role, double bytes, double hbm_fraction,

@@ -130,11 +130,13 @@ class Builder {
            double extra_latency = 0.0, double hbm_efficiency = 1.0);
   // A GEMM's TMA load of K-major operand tiles: `rows` box rows (A's and B's, after
   // multicast) of `row_bytes`, rows K x element bytes apart. The load above with g's HBM
-  // share at gemm_operand_hbm_efficiency, and the TMA requests of its rows. Its latency: a
-  // stage that waits for HBM (g.stage_hbm_share of them) takes gemm_operand_hbm_latency_cycles,
-  // the others the L2 latency.
+  // share at gemm_operand_hbm_efficiency, and the TMA requests of its rows.
   int gemm_operand_load(std::vector<Op>* list, const std::string& name, int role, double bytes,
                         const GemmTraffic& g, double rows, double row_bytes);
+  // The loaded latency of that load's stage (Hopper TMA GEMMs: fitted on their runs): a
+  // stage that waits for HBM (g.stage_hbm_share of them) takes gemm_operand_hbm_latency_cycles,
+  // the others the L2 latency; the grid's first stage waits for HBM (a prologue op).
+  void gemm_stage_latency(std::vector<Op>* list, int load_op, const GemmTraffic& g);
   // A store of `bytes` to global memory (through L2 to HBM).
   void store_uses(std::vector<Op>* list, int op, double bytes, double efficiency);
   // The TMA engine's share of a load op: `rows` box rows of `row_bytes` each, consecutive

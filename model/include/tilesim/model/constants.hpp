@@ -90,7 +90,7 @@ inline constexpr std::array kConstantFields{
           "are visited in short runs (cuBLAS shows the same on weight-streaming GEMMs)"),
     field("gemm_operand_hbm_latency_cycles", member<&ModelConstants::gemm_operand_hbm_latency_cycles>,
           kCycles, Rule::kPositive,
-          "cycles from the TMA load of a GEMM stage's K-major operand boxes to its full barrier when a "
+          "cycles from the TMA load of a Hopper GEMM stage's K-major operand boxes to its full barrier when a "
           "box comes from HBM while the grid streams its operands (loaded latency: each box row opens "
           "another DRAM page and the rows of all SMs' boxes queue at the DRAM banks)"),
     field("decode_prefetch_refetch_fraction", member<&ModelConstants::decode_prefetch_refetch_fraction>, kRatio,
