@@ -115,7 +115,14 @@ void Builder::gemm_stage_latency(std::vector<Op>* list, int load_op, const GemmT
   // The grid starts on a cold L2 (the measured launches follow an L2 flush, as a GEMM on
   // fresh weights does): a tile's first stage waits for HBM whatever the reuse later. The
   // prologue carries what it waits beyond a steady stage (a persistent grid pays it once).
-  if (hbm_stage > steady) op(&d_.prologue, ld.name + ".cold", ld.role, hbm_stage - steady);
+  if (hbm_stage > steady) {
+    const std::string name = ld.name + ".cold";  // before op(): a push may move the ops of `list`
+    const int cold = op(&d_.prologue, name, ld.role, hbm_stage - steady);
+    note(&d_.prologue, cold, [&] {
+      return "first stage on a cold L2: gemm_operand_hbm_latency_cycles " + num(hbm_stage) + " less the steady " +
+             num(steady) + " (" + num(100.0 * waits) + "% of the stages wait for HBM)";
+    });
+  }
 }
 
 int Builder::load(std::vector<Op>* list, const std::string& name, int role, double bytes, double hbm_fraction,
