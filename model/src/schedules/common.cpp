@@ -99,11 +99,30 @@ void Builder::dep(std::vector<Op>* list, int op, int on, int distance, DepKind k
 }
 
 int Builder::gemm_operand_load(std::vector<Op>* list, const std::string& name, int role, double bytes,
-                               double hbm_fraction, double rows, double row_bytes) {
+                               const GemmTraffic& g, double rows, double row_bytes) {
   const double eff = c_.k.gemm_operand_hbm_efficiency;
-  const int id = load(list, name, role, bytes, hbm_fraction, 0.0, eff);
+  const int id = load(list, name, role, bytes, g.hbm_ab_bytes / g.l2_ab_bytes, 0.0, eff);
   tma_rows(list, id, rows, row_bytes, static_cast<double>(c_.prob.k) * c_.ebytes());
   return id;
+}
+
+void Builder::gemm_stage_latency(std::vector<Op>* list, int load_op, const GemmTraffic& g) {
+  Op& ld = (*list)[load_op];
+  const double waits = std::clamp(g.stage_hbm_share, 0.0, 1.0);
+  const double hbm_stage = c_.k.gemm_operand_hbm_latency_cycles;
+  const double steady = waits * hbm_stage + (1.0 - waits) * load_latency_cycles(c_, 0.0);
+  ld.latency_cycles = steady;
+  // The grid starts on a cold L2 (the measured launches follow an L2 flush, as a GEMM on
+  // fresh weights does): a tile's first stage waits for HBM whatever the reuse later. The
+  // prologue carries what it waits beyond a steady stage (a persistent grid pays it once).
+  if (hbm_stage > steady) {
+    const std::string name = ld.name + ".cold";  // before op(): a push may move the ops of `list`
+    const int cold = op(&d_.prologue, name, ld.role, hbm_stage - steady);
+    note(&d_.prologue, cold, [&] {
+      return "first stage on a cold L2: gemm_operand_hbm_latency_cycles " + num(hbm_stage) + " less the steady " +
+             num(steady) + " (" + num(100.0 * waits) + "% of the stages wait for HBM)";
+    });
+  }
 }
 
 int Builder::load(std::vector<Op>* list, const std::string& name, int role, double bytes, double hbm_fraction,
@@ -291,6 +310,8 @@ GemmTraffic gemm_traffic(const Ctx& c, int64_t tiles_m, int64_t tiles_n, int blo
   b = std::clamp(b, b_once, tiles * b_strip);
   g.hbm_ab_bytes = a + b;
   g.l2_ab_bytes = tiles * (a_strip / mcast_a + b_strip / mcast_b);
+  const double a_miss = a / (tiles * a_strip), b_miss = b / (tiles * b_strip);
+  g.stage_hbm_share = 1.0 - (1.0 - a_miss) * (1.0 - b_miss);
   if (c.detailed) {
     g.model = "wave of " + num(P) + " tiles spans " + num(r) + " tile-rows x " + num(cw) + " tile-cols; " +
               num(waves) + " waves -> A read " + num(a / a_once) + "x, B read " + num(b / b_once) +

@@ -98,6 +98,8 @@ double hbm_bytes_per_clk(const Ctx& c);
 // Latency of a load whose bytes come from HBM with probability hbm_fraction, else L2.
 double load_latency_cycles(const Ctx& c, double hbm_fraction);
 
+struct GemmTraffic;  // below: a GEMM's operand traffic
+
 // Builds ops and deps with short names.
 class Builder {
  public:
@@ -127,10 +129,14 @@ class Builder {
   int load(std::vector<Op>* list, const std::string& name, int role, double bytes, double hbm_fraction,
            double extra_latency = 0.0, double hbm_efficiency = 1.0);
   // A GEMM's TMA load of K-major operand tiles: `rows` box rows (A's and B's, after
-  // multicast) of `row_bytes`, rows K x element bytes apart. The load above, its HBM share
-  // at gemm_operand_hbm_efficiency, and the TMA requests of its rows.
-  int gemm_operand_load(std::vector<Op>* list, const std::string& name, int role, double bytes, double hbm_fraction,
-                        double rows, double row_bytes);
+  // multicast) of `row_bytes`, rows K x element bytes apart. The load above with g's HBM
+  // share at gemm_operand_hbm_efficiency, and the TMA requests of its rows.
+  int gemm_operand_load(std::vector<Op>* list, const std::string& name, int role, double bytes,
+                        const GemmTraffic& g, double rows, double row_bytes);
+  // The loaded latency of that load's stage (Hopper TMA GEMMs: fitted on their runs): a
+  // stage that waits for HBM (g.stage_hbm_share of them) takes gemm_operand_hbm_latency_cycles,
+  // the others the L2 latency; the grid's first stage waits for HBM (a prologue op).
+  void gemm_stage_latency(std::vector<Op>* list, int load_op, const GemmTraffic& g);
   // A store of `bytes` to global memory (through L2 to HBM).
   void store_uses(std::vector<Op>* list, int op, double bytes, double efficiency);
   // The TMA engine's share of a load op: `rows` box rows of `row_bytes` each, consecutive
@@ -166,6 +172,10 @@ void recycle_ops(ScheduleDesc& d);
 struct GemmTraffic {
   double hbm_ab_bytes = 0.0;
   double l2_ab_bytes = 0.0;  // SM <- L2 (after multicast)
+  // Share of the main loop's stages that wait for HBM: a stage is complete when both of its
+  // boxes are, so it waits when the A or the B box misses L2 (each operand's misses are its
+  // HBM reads over its strip reads; the two taken as independent).
+  double stage_hbm_share = 0.0;
   std::string model;         // how it was computed
 };
 GemmTraffic gemm_traffic(const Ctx& c, int64_t tiles_m, int64_t tiles_n, int block_m, int block_n,

@@ -47,7 +47,9 @@ void build_gemm_sm100(const Ctx& c, ScheduleDesc& d) {
 
   auto* L = &d.loop;
   // K-major A and B rows (their TMA requests are a no-op until a Blackwell profile has rates).
-  const int ld = b.gemm_operand_load(L, "load_ab", prod, a_tile / cn + b_tile, g.hbm_ab_bytes / g.l2_ab_bytes,
+  // The stage keeps the pointer-chase latency: the loaded stage latency of the Hopper GEMMs
+  // (gemm_stage_latency) is fitted on Hopper runs, and no Blackwell GEMM is measured.
+  const int ld = b.gemm_operand_load(L, "load_ab", prod, a_tile / cn + b_tile, g,
                                      static_cast<double>(bm) / cn + static_cast<double>(bn) / pair, bk * e);
   b.note(L, ld, [&] {
     return "TMA A " + num(bm) + "x" + num(bk) + (cn > 1 ? " (multicast /2)" : "") + " + B " + num(bn / pair) + "x" +

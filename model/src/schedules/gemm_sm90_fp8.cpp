@@ -109,15 +109,15 @@ void build_gemm_sm90_fp8(const Ctx& c, ScheduleDesc& d) {
   const double scale_l2 = tiles * groups * (sfa_tile + kPromoteScaleLoadsB * kScaleBytes);
   d.total_hbm_bytes = g.hbm_ab_bytes + c_bytes + scale_hbm;
   d.total_l2_bytes = g.l2_ab_bytes + c_bytes + scale_l2;
-  const double hbm_frac = g.hbm_ab_bytes / g.l2_ab_bytes;
 
   // --- main loop: one iteration = one 128-wide K group --------------------------------
   auto* L = &d.loop;
   const double load_bytes = a_tile / cn + b_tile / cm + sfa_tile;
   // A is M x K and B is N x K, K-major; the A-scale row (bm x 4 B per group) counts as
   // bytes, not as TMA rows.
-  const int ld = b.gemm_operand_load(L, "load_ab_sfa", prod, load_bytes, hbm_frac,
+  const int ld = b.gemm_operand_load(L, "load_ab_sfa", prod, load_bytes, g,
                                      static_cast<double>(bm) / cn + static_cast<double>(bn) / cm, bk * e);
+  b.gemm_stage_latency(L, ld, g);
   b.note(L, ld, [&] {
     return "TMA A " + num(bm) + "x" + num(bk) + " /" + num(cn) + " (multicast) + B " + num(bn) + "x" + num(bk) + " /" +
            num(cm) + " x " + num(e) + " B + A scales " + num(bm) + " x 4 B";

@@ -56,14 +56,14 @@ void build_gemm_sm90_ws(const Ctx& c, ScheduleDesc& d) {
   }
   d.total_hbm_bytes = g.hbm_ab_bytes + c_bytes;
   d.total_l2_bytes = g.l2_ab_bytes + c_bytes;
-  const double hbm_frac = g.hbm_ab_bytes / g.l2_ab_bytes;
 
   // --- main loop ----------------------------------------------------------------------
   auto* L = &d.loop;
   const double load_bytes = a_tile / cn + b_tile / cm;
   // A is M x K and B is N x K, both K-major.
-  const int ld = b.gemm_operand_load(L, "load_ab", prod, load_bytes, hbm_frac,
+  const int ld = b.gemm_operand_load(L, "load_ab", prod, load_bytes, g,
                                      static_cast<double>(bm) / cn + static_cast<double>(bn) / cm, bk * e);
+  b.gemm_stage_latency(L, ld, g);
   b.note(L, ld, [&] {
     return "TMA A " + num(bm) + "x" + num(bk) + " /" + num(cn) + " (multicast) + B " + num(bn) + "x" + num(bk) + " /" +
            num(cm) + " x " + num(e) + " B";

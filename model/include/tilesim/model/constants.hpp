@@ -30,6 +30,7 @@ struct ModelConstants {
   double epilogue_efficiency = 0.0;
   double hbm_efficiency = 0.0;
   double gemm_operand_hbm_efficiency = 0.0;
+  double gemm_operand_hbm_latency_cycles = 0.0;
   double decode_prefetch_refetch_fraction = 0.0;
   double l2_efficiency = 0.0;
   double l2_usable_fraction = 0.0;
@@ -88,6 +89,11 @@ inline constexpr std::array kConstantFields{
           "share of that streaming rate a GEMM's K-major operand tiles reach from HBM: each box row reads "
           "block_k x element bytes (128 B) of a row K x element bytes away from the next, so DRAM pages "
           "are visited in short runs (cuBLAS shows the same on weight-streaming GEMMs)"),
+    field("gemm_operand_hbm_latency_cycles", member<&ModelConstants::gemm_operand_hbm_latency_cycles>,
+          kCycles, Rule::kPositive,
+          "cycles from the TMA load of a Hopper GEMM stage's K-major operand boxes to its full barrier when a "
+          "box comes from HBM while the grid streams its operands (loaded latency: each box row opens "
+          "another DRAM page and the rows of all SMs' boxes queue at the DRAM banks)"),
     field("decode_prefetch_refetch_fraction", member<&ModelConstants::decode_prefetch_refetch_fraction>, kRatio,
           Rule::kAny,
           "decode_splitkv with l2_prefetch: the share of the prefetched KV bytes HBM delivers a second time "
