@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Instruction counts of the compiled kernels' main loops, read from their SASS: the counts
-the model's per-warp chains use (model/src/schedules/attn_fa3.cpp, attn_fa2.cpp,
-gemm_sm80_mma.cpp, decode.cpp) and tests/model/test_sass_counts.cpp checks against.
+the model's per-warp chains and issue-slot uses take (model/src/schedules/attn_fa3.cpp,
+attn_fa2.cpp, gemm_sm80_mma.cpp, gemm_sm90_ws.cpp, decode.cpp) and
+tests/model/test_sass_counts.cpp checks against.
 
-For each FA3, FA2, mma.sync GEMM and split-KV decode kernel of a runner binary: the main
+For each FA3, FA2, mma.sync GEMM, wgmma GEMM (its consumers' K-step loop) and split-KV
+decode kernel of a runner binary: the main
 loop is the innermost loop (a backward branch and its target) that holds tensor
 instructions (HGMMA / HMMA); its instructions are counted by opcode. The loop body also holds the causal/boundary mask path,
 which only the diagonal and last KV blocks run: FSEL and the ISETP around them are counted
@@ -27,6 +29,7 @@ CONFIG = {
     "fa2": re.compile(r"Fa2ConfigILi(\d+)ELi(\d+)ELi(\d+)ELi(\d+)EEELi(\d+)ELi(\d+)E"),
     "sm80": re.compile(r"MmaConfigILi(\d+)ELi(\d+)ELi(\d+)ELi(\d+)ELi(\d+)ELi(\d+)E"),
     "decode": re.compile(r"decode_splitkv_kernelILi(\d+)ELi(\d+)ELi(\d+)ELi(\d+)ELb(\d)ELb(\d)E"),
+    "ws": re.compile(r"WsConfigILi(\d+)ELi(\d+)ELi(\d+)ELi(\d+)ELi(\d+)ELi(\d+)ELi(\d+)ELi(\d+)E"),
 }
 
 
@@ -42,6 +45,9 @@ def tile_of(kind, m):
                             "exp_emu_fraction": g[5] / 100.0, "rescale_threshold": g[6], "persistent": g[7]}
     if kind == "fa2":
         return "attn_fa2", {"head_dim": g[0], "block_m": g[1], "block_n": g[2], "stages": g[3]}
+    if kind == "ws":  # the bf16 warp-specialized wgmma GEMM; its consumers' K-step loop is counted
+        return "gemm_sm90_ws", {"block_m": g[0], "block_n": g[1], "block_k": g[2], "stages": g[3], "consumers": g[4],
+                                "cluster_m": g[5], "cluster_n": g[6], "raster": g[7]}
     if kind == "decode":  # head dim, block_n, stages, m tiles (16 rows each), paged, L2 prefetch
         return "decode_splitkv", {"head_dim": g[0], "block_n": g[1], "stages": g[2], "m_tiles": g[3], "paged": g[4],
                                   "l2_prefetch": g[5]}
@@ -93,7 +99,7 @@ def main():
                 m = rx.search(name)
                 if not m:
                     continue
-                ops = main_loop(func, softmax=kind not in ("sm80", "decode"))
+                ops = main_loop(func, softmax=kind not in ("sm80", "decode", "ws"))
                 if ops is None:
                     continue
                 schedule, tile = tile_of(kind, m)

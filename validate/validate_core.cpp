@@ -257,6 +257,7 @@ std::vector<PredictedRun> predict_runs(const std::vector<MeasuredRun>& runs,
         p.predicted_clock_mhz = pr.clock_mhz;
         for (const auto& u : pr.units) {
           p.utilization[model::unit_name(u.unit)] = u.utilization;
+          p.utilization_active[model::unit_name(u.unit)] = u.utilization_active;
           if (u.unit == model::Unit::kSmem) p.bytes_smem = u.work_total;
           if (u.unit == model::Unit::kMufu) p.mufu_ops = u.work_total;
         }

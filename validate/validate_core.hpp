@@ -69,7 +69,8 @@ struct PredictedRun {
   double bytes_l2 = 0.0;
   double bytes_smem = 0.0;  // SMEM unit work
   double mufu_ops = 0.0;
-  std::map<std::string, double> utilization;  // unit -> 0..1
+  std::map<std::string, double> utilization;         // unit -> 0..1, over the elapsed time
+  std::map<std::string, double> utilization_active;  // unit -> 0..1, over the SMs' active cycles
   double predicted_clock_mhz = 0.0;
   std::string split;  // "train" | "test" (calibration), set by assign_splits
 };

@@ -19,6 +19,7 @@ namespace tilesim::validate {
 struct CounterPair {
   std::string unit;     // model unit: tensor, mufu, issue
   std::string counter;  // ncu metric name
+  bool active;          // the counter is a share of the SMs' active cycles (else of elapsed)
 };
 const std::vector<CounterPair>& counter_pairs();
 

@@ -524,6 +524,21 @@ void evaluate(const ScheduleDesc& d, Prediction& out, bool detailed) {
   out.units.clear();
   out.units.reserve(kUnitCount);
   const double total_cycles = time_us * f_mhz;
+  // SM-cycles with a CTA resident. Persistent grids: the SMs that got a CTA, for the whole
+  // kernel. Plain grids: the items' slot time, shared by the CTAs co-resident on an SM (at
+  // most one each when the grid has no more items than SMs) and stretched as the whole
+  // kernel is when a chip-wide unit outlasts the list schedule; at most every SM throughout.
+  const double all_sm_cycles = static_cast<double>(grid.sm_count) * kernel_cycles;
+  double sm_active_cycles = all_sm_cycles;
+  if (persistent) {
+    const int64_t resident = std::min(items, slots);
+    const int64_t sms = std::min<int64_t>(grid.sm_count, ceil_div(resident, std::max(1, grid.ctas_per_sm)));
+    sm_active_cycles = static_cast<double>(sms) * kernel_cycles;
+  } else if (makespan > 0.0) {
+    const double resident_share =
+        items <= grid.sm_count ? 1.0 : 1.0 / static_cast<double>(std::max(1, grid.ctas_per_sm));
+    sm_active_cycles = std::min(all_sm_cycles, busy_slot_cycles * resident_share * kernel_cycles / makespan);
+  }
   for (int u = 0; u < kUnitCount; ++u) {
     if (work[u] <= 0.0) continue;
     UnitResult r;
@@ -533,6 +548,10 @@ void evaluate(const ScheduleDesc& d, Prediction& out, bool detailed) {
     r.bound_us = bound[u] / f_mhz;
     const double cap = peak[u] * (unit_is_chip_wide(r.unit) ? 1.0 : grid.sm_count) * total_cycles;
     r.utilization = cap > 0.0 ? std::min(1.0, work[u] / cap) : 0.0;
+    const double cap_active = peak[u] * sm_active_cycles;
+    r.utilization_active = unit_is_chip_wide(r.unit) ? r.utilization
+                           : cap_active > 0.0      ? std::min(1.0, work[u] / cap_active)
+                                                   : 0.0;
     out.units.push_back(r);
   }
   // binding cycle text

@@ -152,6 +152,7 @@ nlohmann::json to_json(const Prediction& pr) {
   for (const auto& u : pr.units) {
     units[unit_name(u.unit)] = {{"cycles_per_iter", fin(u.cycles_per_iter)},
                                 {"utilization", fin(u.utilization)},
+                                {"utilization_active", fin(u.utilization_active)},
                                 {"work", fin(u.work_total)},
                                 {"currency", unit_currency(u.unit)},
                                 {"bound_us", fin(u.bound_us)}};

@@ -133,6 +133,37 @@ TEST(Invariants, TimeIsNeverBelowAnyUnitBound) {
   }
 }
 
+// Utilization over the SMs' active cycles is never below the one over the elapsed time
+// (fewer cycles in the denominator) and stays a share.
+TEST(Invariants, ActiveUtilizationIsAtLeastElapsedUtilization) {
+  for (const auto& c : cases())
+    for (const auto& u : c.pr.units) {
+      EXPECT_GE(u.utilization_active, u.utilization * (1 - 1e-12)) << c.what << " " << unit_name(u.unit);
+      EXPECT_LE(u.utilization_active, 1.0) << c.what << " " << unit_name(u.unit);
+    }
+}
+
+// A grid of 64 CTAs on 132 SMs: the tensor pipe of an active SM is busy at least 132/64
+// times the elapsed average (what ncu's pct_of_peak_sustained_active reports; the elapsed
+// time also holds the launch); a grid of many waves keeps every SM active, so the two
+// nearly agree.
+TEST(Invariants, ActiveUtilizationCountsOnlySmsWithACta) {
+  const Profile p = profiles::resolve_profile("h100");
+  const Tile tile = parse_tile("block_m=128,block_n=128,block_k=64,stages=4,consumers=2,cluster_m=1,cluster_n=1");
+  auto tensor = [&](const char* problem) {
+    const Prediction pr = predict(p, problem_from_json(nlohmann::json::parse(problem)), "gemm_sm90_ws", tile);
+    for (const auto& u : pr.units)
+      if (u.unit == Unit::kTensor) return std::make_pair(pr, u);
+    ADD_FAILURE() << "no tensor unit";
+    return std::make_pair(pr, UnitResult{});
+  };
+  const auto [small, ts] = tensor(R"({"kind":"gemm","m":1024,"n":1024,"k":8192})");
+  ASSERT_EQ(small.work_items, 64);
+  EXPECT_GE(ts.utilization_active, 132.0 / 64.0 * ts.utilization * (1 - 1e-9));
+  const auto [big, tb] = tensor(R"({"kind":"gemm","m":8192,"n":8192,"k":8192})");
+  EXPECT_LT(tb.utilization_active, 1.1 * tb.utilization);
+}
+
 TEST(Invariants, MoreSmsNeverSlower) {
   for (const auto& c : cases()) {
     Profile more = c.profile;

@@ -46,6 +46,10 @@ struct UnitResult {
   Unit unit;
   double cycles_per_iter = 0.0;  // per CTA, one steady-state main-loop iteration, alone
   double utilization = 0.0;      // whole-kernel work / (peak rate * time), 0..1
+  // SM units: work / (peak rate * the SMs' active cycles), 0..1: what ncu's
+  // pct_of_peak_sustained_active reports (an SM with no CTA resident is not active). Chip-wide
+  // units: as utilization.
+  double utilization_active = 0.0;
   double work_total = 0.0;       // whole kernel, in the unit's currency
   double bound_us = 0.0;         // work_total at the unit's (effective) rate
 };
