@@ -177,7 +177,8 @@ void parse_ops(const json& root, const std::string& origin, const std::map<std::
     c.source = get_string(e, "source", origin, path + ".source", true);
     if (!sources.count(c.source)) fail(origin, path + ".source", "unknown source id '" + c.source + "'");
     c.note = get_string(e, "note", origin, path + ".note", false);
-    if (find_op(own, c.op, c.key) != nullptr) fail(origin, path, "a second entry for op '" + c.op + "' with the same key");
+    if (std::any_of(own.begin(), own.end(), [&](const OpCost& o) { return o.op == c.op && o.key == c.key; }))
+      fail(origin, path, "a second entry for op '" + c.op + "' with the same key");
     own.push_back(std::move(c));
   }
   for (auto& c : own) {

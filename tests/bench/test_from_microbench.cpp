@@ -284,7 +284,7 @@ TEST(FromMicrobench, BuiltInOpTablesAreTheCommittedRunsConverted) {
     const Profile builtin = builtin_profile(chip);
     ASSERT_EQ(converted.ops.size(), builtin.ops.size()) << chip;
     for (const auto& c : converted.ops) {
-      const auto* b = find_op(builtin.ops, c.op, c.key);
+      const auto* b = find_op(builtin.ops, c.op, std::map<std::string, double>(c.key.begin(), c.key.end()));
       ASSERT_NE(b, nullptr) << chip << " " << c.op;
       EXPECT_DOUBLE_EQ(b->cycles, c.cycles) << chip << " " << c.op;
       EXPECT_EQ(builtin.sources.at(b->source).kind, "measured");

@@ -264,7 +264,7 @@ TEST(ProfileLoader, PartialProfileReplacesOpsOfTheSameKey) {
             {"ops", json::array({{{"op", first.op}, {"key", key}, {"value", 1234.5}, {"unit", "cycles"}, {"source", "bench"}}})}};
   const auto p = parse_profile(j.dump(), "mine.json");
   EXPECT_EQ(p.ops.size(), base.ops.size());  // replaced, not added
-  const auto* o = tilesim::profiles::find_op(p.ops, first.op, first.key);
+  const auto* o = tilesim::profiles::find_op(p.ops, first.op, std::map<std::string, double>(first.key.begin(), first.key.end()));
   ASSERT_NE(o, nullptr);
   EXPECT_DOUBLE_EQ(o->cycles, 1234.5);
   EXPECT_EQ(o->source, "bench");

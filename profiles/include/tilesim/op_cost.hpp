@@ -6,6 +6,7 @@
 #pragma once
 
 #include <array>
+#include <functional>
 #include <map>
 #include <span>
 #include <string>
@@ -49,7 +50,7 @@ inline constexpr std::array kOpKinds{
 // cycles, from which source of the profile.
 struct OpCost {
   std::string op;
-  std::map<std::string, double> key;
+  std::map<std::string, double, std::less<>> key;
   double cycles = 0.0;
   std::string source;  // id into Profile::sources
   std::string note;
@@ -60,5 +61,8 @@ const OpKind* find_op_kind(std::string_view name);
 
 // The table's entry for `op` whose key equals `key` exactly, or nullptr.
 const OpCost* find_op(const std::vector<OpCost>& ops, std::string_view op, const std::map<std::string, double>& key);
+// The same without building a map (the model looks ops up on tune's hot path).
+using OpKeyValue = std::pair<std::string_view, double>;
+const OpCost* find_op(const std::vector<OpCost>& ops, std::string_view op, std::span<const OpKeyValue> key);
 
 }  // namespace tilesim::profiles
