@@ -325,6 +325,10 @@ void bench_fa3_ops(benchmark::State& state, Mode mode, bool force_rescale) {
     return p;
   }();
   if (n_rec > static_cast<std::size_t>(kMaxClockRecords)) throw std::runtime_error("fa3 op bench: too many SMs");
+  // O's stores (one 64 x d bf16 block per warpgroup) must fit in the sink past the checksum words.
+  const std::size_t o_words = static_cast<std::size_t>(dev.sm_count) * kConsumers * 64 * Cfg::head_dim / 2;
+  if (kOutputOffsetWords + o_words > kSinkWords)
+    throw std::runtime_error("fa3 op bench: O stores of " + std::to_string(dev.sm_count) + " SMs do not fit the sink");
   // 1/sqrt(d) in log2 units, as the attention runner passes it.
   const float scale_log2 = static_cast<float>(M_LOG2E / std::sqrt(static_cast<double>(Cfg::head_dim)));
   OpsArgs args{kTimedItems, kItersPerItem, static_cast<int>(mode), 0, force_rescale ? 1 : 0, scale_log2};
