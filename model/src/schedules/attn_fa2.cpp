@@ -57,7 +57,12 @@ void build_attn_fa2(const Ctx& c, ScheduleDesc& d) {
   const double trate = tensor_rate(c, TensorPath::kMmaSync), srate = c.p.per_sm.smem.value;
   const int lk = b.load(L, "load_k", w, bn * dq * e, tr.kv_hbm_fraction);
   const int lv = b.load(L, "load_v", w, bn * dv * e, tr.kv_hbm_fraction);
-  const int qk = b.op(L, "qk", w, c.p.latency.smem.value);
+  // mma.sync runs on the issuing warp's sub-partition: the warps of the other CTAs resident
+  // on the SM share those tensor units, so a GEMM phase of this CTA waits behind theirs
+  // (taken as fully overlapping: the CTAs run the same loop).
+  const int64_t co_resident = std::min<int64_t>(d.grid.ctas_per_sm, ceil_div(ag.items, d.grid.sm_count));
+  auto shared_tensor_wait = [&](double flops) { return static_cast<double>(co_resident - 1) * flops / trate; };
+  const int qk = b.op(L, "qk", w, c.p.latency.smem.value + shared_tensor_wait(2.0 * bm * bn * dq));
   b.use(L, qk, Unit::kTensor, 2.0 * bm * bn * dq, trate, [&] { return "2*" + num(bm) + "*" + num(bn) + "*" + num(dq) + " FLOP (mma.sync)"; });
   b.use(L, qk, Unit::kSmem, (bm * dq + warps * bn * dq) * e, srate,
         [&] { return "Q " + num(bm) + "x" + num(dq) + " + K " + num(bn) + "x" + num(dq) + " read by each of " + num(warps) + " warps"; });
@@ -77,7 +82,7 @@ void build_attn_fa2(const Ctx& c, ScheduleDesc& d) {
       o.chain_what = num(other) + " instructions per thread x " + num(cpi) + " cycles + " + num(mufu) + " MUFU x " +
                      num(mufu_cycles) + " cycles";
   }
-  const int pv = b.op(L, "pv", w, c.p.latency.smem.value);
+  const int pv = b.op(L, "pv", w, c.p.latency.smem.value + shared_tensor_wait(2.0 * bm * bn * dv));
   b.use(L, pv, Unit::kTensor, 2.0 * bm * bn * dv, trate, [&] { return "2*" + num(bm) + "*" + num(dv) + "*" + num(bn) + " FLOP (mma.sync)"; });
   b.use(L, pv, Unit::kSmem, warps * bn * dv * e, srate, [&] { return "V " + num(bn) + "x" + num(dv) + " read by each of " + num(warps) + " warps"; });
   b.dep(L, qk, lk, 0, DepKind::kDone, "k ready");
