@@ -346,8 +346,7 @@ void evaluate(const ScheduleDesc& d, Prediction& out, bool detailed) {
   const int64_t items = grid.total_items();
   const int64_t slots = grid.resident_ctas();
   const double active_chip = static_cast<double>(std::max<int64_t>(1, std::min(items, slots)));
-  const int share_sm = static_cast<int>(std::max<int64_t>(
-      1, std::min<int64_t>(grid.ctas_per_sm, ceil_div(std::max<int64_t>(1, items), grid.sm_count))));
+  const int share_sm = grid.ctas_sharing_an_sm();
   const double clock_mhz = k.clock_mhz;
 
   // --- steady-state iteration ---------------------------------------------------------
@@ -525,9 +524,9 @@ void evaluate(const ScheduleDesc& d, Prediction& out, bool detailed) {
   out.units.reserve(kUnitCount);
   const double total_cycles = time_us * f_mhz;
   // SM-cycles with a CTA resident. Persistent grids: the SMs that got a CTA, for the whole
-  // kernel. Plain grids: the items' slot time, shared by the CTAs co-resident on an SM (at
-  // most one each when the grid has no more items than SMs) and stretched as the whole
-  // kernel is when a chip-wide unit outlasts the list schedule; at most every SM throughout.
+  // kernel. Plain grids: the items' slot time, shared by the CTAs co-resident on an SM and
+  // stretched as the whole kernel is when a chip-wide unit outlasts the list schedule; at
+  // most every SM throughout.
   const double all_sm_cycles = static_cast<double>(grid.sm_count) * kernel_cycles;
   double sm_active_cycles = all_sm_cycles;
   if (persistent) {
@@ -535,9 +534,7 @@ void evaluate(const ScheduleDesc& d, Prediction& out, bool detailed) {
     const int64_t sms = std::min<int64_t>(grid.sm_count, ceil_div(resident, std::max(1, grid.ctas_per_sm)));
     sm_active_cycles = static_cast<double>(sms) * kernel_cycles;
   } else if (makespan > 0.0) {
-    const double resident_share =
-        items <= grid.sm_count ? 1.0 : 1.0 / static_cast<double>(std::max(1, grid.ctas_per_sm));
-    sm_active_cycles = std::min(all_sm_cycles, busy_slot_cycles * resident_share * kernel_cycles / makespan);
+    sm_active_cycles = std::min(all_sm_cycles, busy_slot_cycles / share_sm * kernel_cycles / makespan);
   }
   for (int u = 0; u < kUnitCount; ++u) {
     if (work[u] <= 0.0) continue;

@@ -70,6 +70,11 @@ int64_t Grid::total_items() const {
 
 int64_t Grid::resident_ctas() const { return static_cast<int64_t>(sm_count) * ctas_per_sm; }
 
+int Grid::ctas_sharing_an_sm() const {
+  const int64_t per_sm = (std::max<int64_t>(1, total_items()) + sm_count - 1) / std::max(1, sm_count);
+  return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(ctas_per_sm, per_sm)));
+}
+
 double op_occupancy_cycles(const Op& op, double resident_ctas_chip) {
   double cycles = 0.0;
   const double share = std::max(1.0, resident_ctas_chip);

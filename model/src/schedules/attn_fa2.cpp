@@ -60,8 +60,8 @@ void build_attn_fa2(const Ctx& c, ScheduleDesc& d) {
   // mma.sync runs on the issuing warp's sub-partition: the warps of the other CTAs resident
   // on the SM share those tensor units, so a GEMM phase of this CTA waits behind theirs
   // (taken as fully overlapping: the CTAs run the same loop).
-  const int64_t co_resident = std::min<int64_t>(d.grid.ctas_per_sm, ceil_div(ag.items, d.grid.sm_count));
-  auto shared_tensor_wait = [&](double flops) { return static_cast<double>(co_resident - 1) * flops / trate; };
+  const int co_resident = d.grid.ctas_sharing_an_sm();
+  auto shared_tensor_wait = [&](double flops) { return (co_resident - 1) * flops / trate; };
   const int qk = b.op(L, "qk", w, c.p.latency.smem.value + shared_tensor_wait(2.0 * bm * bn * dq));
   b.use(L, qk, Unit::kTensor, 2.0 * bm * bn * dq, trate, [&] { return "2*" + num(bm) + "*" + num(bn) + "*" + num(dq) + " FLOP (mma.sync)"; });
   b.use(L, qk, Unit::kSmem, (bm * dq + warps * bn * dq) * e, srate,

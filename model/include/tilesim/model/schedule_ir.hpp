@@ -179,6 +179,9 @@ struct Grid {
   std::vector<WorkClass> classes;   // in launch order (before any longest-first sort)
   int64_t total_items() const;
   int64_t resident_ctas() const;    // sm_count * ctas_per_sm
+  // CTAs that run on one SM at once in the steady state: ctas_per_sm, fewer when the grid
+  // has fewer items than slots (at least 1).
+  int ctas_sharing_an_sm() const;
 };
 
 // Work after the main kernel that is not per-SM (split-KV combine): memory traffic and a
