@@ -30,9 +30,9 @@ std::string key_of(const std::string& gpu, const std::string& schedule, const js
 
 const std::vector<CounterPair>& counter_pairs() {
   static const std::vector<CounterPair> p = {
-      {"tensor", "sm__pipe_tensor_cycles_active.avg.pct_of_peak_sustained_active", true},
-      {"mufu", "sm__inst_executed_pipe_xu.avg.pct_of_peak_sustained_active", true},
-      {"issue", "sm__issue_active.avg.pct_of_peak_sustained_elapsed", false},
+      {"tensor", "sm__pipe_tensor_cycles_active.avg.pct_of_peak_sustained_active"},
+      {"mufu", "sm__inst_executed_pipe_xu.avg.pct_of_peak_sustained_active"},
+      {"issue", "sm__issue_active.avg.pct_of_peak_sustained_elapsed"},
   };
   return p;
 }
@@ -94,7 +94,7 @@ std::vector<CounterComparison> compare_counters(const std::string& data_dir,
         // Like with like: ncu's "active" counters against the model's utilization over the
         // SMs' active cycles (a grid smaller than the chip leaves SMs idle), "elapsed" ones
         // against the whole kernel's.
-        const auto& predicted_util = pair.active ? p.utilization_active : p.utilization;
+        const auto& predicted_util = pair.of_active_cycles() ? p.utilization_active : p.utilization;
         auto u = predicted_util.find(pair.unit);
         const double pred = u == predicted_util.end() ? 0.0 : 100.0 * u->second;
         c.utilization[pair.unit] = {pred, r["metrics"][pair.counter]["value"].get<double>()};

@@ -19,7 +19,8 @@ namespace tilesim::validate {
 struct CounterPair {
   std::string unit;     // model unit: tensor, mufu, issue
   std::string counter;  // ncu metric name
-  bool active;          // the counter is a share of the SMs' active cycles (else of elapsed)
+  // A share of the SMs' active cycles ("..._active"), else of the elapsed ones.
+  bool of_active_cycles() const { return counter.ends_with("_active"); }
 };
 const std::vector<CounterPair>& counter_pairs();
 

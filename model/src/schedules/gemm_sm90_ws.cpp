@@ -81,16 +81,15 @@ void build_gemm_sm90_ws(const Ctx& c, ScheduleDesc& d) {
   std::vector<int> mma;
   for (int w = 0; w < consumers; ++w) {
     const int id = b.op(L, "mma.wg" + std::to_string(w), cons[w], c.p.latency.tensor_mma.value);
-    const double flops = 2.0 * rm * bn * bk;
+    const double flops = 2.0 * rm * bn * bk, wgmmas = static_cast<double>(rm / kWgmmaM) * (bk / k_instr);
     b.use(L, id, Unit::kTensor, flops, trate, [&] {
-      return "2*" + num(rm) + "*" + num(bn) + "*" + num(bk) + " FLOP (" + num(rm / kWgmmaM * (bk / k_instr)) +
-             " x wgmma m64n" + num(bn) + "k" + num(k_instr) + ")";
+      return "2*" + num(rm) + "*" + num(bn) + "*" + num(bk) + " FLOP (" + num(wgmmas) + " x wgmma m64n" + num(bn) + "k" +
+             num(k_instr) + ")";
     });
     b.use(L, id, Unit::kSmem, (rm + bn) * bk * e, srate, [&] {
       return "A " + num(rm) + "x" + num(bk) + " + B " + num(bn) + "x" + num(bk) + " read from SMEM x " + num(e) +
              " B (each warpgroup reads all of B)";
     });
-    const double wgmmas = static_cast<double>(rm / kWgmmaM) * (bk / k_instr);
     const double per_thread =
         kWsFixedInstructions + kWsInstructionsPerWgmma * wgmmas + kWsInstructionsPer64Columns * bn / 64.0;
     b.use(L, id, Unit::kIssue, per_thread * kWarpgroupThreads, kIssueThreadOpsPerClkPerSm, [&] {
