@@ -65,4 +65,22 @@ if { command -v nvcc >/dev/null 2>&1 || [ -x /usr/local/cuda/bin/nvcc ]; } &&
   fi
   rm -rf "$tmp"
 fi
+# The cuDNN frontend (header-only C++ over the cuDNN library the CUDA image has): the
+# attention runner times cuDNN's fused SDPA in its own process through it. PyPI wheel,
+# headers only, into .tools/ (nothing system-wide); without it the runner is built without
+# the cuDNN reference and says so.
+cfe_version=1.32.0
+if { command -v nvcc >/dev/null 2>&1 || [ -x /usr/local/cuda/bin/nvcc ]; } &&
+   [ ! -f "$tools/cudnn_frontend/include/cudnn_frontend.h" ]; then
+  echo "setup: installing the cuDNN frontend $cfe_version headers into $tools/cudnn_frontend"
+  tmp="$(mktemp -d)"
+  if python3 -m pip download -q --no-deps --only-binary=:all: -d "$tmp" "nvidia-cudnn-frontend==$cfe_version"; then
+    python3 -m zipfile -e "$tmp"/*.whl "$tmp/x"
+    mkdir -p "$tools/cudnn_frontend"
+    cp -r "$tmp/x/include" "$tools/cudnn_frontend/"
+  else
+    echo "setup: warning: could not download the cuDNN frontend: the attention runner gets no cuDNN reference"
+  fi
+  rm -rf "$tmp"
+fi
 echo "setup: ok"

@@ -7,11 +7,14 @@
 //             --shape / --shapes-file): checked, then timed (CUDA events, warm-up, median
 //             of --reps samples taken in --passes round-robin passes over the kernels of a
 //             shape); NVML samples the SM clock, power and throttle reasons in every pass.
+//             cuDNN's fused SDPA (impl "cudnn_fe", cudnn_sdpa.hpp) is checked and timed in
+//             the same passes where the build has it; --check checks it too.
 //   --shape batch=B,heads_q=H,[heads_kv=G,]seq_q=S,[seq_kv=T,]head_dim=D[,causal=1]
 //             a shape for --sweep or --check (repeatable); --shapes-file F: the "attention" list of F
 //             (e.g. data/heldout/shapes.json). Syntax: kernels/common/shape_args.hpp.
 //   --quick   with --check: only the smallest shape (for compute-sanitizer runs).
-//   --kernel S  only kernels whose name contains S;  --list [--json]  the kernels.
+//   --kernel S  only kernels whose name contains S (cuDNN's name: cudnn_fe);  --list [--json]
+//             the kernels.
 //   --warmup N, --passes N, --reps N (>= 20), --seed N (default 1).
 //   --out F   write the measurement JSON (schema tilesim.measurement.v1, family attention),
 //             after every shape, so a run cut short by a time limit keeps its data.
@@ -28,6 +31,9 @@
 #include <vector>
 
 #include "attn_types.hpp"
+#if TILESIM_HAVE_CUDNN_SDPA
+#include "cudnn_sdpa.hpp"
+#endif
 #include "cuda_check.hpp"
 #include "device_report.hpp"
 #include "event_timer.hpp"
@@ -59,6 +65,18 @@ constexpr int kMinReps = 20;  // a median of many
 // The inputs of the n-th shape of a run use seed + n; seed 1 is what the runner always used.
 constexpr uint64_t kDefaultSeed = 1;
 constexpr int kMaxCount = 100000;  // --warmup / --passes
+// The vendor reference's name in runs and for --kernel: cuDNN's fused SDPA through the
+// frontend, in this process (torch_sdpa_ref.py's "cudnn" is the same library through torch).
+constexpr const char* kCudnnImpl = "cudnn_fe";
+
+// Why this build has no cuDNN reference (empty: it has one).
+std::string cudnn_missing() {
+#if TILESIM_HAVE_CUDNN_SDPA
+  return "";
+#else
+  return TILESIM_NO_CUDNN_SDPA_REASON;
+#endif
+}
 
 struct Options : tr::CheckSweepOptions {
   std::vector<std::string> kernel_filters;
@@ -103,7 +121,7 @@ Options parse(int argc, char** argv) {
   spec.default_seed = kDefaultSeed;
   static_cast<tr::CheckSweepOptions&>(o) = tr::parse_check_sweep(argc, argv, spec);
   for (const auto& s : o.shapes) o.problems.push_back(problem_from_shape(s));
-  if (selected_kernels(o.kernel_filters).empty()) {
+  if (selected_kernels(o.kernel_filters).empty() && !tr::kernel_selected(kCudnnImpl, o.kernel_filters)) {
     std::string names;
     for (const auto& f : o.kernel_filters) names += (names.empty() ? "'" : ", '") + f + "'";
     throw std::invalid_argument("no compiled kernel matches --kernel " + names + " (see --list)");
@@ -199,11 +217,11 @@ struct CheckOutcome {
 };
 
 // Poisons O with NaN, runs the kernel once, compares with the references.
-CheckOutcome check_kernel(const ta::KernelEntry& ke, Workspace& ws,
-                       const std::function<void(cudaStream_t)>& launch, cudaStream_t st) {
+CheckOutcome check_kernel(const std::string& name, Workspace& ws, const std::function<void(cudaStream_t)>& launch,
+                          cudaStream_t st) {
   TILESIM_CUDA_CHECK(cudaMemsetAsync(ws.o, kNaNPoisonByte, ws.nq * 2, st));
   launch(st);
-  TILESIM_CHECK_LAUNCH(ke.name.c_str());
+  TILESIM_CHECK_LAUNCH(name.c_str());
   TILESIM_CUDA_CHECK(cudaStreamSynchronize(st));
   const ta::CompareResult c = ta::compare_gpu(ws.o, ws.ref, ws.nq, st);
   CheckOutcome out;
@@ -276,10 +294,15 @@ std::vector<ta::AttnProblem> sweep_shapes() {
 struct Bench {
   const Options& opt;
   std::vector<ta::KernelEntry> kernels;
+  bool cudnn;  // --kernel selects the cuDNN reference (whether this build has it or not)
   cudaStream_t st = nullptr;
   uint64_t next_seed;
 
-  explicit Bench(const Options& o) : opt(o), kernels(selected_kernels(o.kernel_filters)), next_seed(o.seed) {
+  explicit Bench(const Options& o)
+      : opt(o),
+        kernels(selected_kernels(o.kernel_filters)),
+        cudnn(tr::kernel_selected(kCudnnImpl, o.kernel_filters)),
+        next_seed(o.seed) {
     TILESIM_CUDA_CHECK(cudaStreamCreate(&st));
   }
   ~Bench() { cudaStreamDestroy(st); }
@@ -287,7 +310,8 @@ struct Bench {
   Bench& operator=(const Bench&) = delete;
 
   bool serves(const ta::AttnProblem& p) const {
-    return std::any_of(kernels.begin(), kernels.end(), [&](const auto& k) { return k.head_dim == p.head_dim; });
+    return (cudnn && cudnn_missing().empty()) ||
+           std::any_of(kernels.begin(), kernels.end(), [&](const auto& k) { return k.head_dim == p.head_dim; });
   }
 };
 
@@ -295,6 +319,52 @@ nlohmann::json run_record(const ta::KernelEntry& ke, const ta::AttnProblem& p, c
   return {{"impl", "tilesim"},          {"kernel", ke.name},     {"schedule", ke.schedule},
           {"tile", ke.tile},            {"problem", problem_json(p)}, {"check", c.json},
           {"samples_ms", nlohmann::json::array()}};
+}
+
+// cuDNN's fused SDPA on a workspace's buffers: its launch, and its run record so far (the
+// plan cuDNN's heuristics picked and the library versions). When cuDNN refuses the problem
+// the launch is empty and the record says why: a vendor gap is recorded, not hidden.
+struct CudnnRef {
+  std::function<void(cudaStream_t)> launch;
+  nlohmann::json record;
+};
+
+CudnnRef prepare_cudnn(const Workspace& ws) {
+  CudnnRef r;
+  r.record = {{"impl", kCudnnImpl},
+              {"schedule", nullptr},
+              {"tile", nlohmann::json::object()},
+              {"problem", problem_json(ws.prob)},
+              {"samples_ms", nlohmann::json::array()}};
+#if TILESIM_HAVE_CUDNN_SDPA
+  r.record["library"] = ta::cudnn_sdpa_versions();
+  std::shared_ptr<ta::CudnnSdpa> sdpa;
+  try {
+    sdpa = std::make_shared<ta::CudnnSdpa>(ws.prob);
+  } catch (const std::runtime_error& e) {
+    r.record["error"] = e.what();
+    return r;
+  }
+  r.record["config"] = sdpa->plan_name();
+  const ta::AttnArgs a = ws.args();
+  r.launch = [sdpa, a](cudaStream_t st) { sdpa->launch(a.q, a.k, a.v, a.o, st); };
+#else
+  r.record["error"] = "not in this build: " + cudnn_missing();
+#endif
+  return r;
+}
+
+// The cuDNN reference checked on a workspace (NaN-poisoned output, the same references and
+// tolerance as our kernels). Returns false when it ran and failed: its time would mean nothing.
+bool check_cudnn(CudnnRef& ref, Workspace& ws, cudaStream_t st, CheckOutcome* out) {
+  if (!ref.launch) {
+    std::printf("%-36s %-34s not run: %.160s\n", kCudnnImpl, shape_str(ws.prob).c_str(),
+                ref.record["error"].get<std::string>().c_str());
+    return true;
+  }
+  *out = check_kernel(kCudnnImpl, ws, ref.launch, st);
+  ref.record["check"] = out->json;
+  return out->passed;
 }
 
 // Every kernel of the problem's head dim, one launch each; returns 1 on any failure.
@@ -305,43 +375,68 @@ int run_check(Bench& b, tr::Measurement& m) {
     Workspace ws(p, b.next_seed++, b.st);
     for (const auto& ke : b.kernels) {
       if (ke.head_dim != p.head_dim) continue;
-      const CheckOutcome c = check_kernel(ke, ws, ke.prepare(ws.args()), b.st);
+      const CheckOutcome c = check_kernel(ke.name, ws, ke.prepare(ws.args()), b.st);
       all_passed = all_passed && c.passed;
       std::printf("%-36s %-34s %10.2e %10.2e %s\n", ke.name.c_str(), shape_str(p).c_str(), c.rel_err,
                   c.json.value("rel_err_vs_cpu_fp64", -1.0), c.passed ? "ok" : "FAIL");
       std::fflush(stdout);  // a hang in the next kernel still shows how far the check got
       m.runs().push_back(run_record(ke, p, c));
     }
+    if (b.cudnn && cudnn_missing().empty()) {
+      CudnnRef ref = prepare_cudnn(ws);
+      CheckOutcome c;
+      all_passed = check_cudnn(ref, ws, b.st, &c) && all_passed;
+      if (ref.launch)
+        std::printf("%-36s %-34s %10.2e %10.2e %s\n", kCudnnImpl, shape_str(p).c_str(), c.rel_err,
+                    c.json.value("rel_err_vs_cpu_fp64", -1.0), c.passed ? "ok" : "FAIL");
+      m.runs().push_back(ref.record);
+    }
     m.save(tc::clock_snapshot());
   }
   return all_passed ? 0 : 1;
 }
 
-// One problem of the sweep: every kernel checked, then all timed round-robin.
+// One problem of the sweep: every kernel (and cuDNN, where selected and built) checked, then
+// all timed round-robin in the same passes.
 bool sweep_problem(Bench& b, const ta::AttnProblem& p, const tc::TimingOptions& topt, tc::NvmlSampler& nvml,
                    tr::Measurement& m) {
   Workspace ws(p, b.next_seed++, b.st);
-  std::vector<const ta::KernelEntry*> kes;
+  std::vector<std::string> names;
+  std::vector<nlohmann::json> records;
   std::vector<std::function<void(cudaStream_t)>> launches;
   std::vector<CheckOutcome> checks;
   bool all_passed = true;
   for (const auto& ke : b.kernels) {
     if (ke.head_dim != p.head_dim) continue;
-    kes.push_back(&ke);
     launches.push_back(ke.prepare(ws.args()));
-    checks.push_back(check_kernel(ke, ws, launches.back(), b.st));  // checked before any timing
+    checks.push_back(check_kernel(ke.name, ws, launches.back(), b.st));  // checked before any timing
     all_passed = all_passed && checks.back().passed;
+    names.push_back(ke.name);
+    records.push_back(run_record(ke, p, checks.back()));
+  }
+  if (b.cudnn && cudnn_missing().empty()) {
+    CudnnRef ref = prepare_cudnn(ws);
+    CheckOutcome c;
+    all_passed = check_cudnn(ref, ws, b.st, &c) && all_passed;
+    if (ref.launch) {
+      launches.push_back(ref.launch);
+      checks.push_back(c);
+      names.push_back(kCudnnImpl);
+      records.push_back(ref.record);
+    } else {
+      m.runs().push_back(ref.record);  // refused: recorded, never timed
+    }
   }
   const std::vector<tc::RoundRobinTimes> times = tc::time_round_robin(launches, b.opt.passes, topt, nvml, b.st);
   std::printf("%-36s %-34s %10s %10s %9s %s\n", "kernel", "shape", "median_ms", "TFLOP/s", "rel_err", "check");
-  for (std::size_t i = 0; i < kes.size(); ++i) {
-    nlohmann::json r = run_record(*kes[i], p, checks[i]);
+  for (std::size_t i = 0; i < launches.size(); ++i) {
+    nlohmann::json& r = records[i];
     const double med = tc::record_samples(r, times[i].samples_ms);
     const double tflops = ta::attention_flops(p) / (med * 1e-3) / 1e12;
     r["tflops"] = tflops;
     r["clocks_per_pass"] = times[i].clocks_per_pass;
     r["nvml_per_pass"] = times[i].nvml_per_pass;
-    std::printf("%-36s %-34s %10.4f %10.1f %9.2e %s\n", kes[i]->name.c_str(), shape_str(p).c_str(), med, tflops,
+    std::printf("%-36s %-34s %10.4f %10.1f %9.2e %s\n", names[i].c_str(), shape_str(p).c_str(), med, tflops,
                 checks[i].rel_err, checks[i].passed ? "ok" : "FAIL");
     m.runs().push_back(r);
   }
@@ -376,6 +471,10 @@ int run_sweep(Bench& b, tr::Measurement& m) {
                  {"nvml_per_pass", "SM clock / power / clock-event reasons sampled every 2 ms "
                                    "through NVML while the pass's timed launches run (warm-up included)"},
                  {"note", "compute-bound kernels; inputs (>= 64 MB per shape) exceed L2"}};
+  m["vendor"] = cudnn_missing().empty()
+                    ? "cudnn_fe: cuDNN's fused SDPA through the cuDNN frontend graph API, in this process, timed "
+                      "in the same round-robin passes"
+                    : "no cuDNN reference: " + cudnn_missing();
   return all_passed ? 0 : 1;
 }
 
