@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """Prints the per-shape table of a forward-attention device run: best tilesim FA3 and FA2
-kernel (by median), cuDNN and torch flash (FA2) from the same call, FA3 as a share of
-cuDNN by median time and by minimum time (the coolest-clock sample of each).
-Usage: python3 summarize.py SWEEP_JSON TORCH_JSON [--markdown] [--all]
+kernel (by median), cuDNN timed in the runner's process (cudnn_fe) and through torch
+(cudnn), torch flash (FA2), FA3 as a share of cuDNN (in process where the sweep has it) by
+median time and by minimum time (the coolest-clock sample of each).
+Usage: python3 summarize.py SWEEP_JSON [TORCH_JSON] [--markdown] [--all]
   --all  also print every kernel x shape (TFLOP/s) of the sweep, vendor rows last.
 """
 import json
 import sys
+
+VENDORS = ("cudnn_fe", "cudnn", "torch_flash")  # vendor impl names, in table order
 
 
 def key(p):
@@ -18,17 +21,25 @@ def label(k):
     return "B%d H%d S%d D%d%s" % (b, h, s, d, " causal" if c else "")
 
 
-def main():
-    if len(sys.argv) < 3:
+def load_inputs():
+    """The sweep JSON and the torch JSON (no runs when it is not given)."""
+    files = [a for a in sys.argv[1:] if not a.startswith("--")]
+    if not 1 <= len(files) <= 2:
         sys.exit(__doc__)
+    return json.load(open(files[0])), json.load(open(files[1])) if len(files) == 2 else {"runs": []}
+
+
+def main():
+    sweep, torch = load_inputs()
     md = "--markdown" in sys.argv
-    sweep = json.load(open(sys.argv[1]))
-    torch = json.load(open(sys.argv[2]))
     rows = {}
     for r in sweep["runs"]:
         if "tflops" not in r:
             continue
         k = key(r["problem"])
+        if r["impl"] != "tilesim":  # the vendor timed in the runner's process
+            rows.setdefault(k, {})[r["impl"]] = r
+            continue
         sched = r["schedule"]
         if not r["check"]["passed"]:
             continue
@@ -38,16 +49,18 @@ def main():
     for r in torch["runs"]:
         if "tflops" in r:
             rows.setdefault(key(r["problem"]), {})[r["impl"]] = r
-    hdr = ["shape", "FA3 best (TFLOP/s)", "FA3 kernel", "FA2 best", "cuDNN", "torch flash", "FA3/cuDNN",
-           "FA3/cuDNN (min times)"]
+    hdr = ["shape", "FA3 best (TFLOP/s)", "FA3 kernel", "FA2 best", "cuDNN in process", "cuDNN via torch",
+           "torch flash", "FA3/cuDNN", "FA3/cuDNN (min times)"]
     out = []
     for k in sorted(rows):
         d = rows[k]
-        f3, f2, cu, fl = (d.get(x) for x in ("attn_fa3", "attn_fa2", "cudnn", "torch_flash"))
+        f3, f2, cfe, ct, fl = (d.get(x) for x in ("attn_fa3", "attn_fa2") + VENDORS)
+        cu = cfe or ct  # the ratio is against cuDNN in the same process where the sweep has it
         fmt = lambda r: "%.1f" % r["tflops"] if r else "-"
         ratio = "%.0f%%" % (100 * f3["tflops"] / cu["tflops"]) if f3 and cu else "-"
         ratio_min = "%.0f%%" % (100 * cu["min_ms"] / f3["min_ms"]) if f3 and cu else "-"
-        out.append([label(k), fmt(f3), f3["kernel"] if f3 else "-", fmt(f2), fmt(cu), fmt(fl), ratio, ratio_min])
+        out.append([label(k), fmt(f3), f3["kernel"] if f3 else "-", fmt(f2), fmt(cfe), fmt(ct), fmt(fl), ratio,
+                    ratio_min])
     if md:
         print("| " + " | ".join(hdr) + " |")
         print("|" + "---|" * len(hdr))
@@ -72,7 +85,7 @@ def all_table(sweep, torch, md):
         ok = r["check"]["passed"]
         cells.setdefault(name, {})[k] = ("%.1f" % r["tflops"]) + ("" if ok else " FAIL")
     hdr = ["kernel"] + [label(k) for k in shapes]
-    names = sorted(n for n in cells if n not in ("cudnn", "torch_flash")) + ["cudnn", "torch_flash"]
+    names = sorted(n for n in cells if n not in VENDORS) + list(VENDORS)
     rows = [[n] + [cells.get(n, {}).get(k, "-") for k in shapes] for n in names if n in cells]
     if md:
         print("| " + " | ".join(hdr) + " |")
@@ -89,4 +102,4 @@ if __name__ == "__main__":
     main()
     if "--all" in sys.argv:
         print()
-        all_table(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), "--markdown" in sys.argv)
+        all_table(*load_inputs(), "--markdown" in sys.argv)
