@@ -1,9 +1,10 @@
-// `tilesim measure --gpu <id> <gemm|attention|decode> <problem options> [--schedule S]
-// [--tile k=v,...]`: on a GPU machine, runs the compiled kernels that serve the problem (all
-// of them, or those of one schedule / tile) and the vendor library the runner times, through
-// the family's runner, at exactly this shape; every kernel's output is checked against a
-// reference. Prints measured vs predicted side by side and keeps the runner's measurement
-// JSON (tilesim.measurement.v1, the files `validate` reads).
+// `tilesim measure --gpu <id> <gemm|attention|decode|mla> <problem options> [--schedule S]
+// [--tile k=v,...]` (the kinds with a runner: runner_exec.hpp): on a GPU machine, runs the
+// compiled kernels that serve the problem (all of them, or those of one schedule / tile) and
+// the vendor library the runner times, through the family's runner, at exactly this shape;
+// every kernel's output is checked against a reference. Prints measured vs predicted side by
+// side and keeps the runner's measurement JSON (tilesim.measurement.v1, the files `validate`
+// reads).
 #include <boost/program_options.hpp>
 #include <cstdio>
 #include <cstdlib>
@@ -50,9 +51,8 @@ json list_instances(const std::string& bin) {
 }
 
 int run_measure(const std::vector<std::string>& args, Context& ctx) {
-  po::options_description opts(
-      "tilesim measure --gpu <id> <gemm|attention|decode> <problem options> [--schedule S] [--tile "
-      "k=v,...]");
+  po::options_description opts("tilesim measure --gpu <id> <" + runner_families("|") +
+                               "> <problem options> [--schedule S] [--tile k=v,...]");
   opts.add_options()("help,h", "show this help")(
       "gpu", po::value<std::string>(),
       "the built-in profile of this machine's GPU (h100, h200, h20, b200)")(
@@ -67,7 +67,7 @@ int run_measure(const std::vector<std::string>& args, Context& ctx) {
       "reps", po::value<int>()->default_value(0),
       "timed repetitions per pass (default: the runner's)")(
       "passes", po::value<int>()->default_value(0),
-      "interleaved timing passes (default: the runner's)")(
+      "interleaved timing passes (default: the runner's; not every runner takes it)")(
       "constants", po::value<std::string>()->default_value(""),
       "model constants JSON (default: built-in)")("json", "machine-readable output");
   add_problem_options(opts);
@@ -80,13 +80,14 @@ int run_measure(const std::vector<std::string>& args, Context& ctx) {
                "  tilesim measure --gpu h100 gemm --m 4096 --n 4096 --k 4096\n"
                "  tilesim measure --gpu h100 attention --batch 2 --heads-q 32 --heads-kv 8 --seq-q "
                "4096 \\\n"
-               "      --seq-kv 4096 --head-dim 128 --causal --schedule attn_fa3\n";
+               "      --seq-kv 4096 --head-dim 128 --causal --schedule attn_fa3\n"
+               "  tilesim measure --gpu h100 mla --batch 16 --heads-q 128 --seq-kv 4096 --page-size "
+               "64\n";
     return kExitOk;
   }
   if (!vm.count("gpu"))
     throw UsageError("--gpu is required: the built-in profile of this GPU (h100, h200, h20, b200)");
-  if (!vm.count("kind"))
-    throw UsageError("the problem kind is required: gemm, attention or decode");
+  if (!vm.count("kind")) throw UsageError("the problem kind is required: " + runner_families(", "));
   const std::string gpu = vm["gpu"].as<std::string>();
   if (gpu.find('/') != std::string::npos || gpu.find(".json") != std::string::npos)
     throw UsageError(
@@ -94,6 +95,7 @@ int run_measure(const std::vector<std::string>& args, Context& ctx) {
   load_gpu(gpu, "");  // unknown names are usage errors listing the built-in ids
   const model::Problem prob = problem_from_options(vm["kind"].as<std::string>(), vm);
   const std::string family = measure::family_of(prob);
+  measure::shape_arg(prob);  // a shape the runner would refuse: say so before looking for it
   json tile = json::object();
   if (!vm["tile"].as<std::string>().empty()) {
     try {
@@ -113,18 +115,26 @@ int run_measure(const std::vector<std::string>& args, Context& ctx) {
   else
     measure::select_kernels(list_instances(bin), prob, "",
                             json::object());  // none serves: say so now
-  if (!gpu_present())
-    throw RuntimeError(
-        "measure needs a GPU: nvidia-smi finds none (tilesim predict works without one)");
 
   std::string out = vm["out"].as<std::string>();
   if (out.empty()) out = "measure_" + family + "_" + validate::utc_stamp() + ".json";
   // One runner call per selected kernel; their runs are merged into one measurement file.
+  // Built before the GPU check, so that an option the runner does not take is a usage error
+  // on any machine.
+  std::vector<std::string> parts, cmds;
+  for (size_t i = 0; i < kernels.size(); ++i) {
+    parts.push_back(out + ".part" + std::to_string(i));
+    cmds.push_back(command_line(bin, measure::runner_args(prob, kernels[i], ro, parts.back())));
+  }
+  if (!gpu_present())
+    throw RuntimeError(
+        "measure needs a GPU: nvidia-smi finds none (tilesim predict works without one)");
+
   json merged;
   std::vector<validate::MeasuredRun> runs;
   for (size_t i = 0; i < kernels.size(); ++i) {
-    const std::string part = out + ".part" + std::to_string(i);
-    const std::string cmd = command_line(bin, measure::runner_args(prob, kernels[i], ro, part));
+    const std::string& part = parts[i];
+    const std::string& cmd = cmds[i];
     ctx.err << "measure: " << cmd << "\n";
     const int rc = std::system(cmd.c_str());
     if (rc != 0 || !fs::is_regular_file(part)) {

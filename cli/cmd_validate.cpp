@@ -216,8 +216,11 @@ int run_validate(const std::vector<std::string>& args, Context& ctx) {
   const std::string family = vm["family"].as<std::string>();
   if (!family.empty()) {
     const auto& fams = validate::kernel_families();
-    if (std::find(fams.begin(), fams.end(), family) == fams.end())
-      throw UsageError("--family must be gemm, attention or decode, got '" + family + "'");
+    if (std::find(fams.begin(), fams.end(), family) == fams.end()) {
+      std::string listed;
+      for (const auto& f : fams) listed += (listed.empty() ? "" : ", ") + f;
+      throw UsageError("--family must be one of " + listed + ", got '" + family + "'");
+    }
   }
   if (vm.count("write-baseline") && vm["note"].as<std::string>().empty())
     throw UsageError("--write-baseline needs --note '<why the baseline changes>'");

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "command.hpp"
+#include "runner_exec.hpp"
 #include "tilesim/model/schedule_spec.hpp"
 
 namespace tilesim::cli::measure {
@@ -11,39 +12,35 @@ namespace tilesim::cli::measure {
 using nlohmann::json;
 
 std::string family_of(const model::Problem& p) {
-  switch (p.kind) {
-    case model::ProblemKind::kGemm:
-      return "gemm";
-    case model::ProblemKind::kAttention:
-      return "attention";
-    case model::ProblemKind::kDecode:
-      return "decode";
-    default:
-      throw UsageError(std::string("no compiled kernels for ") + model::problem_kind_name(p.kind) +
-                       " problems (measure runs gemm, attention, decode)");
-  }
+  const std::string kind = model::problem_kind_name(p.kind);
+  for (const auto& r : kernel_runners())
+    if (r.family == kind) return kind;
+  throw UsageError("no compiled kernels for " + kind + " problems (measure runs " +
+                   runner_families(", ") + ")");
 }
 
 std::string shape_arg(const model::Problem& p) {
-  std::ostringstream s;
-  switch (p.kind) {
-    case model::ProblemKind::kGemm:
-      s << "m=" << p.m << ",n=" << p.n << ",k=" << p.k;
-      break;
-    case model::ProblemKind::kAttention:
-      s << "batch=" << p.batch << ",heads_q=" << p.heads_q << ",heads_kv=" << p.heads_kv
-        << ",seq_q=" << p.seq_q << ",seq_kv=" << p.seq_kv << ",head_dim=" << p.head_dim
-        << ",causal=" << (p.causal ? 1 : 0);
-      break;
-    case model::ProblemKind::kDecode:
-      s << "batch=" << p.batch << ",heads_q=" << p.heads_q << ",heads_kv=" << p.heads_kv
-        << ",q_per_seq=" << p.q_per_seq << ",seq_kv=" << p.seq_kv << ",head_dim=" << p.head_dim
-        << ",page_size=" << p.page_size;
-      break;
-    default:
-      family_of(p);  // throws the usage error
+  const KernelRunner& r = kernel_runner(family_of(p));
+  // The runner's keys are the measurement JSON's "problem" keys (shape_args.hpp), so the
+  // problem's JSON has a value for each.
+  const json problem = model::to_json(p);
+  std::string s;
+  for (const auto& key : r.shape_keys()) {
+    const json& v = problem.at(key.name);
+    s += (s.empty() ? "" : ",") + key.name + "=" +
+         (v.is_boolean() ? std::string(v.get<bool>() ? "1" : "0")
+                         : std::to_string(v.get<int64_t>()));
   }
-  return s.str();
+  // Parsed back with the runner's own parser: a shape it would refuse (a value out of its
+  // kernels' range) is a usage error here, before anything runs.
+  try {
+    runner::parse_shape(s, r.shape_keys());
+  } catch (const runner::ShapeError& e) {
+    throw UsageError(r.binary + " cannot run this problem: " + e.what() +
+                     " (each key is the problem option of that name, e.g. page_size is "
+                     "--page-size)");
+  }
+  return s;
 }
 
 namespace {
@@ -88,7 +85,13 @@ std::vector<std::string> runner_args(const model::Problem& p, const std::string&
   std::vector<std::string> a = {"--sweep", "--shape", shape_arg(p)};
   if (!kernel.empty()) a.insert(a.end(), {"--kernel", kernel});
   if (o.reps > 0) a.insert(a.end(), {"--reps", std::to_string(o.reps)});
-  if (o.passes > 0) a.insert(a.end(), {"--passes", std::to_string(o.passes)});
+  if (o.passes > 0) {
+    const KernelRunner& r = kernel_runner(family_of(p));
+    if (!r.takes_passes)
+      throw UsageError("--passes: " + r.binary +
+                       " times each kernel in one run of --reps samples (no interleaved passes)");
+    a.insert(a.end(), {"--passes", std::to_string(o.passes)});
+  }
   a.insert(a.end(), {"--out", out});
   return a;
 }

@@ -13,9 +13,12 @@
 
 namespace tilesim::cli::measure {
 
-// gemm | attention | decode for the problem's kind; UsageError for kinds without kernels.
+// The problem kind's name when a runner measures it (runner_exec.hpp: kernel_runners());
+// UsageError for kinds without kernels.
 std::string family_of(const model::Problem& p);
-// The runner's --shape value (its shape keys, tilesim.measurement.v1 "problem" keys).
+// The runner's --shape value: its shape keys (kernels/common/shape_args.hpp, the
+// tilesim.measurement.v1 "problem" keys) in its order. UsageError naming the key when the
+// runner's parser refuses the shape (e.g. an mla page_size other than its kernels' 64).
 std::string shape_arg(const model::Problem& p);
 
 // Names of the compiled instances (a runner's `--list --json` document) that serve `p`
@@ -31,7 +34,8 @@ struct RunnerOptions {
 };
 // Arguments after the runner binary: a timed run (--sweep) of one shape, correctness
 // checked, written to `out`; `kernel` restricts it to one instance ("" = every instance
-// serving the shape, and the vendor library where the runner times one).
+// serving the shape, and the vendor library where the runner times one). UsageError for
+// o.passes with a runner that takes no --passes.
 std::vector<std::string> runner_args(const model::Problem& p, const std::string& kernel,
                                      const RunnerOptions& o, const std::string& out);
 

@@ -13,13 +13,31 @@ namespace tilesim::cli {
 
 namespace fs = std::filesystem;
 
-std::string runner_name(const std::string& family) {
-  if (family == "gemm") return "tilesim-gemm-bench";
-  if (family == "attention") return "tilesim-attn-bench";
-  if (family == "decode") return "tilesim-decode-bench";
-  throw UsageError("no kernel runner for problem kind '" + family +
-                   "' (runners: gemm, attention, decode)");
+const std::vector<KernelRunner>& kernel_runners() {
+  // Only the attention runner interleaves its kernels in timing passes; the others time
+  // each kernel in one run of --reps samples.
+  static const std::vector<KernelRunner> r = {
+      {"gemm", "tilesim-gemm-bench", "gemm", runner::gemm_shape_keys, false},
+      {"attention", "tilesim-attn-bench", "attention/fwd", runner::attention_shape_keys, true},
+      {"decode", "tilesim-decode-bench", "attention/decode", runner::decode_shape_keys, false},
+      {"mla", "tilesim-mla-bench", "attention/mla", runner::mla_shape_keys, false}};
+  return r;
 }
+
+const KernelRunner& kernel_runner(const std::string& family) {
+  for (const auto& r : kernel_runners())
+    if (r.family == family) return r;
+  throw UsageError("no kernel runner for problem kind '" + family +
+                   "' (runners: " + runner_families(", ") + ")");
+}
+
+std::string runner_families(const std::string& sep) {
+  std::string s;
+  for (const auto& r : kernel_runners()) s += (s.empty() ? "" : sep) + r.family;
+  return s;
+}
+
+std::string runner_name(const std::string& family) { return kernel_runner(family).binary; }
 
 std::string find_runner(const std::string& name, const std::string& bin_dir) {
   std::vector<fs::path> cands;
@@ -27,9 +45,9 @@ std::string find_runner(const std::string& name, const std::string& bin_dir) {
     cands.push_back(fs::path(bin_dir) / name);
   } else {
     const fs::path here = self_dir();
-    cands = {here / name, here.parent_path() / "kernels" / "gemm" / name,
-             here.parent_path() / "kernels" / "attention" / "fwd" / name,
-             here.parent_path() / "kernels" / "attention" / "decode" / name};
+    cands = {here / name};
+    for (const auto& r : kernel_runners())
+      if (r.binary == name) cands.push_back(here.parent_path() / "kernels" / r.build_dir / name);
   }
   for (const auto& c : cands)
     if (fs::is_regular_file(c) && access(c.c_str(), X_OK) == 0) return c.string();

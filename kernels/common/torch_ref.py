@@ -1,13 +1,25 @@
 """Shared pieces of the torch reference scripts (kernels/attention/*/torch_*_ref.py): the
-device and clock record of a measurement file, event timing with an L2 flush per sample,
+command line they start from, the device and clock record of a measurement file, event timing with an L2 flush per sample,
 the median, the relative error against a float32 reference, and the device-to-device copy
 that gives each run its bandwidth ceiling. GPU machine only (imports torch)."""
+import argparse
 import datetime
 import subprocess
 
 import torch
 
 WARMUP = 5  # launches before the timed samples
+MIN_REPS = 20  # timed samples per run: fewer make a noisy median (the runners' minimum too)
+
+
+def arg_parser(description=None, reps=30):
+    """The arguments every reference script takes: --out (the measurement JSON, required)
+    and --reps (timed samples per run, default `reps`; the script checks it against
+    MIN_REPS). Each script adds its own flags to the parser returned."""
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--out", required=True, help="JSON output path")
+    ap.add_argument("--reps", type=int, default=reps, help=f"timed samples per run (>= {MIN_REPS})")
+    return ap
 
 
 def smi(fields):

@@ -14,7 +14,6 @@ Notes on semantics:
   * gbps always counts the unique K+V bytes once (batch * heads_kv * seq_kv * head_dim * 2 * 2).
 Each run is checked against a float32 SDPA (math backend) on the same inputs.
 """
-import argparse
 import json
 import math
 import os
@@ -25,7 +24,7 @@ import torch.nn.functional as F
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "common"))
-from torch_ref import clocks, copy_run, device_report, median, rel_err, time_ms  # noqa: E402
+from torch_ref import MIN_REPS, arg_parser, clocks, copy_run, device_report, median, rel_err, time_ms  # noqa: E402
 
 # Same shapes as the C++ sweep (name, batch, heads_q, heads_kv, q_len, seq_kv, head_dim).
 SHAPES = [
@@ -45,12 +44,9 @@ COPY_BYTES = 2 << 30
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", required=True, help="JSON output path")
-    ap.add_argument("--reps", type=int, default=30)
-    args = ap.parse_args()
-    if args.reps < 20:
-        sys.exit("--reps must be >= 20")
+    args = arg_parser(__doc__.splitlines()[0]).parse_args()
+    if args.reps < MIN_REPS:
+        sys.exit(f"--reps must be >= {MIN_REPS}")
     if not torch.cuda.is_available():
         sys.exit("no CUDA device: torch_decode_ref.py must run on the GPU machine")
     torch.manual_seed(1234)

@@ -13,7 +13,6 @@ expanded to heads_q heads (recorded as "gqa": "expanded": more K/V bytes than a 
 Usage: python3 torch_sdpa_ref.py --out FILE [--reps 30] [--warmup 5] [--passes 3]
                                  [--shapes-file F]  (F's "attention" list, e.g. the held-out one)
 """
-import argparse
 import json
 import os
 import statistics
@@ -24,7 +23,7 @@ import torch.nn.functional as F
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "common"))
-from torch_ref import clocks, device_report  # noqa: E402
+from torch_ref import MIN_REPS, arg_parser, clocks, device_report  # noqa: E402
 
 SHAPES = [  # (batch, heads_q, heads_kv, seq_q, seq_kv, head_dim, causal): the runner's --sweep shapes
     (4, 16, 16, 4096, 4096, 128, False),
@@ -68,16 +67,14 @@ def rel_err(x, ref):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--reps", type=int, default=30)
+    ap = arg_parser(__doc__.splitlines()[0])
     ap.add_argument("--warmup", type=int, default=5)
     ap.add_argument("--passes", type=int, default=3)
     ap.add_argument("--shapes-file", default=None)
     a = ap.parse_args()
     shapes = shapes_from_file(a.shapes_file) if a.shapes_file else SHAPES
-    if a.reps < 20 or a.passes < 1:
-        sys.exit("--reps must be >= 20 and --passes >= 1")
+    if a.reps < MIN_REPS or a.passes < 1:
+        sys.exit(f"--reps must be >= {MIN_REPS} and --passes >= 1")
     torch.manual_seed(0)
     doc = {"schema": "tilesim.measurement.v1", "family": "attention",
            "tool": {"name": "torch_sdpa_ref.py", "args": " ".join(sys.argv[1:])},

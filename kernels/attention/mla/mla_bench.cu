@@ -11,6 +11,9 @@
 //             the same way before and after, is the bandwidth ceiling.
 //   --shape batch=B,heads_q=H[,q_per_seq=Q],seq_kv=T   sweep this shape instead (repeatable);
 //   --shapes-file F  the "mla" list of F (data/heldout/shapes.json). Syntax: shape_args.hpp.
+//   --kernel S, --filter a,b   only the instances whose name (e.g. kv_on_m_bq16_bn64_st2)
+//             contains one: a sweep then runs each of them instead of one per layout
+//             (tilesim measure names one); --check checks only them.
 //   --out F   measurement JSON (tilesim.measurement.v1, family "mla").
 // Every timed run carries NVML samples of the SM clock, power and throttle reasons.
 #include <cuda_bf16.h>
@@ -87,8 +90,9 @@ Shape uniform_shape(const std::string& name, int batch, int heads, int q, int le
 
 constexpr int kDefaultReps = 30;
 struct Options : runner::CheckSweepOptions {
-  double scale = kDefaultScale;     // --scale: softmax scale
-  std::vector<Shape> sweep_shapes;  // --shape / --shapes-file (empty: the built-in sweep)
+  double scale = kDefaultScale;      // --scale: softmax scale
+  std::vector<Shape> sweep_shapes;   // --shape / --shapes-file (empty: the built-in sweep)
+  std::vector<std::string> filters;  // --kernel / --filter (tilesim measure names one)
 };
 
 Shape shape_from(const runner::ShapeValues& v) {
@@ -343,6 +347,38 @@ const MlaInstance* pick(const Shape& s, int kv_on_m) {
   return best;
 }
 
+// What a sweep runs for a shape: the instance pick() chooses for each layout, or with
+// --kernel / --filter every compiled instance whose name matches.
+std::vector<const MlaInstance*> sweep_instances(const Shape& s,
+                                                const std::vector<std::string>& filters) {
+  std::vector<const MlaInstance*> v;
+  if (filters.empty()) {
+    for (int kv_on_m : {0, 1})
+      if (const MlaInstance* inst = pick(s, kv_on_m)) v.push_back(inst);
+    return v;
+  }
+  for (const auto& inst : mla_instances())
+    if (runner::kernel_selected(describe(inst.tile), filters)) v.push_back(&inst);
+  return v;
+}
+
+// Prints what a sweep misses for `s` and returns how many (each a failure): every layout
+// without a compiled instance or, with --kernel / --filter, no instance matching them.
+int sweep_misses(const Shape& s, const std::vector<std::string>& filters) {
+  if (!filters.empty()) {
+    if (!sweep_instances(s, filters).empty()) return 0;
+    std::printf("%-24s no compiled instance matches --kernel / --filter\n", s.name.c_str());
+    return 1;
+  }
+  int missing = 0;
+  for (int kv_on_m : {0, 1})
+    if (pick(s, kv_on_m) == nullptr) {
+      std::printf("%-24s no compiled instance with kv_on_m=%d\n", s.name.c_str(), kv_on_m);
+      ++missing;
+    }
+  return missing;
+}
+
 void print_row(const Shape& s, const json& rec, double copy_gbps) {
   std::printf("%-24s %-22s splits=%-3d", s.name.c_str(), rec["variant"].get<std::string>().c_str(),
               rec["tile"]["splits"].get<int>());
@@ -367,6 +403,7 @@ int run_check(const Options& opt, json& runs) {
     ProblemData p =
         make_problem(s, opt.seed + static_cast<uint64_t>(tally.done()) + 17, true, opt.scale);
     for (const auto& inst : mla_instances()) {
+      if (!runner::kernel_selected(describe(inst.tile), opt.filters)) continue;
       const int hs = heuristic_splits(s, inst);
       for (int sp : runner::check_split_counts(hs, kMaxSplits, opt.quick)) {
         const RunResult r = run_one(p, inst, sp, sp == hs, false, opt, nullptr);
@@ -395,18 +432,13 @@ int run_sweep(const Options& opt, json& runs) {
         runner::CheckTally tally(runs);
         for (const Shape& s : shapes) {
           ProblemData p = make_problem(s, opt.seed + 101, false, opt.scale);
-          for (int kv_on_m : {0, 1}) {
-            const MlaInstance* inst = pick(s, kv_on_m);
-            if (inst == nullptr) {
-              std::printf("%-24s no compiled instance with kv_on_m=%d\n", s.name.c_str(), kv_on_m);
-              tally.count_failure();
-              continue;
-            }
+          for (const MlaInstance* inst : sweep_instances(s, opt.filters)) {
             const int hs = heuristic_splits(s, *inst);
             RunResult r = run_one(p, *inst, hs, true, true, opt, flusher);
             tally.add(r.record, r.passed);
             print_row(s, r.record, copy_before);
           }
+          for (int miss = sweep_misses(s, opt.filters); miss > 0; --miss) tally.count_failure();
         }
         return tally.finish_sweep();
       });
@@ -429,7 +461,11 @@ Options parse(int argc, char** argv) {
     return true;
   };
   static_cast<runner::CheckSweepOptions&>(o) = runner::parse_check_sweep(
-      argc, argv, {"mla", runner::mla_shape_keys(), kDefaultReps, kMinReps, scale, "--scale S"});
+      argc, argv,
+      {"mla", runner::mla_shape_keys(), kDefaultReps, kMinReps,
+       runner::any_flag({scale, runner::kernel_filter_flag(&o.filters)}),
+       "--scale S, --kernel S, --filter a,b (instances whose name, e.g. kv_on_m_bq16_bn64_st2, "
+       "contains one)"});
   for (const auto& v : o.shapes) o.sweep_shapes.push_back(shape_from(v));
   return o;
 }

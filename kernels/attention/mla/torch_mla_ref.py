@@ -10,7 +10,6 @@ gbps counts the latent bytes once (batch * seq * 576 * 2), as tilesim-mla-bench 
 Shapes whose expanded K/V would exceed MAX_EXPANDED_BYTES are skipped with that reason.
 Each run is checked against a float32 SDPA (math backend) when that fits in memory.
 """
-import argparse
 import json
 import math
 import os
@@ -21,7 +20,7 @@ import torch.nn.functional as F
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "common"))
-from torch_ref import clocks, copy_run, device_report, median, rel_err, time_ms  # noqa: E402
+from torch_ref import MIN_REPS, arg_parser, clocks, copy_run, device_report, median, rel_err, time_ms  # noqa: E402
 
 D_QK, D_V = 576, 512
 SCALE = 1.0 / math.sqrt(192.0)  # DeepSeek's softmax scale (as tilesim-mla-bench's default)
@@ -37,12 +36,9 @@ BACKENDS = [("default", None), ("efficient", SDPBackend.EFFICIENT_ATTENTION), ("
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", required=True, help="JSON output path")
-    ap.add_argument("--reps", type=int, default=30)
-    args = ap.parse_args()
-    if args.reps < 20:
-        sys.exit("--reps must be >= 20")
+    args = arg_parser(__doc__.splitlines()[0]).parse_args()
+    if args.reps < MIN_REPS:
+        sys.exit(f"--reps must be >= {MIN_REPS}")
     if not torch.cuda.is_available():
         sys.exit("no CUDA device: torch_mla_ref.py must run on the GPU machine")
     torch.manual_seed(1234)
