@@ -243,7 +243,7 @@ int run_report(const std::vector<std::string>& args, Context& ctx) {
   {  // the model against hardware counters: predicted vs ncu clock and utilization
     json counters = json::array();
     try {
-      for (const auto& c : validate::compare_counters(data_dir, runs, "", nullptr)) {
+      for (const auto& c : validate::compare_counters(data_dir, k, "", nullptr)) {
         json u = json::object();
         for (const auto& [unit, pm] : c.utilization) u[unit] = {pm.first, pm.second};
         counters.push_back({{"family", c.family},

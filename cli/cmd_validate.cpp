@@ -255,14 +255,23 @@ int run_validate(const std::vector<std::string>& args, Context& ctx) {
   const auto summary = validate::summarize(predicted);
   const auto summary_train = validate::summarize(validate::runs_with_heldout(predicted, false));
   const auto summary_heldout = validate::summarize(validate::runs_with_heldout(predicted, true));
-  int ncu_unmatched = 0;
+  validate::UnmatchedRuns ncu_unmatched;
   std::vector<validate::CounterComparison> counters;
   try {
-    counters = validate::compare_counters(data_dir, predicted, family, &ncu_unmatched);
+    counters = validate::compare_counters(data_dir, constants, family, &ncu_unmatched);
   } catch (const std::runtime_error& e) {
     throw RuntimeError(e.what());
   }
-  const auto counter_summary = validate::summarize_counters(counters, ncu_unmatched);
+  // Held-out and training shapes apart, as the timed runs: the clock model is fitted on the
+  // training runs' counters only.
+  auto counters_with_heldout = [&](bool h) {
+    std::vector<validate::CounterComparison> v;
+    for (const auto& c : counters)
+      if (c.heldout == h) v.push_back(c);
+    return v;
+  };
+  const auto counter_summary_heldout = validate::summarize_counters(counters_with_heldout(true), ncu_unmatched.heldout);
+  const auto counter_summary_train = validate::summarize_counters(counters_with_heldout(false), ncu_unmatched.train);
 
   json out = {
       {"schema", "tilesim.validation.v1"}, {"data_dir", data_dir}, {"constants", constants.origin}};
@@ -358,7 +367,8 @@ int run_validate(const std::vector<std::string>& args, Context& ctx) {
     json rs = json::array();
     for (const auto& r : predicted) rs.push_back(validate::to_json(r));
     out["runs"] = rs;
-    out["hardware_counters"] = validate::to_json(counter_summary);
+    out["hardware_counters"] = {{"heldout", validate::to_json(counter_summary_heldout)},
+                                {"train", validate::to_json(counter_summary_train)}};
     ctx.out << out.dump(2) << "\n";
   } else {
     if (runs.empty()) {
@@ -383,9 +393,11 @@ int run_validate(const std::vector<std::string>& args, Context& ctx) {
           ++reasons[r.run.family + " " + r.run.schedule + ": " + r.reason];
       if (!reasons.empty()) ctx.out << "\nunpredicted measured runs, by reason:\n";
       for (const auto& [why, n] : reasons) ctx.out << "  " << n << " x " << why << "\n";
-      if (counter_summary.n > 0)
-        ctx.out << "\nhardware counters (ncu --clock-control none, data/measurements/ncu): predicted vs measured\n"
-                << validate::counter_table(counter_summary);
+      if (!counters.empty()) {
+        ctx.out << "\nhardware counters (ncu --clock-control none, data/measurements/ncu): predicted vs measured\n";
+        ctx.out << "  HELD-OUT shapes: " << validate::counter_table(counter_summary_heldout);
+        ctx.out << "  training shapes: " << validate::counter_table(counter_summary_train);
+      }
     }
     if (out.contains("calibration")) {
       const auto& c = out["calibration"];

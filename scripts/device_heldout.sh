@@ -12,6 +12,8 @@
 #                                                 worst $PER_SIDE (3) GEMM configs of each
 #                                                 held-out shape, picked from the sweeps' JSON
 #                                                 $SWEEPS="ATTENTION.json GEMM.json"
+#                                                 (TAG=train with training sweeps: the
+#                                                 counters the clock model is fitted on)
 # BUILD holds tilesim-{gemm,attn,decode}-bench (carried from the dev machine). Outputs
 # land in $OUT (the device tool brings back at most 8 files: each step packs a tarball).
 set -uo pipefail
@@ -58,7 +60,7 @@ fi
 
 if [[ $STEP == ncu ]]; then
   SW=${SWEEPS:?SWEEPS="attention_sweep.json gemm_sweep.json" of this GPU}
-  D="$OUT/${DAY}_${GPU}_ncu"
+  D="$OUT/${DAY}_${GPU}_${TAG}_ncu"
   mkdir -p "$D"
   # Sections that hold per-pipe utilization, issue slots, eligible warps, stall reasons
   # and the SM frequency; --clock-control none keeps the clock the card chooses.
@@ -74,7 +76,8 @@ if [[ $STEP == ncu ]]; then
     # Stay inside the device tool's 10-minute command limit: what is left is reported.
     if (( SECONDS > ${NCU_DEADLINE_S:-470} )); then echo "$i $fam $shape skipped: deadline" | tee -a "$LOG"; continue; fi
     case $fam in
-      attention) cmd=("$ATTN" --check --shape "$shape" --out "$D/run_${i}.json"); kre="regex:fa[23]_fwd_kernel" ;;
+      # --kernel fa: our FA2/FA3 configs only (not the runner's in-process cuDNN reference)
+      attention) cmd=("$ATTN" --check --shape "$shape" --kernel fa --out "$D/run_${i}.json"); kre="regex:fa[23]_fwd_kernel" ;;
       gemm) cmd=("$GEMM" --check --shape "$shape" --filter "$kernels" --out "$D/run_${i}.json"); kre="regex:gemm_sm(90_ws|80_mma)_kernel" ;;
       *) continue ;;
     esac
@@ -85,7 +88,7 @@ if [[ $STEP == ncu ]]; then
   rm -f "$D"/ncu_*.csv "$D"/run_*.json
   find "$D" -name 'ncu_*.err' -empty -delete
   cp "$LOG" "$D/"
-  tar -C "$OUT" -czf "$OUT/${DAY}_${GPU}_ncu.tgz" "$(basename "$D")"
+  tar -C "$OUT" -czf "$OUT/${DAY}_${GPU}_${TAG}_ncu.tgz" "$(basename "$D")"
   python3 -c "import json,sys; d=json.load(open('$D/ncu.json')); print(len(d['runs']), 'profiled runs')"
 fi
 echo "device_heldout.sh $STEP status=$status"

@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "tilesim/input_file.hpp"
+#include "validate_heldout.hpp"
 
 namespace tilesim::validate {
 
@@ -16,16 +17,14 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
-// The clock the profiled kernel ran at (ncu: the GPC clock, Hz).
+// The clock the profiled kernel ran at (ncu: the GPC clock, Hz) and its elapsed cycles.
 constexpr const char* kClockCounter = "gpc__cycles_elapsed.avg.per_second";
+constexpr const char* kCyclesCounter = "gpc__cycles_elapsed.avg";
 // Within this many percent the predicted clock is "right" (the accuracy target).
 constexpr double kClockTolerancePct = 3.0;
 // Within this many percentage points a predicted utilization is "right" (the target).
 constexpr double kUtilTolerancePoints = 10.0;
 
-std::string key_of(const std::string& gpu, const std::string& schedule, const json& tile, const json& problem) {
-  return gpu + "|" + schedule + "|" + tile.dump() + "|" + problem_key(problem);
-}
 }  // namespace
 
 const std::vector<CounterPair>& counter_pairs() {
@@ -37,70 +36,103 @@ const std::vector<CounterPair>& counter_pairs() {
   return p;
 }
 
-std::vector<CounterComparison> compare_counters(const std::string& data_dir,
-                                                const std::vector<PredictedRun>& predicted,
-                                                const std::string& family, int* unmatched) {
-  std::map<std::string, const PredictedRun*> by_key;
-  for (const auto& r : predicted)
-    if (r.status == "predicted") by_key.emplace(key_of(r.run.gpu, r.run.schedule, r.run.tile, r.run.problem), &r);
+namespace {
+// The profiled runs of one ncu file as runs the model can predict: the kernel ncu timed
+// (its elapsed cycles at its clock) with the run's gpu, schedule, tile and problem.
+void load_profiled(const fs::path& path, const HeldOutList& heldout, const std::string& family,
+                   std::vector<MeasuredRun>& runs, std::vector<json>& metrics, UnmatchedRuns* skipped) {
+  json doc;
+  try {
+    doc = parse_json_strict(read_input_file(path.string()), path.string());
+  } catch (const InputFileError& e) {
+    throw std::runtime_error(e.what());
+  }
+  if (doc.value("schema", "") != "tilesim.ncu.v1")
+    throw std::runtime_error(path.string() + ": schema is not 'tilesim.ncu.v1'");
+  if (!doc.contains("device") || !doc["device"].is_object() || !doc["device"].contains("name") ||
+      !doc.contains("runs") || !doc["runs"].is_array())
+    throw std::runtime_error(path.string() + ": needs device.name and a runs array");
+  const std::string device = doc["device"]["name"].get<std::string>();
+  for (size_t i = 0; i < doc["runs"].size(); ++i) {
+    const json& r = doc["runs"][i];
+    const std::string where = path.string() + ": runs[" + std::to_string(i) + "]";
+    if (!r.contains("family") || !r["family"].is_string() || !r.contains("schedule") || !r["schedule"].is_string() ||
+        !r.contains("tile") || !r["tile"].is_object() || !r.contains("problem") || !r["problem"].is_object() ||
+        !r.contains("metrics") || !r["metrics"].is_object())
+      throw std::runtime_error(where + ": needs family, schedule, tile, problem and metrics");
+    MeasuredRun m;
+    m.family = r["family"].get<std::string>();
+    if (!family.empty() && m.family != family) continue;
+    const json& mx = r["metrics"];
+    if (!mx.contains(kClockCounter) || !mx.contains(kCyclesCounter)) {
+      // a run ncu could not measure (replay failed): nothing to compare
+      ++(heldout.matches(m.family, r["problem"]) ? skipped->heldout : skipped->train);
+      continue;
+    }
+    m.device = device;
+    m.gpu = gpu_id_from_device_name(device);
+    m.file = path.filename().string();
+    m.impl = "tilesim";
+    m.schedule = r["schedule"].get<std::string>();
+    m.tile = r["tile"];
+    m.problem = r["problem"];
+    m.shape = problem_key(m.problem);
+    const double hz = mx[kClockCounter]["value"].get<double>();
+    if (!(hz > 0.0)) throw std::runtime_error(where + ": " + kClockCounter + " must be positive");
+    m.measured_us = mx[kCyclesCounter]["value"].get<double>() / hz * 1e6;  // ncu's kernel duration
+    m.check_passed = r.value("check_passed", true);
+    m.heldout = heldout.matches(m.family, m.problem);
+    runs.push_back(std::move(m));
+    metrics.push_back(mx);
+  }
+}
+}  // namespace
+
+std::vector<CounterComparison> compare_counters(const std::string& data_dir, const model::ModelConstants& constants,
+                                                const std::string& family, UnmatchedRuns* unmatched) {
   std::vector<CounterComparison> out;
-  int missing = 0;
+  UnmatchedRuns missing;
   const fs::path dir = fs::path(data_dir) / "measurements" / "ncu";
   if (!fs::is_directory(dir)) {
-    if (unmatched) *unmatched = 0;
+    if (unmatched) *unmatched = missing;
     return out;
   }
   std::vector<fs::path> files;
   for (const auto& e : fs::directory_iterator(dir))
     if (e.is_regular_file() && e.path().extension() == ".json") files.push_back(e.path());
   std::sort(files.begin(), files.end());
-  for (const auto& path : files) {
-    json doc;
-    try {
-      doc = parse_json_strict(read_input_file(path.string()), path.string());
-    } catch (const InputFileError& e) {
-      throw std::runtime_error(e.what());
+  const HeldOutList heldout = load_heldout(data_dir);
+  std::vector<MeasuredRun> runs;
+  std::vector<json> metrics;
+  for (const auto& path : files) load_profiled(path, heldout, family, runs, metrics, &missing);
+  const std::vector<PredictedRun> predicted = predict_runs(runs, constants);
+  for (size_t i = 0; i < predicted.size(); ++i) {
+    const PredictedRun& p = predicted[i];
+    if (p.status != "predicted") {
+      ++(p.run.heldout ? missing.heldout : missing.train);
+      continue;
     }
-    if (doc.value("schema", "") != "tilesim.ncu.v1")
-      throw std::runtime_error(path.string() + ": schema is not 'tilesim.ncu.v1'");
-    if (!doc.contains("device") || !doc["device"].is_object() || !doc["device"].contains("name") ||
-        !doc.contains("runs") || !doc["runs"].is_array())
-      throw std::runtime_error(path.string() + ": needs device.name and a runs array");
-    const std::string gpu = gpu_id_from_device_name(doc["device"]["name"].get<std::string>());
-    for (size_t i = 0; i < doc["runs"].size(); ++i) {
-      const json& r = doc["runs"][i];
-      const std::string where = path.string() + ": runs[" + std::to_string(i) + "]";
-      if (!r.contains("schedule") || !r["schedule"].is_string() || !r.contains("tile") || !r.contains("problem") ||
-          !r.contains("metrics") || !r["metrics"].is_object())
-        throw std::runtime_error(where + ": needs schedule, tile, problem and metrics");
-      if (!family.empty() && r.value("family", std::string()) != family) continue;
-      auto it = by_key.find(key_of(gpu, r["schedule"].get<std::string>(), r["tile"], r["problem"]));
-      if (it == by_key.end() || !r["metrics"].contains(kClockCounter)) {
-        ++missing;
-        continue;
-      }
-      const PredictedRun& p = *it->second;
-      CounterComparison c;
-      c.family = p.run.family;
-      c.gpu = gpu;
-      c.schedule = p.run.schedule;
-      c.shape = p.run.shape;
-      c.tile = p.run.tile.dump();
-      c.heldout = p.run.heldout;
-      c.measured_clock_mhz = r["metrics"][kClockCounter]["value"].get<double>() / 1e6;
-      c.predicted_clock_mhz = p.predicted_clock_mhz;
-      for (const auto& pair : counter_pairs()) {
-        if (!r["metrics"].contains(pair.counter)) continue;
-        // Like with like: ncu's "active" counters against the model's utilization over the
-        // SMs' active cycles (a grid smaller than the chip leaves SMs idle), "elapsed" ones
-        // against the whole kernel's.
-        const auto& predicted_util = pair.of_active_cycles() ? p.utilization_active : p.utilization;
-        auto u = predicted_util.find(pair.unit);
-        const double pred = u == predicted_util.end() ? 0.0 : 100.0 * u->second;
-        c.utilization[pair.unit] = {pred, r["metrics"][pair.counter]["value"].get<double>()};
-      }
-      out.push_back(std::move(c));
+    const json& mx = metrics[i];
+    CounterComparison c;
+    c.family = p.run.family;
+    c.gpu = p.run.gpu;
+    c.schedule = p.run.schedule;
+    c.shape = p.run.shape;
+    c.tile = p.run.tile.dump();
+    c.heldout = p.run.heldout;
+    c.measured_clock_mhz = mx[kClockCounter]["value"].get<double>() / 1e6;
+    c.predicted_clock_mhz = p.predicted_clock_mhz;
+    for (const auto& pair : counter_pairs()) {
+      if (!mx.contains(pair.counter)) continue;
+      // Like with like: ncu's "active" counters against the model's utilization over the
+      // SMs' active cycles (a grid smaller than the chip leaves SMs idle), "elapsed" ones
+      // against the whole kernel's.
+      const auto& predicted_util = pair.of_active_cycles() ? p.utilization_active : p.utilization;
+      auto u = predicted_util.find(pair.unit);
+      const double pred = u == predicted_util.end() ? 0.0 : 100.0 * u->second;
+      c.utilization[pair.unit] = {pred, mx[pair.counter]["value"].get<double>()};
     }
+    out.push_back(std::move(c));
   }
   if (unmatched) *unmatched = missing;
   return out;

@@ -1,9 +1,10 @@
 // The model against hardware counters: data/measurements/ncu/*.json (schema
 // tilesim.ncu.v1, written by scripts/ncu_to_json.py from `ncu --clock-control none` on the
 // device) hold, per profiled run, the SM clock the kernel ran at and its per-pipe and
-// issue-slot utilization. Each is matched to the model's prediction of the same run (gpu,
-// schedule, tile, problem): predicted clock vs measured clock, predicted unit utilization
-// vs the pipe's. The utilization bars a user reads are then checked against the hardware.
+// issue-slot utilization. The model predicts each (gpu, schedule, tile, problem):
+// predicted clock vs measured clock, predicted unit utilization vs the pipe's, held-out and
+// training shapes apart. The utilization bars a user reads are then checked against the
+// hardware.
 #pragma once
 
 #include <map>
@@ -40,13 +41,17 @@ struct CounterSummary {
   std::map<std::string, double> within_10_points;  // unit -> share of runs
 };
 
-// Every profiled run of data_dir/measurements/ncu matched to `predicted` (runs without a
-// prediction are counted as unmatched). Throws std::runtime_error naming the file for a
-// malformed file.
-// `family` (empty = all) limits both the comparisons and the unmatched count.
-std::vector<CounterComparison> compare_counters(const std::string& data_dir,
-                                                const std::vector<PredictedRun>& predicted,
-                                                const std::string& family, int* unmatched);
+// Every profiled run of data_dir/measurements/ncu predicted by the model with `constants`
+// (its gpu, schedule, tile and problem: a profiled run needs no timed run of the same GPU
+// beside it); held-out by the list in data_dir/heldout. Runs the model cannot predict, or
+// ncu could not measure, are counted as unmatched. Throws std::runtime_error naming the
+// file for a malformed file. `family` (empty = all) limits both the comparisons and the
+// unmatched count.
+struct UnmatchedRuns {
+  int heldout = 0, train = 0;
+};
+std::vector<CounterComparison> compare_counters(const std::string& data_dir, const model::ModelConstants& constants,
+                                                const std::string& family, UnmatchedRuns* unmatched);
 CounterSummary summarize_counters(const std::vector<CounterComparison>& c, int unmatched);
 nlohmann::json to_json(const CounterSummary& s);
 std::string counter_table(const CounterSummary& s);

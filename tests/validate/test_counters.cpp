@@ -1,0 +1,89 @@
+// The model against hardware counters: every profiled run is predicted on its own (no timed
+// run of the same GPU needed), held-out and training shapes apart, and bad files are errors
+// that name the file.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "tilesim/model/constants.hpp"
+#include "validate_ncu.hpp"
+
+namespace tilesim::validate {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// A data folder with a held-out list (one GEMM shape) and one ncu file of `runs`.
+fs::path data_dir_with(const json& runs, const std::string& name) {
+  const fs::path d = fs::temp_directory_path() / ("tilesim_counters_" + name);
+  fs::remove_all(d);
+  fs::create_directories(d / "heldout");
+  fs::create_directories(d / "measurements" / "ncu");
+  std::ofstream(d / "heldout" / "shapes.json")
+      << json{{"schema", "tilesim.heldout.v1"}, {"gemm", json::array({{{"m", 4096}, {"n", 4096}, {"k", 4096}}})}}.dump();
+  std::ofstream(d / "measurements" / "ncu" / "x_ncu.json")
+      << json{{"schema", "tilesim.ncu.v1"}, {"device", {{"name", "NVIDIA H100 80GB HBM3"}}}, {"runs", runs}}.dump();
+  return d;
+}
+
+json gemm_run(int m, double clock_hz, bool with_cycles = true) {
+  json metrics = {{"gpc__cycles_elapsed.avg.per_second", {{"value", clock_hz}}},
+                  {"sm__pipe_tensor_cycles_active.avg.pct_of_peak_sustained_active", {{"value", 80.0}}}};
+  if (with_cycles) metrics["gpc__cycles_elapsed.avg"] = {{"value", 1.0e6}};
+  return {{"family", "gemm"},
+          {"schedule", "gemm_sm90_ws"},
+          {"tile",
+           {{"block_m", 128}, {"block_n", 256}, {"block_k", 64}, {"stages", 4}, {"consumers", 2},
+            {"cluster_m", 2}, {"cluster_n", 1}, {"raster", 8}}},
+          {"problem", {{"kind", "gemm"}, {"m", m}, {"n", 4096}, {"k", 4096}, {"dtype", "bf16"}}},
+          {"check_passed", true},
+          {"metrics", metrics}};
+}
+
+TEST(Counters, EveryProfiledRunIsPredictedHeldOutAndTrainingApart) {
+  const fs::path d = data_dir_with(json::array({gemm_run(4096, 1.6e9), gemm_run(2048, 1.7e9)}), "split");
+  UnmatchedRuns unmatched;
+  const auto cs = compare_counters(d.string(), model::default_constants(), "", &unmatched);
+  ASSERT_EQ(cs.size(), 2u);  // no timed run in the folder: the profiled runs are predicted themselves
+  EXPECT_EQ(unmatched.heldout + unmatched.train, 0);
+  EXPECT_TRUE(cs[0].heldout);   // 4096^3 is on the held-out list
+  EXPECT_FALSE(cs[1].heldout);  // 2048x4096x4096 is not
+  EXPECT_DOUBLE_EQ(cs[0].measured_clock_mhz, 1600.0);
+  EXPECT_GT(cs[0].predicted_clock_mhz, 1000.0);
+  ASSERT_TRUE(cs[0].utilization.count("tensor"));
+  EXPECT_DOUBLE_EQ(cs[0].utilization.at("tensor").second, 80.0);
+  EXPECT_GT(cs[0].utilization.at("tensor").first, 0.0);
+  EXPECT_EQ(compare_counters(d.string(), model::default_constants(), "attention", nullptr).size(), 0u);
+  fs::remove_all(d);
+}
+
+TEST(Counters, RunsNcuCouldNotMeasureOrTheModelCannotPredictAreCounted) {
+  json unknown = gemm_run(2048, 1.7e9);
+  unknown["schedule"] = "no_such_schedule";
+  const fs::path d = data_dir_with(json::array({gemm_run(4096, 1.6e9, false), unknown}), "unmatched");
+  UnmatchedRuns unmatched;
+  EXPECT_TRUE(compare_counters(d.string(), model::default_constants(), "", &unmatched).empty());
+  EXPECT_EQ(unmatched.heldout, 1);  // no elapsed-cycles counter
+  EXPECT_EQ(unmatched.train, 1);    // unknown schedule
+  fs::remove_all(d);
+}
+
+TEST(Counters, MalformedFilesNameTheFile) {
+  json bad = gemm_run(2048, 1.7e9);
+  bad.erase("family");
+  const fs::path d = data_dir_with(json::array({bad}), "bad");
+  try {
+    compare_counters(d.string(), model::default_constants(), "", nullptr);
+    FAIL() << "a run without a family was accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("x_ncu.json: runs[0]: needs family"), std::string::npos) << e.what();
+  }
+  std::ofstream(d / "measurements" / "ncu" / "x_ncu.json") << R"({"schema": "other", "device": {}, "runs": []})";
+  EXPECT_THROW(compare_counters(d.string(), model::default_constants(), "", nullptr), std::runtime_error);
+  fs::remove_all(d);
+}
+
+}  // namespace
+}  // namespace tilesim::validate
