@@ -367,8 +367,11 @@ int run_validate(const std::vector<std::string>& args, Context& ctx) {
     json rs = json::array();
     for (const auto& r : predicted) rs.push_back(validate::to_json(r));
     out["runs"] = rs;
+    json per_run = json::array();
+    for (const auto& c : counters) per_run.push_back(validate::to_json(c));
     out["hardware_counters"] = {{"heldout", validate::to_json(counter_summary_heldout)},
-                                {"train", validate::to_json(counter_summary_train)}};
+                                {"train", validate::to_json(counter_summary_train)},
+                                {"runs", per_run}};
     ctx.out << out.dump(2) << "\n";
   } else {
     if (runs.empty()) {

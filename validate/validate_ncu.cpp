@@ -122,6 +122,7 @@ std::vector<CounterComparison> compare_counters(const std::string& data_dir, con
     c.heldout = p.run.heldout;
     c.measured_clock_mhz = mx[kClockCounter]["value"].get<double>() / 1e6;
     c.predicted_clock_mhz = p.predicted_clock_mhz;
+    c.predicted_utilization = p.utilization;
     for (const auto& pair : counter_pairs()) {
       if (!mx.contains(pair.counter)) continue;
       // Like with like: ncu's "active" counters against the model's utilization over the
@@ -174,6 +175,21 @@ json to_json(const CounterSummary& s) {
           {"clock_within_3pct_share", s.clock_within_3pct},
           {"utilization_mean_abs_points", s.mean_abs_points},
           {"utilization_within_10_points_share", s.within_10_points}};
+}
+
+json to_json(const CounterComparison& c) {
+  json u = json::object();
+  for (const auto& [unit, pm] : c.utilization) u[unit] = {{"predicted_pct", pm.first}, {"measured_pct", pm.second}};
+  return {{"family", c.family},
+          {"gpu", c.gpu},
+          {"schedule", c.schedule},
+          {"shape", c.shape},
+          {"tile", json::parse(c.tile)},
+          {"heldout", c.heldout},
+          {"predicted_clock_mhz", c.predicted_clock_mhz},
+          {"measured_clock_mhz", c.measured_clock_mhz},
+          {"utilization", u},
+          {"predicted_utilization", c.predicted_utilization}};
 }
 
 std::string counter_table(const CounterSummary& s) {

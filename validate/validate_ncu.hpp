@@ -30,6 +30,7 @@ struct CounterComparison {
   bool heldout = false;
   double measured_clock_mhz = 0.0, predicted_clock_mhz = 0.0;
   std::map<std::string, std::pair<double, double>> utilization;  // unit -> (predicted, measured) in %
+  std::map<std::string, double> predicted_utilization;  // every model unit -> 0..1 of the elapsed time
 };
 
 struct CounterSummary {
@@ -54,6 +55,7 @@ std::vector<CounterComparison> compare_counters(const std::string& data_dir, con
                                                 const std::string& family, UnmatchedRuns* unmatched);
 CounterSummary summarize_counters(const std::vector<CounterComparison>& c, int unmatched);
 nlohmann::json to_json(const CounterSummary& s);
+nlohmann::json to_json(const CounterComparison& c);
 std::string counter_table(const CounterSummary& s);
 
 }  // namespace tilesim::validate

@@ -10,21 +10,27 @@ namespace tilesim::model::detail {
 double clock_at(const ClockLine& line, double tensor_busy_share) {
   if (!line.dvfs) return line.fixed_mhz;
   const double u = std::clamp(tensor_busy_share, 0.0, 1.0);
-  return line.max_mhz - (line.max_mhz - line.tensor_saturated_mhz) * u;
+  const double saturating = line.max_mhz - (line.max_mhz - line.tensor_saturated_mhz) * u;
+  const double active = line.max_mhz - line.tensor_active_drop_mhz * std::min(1.0, u / line.tensor_active_knee_share);
+  return std::min(saturating, active);
 }
 
 std::string describe(const ClockLine& line) {
   if (!line.dvfs) return "tensor spec clock " + num(line.fixed_mhz) + " MHz (no measured sustained clock: no DVFS line)";
-  return num(line.max_mhz) + " MHz - (" + num(line.max_mhz) + " - " + num(line.tensor_saturated_mhz) +
-         " MHz) x tensor busy share (power-capped DVFS, measured line)";
+  return "min(" + num(line.max_mhz) + " MHz - (" + num(line.max_mhz) + " - " + num(line.tensor_saturated_mhz) +
+         " MHz) x tensor busy share, " + num(line.max_mhz) + " - " + num(line.tensor_active_drop_mhz) +
+         " MHz x min(1, share / " + num(line.tensor_active_knee_share) +
+         ")) (power-capped DVFS: measured line, tensor-active drop fitted on training ncu clocks)";
 }
 
-ClockLine clock_line(const profiles::Profile& p) {
+ClockLine clock_line(const profiles::Profile& p, const ModelConstants& k) {
   ClockLine m;
   if (p.clocks.sustained_mhz.present) {
     m.dvfs = true;
     m.max_mhz = p.clocks.max_boost_mhz.value;
     m.tensor_saturated_mhz = std::min(p.clocks.sustained_mhz.value, m.max_mhz);
+    m.tensor_active_drop_mhz = std::min(k.clock_tensor_active_drop_mhz, m.max_mhz - m.tensor_saturated_mhz);
+    m.tensor_active_knee_share = k.clock_tensor_active_knee_share;
   } else {
     m.fixed_mhz = p.clocks.tensor_spec_mhz.value;
   }

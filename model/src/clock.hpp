@@ -1,13 +1,16 @@
 // The SM clock a kernel runs at. These cards are power-capped: the clock the firmware
 // picks falls with how hard the SMs work, and on H100/H200 it is the tensor pipe that
-// decides. Measured with ncu --clock-control none on every held-out kernel
-// (data/measurements/ncu/, 2026-11-27): the clock falls about linearly with the tensor
-// pipe's busy share, from the maximum boost clock with an idle tensor pipe (memory-bound
-// kernels, the microbenchmarks' HBM and ALU runs: 1980-1995 MHz) to the clock under
-// saturated wgmma (the profile's measured sustained clock, ~1590-1600 MHz): FA2 at 37 %
-// tensor ran at ~1810 MHz, FA3 d64 at 47 % at ~1800, FA3 d128 at 65 % at ~1750, GEMM at
-// 97 % at ~1550-1600. The line's two ends come from the microbenchmarks (training data);
-// the kernels' clocks are what validate checks it against.
+// decides. Measured with ncu --clock-control none (data/measurements/ncu/): the clock falls
+// about linearly with the tensor pipe's busy share, from the maximum boost clock with an
+// idle tensor pipe (memory-bound kernels, the microbenchmarks' HBM and ALU runs: 1980-1995
+// MHz) to the clock under saturated wgmma (the profile's measured sustained clock, ~1590-1600
+// MHz): FA3 d128 at 65 % ran at ~1750, GEMM at 97 % at ~1550-1600. A kernel that uses the
+// tensor pipe at all does not reach the top of that line: GEMMs and attention at 10-40 %
+// tensor share ran at ~1780-1810 MHz on both chips. So the clock is the lower of the line
+// and a step clock_tensor_active_drop_mhz below the maximum, reached at a tensor share of
+// clock_tensor_active_knee_share (both fitted on the training shapes' ncu clocks, H100,
+// 2026-11-28; the held-out shapes' clocks judge it). The line's two ends come from the
+// microbenchmarks (training data).
 //
 // A profile without a measured sustained clock (H20, B200 today) has no line: the model
 // keeps its tensor spec clock, and --explain says so.
@@ -15,13 +18,15 @@
 
 #include <string>
 
+#include "tilesim/model/constants.hpp"
 #include "tilesim/model/schedule_ir.hpp"
 #include "tilesim/profile.hpp"
 
 namespace tilesim::model::detail {
 
-// The profile's clock line (schedule_ir.hpp's ClockLine), copied into every ScheduleDesc.
-ClockLine clock_line(const profiles::Profile& p);
+// The profile's clock line with the model's tensor-active drop (schedule_ir.hpp's
+// ClockLine), copied into every ScheduleDesc.
+ClockLine clock_line(const profiles::Profile& p, const ModelConstants& k);
 // The clock at a tensor busy share in [0, 1] (the fixed clock without a line).
 double clock_at(const ClockLine& line, double tensor_busy_share);
 std::string describe(const ClockLine& line);

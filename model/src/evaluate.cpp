@@ -52,7 +52,9 @@ void validate_desc(const ScheduleDesc& d) {
   const ChipTerms& t = d.chip;
   if (!(t.clock_mhz > 0.0) || !(t.l2_bytes_per_s > 0.0) || !(t.hbm_bytes_per_s > 0.0) ||
       !(t.l2_peak_bytes_per_s > 0.0) || !(t.hbm_peak_bytes_per_s > 0.0) ||
-      !(t.clock.dvfs ? t.clock.max_mhz > 0.0 && t.clock.tensor_saturated_mhz > 0.0 : t.clock.fixed_mhz > 0.0))
+      !(t.clock.dvfs ? t.clock.max_mhz > 0.0 && t.clock.tensor_saturated_mhz > 0.0 &&
+                           t.clock.tensor_active_drop_mhz >= 0.0 && t.clock.tensor_active_knee_share > 0.0
+                     : t.clock.fixed_mhz > 0.0))
     throw std::logic_error(d.schedule + ": chip terms not filled");
 }
 
@@ -457,8 +459,9 @@ void evaluate(const ScheduleDesc& d, Prediction& out, bool detailed) {
   // --- the clock -------------------------------------------------------------------------
   // SM work is counted in cycles, chip-wide traffic in seconds (HBM and L2 do not run at
   // the SM clock). The clock follows the tensor pipe's busy share, which depends on the
-  // time, which depends on the clock: a fixed point, reached in a few steps (the map is a
-  // contraction: the clock moves less than the share).
+  // time, which depends on the clock: a fixed point. The map clock -> share -> clock does
+  // not decrease (a faster clock can only lower the share), so the steps from the maximum
+  // clock fall monotonically onto the largest fixed point.
   auto kernel_cycles_at = [&](double f_mhz) {
     double m = makespan;
     for (int u = 0; u < kUnitCount; ++u)
@@ -467,7 +470,7 @@ void evaluate(const ScheduleDesc& d, Prediction& out, bool detailed) {
   };
   const int tensor_i = static_cast<int>(Unit::kTensor);
   double f_mhz = clock_at(k.clock, 0.0);
-  constexpr int kClockIterations = 8;
+  constexpr int kClockIterations = 16;
   for (int it = 0; k.clock.dvfs && it < kClockIterations; ++it)
     f_mhz = clock_at(k.clock, bound[tensor_i] / kernel_cycles_at(f_mhz));
   for (int u = 0; u < kUnitCount; ++u)

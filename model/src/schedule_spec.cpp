@@ -341,7 +341,7 @@ ScheduleDesc build_checked(const Profile& p, const Problem& prob, const Schedule
 ChipTerms chip_terms(const Profile& p, const ModelConstants& k) {
   ChipTerms t;
   t.clock_mhz = p.model_clock_mhz();
-  t.clock = clock_line(p);
+  t.clock = clock_line(p, k);
   t.launch_us = p.latency.kernel_launch_us.value;
   t.l2_peak_bytes_per_s = p.chip.l2_bandwidth.value;
   t.hbm_peak_bytes_per_s = p.chip.hbm_bandwidth.value;

@@ -46,6 +46,8 @@ struct ModelConstants {
   double decode_warp_cycles_per_instruction = 0.0;
   double fa3_item_chain_cycles = 0.0;
   double fa3_loop_barrier_cycles = 0.0;
+  double clock_tensor_active_drop_mhz = 0.0;
+  double clock_tensor_active_knee_share = 0.0;
 
   std::string origin;                        // file or "built-in:data/model/constants.json"
   std::map<std::string, ConstantInfo> info;  // by name, as in the JSON
@@ -66,6 +68,8 @@ inline constexpr Unit kRatio{"ratio", 0, 1};
 inline constexpr Unit kCycles{"cycles", 0, 1e6};
 inline constexpr Unit kRegisters{"reg", 0, 255};
 inline constexpr Unit kCyclesPerInstruction{"cycles/instruction", 1, 64};
+// A clock offset: DVFS moves these cards' SM clock by a few hundred MHz at most.
+inline constexpr Unit kMegahertz{"MHz", 0, 1000};
 
 // Every constant: its name in constants.json, unit, rule and meaning. The loader, the
 // calibration and the writer read it; a new constant is a member above and a row here.
@@ -153,6 +157,14 @@ inline constexpr std::array kConstantFields{
           "cycles per main-loop iteration an FA3 consumer warp spends beyond its measured op costs: "
           "the K/V full-barrier waits, empty-barrier arrives and ring arithmetic that the on-chip op "
           "benchmarks (no producer) leave out"),
+    field("clock_tensor_active_drop_mhz", member<&ModelConstants::clock_tensor_active_drop_mhz>, kMegahertz,
+          Rule::kNonNegative,
+          "how far below the maximum boost clock a kernel that keeps the tensor pipe busy runs even at a "
+          "low busy share (ncu: GEMM and attention at 10-40 % tensor share ran at ~1780-1810 MHz, not "
+          "the 1980 of memory-bound kernels and the ALU/HBM microbenchmarks)"),
+    field("clock_tensor_active_knee_share", member<&ModelConstants::clock_tensor_active_knee_share>, kRatio,
+          Rule::kPositive,
+          "the tensor busy share at which that drop is complete (below it the drop grows linearly from 0)"),
 };
 
 // origin and info are the two members of ModelConstants that are not constants.

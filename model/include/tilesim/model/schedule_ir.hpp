@@ -201,13 +201,17 @@ struct CtaResources {
   int tmem_columns = 0;
 };
 
-// The SM clock as a line in the tensor pipe's busy share (power-capped DVFS): max_mhz with
-// an idle tensor pipe, tensor_saturated_mhz with a saturated one; without a measured line
-// (dvfs false) the chip runs at fixed_mhz.
+// The SM clock as a function of the tensor pipe's busy share (power-capped DVFS, see
+// model/src/clock.hpp): the lower of a line from max_mhz (idle tensor pipe) to
+// tensor_saturated_mhz (saturated one) and a step of tensor_active_drop_mhz below max_mhz
+// that a kernel reaches once its tensor share is tensor_active_knee_share; without a
+// measured line (dvfs false) the chip runs at fixed_mhz.
 struct ClockLine {
   bool dvfs = false;
   double max_mhz = 0.0;
   double tensor_saturated_mhz = 0.0;
+  double tensor_active_drop_mhz = 0.0;
+  double tensor_active_knee_share = 0.0;
   double fixed_mhz = 0.0;
 };
 
