@@ -67,6 +67,15 @@ def time_ms(fn, reps, flush):
     return samples
 
 
+def timed_fields(fn, reps, flush, bytes_counted):
+    """time_ms's samples of fn as a run's fields: samples, median, minimum (ms) and the GB/s
+    that bytes_counted gives at the median."""
+    samples = time_ms(fn, reps, flush)
+    med = median(samples)
+    return {"samples_ms": samples, "median_ms": med, "min_ms": min(samples),
+            "gbps": bytes_counted / (med * 1e-3) / 1e9}
+
+
 def median(v):
     s = sorted(v)
     n = len(s)
@@ -86,9 +95,7 @@ def copy_run(copy_bytes, reps, flush):
     read + written."""
     src = torch.empty(copy_bytes, dtype=torch.uint8, device="cuda").fill_(60)
     dst = torch.empty_like(src)
-    samples = time_ms(lambda: dst.copy_(src), reps, flush)
-    gbps = 2 * copy_bytes / (median(samples) * 1e-3) / 1e9
     return {"impl": "torch_copy_d2d", "schedule": None, "tile": {},
             "problem": {"kind": "copy", "bytes_copied": copy_bytes, "bytes_counted": 2 * copy_bytes},
-            "samples_ms": samples, "median_ms": median(samples), "min_ms": min(samples), "gbps": gbps,
+            **timed_fields(lambda: dst.copy_(src), reps, flush, 2 * copy_bytes),
             "note": "gbps counts bytes read + bytes written"}

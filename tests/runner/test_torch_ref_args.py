@@ -1,5 +1,6 @@
-"""The torch reference scripts' shared command line (kernels/common/torch_ref.py
-arg_parser), on the CPU: torch is replaced by an empty module, since only argparse runs.
+"""The torch reference scripts' shared pieces (kernels/common/torch_ref.py: arg_parser,
+timed_fields) on the CPU: torch is replaced by an empty module, the CUDA-event timer by
+fixed samples.
 Also compiles each script, which cannot run here (they need torch and a GPU)."""
 import os
 import py_compile
@@ -40,6 +41,17 @@ class ArgParser(unittest.TestCase):
         ap.add_argument("--passes", type=int, default=3)
         a = ap.parse_args(["--out", "z", "--passes", "4"])
         self.assertEqual((a.reps, a.passes), (30, 4))
+
+    def test_timed_fields_from_the_samples(self):
+        timed = torch_ref.time_ms
+        torch_ref.time_ms = lambda fn, reps, flush: [2.0, 1.0, 3.0, 2.5][:reps]  # ms, as CUDA events give
+        try:
+            f = torch_ref.timed_fields(None, 3, None, 4e9)
+        finally:
+            torch_ref.time_ms = timed
+        self.assertEqual(f["samples_ms"], [2.0, 1.0, 3.0])
+        self.assertEqual((f["median_ms"], f["min_ms"]), (2.0, 1.0))
+        self.assertAlmostEqual(f["gbps"], 2000.0)  # 4 GB in 2 ms
 
     def test_scripts_compile(self):
         with tempfile.TemporaryDirectory() as d:

@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "common"))
-from torch_ref import MIN_REPS, arg_parser, clocks, copy_run, device_report, median, rel_err, time_ms  # noqa: E402
+from torch_ref import MIN_REPS, arg_parser, clocks, copy_run, device_report, rel_err, timed_fields  # noqa: E402
 
 # Same shapes as the C++ sweep (name, batch, heads_q, heads_kv, q_len, seq_kv, head_dim).
 SHAPES = [
@@ -100,10 +100,7 @@ def main():
                 rec["check"] = {"rel_err": err if math.isfinite(err) else "nan",
                                 "tolerance": TOLERANCE, "passed": passed,
                                 "reference": "torch_sdpa_math_fp32"}
-                samples = time_ms(fn, args.reps, flush)
-                med = median(samples)
-                rec.update({"samples_ms": samples, "median_ms": med, "min_ms": min(samples),
-                            "gbps": kv_bytes / (med * 1e-3) / 1e9})
+                rec.update(timed_fields(fn, args.reps, flush, kv_bytes))
                 done = True
                 del out
                 break

@@ -84,15 +84,23 @@ struct Options : tr::CheckSweepOptions {
   std::vector<ta::AttnProblem> problems;  // --shape / --shapes-file (empty: the built-in lists)
 };
 
-ta::AttnProblem problem_from_shape(const tr::ShapeValues& s) {
+ta::AttnProblem shape(int batch, int heads_q, int heads_kv, int seq_q, int seq_kv, int head_dim, bool causal) {
   ta::AttnProblem p;
-  p.batch = static_cast<int>(s["batch"]);
-  p.heads_q = static_cast<int>(s["heads_q"]);
-  p.heads_kv = static_cast<int>(s["heads_kv"]);
-  p.seq_q = static_cast<int>(s["seq_q"]);
-  p.seq_kv = static_cast<int>(s["seq_kv"]);
-  p.head_dim = static_cast<int>(s["head_dim"]);
-  p.causal = s["causal"] != 0;
+  p.batch = batch;
+  p.heads_q = heads_q;
+  p.heads_kv = heads_kv;
+  p.seq_q = seq_q;
+  p.seq_kv = seq_kv;
+  p.head_dim = head_dim;
+  p.causal = causal;
+  return p;
+}
+
+ta::AttnProblem problem_from_shape(const tr::ShapeValues& s) {
+  const ta::AttnProblem p =
+      shape(static_cast<int>(s["batch"]), static_cast<int>(s["heads_q"]), static_cast<int>(s["heads_kv"]),
+            static_cast<int>(s["seq_q"]), static_cast<int>(s["seq_kv"]), static_cast<int>(s["head_dim"]),
+            s["causal"] != 0);
   if (p.heads_q % p.heads_kv != 0)
     throw tr::ShapeError("shape '" + s.text + "': heads_q must be a multiple of heads_kv (GQA)");
   return p;
@@ -248,45 +256,22 @@ CheckOutcome check_kernel(const std::string& name, Workspace& ws, const std::fun
 }
 
 std::vector<ta::AttnProblem> check_shapes(bool quick) {
-  auto mk = [](int b, int hq, int hkv, int sq, int skv, int d, bool c) {
-    ta::AttnProblem p;
-    p.batch = b;
-    p.heads_q = hq;
-    p.heads_kv = hkv;
-    p.seq_q = sq;
-    p.seq_kv = skv;
-    p.head_dim = d;
-    p.causal = c;
-    return p;
-  };
   std::vector<ta::AttnProblem> s;
   for (int d : {64, 128}) {
-    s.push_back(mk(1, 2, 1, 77, 77, d, true));  // shorter than one tile, GQA 2:1
+    s.push_back(shape(1, 2, 1, 77, 77, d, true));  // shorter than one tile, GQA 2:1
     if (quick) continue;
-    s.push_back(mk(2, 4, 2, 300, 300, d, false));    // odd length, two batches
-    s.push_back(mk(1, 4, 1, 200, 333, d, true));     // seq_q != seq_kv, causal (top-left)
-    s.push_back(mk(1, 2, 2, 1000, 1000, d, false));  // MHA, several KV blocks + tail
-    s.push_back(
-        mk(2, 8, 2, 2500, 2500, d, true));  // causal, GQA 4:1, > 132 tiles (persistent loops)
-    s.push_back(mk(1, 8, 8, 4099, 4099, d, false));  // long, tail of 3 rows
+    s.push_back(shape(2, 4, 2, 300, 300, d, false));    // odd length, two batches
+    s.push_back(shape(1, 4, 1, 200, 333, d, true));     // seq_q != seq_kv, causal (top-left)
+    s.push_back(shape(1, 2, 2, 1000, 1000, d, false));  // MHA, several KV blocks + tail
+    s.push_back(shape(2, 8, 2, 2500, 2500, d, true));   // causal, GQA 4:1, > 132 tiles (persistent loops)
+    s.push_back(shape(1, 8, 8, 4099, 4099, d, false));  // long, tail of 3 rows
   }
   return s;
 }
 
 std::vector<ta::AttnProblem> sweep_shapes() {
-  auto mk = [](int b, int h, int s, int d, bool c) {
-    ta::AttnProblem p;
-    p.batch = b;
-    p.heads_q = h;
-    p.heads_kv = h;
-    p.seq_q = s;
-    p.seq_kv = s;
-    p.head_dim = d;
-    p.causal = c;
-    return p;
-  };
-  return {mk(4, 16, 4096, 128, false), mk(1, 16, 16384, 128, false), mk(4, 16, 4096, 64, false),
-          mk(2, 16, 8192, 128, true)};
+  return {shape(4, 16, 16, 4096, 4096, 128, false), shape(1, 16, 16, 16384, 16384, 128, false),
+          shape(4, 16, 16, 4096, 4096, 64, false), shape(2, 16, 16, 8192, 8192, 128, true)};
 }
 
 // What the check and the sweep share: the selected kernels, the stream, the input seed (the

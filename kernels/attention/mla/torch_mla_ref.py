@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "common"))
-from torch_ref import MIN_REPS, arg_parser, clocks, copy_run, device_report, median, rel_err, time_ms  # noqa: E402
+from torch_ref import MIN_REPS, arg_parser, clocks, copy_run, device_report, rel_err, timed_fields  # noqa: E402
 
 D_QK, D_V = 576, 512
 SCALE = 1.0 / math.sqrt(192.0)  # DeepSeek's softmax scale (as tilesim-mla-bench's default)
@@ -99,10 +99,7 @@ def main():
                                     "reference": "torch_sdpa_math_fp32"}
                 else:  # no "passed": validate reads a present "passed" as a boolean
                     rec["check"] = {"skipped": "fp32 reference too large"}
-                samples = time_ms(fn, args.reps, flush)
-                med = median(samples)
-                rec.update({"samples_ms": samples, "median_ms": med, "min_ms": min(samples),
-                            "gbps": kv_bytes / (med * 1e-3) / 1e9})
+                rec.update(timed_fields(fn, args.reps, flush, kv_bytes))
                 done = True
                 del out
                 break
