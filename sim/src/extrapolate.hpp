@@ -5,20 +5,20 @@
 // give it for any size:
 //
 //   iteration axis: every class keeps its iterations minus one shift s (the classes'
-//     differences stay), at three points n0, n0 + K, n0 + 2K of the shortest class, where
+//     differences stay), at four points n0, n0 + K, n0 + 2K, n0 + 3K of the shortest class, where
 //     K is a multiple of every period the pipeline can have (ring depths, loop-carried
 //     distances, two for ping-pong) and n0 keeps the full count's remainder modulo K, so
 //     the extrapolation adds whole windows;
 //   wave axis: every class keeps its share of items (items_c = u_c x G, G the classes'
-//     common divisor) with G reduced to g0, g0 + W, g0 + 2W, where W units of G make whole
+//     common divisor) with G reduced to g0, g0 + W, g0 + 2W, g0 + 3W, where W units of G make whole
 //     waves of the chip's CTA slots and g0 keeps G's remainder modulo W (the partial last
 //     wave stays as it is).
 //
-// From values y0, y1, y2 at three points one window apart, the full size R windows past
-// y2 is y2 + R (y2 - y1). The stated error bound is R |(y2 - y1) - (y1 - y0)|: exact when
-// the warm-up is over (the increments are equal, as in a periodic pipeline), and a bound
-// whenever the transient decays, i.e. later increments differ from the last one by no
-// more than it differed from the one before. Along both axes the bounds of the inner
+// From values y0..y3 at four points one window apart, the full size R windows past y3 is
+// y3 + R (y3 - y2). The stated error bound is R times the largest difference of an earlier
+// increment from the last: exact when the warm-up is over (the increments are equal, as in
+// a periodic pipeline), and a bound whenever the transient decays, i.e. later increments
+// differ from the last one by no more than the earlier ones did. Along both axes the bounds of the inner
 // axis are carried through the outer one. A window that is not a whole number of periods
 // (many work classes whose items do not fill whole waves; a pipeline period longer than
 // the longest window) adds one period to the bound: the total work is extrapolated
@@ -33,7 +33,7 @@
 
 namespace tilesim::sim::detail {
 
-// One axis: reduced points start, start + window, start + 2 window; the full size is
+// One axis: reduced points start, start + window, ... (kPoints of them); the full size is
 // `remaining` windows past the last point.
 struct Axis {
   bool on = false;
