@@ -8,9 +8,9 @@
 // tensor pipe at all does not reach the top of that line: GEMMs and attention at 10-40 %
 // tensor share ran at ~1780-1810 MHz on both chips. So the clock is the lower of the line
 // and a step clock_tensor_active_drop_mhz below the maximum, reached at a tensor share of
-// clock_tensor_active_knee_share (both fitted on the training shapes' ncu clocks, H100,
-// 2026-11-28; the held-out shapes' clocks judge it). The line's two ends come from the
-// microbenchmarks (training data).
+// clock_tensor_active_knee_share (both fitted on the H100's training-shape ncu clocks,
+// 2026-11-28; the H200's training shapes fitted alone give the same step; the held-out
+// shapes' clocks judge it). The line's two ends come from the microbenchmarks (training data).
 //
 // A profile without a measured sustained clock (H20, B200 today) has no line: the model
 // keeps its tensor spec clock, and --explain says so.
