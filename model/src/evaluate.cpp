@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <functional>
 #include <limits>
+#include <numeric>
 #include <stdexcept>
 #include <unordered_map>
 
@@ -49,6 +50,21 @@ void validate_desc(const ScheduleDesc& d) {
   if (d.loop.empty()) throw std::logic_error(d.schedule + ": empty main loop");
   if (d.grid.classes.empty() || d.grid.ctas_per_sm < 1 || d.grid.sm_count < 1)
     throw std::logic_error(d.schedule + ": grid not filled");
+  if (d.grid.scheduler == Scheduler::kStaticStride) {
+    const auto& pat = d.grid.launch_pattern;
+    const int64_t period = static_cast<int64_t>(pat.size());
+    if (period == 0 || d.grid.total_items() % period != 0)
+      throw std::logic_error(d.schedule + ": a static-stride grid needs a launch pattern that tiles its items");
+    std::vector<int64_t> per_class(d.grid.classes.size(), 0);
+    for (int c : pat) {
+      if (c < 0 || c >= static_cast<int>(per_class.size()))
+        throw std::logic_error(d.schedule + ": launch pattern names no class");
+      ++per_class[static_cast<size_t>(c)];
+    }
+    for (size_t c = 0; c < per_class.size(); ++c)
+      if (per_class[c] * (d.grid.total_items() / period) != d.grid.classes[c].items)
+        throw std::logic_error(d.schedule + ": launch pattern and class " + d.grid.classes[c].name + " disagree");
+  }
   const ChipTerms& t = d.chip;
   if (!(t.clock_mhz > 0.0) || !(t.l2_bytes_per_s > 0.0) || !(t.hbm_bytes_per_s > 0.0) ||
       !(t.l2_peak_bytes_per_s > 0.0) || !(t.hbm_peak_bytes_per_s > 0.0) ||
@@ -295,6 +311,35 @@ double list_schedule(const std::vector<std::pair<double, int64_t>>& items_in_ord
   return makespan;
 }
 
+// Static stride: slot s runs items s, s + slots, s + 2 slots, ... of the launch order (the
+// pattern of class indices repeated), whatever they cost; the busiest slot ends the grid.
+// The positions a slot visits repeat modulo the pattern's period P every P / gcd(slots, P)
+// items, each time covering the pattern positions congruent to s modulo that gcd: whole
+// turns are summed once, only the last partial turn is walked (tune's hot path: causal
+// grids have up to ~1e6 items).
+double static_stride_schedule(const std::vector<std::pair<double, int64_t>>& class_durations,
+                              const std::vector<int>& pattern, int64_t items, int64_t slots) {
+  const int64_t period = static_cast<int64_t>(pattern.size());
+  auto cost = [&](int64_t pos) { return class_durations[static_cast<size_t>(pattern[static_cast<size_t>(pos)])].first; };
+  const int64_t g = std::gcd(slots, period), turn = period / g, step = slots % period;
+  thread_local std::vector<double> turn_cost;
+  turn_cost.assign(static_cast<size_t>(g), 0.0);
+  for (int64_t pos = 0; pos < period; ++pos) turn_cost[static_cast<size_t>(pos % g)] += cost(pos);
+  double makespan = 0.0;
+  for (int64_t s = 0; s < std::min(slots, items); ++s) {
+    const int64_t n = (items - s + slots - 1) / slots;  // items of slot s
+    double load = static_cast<double>(n / turn) * turn_cost[static_cast<size_t>(s % g)];
+    int64_t pos = s % period;
+    for (int64_t k = 0; k < n % turn; ++k) {
+      load += cost(pos);
+      pos += step;
+      if (pos >= period) pos -= period;
+    }
+    makespan = std::max(makespan, load);
+  }
+  return makespan;
+}
+
 Unit primary_unit(const Op& op, double active_chip) {
   Unit best = Unit::kTensor;
   double c = -1.0;
@@ -416,7 +461,9 @@ void evaluate(const ScheduleDesc& d, Prediction& out, bool detailed) {
   }
   if (grid.scheduler == Scheduler::kLongestFirst)
     std::stable_sort(durations.begin(), durations.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
-  const double list_makespan = list_schedule(durations, slots);
+  const double list_makespan = grid.scheduler == Scheduler::kStaticStride
+                                   ? static_stride_schedule(durations, grid.launch_pattern, grid.total_items(), slots)
+                                   : list_schedule(durations, slots);
   const double makespan = list_makespan + (persistent ? hidden + k.cta_launch_cycles : 0.0);
 
   // --- whole-kernel unit bounds ----------------------------------------------------------

@@ -58,6 +58,7 @@ const char* scheduler_name(Scheduler s) {
     case Scheduler::kPlain: return "plain";
     case Scheduler::kPersistent: return "persistent";
     case Scheduler::kLongestFirst: return "persistent_longest_first";
+    case Scheduler::kStaticStride: return "persistent_static_stride";
   }
   return "?";
 }

@@ -25,6 +25,17 @@ std::vector<SmGroup> assign_grid(const model::Grid& g, const std::vector<double>
   for (int64_t r = 0; r < static_cast<int64_t>(sms) * per_sm; ++r) free_slots.emplace(0.0, r);
   std::vector<std::vector<std::vector<int>>> per_sm_slots(
       static_cast<size_t>(sms), std::vector<std::vector<int>>(static_cast<size_t>(per_sm)));
+  if (g.scheduler == model::Scheduler::kStaticStride) {
+    // CTA r takes items r, r + slots, ... of the launch order (the pattern repeated).
+    const int64_t slots = static_cast<int64_t>(sms) * per_sm, items = g.total_items();
+    const int64_t period = static_cast<int64_t>(g.launch_pattern.size());
+    for (int64_t k = 0; k < items; ++k) {
+      const int64_t r = k % slots, sm = r % sms, slot = r / sms;
+      per_sm_slots[static_cast<size_t>(sm)][static_cast<size_t>(slot)].push_back(
+          g.launch_pattern[static_cast<size_t>(k % period)]);
+    }
+    order.clear();  // handed out above
+  }
   for (int c : order) {
     const double dur = std::max(1e-9, class_cycles[static_cast<size_t>(c)]);
     for (int64_t k = 0; k < g.classes[static_cast<size_t>(c)].items; ++k) {

@@ -287,6 +287,34 @@ TEST(HandChecked, DependencyBoundOfASmallLoop) {
   EXPECT_DOUBLE_EQ(loop_dependency_bound(loop, 1.0), 25.0);
 }
 
+// A persistent FA3 grid strides over the launch order (fa3_kernel.cuh: CTA c takes Q blocks
+// c, c + grid, ...; each head's blocks longest first when causal), it does not hand blocks to
+// the CTA that frees first. 132 heads of 512 causal tokens: 4 Q blocks per head (1..4 KV
+// blocks), 528 blocks on 132 CTAs; 132 is a multiple of 4, so CTA c runs the same block,
+// number 3 - c % 4, four times: the CTAs with the 4-block rows end the grid while those with
+// 1-block rows idle. Work on the busy CTAs: 4+3+2+1 = 10 of 4 x 4 = 16 block-units, about
+// 62 % of the grid's slot-time plus the per-item parts; the plain grid (the hardware hands
+// CTAs to free SMs) balances.
+TEST(HandChecked, PersistentCausalFa3StridesOverTheLaunchOrder) {
+  const Profile p = profiles::resolve_profile("h100");
+  const Problem prob = parse_problem(
+      R"({"kind":"attention","batch":1,"heads_q":132,"heads_kv":132,"seq_q":512,"seq_kv":512,"head_dim":128,"causal":true})");
+  const std::string tile = "block_m=128,block_n=128,stages=2,consumers=2,pingpong=1,intra_overlap=1,persistent=";
+  const Prediction strided = predict(p, prob, "attn_fa3", parse_tile(tile + "1"));
+  ASSERT_EQ(strided.desc.grid.scheduler, Scheduler::kStaticStride);
+  const auto& classes = strided.desc.grid.classes;
+  ASSERT_EQ(classes.size(), 4u);
+  EXPECT_EQ(classes[0].iterations, 1);  // ascending m: Q block 0 sees one KV block
+  EXPECT_EQ(classes[3].iterations, 4);
+  EXPECT_EQ(strided.desc.grid.launch_pattern, (std::vector<int>{3, 2, 1, 0}));  // longest first
+  EXPECT_LT(strided.tail_efficiency, 0.8);
+  EXPECT_GT(strided.tail_efficiency, 0.6);
+  const Prediction plain = predict(p, prob, "attn_fa3", parse_tile(tile + "0"));
+  EXPECT_EQ(plain.desc.grid.scheduler, Scheduler::kPlain);
+  EXPECT_GT(plain.tail_efficiency, 0.95);
+  EXPECT_GT(strided.time_us, plain.time_us);
+}
+
 }  // namespace
 }  // namespace tilesim::model
 

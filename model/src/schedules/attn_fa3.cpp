@@ -100,13 +100,17 @@ void build_attn_fa3(const Ctx& c, ScheduleDesc& d) {
   for (int k = 0; k < C; ++k) wg.push_back(b.role("consumer" + std::to_string(k), RoleKind::kConsumer, kWarpgroupThreads, regs));
   d.cta.smem_bytes = bm * dq * e + stages * bn * (dq + dv) * e;
   // The kernel's grid: plain (one CTA per Q block, dispatched by the hardware in launch
-  // order) or persistent (one CTA per slot looping over Q blocks; causal blocks are handed
-  // out longest first).
+  // order) or persistent (one CTA per slot striding over the Q blocks: CTA c takes blocks
+  // c, c + grid, ... of the launch order, which runs over each head's Q blocks, longest
+  // first when causal: fa3_kernel.cuh's decode_tile). Equal blocks make the stride a plain
+  // persistent loop; causal blocks of unequal length load the CTAs unevenly.
   const bool persistent = c.i("persistent") != 0;
-  d.grid.scheduler = !persistent ? Scheduler::kPlain : (p.causal ? Scheduler::kLongestFirst : Scheduler::kPersistent);
+  d.grid.scheduler = !persistent ? Scheduler::kPlain : (p.causal ? Scheduler::kStaticStride : Scheduler::kPersistent);
   d.grid.sm_count = c.sm_count();
   if (!fill_occupancy(c, d)) return;
   AttnGrid ag = attention_grid(p, bm, bn);
+  if (d.grid.scheduler == Scheduler::kStaticStride)
+    d.grid.launch_pattern.assign(ag.class_of_m_block.rbegin(), ag.class_of_m_block.rend());
   // O is rescaled when a row's max grows (by more than the threshold): with threshold 0,
   // the share of a warp's iterations on exchangeable scores over the mean row length;
   // with a threshold, an assumed share (data-dependent).

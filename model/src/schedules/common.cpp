@@ -334,6 +334,7 @@ AttnGrid attention_grid(const Problem& prob, int block_m, int block_n) {
       order.back().second += 1;
     else
       order.emplace_back(iters, 1);
+    g.class_of_m_block.push_back(static_cast<int>(order.size()) - 1);
   }
   for (const auto& [iters, count] : order) {
     g.classes.push_back(WorkClass{"kv_blocks=" + std::to_string(iters), count * bh, iters});

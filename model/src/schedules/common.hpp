@@ -188,6 +188,7 @@ struct AttnGrid {
   double kv_block_iters_total = 0.0;  // sum over items of iterations
   int64_t items = 0;
   double diag_blocks_per_item = 0.0;  // KV blocks that need the causal mask
+  std::vector<int> class_of_m_block;   // classes' index of each Q block, ascending m
 };
 AttnGrid attention_grid(const Problem& prob, int block_m, int block_n);
 // How many times each (batch, kv head)'s K/V is read from HBM, given the CTAs that run

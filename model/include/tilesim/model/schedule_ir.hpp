@@ -167,6 +167,8 @@ enum class Scheduler : int {
   kPlain = 0,         // one item per CTA, hardware dispatches CTAs in launch order
   kPersistent,        // ctas_per_sm * SMs CTAs loop over items in launch order (dynamic)
   kLongestFirst,      // persistent, items handed out longest first (LPT)
+  kStaticStride,      // persistent, slot s takes items s, s + slots, s + 2 slots, ... of the
+                      // launch order (Grid::launch_pattern), whatever they cost
 };
 const char* scheduler_name(Scheduler s);
 
@@ -177,6 +179,9 @@ struct Grid {
   std::string occupancy_limit;      // which resource limits ctas_per_sm, e.g. "smem"
   int sm_count = 0;                 // SMs of the profile
   std::vector<WorkClass> classes;   // in launch order (before any longest-first sort)
+  // kStaticStride: the class of each item of one period of the launch order, which repeats
+  // total_items() / launch_pattern.size() times (empty for the other schedulers).
+  std::vector<int> launch_pattern;
   int64_t total_items() const;
   int64_t resident_ctas() const;    // sm_count * ctas_per_sm
   // CTAs that run on one SM at once in the steady state: ctas_per_sm, fewer when the grid
