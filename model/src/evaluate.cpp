@@ -462,7 +462,7 @@ void evaluate(const ScheduleDesc& d, Prediction& out, bool detailed) {
   if (grid.scheduler == Scheduler::kLongestFirst)
     std::stable_sort(durations.begin(), durations.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
   const double list_makespan = grid.scheduler == Scheduler::kStaticStride
-                                   ? static_stride_schedule(durations, grid.launch_pattern, grid.total_items(), slots)
+                                   ? static_stride_schedule(durations, grid.launch_pattern, items, slots)
                                    : list_schedule(durations, slots);
   const double makespan = list_makespan + (persistent ? hidden + k.cta_launch_cycles : 0.0);
 
@@ -518,8 +518,12 @@ void evaluate(const ScheduleDesc& d, Prediction& out, bool detailed) {
   const int tensor_i = static_cast<int>(Unit::kTensor);
   double f_mhz = clock_at(k.clock, 0.0);
   constexpr int kClockIterations = 16;
-  for (int it = 0; k.clock.dvfs && it < kClockIterations; ++it)
-    f_mhz = clock_at(k.clock, bound[tensor_i] / kernel_cycles_at(f_mhz));
+  for (int it = 0; k.clock.dvfs && it < kClockIterations; ++it) {
+    const double next = clock_at(k.clock, bound[tensor_i] / kernel_cycles_at(f_mhz));
+    const bool settled = next == f_mhz;
+    f_mhz = next;
+    if (settled) break;  // most kernels settle in a few steps (tune's hot path)
+  }
   for (int u = 0; u < kUnitCount; ++u)
     if (unit_is_chip_wide(static_cast<Unit>(u))) bound[u] *= f_mhz / clock_mhz;
   peak[l2i] = k.l2_peak_bytes_per_s / (f_mhz * 1e6);
