@@ -130,6 +130,7 @@ json published_records(const std::string& path, const model::ModelConstants& k,
     const std::string model_gpu = e.value("model_gpu", gpu);
     const json& problem = e.at("problem");
     const std::string kind = problem.value("kind", "?");
+    const json& src = doc.at("sources").at(e.at("source").get<std::string>());
     json r = {
         {"id", e.value("id", "")},
         {"family", kind == "mla" ? "decode" : kind},
@@ -142,9 +143,7 @@ json published_records(const std::string& path, const model::ModelConstants& k,
         {"shape", problem_key(problem)},
         {"measured_us", e.at("time_us")},
         {"predicted_us", nullptr},
-        {"source", e.at("source").get<std::string>() + " (" +
-                       doc.at("sources").at(e.at("source").get<std::string>()).value("url", "") +
-                       ")"},
+        {"source", e.at("source").get<std::string>() + " (" + src.value("url", "") + ")"},
         {"where", e.value("where", "")}};
     if (model_gpu != gpu) r["model_gpu"] = model_gpu;
     if (e.contains("not_predicted")) {
@@ -158,10 +157,22 @@ json published_records(const std::string& path, const model::ModelConstants& k,
       const profiles::Profile p = profiles::builtin_profile(model_gpu);
       const model::Problem prob = model::problem_from_json(problem);
       r["flops"] = model::useful_flops(prob);
-      const model::Prediction pr = best_prediction(p, prob, e.value("model_schedule", ""), k);
-      r["predicted_us"] = num(pr.time_us);
-      r["error_pct"] = num(100.0 * (pr.time_us - e.at("time_us").get<double>()) / e.at("time_us").get<double>());
+      // The kernel's own tile where its source says it (model_tile, with tile_source);
+      // else the best tile tune finds.
+      const std::string schedule = e.value("model_schedule", "");
+      const model::Prediction pr =
+          e.contains("model_tile") ? model::predict(p, prob, schedule, model::tile_from_json(e.at("model_tile")), k)
+                                   : best_prediction(p, prob, schedule, k);
+      // A profiler's kernel duration has no launch in it; events around launches do.
+      const json& timing = src.value("timing", json::object());
+      const bool kernel_only = timing.value("launch_included", true) == false;
+      const double predicted_us = kernel_only ? pr.time_us - pr.launch_us : pr.time_us;
+      r["predicted_us"] = num(predicted_us);
+      r["error_pct"] = num(100.0 * (predicted_us - e.at("time_us").get<double>()) / e.at("time_us").get<double>());
       r["model_tile"] = pr.schedule + " " + pr.tile.to_string();
+      r["tile_choice"] = e.contains("model_tile") ? "the kernel's own (" + e.value("tile_source", "?") + ")"
+                                                  : std::string("best tile of tune");
+      if (kernel_only) r["launch_excluded_us"] = num(pr.launch_us);
       double smem = 0, mufu = 0;
       for (const auto& u : pr.units) {
         if (u.unit == model::Unit::kSmem) smem = u.work_total;

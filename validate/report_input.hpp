@@ -28,9 +28,11 @@ nlohmann::json record_json(const PredictedRun& r);
 // there is headroom. Leaves the record alone for other runs.
 void add_model_best(nlohmann::json& record, const PredictedRun& r, const model::ModelConstants& k);
 
-// The published file's entries, each predicted with the best tile `tune` finds for its
-// model_schedule on its GPU (the published kernel's own tile is unknown). Throws
-// std::runtime_error for a malformed file.
+// The published file's entries, each predicted on its GPU with its model_schedule at the
+// kernel's own tile where the entry gives it (model_tile, read from the kernel's source:
+// tile_source says where), else with the best tile `tune` finds. Where the source's timing
+// says the launch is not in the figure (a profiler's kernel duration), the prediction is
+// compared without the model's launch time. Throws std::runtime_error for a malformed file.
 nlohmann::json published_records(const std::string& published_path, const model::ModelConstants& k,
                                  std::ostream& progress);
 

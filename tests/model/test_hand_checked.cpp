@@ -202,15 +202,17 @@ TEST(HandChecked, Fa4ExpEmulationMovesWorkFromMufuToFma) {
   EXPECT_DOUBLE_EQ(unit(b, Unit::kFma).cycles_per_iter, 1544.0);
   // tcgen05 per tile: S 2*128*128*128 + PV 2*128*128*128 = 8,388,608 FLOP / 8192 = 1024;
   // two tiles = 2048 cycles. Emulating half the exp2 takes MUFU (2064) off the top of the
-  // units, but each softmax thread issues its row's work itself: per iteration
-  // 128 x (FMNMX + FFMA + FADD + half an F2FP) = 448, 10 row instructions, 4 tcgen05.ld of S
-  // + 2 tcgen05.st of P and 40 fixed = 504 instructions at the Hopper-fitted cost, plus 129
-  // MUFU x 8 cycles. f = 0.5 swaps 64 MUFU for 64 x 8 polynomial instructions: the chain
-  // grows and so does the time (the measured FA3 kernels on Hopper: 4-21 % slower).
+  // units, but each softmax thread issues its row's work itself, in B200's packed forms
+  // (fma/add.f32x2, three-input max): per iteration 128 x (half a 3-input FMNMX + half an
+  // FFMA2 + half an FADD2 + half an F2FP) = 256, 10 row instructions, 4 tcgen05.ld of S +
+  // 2 tcgen05.st of P and 40 fixed = 312 instructions at the Hopper-fitted cost, plus 129
+  // MUFU x 8 cycles. f = 0.5 swaps 64 MUFU for 64 x 5 polynomial instructions (3 packed
+  // FMA-pipe + 2 ALU): the chain grows and so does the time (the measured FA3 kernels on
+  // Hopper: 4-21 % slower).
   const double cpi = default_constants().consumer_cycles_per_instruction;
   EXPECT_DOUBLE_EQ(unit(a, Unit::kTensor).cycles_per_iter, 2048.0);
-  EXPECT_NEAR(op_named(a.desc.loop, "softmax.q0").chain_cycles, 504.0 * cpi + 129.0 * 8.0, 1e-9);
-  EXPECT_NEAR(op_named(b.desc.loop, "softmax.q0").chain_cycles, (504.0 + 512.0) * cpi + 65.0 * 8.0, 1e-9);
+  EXPECT_NEAR(op_named(a.desc.loop, "softmax.q0").chain_cycles, 312.0 * cpi + 129.0 * 8.0, 1e-9);
+  EXPECT_NEAR(op_named(b.desc.loop, "softmax.q0").chain_cycles, (312.0 + 320.0) * cpi + 65.0 * 8.0, 1e-9);
   EXPECT_GT(b.time_us, a.time_us);
 }
 

@@ -119,8 +119,7 @@ TEST(Fields, ProfileRowsReachDistinctQuantities) {
   v = 1.0;
   for (const auto& f : profiles::schema::kFields) EXPECT_EQ(f.of(p).value, v++) << f.name;
   EXPECT_EQ(p.sm_count.value, 1.0);
-  EXPECT_EQ(p.features.max_cluster_size.value,
-            static_cast<double>(profiles::schema::kFields.size()));
+  EXPECT_EQ(p.features.three_input_max.value, static_cast<double>(profiles::schema::kFields.size()));
 }
 
 }  // namespace

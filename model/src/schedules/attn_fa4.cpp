@@ -1,18 +1,29 @@
-// attn_fa4: FlashAttention-4 forward on Blackwell. Per CTA `q_tiles` Q tiles of block_m
-// rows. A load warp TMA-loads K and V into one ring of `stages` slots (K, V alternate);
-// one MMA warp issues tcgen05.mma: S_t = Q_t K^T into TMEM (SS), then O_t += P_t V with P
-// read from TMEM (TS). A softmax warpgroup per Q tile reads S from TMEM, computes exp2 on
-// MUFU or (exp_emu_fraction of them) by a polynomial on the FMA pipe, writes P to TMEM.
-// A correction warpgroup rescales O in TMEM when the row max grew (always when
-// rescale_threshold = 0, else only rescale_fraction_thresholded of the iterations) and
-// writes the output. cluster_m = 2: a 2-CTA pair shares each K/V tile (half per CTA).
+// attn_fa4: FlashAttention-4 forward on Blackwell, laid out as its kernel is
+// (flash_attn/cute/flash_fwd_sm100.py, Dao-AILab/flash-attention, 2025-10 to 2026-08).
+// Per CTA `q_tiles` Q tiles of block_m rows. A load warp TMA-loads K and V into one ring
+// of `stages` slots (K, V alternate); one MMA warp issues tcgen05.mma: S_t = Q_t K^T into
+// TMEM (SS), O_t += P_t V with P read from TMEM (TS). A softmax warpgroup per Q tile
+// reads S from TMEM, computes exp2 on MUFU or (exp_emu_fraction of them) by a
+// polynomial on the FMA pipe, writes P to TMEM over S. A correction warpgroup rescales
+// O in TMEM when the row max grew (always when rescale_threshold = 0, else only
+// rescale_fraction_thresholded of the iterations) and writes the output. cluster_m = 2:
+// a 2-CTA pair shares each K/V tile (half per CTA).
+//
+// The MMA warp issues PV of the previous KV block before S of the next one, per Q tile:
+// PV_0(i-1), S_0(i), PV_1(i-1), S_1(i). The loop below is rotated to that order: its
+// pv.q<t> of iteration i is P_t(i-1) V(i-1) (the first iteration's is the last block's
+// PV after the loop: the same count of MMAs).
+//
+// One CTA per SM: the kernel allocates the whole TMEM and, with setmaxnreg, the whole
+// register file.
 //
 // Per-warp chains as on Hopper (attn_fa3.cpp): a softmax thread owns a whole row of S, so
 // its warp issues bn elements' softmax per iteration one instruction after another, plus
-// the tcgen05.ld of S and tcgen05.st of P and a fixed part. No Blackwell kernel is
-// measured here: the instruction costs are Hopper's (MUFU 32 / (ex2 rate / 4) cycles from
-// the B200 profile, the others consumer_cycles_per_instruction fitted on the H100/H200 FA3
-// consumers), and --explain says so.
+// the tcgen05.ld of S and tcgen05.st of P and a fixed part; on a chip with packed fp32
+// pairs and a three-input max (sm_100) the per-element instructions are FA4's packed ones.
+// No Blackwell kernel is measured here: the cost per instruction is Hopper's (MUFU 32 /
+// (ex2 rate / 4) cycles from the B200 profile, the others consumer_cycles_per_instruction
+// fitted on the H100/H200 FA3 consumers), and --explain says so.
 #include "common.hpp"
 
 namespace tilesim::model::detail {
@@ -28,6 +39,14 @@ constexpr double kTmemColumnsPerInstruction = 32.0;
 // FA3's consumers spend 77 instructions on their fixed part (SASS, attn_fa3.cpp), about
 // half of it on wgmma descriptors and fences the FA4 softmax warps do not issue: assumed 40.
 constexpr double kFa4SoftmaxFixedInstructions = 40.0;
+// FA4's register plan (setmaxnreg in the kernel): softmax warps 200, correction warps 64,
+// the load, MMA and epilogue warps 48; 2 x 128 x 200 + 128 x 64 + 4 x 32 x 48 = 65536,
+// the whole register file.
+constexpr int kFa4SoftmaxRegisters = 200;
+constexpr int kFa4CorrectionRegisters = 64;
+constexpr int kFa4OtherRegisters = 48;
+// Warps 14-15: the TMA store of O and a spare warp.
+constexpr int kFa4EpilogueThreads = 2 * 32;
 }  // namespace
 
 void build_attn_fa4(const Ctx& c, ScheduleDesc& d) {
@@ -42,19 +61,22 @@ void build_attn_fa4(const Ctx& c, ScheduleDesc& d) {
   if (c.detailed) d.summary = std::to_string(T) + " Q tile(s) x " + std::to_string(bm) + " rows, tcgen05 into TMEM" +
               (pair == 2 ? " (2-CTA pair)" : "") + ", softmax + correction warpgroups, exp2 emulation " +
               num(100.0 * f) + "%, " + (thr > 0 ? "conditional rescale" : "rescale every block");
-  const int load = b.role("load", RoleKind::kProducer, kWarpThreads, kAttnProducerRegisters);
-  const int mmar = b.role("mma", RoleKind::kMma, kWarpThreads, kAttnProducerRegisters);
+  const int overhead = static_cast<int>(c.k.register_overhead_per_thread);
+  const int load = b.role("load", RoleKind::kProducer, kWarpThreads, kFa4OtherRegisters);
+  const int mmar = b.role("mma", RoleKind::kMma, kWarpThreads, kFa4OtherRegisters);
   std::vector<int> smr;
   // A softmax thread owns one row of S: bn fp32 registers after tcgen05.ld.
   for (int t = 0; t < T; ++t)
     smr.push_back(b.role("softmax" + std::to_string(t), RoleKind::kSoftmax, kWarpgroupThreads,
-                         bn + static_cast<int>(c.k.register_overhead_per_thread)));
+                         std::max(kFa4SoftmaxRegisters, bn + overhead)));
   constexpr int kCorrectionChunkColumns = 32;  // O rescaled 32 TMEM columns at a time
   const int corr = b.role("correction", RoleKind::kCorrection, kWarpgroupThreads,
-                          kCorrectionChunkColumns + static_cast<int>(c.k.register_overhead_per_thread));
+                          std::max(kFa4CorrectionRegisters, kCorrectionChunkColumns + overhead));
+  b.role("epilogue", RoleKind::kEpilogue, kFa4EpilogueThreads, kFa4OtherRegisters);
   const double kv_rows = static_cast<double>(bn) / pair;  // K/V rows this CTA holds
   d.cta.smem_bytes = T * bm * dq * e + stages * kv_rows * std::max(dq, dv) * e;
-  d.cta.tmem_columns = T * (bn + static_cast<int>(dv));  // S (P aliased) + O per Q tile
+  // S (P aliased) + O per Q tile; the kernel allocates all of TMEM whatever its tiles use.
+  d.cta.tmem_columns = std::max(T * (bn + static_cast<int>(dv)), static_cast<int>(c.p.capacity.tmem_columns.value));
   d.grid.scheduler = p.causal ? Scheduler::kLongestFirst : Scheduler::kPersistent;
   d.grid.cluster_size = pair;
   d.grid.sm_count = c.sm_count();
@@ -73,11 +95,14 @@ void build_attn_fa4(const Ctx& c, ScheduleDesc& d) {
   const double trate = tensor_rate(c, TensorPath::kTcgen05), srate = c.p.per_sm.smem.value;
   const int rows_exec = std::max(bm, kFa4FullRateRows);
   const int lk = b.load(L, "load_k", load, kv_rows * dq * e, tr.kv_hbm_fraction);
-  const int lv = b.load(L, "load_v", load, kv_rows * dv * e, tr.kv_hbm_fraction);
   std::vector<int> s(T), sm(T), cr(T), o(T);
-  // List order keeps same-iteration dependencies pointing backwards: S_t, then softmax
-  // and correction, then PV_t.
+  // The MMA warp's program order: PV_t of the previous block, then S_t of this one.
   for (int t = 0; t < T; ++t) {
+    o[t] = b.op(L, "pv.q" + std::to_string(t), mmar, c.p.latency.tensor_mma.value);
+    b.use(L, o[t], Unit::kTensor, 2.0 * rows_exec * dv * bn, trate, [&] {
+      return "2*" + num(rows_exec) + "*" + num(dv) + "*" + num(bn) + " FLOP (tcgen05 TS, P(i-1) from TMEM)";
+    });
+    b.use(L, o[t], Unit::kSmem, kv_rows * dv * e, srate, [&] { return "V " + num(kv_rows) + "x" + num(dv) + " from SMEM"; });
     s[t] = b.op(L, "s.q" + std::to_string(t), mmar, c.p.latency.tensor_mma.value);
     b.use(L, s[t], Unit::kTensor, 2.0 * rows_exec * bn * dq, trate, [&] {
       return "2*" + num(rows_exec) + "*" + num(bn) + "*" + num(dq) + " FLOP (tcgen05 SS, S = Q K^T)";
@@ -87,6 +112,7 @@ void build_attn_fa4(const Ctx& c, ScheduleDesc& d) {
              (pair == 2 ? " (this CTA's half of K)" : "");
     });
   }
+  const int lv = b.load(L, "load_v", load, kv_rows * dv * e, tr.kv_hbm_fraction);
   for (int t = 0; t < T; ++t) {
     sm[t] = b.op(L, "softmax.q" + std::to_string(t), smr[t], c.p.latency.mufu.value);
     const SoftmaxWork w = add_softmax_uses(b, c, L, sm[t], bm, bn, f, kThreadsPerRowTmem);
@@ -123,35 +149,28 @@ void build_attn_fa4(const Ctx& c, ScheduleDesc& d) {
     }
   }
   for (int t = 0; t < T; ++t) {
-    o[t] = b.op(L, "pv.q" + std::to_string(t), mmar, c.p.latency.tensor_mma.value);
-    b.use(L, o[t], Unit::kTensor, 2.0 * rows_exec * dv * bn, trate, [&] {
-      return "2*" + num(rows_exec) + "*" + num(dv) + "*" + num(bn) + " FLOP (tcgen05 TS, P from TMEM)";
-    });
-    b.use(L, o[t], Unit::kSmem, kv_rows * dv * e, srate, [&] { return "V " + num(kv_rows) + "x" + num(dv) + " from SMEM"; });
-  }
-  for (int t = 0; t < T; ++t) {
     b.dep(L, s[t], lk, 0, DepKind::kDone, "k_full");
-    b.dep(L, s[t], o[t], 1, DepKind::kAfter);        // S overwrites P(i-1) in TMEM
-    b.dep(L, sm[t], s[t], 0, DepKind::kDone);
+    b.dep(L, s[t], o[t], 0, DepKind::kAfter);        // S_t(i) overwrites P_t(i-1), which PV reads
+    b.dep(L, sm[t], s[t], 0, DepKind::kDone, "s_full");
     b.dep(L, sm[t], sm[t], 1, DepKind::kDone);       // running max
     b.dep(L, cr[t], sm[t], 0, DepKind::kDone);
-    b.dep(L, cr[t], o[t], 1, DepKind::kDone);        // O holds P(i-1) V(i-1)
-    b.dep(L, o[t], sm[t], 0, DepKind::kDone, "p_full");
-    b.dep(L, o[t], cr[t], 0, DepKind::kDone, "o_rescaled");
-    b.dep(L, o[t], lv, 0, DepKind::kDone, "v_full");
-    // One MMA warp issues in program order: S_0, S_1, ..., then PV_0, PV_1, ...
-    if (t > 0) b.dep(L, s[t], s[t - 1], 0, DepKind::kIssue);
-    b.dep(L, o[t], t > 0 ? o[t - 1] : s[T - 1], 0, DepKind::kIssue);
+    b.dep(L, cr[t], o[t], 0, DepKind::kDone);        // O holds P(i-1) V(i-1)
+    b.dep(L, o[t], sm[t], 1, DepKind::kDone, "p_full");
+    b.dep(L, o[t], cr[t], 1, DepKind::kDone, "o_rescaled");
+    b.dep(L, o[t], lv, 1, DepKind::kDone, "v_full");
+    // Program order of the MMA warp: ..., S_{t-1}(i), PV_t(i-1), S_t(i), ...
+    if (t > 0) b.dep(L, o[t], s[t - 1], 0, DepKind::kIssue);
   }
-  b.dep(L, s[0], o[T - 1], 1, DepKind::kIssue);
-  // K and V alternate in one ring of `stages` slots: K(i) is item 2i, V(i) item 2i+1;
-  // item j reuses the slot of item j - stages.
+  b.dep(L, o[0], s[T - 1], 1, DepKind::kIssue);
+  // K and V alternate in one ring of `stages` slots: K(i) is item 2i, V(i) item 2i+1; item
+  // j reuses the slot of item j - stages, freed when that tile's MMAs are done. K(i) is
+  // read by the S ops of iteration i, V(i) by the PV ops of iteration i + 1.
   for (int t = 0; t < T; ++t) {
     if (stages % 2 == 0) {
       b.dep(L, lk, s[t], stages / 2, DepKind::kDone, "kv_empty");
-      b.dep(L, lv, o[t], stages / 2, DepKind::kDone, "kv_empty");
+      b.dep(L, lv, o[t], stages / 2 - 1, DepKind::kDone, "kv_empty");
     } else {
-      b.dep(L, lk, o[t], (stages + 1) / 2, DepKind::kDone, "kv_empty");
+      b.dep(L, lk, o[t], (stages - 1) / 2, DepKind::kDone, "kv_empty");
       b.dep(L, lv, s[t], (stages - 1) / 2, DepKind::kDone, "kv_empty");
     }
   }
@@ -185,9 +204,12 @@ ScheduleSpec spec_attn_fa4() {
   s.params = {
       {"block_m", ParamType::kInt, 64, 128, 64, "tcgen05 M", "query rows per Q tile", false, 0, {128}},
       {"block_n", ParamType::kInt, 16, kTcgenMaxN, 16, "tcgen05 N of QK^T", "KV rows per iteration", false, 0, {64, 128, 192, 256}},
-      {"stages", ParamType::kInt, 2, 8, 0, "", "K/V ring slots (shared by K and V tiles)", false, 0, {2, 3, 4}},
+      // FA4 sizes its ring to the shared memory left over (up to 32 slots; 10 at head dim 64).
+      {"stages", ParamType::kInt, 2, 32, 0, "", "K/V ring slots (shared by K and V tiles)", false, 0, {2, 3, 4}},
       {"q_tiles", ParamType::kInt, 1, 2, 0, "", "Q tiles per CTA, each with its own softmax warpgroup (ping-pong)", true, 2, {1, 2}},
-      {"exp_emu_fraction", ParamType::kReal, 0, 1, 0, "", "share of exp2 done by a polynomial on the FMA pipe", true, 0, {0, 0.25, 0.5}},
+      // 0.1875 is FA4's share for a 128-column row (flash_attn/cute/softmax.py, 2025-10):
+      // 4 of the 16 pairs of each 32-element fragment, the last fragment all on MUFU: 24/128.
+      {"exp_emu_fraction", ParamType::kReal, 0, 1, 0, "", "share of exp2 done by a polynomial on the FMA pipe", true, 0, {0, 0.1875, 0.25, 0.5}},
       {"rescale_threshold", ParamType::kReal, 0, 64, 0, "log2 of the max growth", "0 = always rescale O; t > 0 = only when the max grows by > t (log2)", true, 0, {0, 8}},
       {"cluster_m", ParamType::kInt, 1, 2, 0, "", "2 = 2-CTA MMA pair (K/V halves per CTA)", true, 1, {1, 2}}};
   s.constraints = {

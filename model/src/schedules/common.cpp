@@ -354,13 +354,25 @@ double kv_reads_per_head(const Ctx& c, int64_t sharers_per_head, int64_t concurr
   return 2.0 * kv_bytes_per_head <= l2u ? 1.0 : passes;
 }
 
-SoftmaxWork softmax_work(double rows, double cols, double f, double threads_per_row) {
+SoftmaxIsa softmax_isa(const Profile& p) {
+  SoftmaxIsa isa;
+  if (p.flag(p.features.packed_fp32x2)) isa.fp32_lanes_per_instruction = 2.0;
+  if (p.flag(p.features.three_input_max)) isa.max_inputs = 3.0;
+  return isa;
+}
+
+SoftmaxWork softmax_work(double rows, double cols, double f, double threads_per_row, const SoftmaxIsa& isa) {
   const double el = rows * cols, row_threads = rows * threads_per_row;
   SoftmaxWork w;
   w.mufu = el * (1.0 - f) * kExp2MufuOps + row_threads * kRowMufuOps;
-  w.fma = el * (kSoftmaxScaleFmaOps + kSoftmaxSumFmaOps + f * kPolyExp2FmaOps) + row_threads * kRowFmaOps;
-  w.alu = el * (kSoftmaxMaxAluOps + f * kPolyExp2AluOps) + row_threads * kRowAluOps;
+  // The per-element FMA-pipe work packs; the per-row ops (one value per row) do not.
+  const double fma_elementwise = el * (kSoftmaxScaleFmaOps + kSoftmaxSumFmaOps + f * kPolyExp2FmaOps);
+  const double fma_rows = row_threads * kRowFmaOps;
+  w.fma = fma_elementwise + fma_rows;
+  // An (n+1)-input max folds n elements into the running maximum.
+  w.alu = el * (kSoftmaxMaxAluOps / (isa.max_inputs - 1.0) + f * kPolyExp2AluOps) + row_threads * kRowAluOps;
   w.cvt = el * kCvtPerElement;
+  w.issue = w.mufu + fma_elementwise / isa.fp32_lanes_per_instruction + fma_rows + w.alu + w.cvt;
   return w;
 }
 
@@ -394,7 +406,8 @@ double mufu_warp_instruction_cycles(const Ctx& c) {
 
 SoftmaxWork add_softmax_uses(Builder& b, const Ctx& c, std::vector<Op>* list, int op, double rows, double cols, double f,
                         double threads_per_row) {
-  const SoftmaxWork w = softmax_work(rows, cols, f, threads_per_row);
+  const SoftmaxIsa isa = softmax_isa(c.p);
+  const SoftmaxWork w = softmax_work(rows, cols, f, threads_per_row, isa);
   const auto& s = c.p.per_sm;
   const std::string el = c.detailed ? num(rows) + "x" + num(cols) : std::string();
   b.use(list, op, Unit::kMufu, w.mufu, s.mufu_ex2.value, [&] {
@@ -405,12 +418,17 @@ SoftmaxWork add_softmax_uses(Builder& b, const Ctx& c, std::vector<Op>* list, in
            num(rows) + " rows x " + num(threads_per_row) + " threads x " + num(kRowFmaOps) + " row ops";
   });
   b.use(list, op, Unit::kAlu, w.alu, s.alu.value, [&] {
-    return el + " x (1 FMNMX + " + num(f) + " x " + num(kPolyExp2AluOps) + " exponent ops) + " + num(rows) + " rows x " +
+    return el + " x (" + num(kSoftmaxMaxAluOps / (isa.max_inputs - 1.0)) + " FMNMX + " + num(f) + " x " +
+           num(kPolyExp2AluOps) + " exponent ops) + " + num(rows) + " rows x " +
            num(threads_per_row) + " threads x " + num(kRowAluOps) + " shuffle/max/test ops";
   });
   b.use(list, op, Unit::kCvt, w.cvt, s.cvt_bf16x2.value, [&] { return el + " P values / 2 per cvt"; });
-  b.use(list, op, Unit::kIssue, w.instructions(), kIssueThreadOpsPerClkPerSm,
-        [&] { return "every softmax thread instruction above takes an issue slot"; });
+  b.use(list, op, Unit::kIssue, w.instructions(), kIssueThreadOpsPerClkPerSm, [&] {
+    std::string packed;
+    if (isa.fp32_lanes_per_instruction > 1.0) packed += ", the per-element FMA-pipe ops as f32x2 pairs";
+    if (isa.max_inputs > 2.0) packed += ", the row max with " + num(isa.max_inputs) + "-input max";
+    return "every softmax thread instruction above takes an issue slot" + packed;
+  });
   return w;
 }
 

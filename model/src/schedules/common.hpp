@@ -195,13 +195,25 @@ AttnGrid attention_grid(const Problem& prob, int block_m, int block_n);
 // at once (sharers of a head are adjacent in launch order).
 double kv_reads_per_head(const Ctx& c, int64_t sharers_per_head, int64_t concurrent, double kv_bytes_per_head);
 
+// The instruction forms the softmax's count depends on (profile features). Hopper: one
+// fp32 lane per FMA-pipe instruction, two-input max. Blackwell: fma/add.f32x2 take two
+// lanes (FA4 packs its scale, its sum and the polynomial's FADD/FFMA), and a three-input
+// max folds two elements into the row maximum per instruction.
+struct SoftmaxIsa {
+  double fp32_lanes_per_instruction = 1.0;
+  double max_inputs = 2.0;
+};
+SoftmaxIsa softmax_isa(const Profile& p);
 // Online-softmax work of `rows` x `cols` scores with `exp_emu_fraction` of the exp2
-// done by the polynomial (counts per element and per row: the k* constants above).
+// done by the polynomial (counts per element and per row: the k* constants above). The
+// FMA-pipe work is in lanes (what the pipe executes); `issue` counts thread instructions.
 struct SoftmaxWork {
   double mufu = 0, fma = 0, alu = 0, cvt = 0;
-  double instructions() const { return mufu + fma + alu + cvt; }  // thread instructions
+  double issue = 0;
+  double instructions() const { return issue; }  // thread instructions
 };
-SoftmaxWork softmax_work(double rows, double cols, double exp_emu_fraction, double threads_per_row);
+SoftmaxWork softmax_work(double rows, double cols, double exp_emu_fraction, double threads_per_row,
+                         const SoftmaxIsa& isa = {});
 // Share of the main-loop iterations after a peeled first block in which some running row
 // maximum of a warp's `rows_per_warp` rows grows (the online softmax then rescales O), for
 // `blocks` KV blocks of exchangeable scores (random inputs, as the validation data use):

@@ -111,6 +111,9 @@ struct Features {
   Quantity tma;
   Quantity tma_multicast;
   Quantity max_cluster_size;
+  // Instruction-set features the softmax's instruction count depends on (absent = no).
+  Quantity packed_fp32x2;    // fma/add/mul.f32x2: two fp32 lanes per instruction
+  Quantity three_input_max;  // max.f32 / min.f32 with three inputs
 };
 
 struct Profile {
@@ -263,6 +266,10 @@ inline constexpr std::array kFields{
           Rule::kFlag, "TMA multicast to the CTAs of a cluster"),
     field("features.max_cluster_size", member<&Profile::features, &Features::max_cluster_size>,
           kCtas, Rule::kPositive, "largest portable thread-block cluster"),
+    field("features.packed_fp32x2", member<&Profile::features, &Features::packed_fp32x2>, kFlag, Rule::kFlag,
+          "packed fp32 pairs (fma/add/mul.f32x2): one instruction for two lanes", fields::kOptional),
+    field("features.three_input_max", member<&Profile::features, &Features::three_input_max>, kFlag, Rule::kFlag,
+          "three-input max.f32/min.f32: a row maximum in half the instructions", fields::kOptional),
 };
 
 static_assert(fields::rows_distinct(kFields), "one row per quantity, each with its own path");
