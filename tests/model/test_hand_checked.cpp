@@ -216,6 +216,31 @@ TEST(HandChecked, Fa4ExpEmulationMovesWorkFromMufuToFma) {
   EXPECT_GT(b.time_us, a.time_us);
 }
 
+// The FA4 paper's per-tile accounting on B200 (Table 1 of arXiv 2603.05451, "feeds and
+// speeds" of one 128-row Q tile against a 128-row KV block at head dim 128: MMA 4MNd / 8192
+// = 1024 cycles, exp2 MN / 16 = 1024, SMEM 3MNd / 8192 = 768: Q and K for S, V for PV, P
+// from TMEM). The model's ops carry the same numbers; its MUFU adds the 128 per-row
+// corrections exp2(m_old - m_new) the paper's count leaves out.
+TEST(HandChecked, Fa4PerTileAccountingIsThePapers) {
+  const Profile p = profiles::resolve_profile("b200");
+  const Problem prob = parse_problem(
+      R"({"kind":"attention","batch":4,"heads_q":16,"heads_kv":16,"seq_q":8192,"seq_kv":8192,"head_dim":128,"causal":false})");
+  const Prediction a = predict(p, prob, "attn_fa4",
+                               parse_tile("block_m=128,block_n=128,stages=3,q_tiles=1,exp_emu_fraction=0,cluster_m=1"));
+  const Op& s = op_named(a.desc.loop, "s.q0");
+  const Op& pv = op_named(a.desc.loop, "pv.q0");
+  const Op& sm = op_named(a.desc.loop, "softmax.q0");
+  auto cycles = [](const Op& op, Unit u) {
+    double c = 0.0;
+    for (const auto& x : op.uses)
+      if (x.unit == u) c += x.work / x.rate_per_clk;
+    return c;
+  };
+  EXPECT_DOUBLE_EQ(cycles(s, Unit::kTensor) + cycles(pv, Unit::kTensor), 1024.0);
+  EXPECT_DOUBLE_EQ(cycles(s, Unit::kSmem) + cycles(pv, Unit::kSmem), 768.0);
+  EXPECT_DOUBLE_EQ(cycles(sm, Unit::kMufu), 1024.0 + 128.0 / 16.0);
+}
+
 TEST(HandChecked, MlaPaddingWastesTensorCoresOnH20) {
   const Profile p = profiles::resolve_profile("h20");
   const Problem prob = parse_problem(R"({"kind":"mla","batch":64,"heads_q":16,"seq_kv":4096})");

@@ -75,6 +75,20 @@ for r, e in zip(d["records"], src["entries"]):
         assert abs(r["error_pct"] - want) < 1e-6, (r["id"], r["error_pct"], want)
     if "model_gpu" in e:
         assert r["model_gpu"] == e["model_gpu"]
+    if r["predicted_us"] is not None:
+        # The kernel's own tile where the entry gives one (read from its source), else tune's.
+        if "model_tile" in e:
+            got = dict(kv.split("=") for kv in r["model_tile"].split(" ", 1)[1].split(","))
+            for key, val in e["model_tile"].items():
+                assert float(got[key]) == float(val), (r["id"], key, got.get(key), val)
+            assert r["tile_choice"].startswith("the kernel's own"), r["tile_choice"]
+        else:
+            assert r["tile_choice"] == "best tile of tune", r["tile_choice"]
+        # Every source says how it timed; a figure without a launch is compared without one.
+        timing = src["sources"][e["source"]]["timing"]
+        assert ("launch_excluded_us" in r) == (timing["launch_included"] is False), r["id"]
+        if "launch_excluded_us" in r:
+            assert r["launch_excluded_us"] > 0, r["id"]
 for gpu, s in d["summary"].items():
     errs = [abs(r["error_pct"]) for r in d["records"] if r["gpu"] == gpu and r.get("error_pct") is not None]
     assert s["n"] == len(errs)

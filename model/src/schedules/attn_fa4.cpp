@@ -191,6 +191,16 @@ void build_attn_fa4(const Ctx& c, ScheduleDesc& d) {
   d.prologue_overlaps_previous = true;
   d.useful_flops = useful_flops(p);
   b.desc_note([&] { return "L2 reuse: " + tr.model; });
+  b.desc_note([&] {
+    // The FA4 paper's "feeds and speeds" of one Q tile against one KV block (its Table 1:
+    // 1024 MMA, 1024 exp2 and 768 SMEM cycles for 128 x 128 x 128 on B200).
+    const double mma = (2.0 * rows_exec * bn * dq + 2.0 * rows_exec * dv * bn) / trate;
+    const double exp_all = static_cast<double>(bm) * bn / c.p.per_sm.mufu_ex2.value;
+    const double smem = ((bm + kv_rows) * dq * e + kv_rows * dv * e) / srate;
+    return "per Q tile and KV block (" + num(bm) + "x" + num(bn) + ", d " + num(dq) + "): MMA (S + PV) " + num(mma) +
+           " cycles, exp2 on MUFU " + num(exp_all * (1.0 - f)) + " (" + num(exp_all) + " with none emulated), SMEM " +
+           num(smem) + " cycles (Q, K, V read by tcgen05; P from TMEM)";
+  });
   b.desc_note([] { return "TMEM load/store bandwidth (tcgen05.ld/st of S, P, O) is not modelled"; });
   if (bm < kFa4FullRateRows) b.desc_note([] { return "block_m=64 runs tcgen05 at half rate (padded to 128 rows)"; });
 }
