@@ -45,7 +45,7 @@ constexpr double kFa4SoftmaxFixedInstructions = 40.0;
 constexpr int kFa4SoftmaxRegisters = 200;
 constexpr int kFa4CorrectionRegisters = 64;
 constexpr int kFa4OtherRegisters = 48;
-// Warps 14-15: the TMA store of O and a spare warp.
+// Two more warps: the one that TMA-stores O and an empty one.
 constexpr int kFa4EpilogueThreads = 2 * 32;
 }  // namespace
 
