@@ -19,6 +19,7 @@
 
 #include <cstdint>
 
+#include "ptx/sync.cuh"
 #include "ptx/tma.cuh"
 
 namespace tilesim::layer_step {
@@ -33,6 +34,9 @@ struct PrefetchRanges {
   std::uint64_t bytes[kMaxPrefetchRanges] = {};
   int count = 0;
   std::uint32_t chunk_bytes = 0;  // bytes per prefetch instruction (multiple of 16)
+  // Optional (the runner's --timeline): per CTA its start and end on the GPU's global timer,
+  // [2 * cta] and [2 * cta + 1], ns. Null in every timed run.
+  std::uint64_t* stamps = nullptr;
 };
 
 // Chunk c of the concatenated ranges goes to global thread c % threads (round-robin), so
@@ -41,6 +45,7 @@ template <PrefetchPolicy kPolicy>
 __global__ void kv_prefetch_kernel(PrefetchRanges r) {
   const std::uint64_t threads = static_cast<std::uint64_t>(gridDim.x) * blockDim.x;
   const std::uint64_t tid = static_cast<std::uint64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (r.stamps != nullptr && threadIdx.x == 0) r.stamps[2 * blockIdx.x] = ptx::global_timer_ns();
   std::uint64_t policy = 0;
   if constexpr (kPolicy == PrefetchPolicy::kEvictLast) policy = ptx::l2_policy_evict_last();
   std::uint64_t first_chunk = 0;  // global index of range i's first chunk
@@ -58,6 +63,10 @@ __global__ void kv_prefetch_kernel(PrefetchRanges r) {
         ptx::prefetch_l2_bulk(r.ptr[i] + at, n);
     }
     first_chunk += chunks;
+  }
+  if (r.stamps != nullptr) {
+    __syncthreads();  // the CTA ends when its last thread has issued
+    if (threadIdx.x == 0) r.stamps[2 * blockIdx.x + 1] = ptx::global_timer_ns();
   }
 }
 
@@ -83,6 +92,9 @@ __global__ void l2_read_flush_kernel(const int4* __restrict__ buf, std::uint64_t
   }
   if (acc == 0x7fffffff) *sink = acc;
 }
+
+// Writes the GPU's global timer (ns) to *at: a mark in a stream's order (--timeline).
+__global__ void stamp_kernel(std::uint64_t* at) { *at = ptx::global_timer_ns(); }
 
 // Keeps one warp busy for `cycles` SM clocks (an ordered, GPU-side wait on a stream).
 __global__ void gpu_spin_kernel(long long cycles) {

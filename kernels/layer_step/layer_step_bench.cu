@@ -35,6 +35,9 @@
 //                      F of the GEMM's measured time (default 0.5), starting after the
 //                      delay share (default 0) of it.
 //   --in-gemm-policy last|normal   cache policy of the in-GEMM prefetch (default last).
+//   --timeline N       after the timed variants, N untimed GEMM + side-prefetch launches with
+//                      every prefetch CTA's start and end and a stamp after the GEMM on the
+//                      GPU's global timer (a "timeline" record: where the prefetch runs).
 //   --reps N (>= 20), --seed N (default: a fresh one, recorded), --out F
 //                      (tilesim.measurement.v1, family "layer_step").
 //
@@ -163,6 +166,7 @@ struct Options : runner::CheckSweepOptions {
   std::string in_gemm_policy = "last";       // --in-gemm-policy last|normal
   int prefetch_ctas = 0;  // 0: one per SM
   int gemm_reserve_sms = 0;
+  int timeline = 0;  // --timeline N: N untimed GEMM + side-prefetch launches with timestamps
   std::vector<Config> configs;
   bool in_gemm() const { return prefetch == "in_gemm"; }
   bool in_gemm_last() const { return in_gemm_policy == "last"; }
@@ -624,6 +628,50 @@ std::string summary_line(const Config& c, const Options& opt, const std::map<std
 
 // Runs every variant of one configuration (timed: sampled too, else only the checked
 // launch sequences); appends records to `runs` and a line to `table`; returns failures.
+// --timeline: where the side prefetch's CTAs run against the GEMM beside them. Each of N
+// launches (after the usual flush): a stamp on the GEMM's stream, the evict_last prefetch on
+// the side stream with per-CTA stamps, the GEMM, a stamp after it. Times in us from the first
+// stamp; untimed otherwise (the stamp kernels add a launch each).
+json timeline_record(Bench& bn, const Config& c, const Options& opt) {
+  const int ctas = bn.prefetch_ctas;
+  DevBuf<std::uint64_t> marks(2), stamps(std::size_t(2) * ctas);
+  json reps = json::array();
+  for (int i = 0; i < opt.timeline; ++i) {
+    bn.flush();
+    stamp_kernel<<<1, 1, 0, bn.main>>>(marks.ptr);
+    TILESIM_CHECK_LAUNCH("stamp_kernel");
+    PrefetchRanges r = bn.ranges;
+    r.stamps = stamps.ptr;
+    std::swap(bn.ranges, r);
+    bn.prefetch(PrefetchPolicy::kEvictLast);
+    std::swap(bn.ranges, r);
+    bn.gemm();
+    stamp_kernel<<<1, 1, 0, bn.main>>>(marks.ptr + 1);
+    TILESIM_CHECK_LAUNCH("stamp_kernel");
+    bn.join();
+    TILESIM_CUDA_CHECK(cudaStreamSynchronize(bn.main));
+    const std::vector<std::uint64_t> m = cuda::download(marks.ptr, marks.n), s = cuda::download(stamps.ptr, stamps.n);
+    auto us = [&](std::uint64_t t) { return (static_cast<double>(t) - static_cast<double>(m[0])) * 1e-3; };
+    json start = json::array(), end = json::array();
+    for (int k = 0; k < ctas; ++k) {
+      start.push_back(us(s[2 * k]));
+      end.push_back(us(s[2 * k + 1]));
+    }
+    reps.push_back({{"gemm_stamp_after_us", us(m[1])}, {"prefetch_cta_start_us", start}, {"prefetch_cta_end_us", end}});
+  }
+  return {{"impl", "tilesim"},
+          {"variant", "timeline"},
+          {"config_name", c.name},
+          {"kv_bytes", c.kv_bytes()},
+          {"prefetch_ctas", ctas},
+          {"prefetch_stream_priority", opt.prefetch_priority},
+          {"gemm_reserve_sms", opt.gemm_reserve_sms},
+          {"gemm_launch", bn.gemm_launch.launch_info},
+          {"note", "untimed: stamps on the GPU's global timer, us from a stamp kernel just before the side prefetch and "
+                   "the GEMM; gemm_stamp_after_us: a stamp kernel after the GEMM on its stream"},
+          {"timeline", reps}};
+}
+
 int run_config(const Config& c, const Options& opt, bool timed, cudaStream_t main, cudaStream_t side, cublasHandle_t h,
                DevBuf<int4>& fb, DevBuf<int>& sink, cuda::NvmlSampler* nvml, json& runs, std::vector<std::string>& table) {
   Bench bn(c, opt, opt.seed + runs.size() + 1, main, side, h, fb, sink);
@@ -649,6 +697,7 @@ int run_config(const Config& c, const Options& opt, bool timed, cudaStream_t mai
                                                static_cast<unsigned>(opt.delay_share * med["gemm"] * 1e6));
     runs.push_back(r);
   }
+  if (opt.timeline > 0 && !opt.in_gemm()) runs.push_back(timeline_record(bn, c, opt));
   table.push_back(summary_line(c, opt, med));
   std::printf("%s\n", table.back().c_str());
   std::fflush(stdout);
@@ -694,9 +743,11 @@ Options parse(int argc, char** argv) {
                         runner::real_flag("--pace-delay-share", &o.delay_share, 0, 1),
                         runner::choice_flag("--in-gemm-policy", &o.in_gemm_policy, {"last", "normal"}),
                         runner::integer_flag("--prefetch-ctas", &o.prefetch_ctas, 1, 65535),
-                        runner::integer_flag("--gemm-reserve-sms", &o.gemm_reserve_sms, 0, 64)}),
+                        runner::integer_flag("--gemm-reserve-sms", &o.gemm_reserve_sms, 0, 64),
+                        runner::integer_flag("--timeline", &o.timeline, 1, 100)}),
       "--ncu, --config SPEC, --prefetch-priority high|low, --prefetch-launch side|serial, --prefetch side|in_gemm, "
-      "--pace-share F, --pace-delay-share F, --in-gemm-policy last|normal, --prefetch-ctas N, --gemm-reserve-sms P"};
+      "--pace-share F, --pace-delay-share F, --in-gemm-policy last|normal, --prefetch-ctas N, --gemm-reserve-sms P, "
+      "--timeline N"};
   spec.shapes_with_check = true;  // ncu profiles given configurations
   spec.aliases = {{"--config", "--shape"}, {"--ncu", "--check"}};
   static_cast<runner::CheckSweepOptions&>(o) = runner::parse_check_sweep(argc, argv, spec);
