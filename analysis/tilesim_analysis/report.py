@@ -145,10 +145,13 @@ def _published_html(recs: List[Dict]) -> str:
         p = r.get("predicted_us")
         err = abs(p - r["measured_us"]) / r["measured_us"] * 100 if p is not None else None
         model = r.get("model_tile") or r.get("reason") or ""
+        if r.get("model_tile") and r.get("tile_choice"):
+            model += " [" + r["tile_choice"] + "]"
         rows.append([_fmt(r["gpu"]), _fmt(r.get("impl")), _fmt(r["shape"]), _fmt(r["measured_us"]), _fmt(p),
                      _fmt(err), _fmt(model), _fmt(r.get("source"))])
     return _table(["gpu", "kernel", "problem", "published us", "predicted us", "error %",
-                   "model's tile (best tune pick) or why not predicted", "source"], rows)
+                   "model's tile (the kernel's own where its source gives it, else tune's best) or why not predicted",
+                   "source"], rows)
 
 
 def _scaling_html(study: Dict) -> str:
