@@ -105,32 +105,43 @@ int published_view(const std::string& data_dir, const model::ModelConstants& k, 
   struct Acc {
     int n = 0, unpredicted = 0;
     double sum_abs = 0, max_abs = 0, sum = 0;
-  };
-  std::map<std::string, Acc> by_gpu;
-  for (const auto& r : recs) {
-    Acc& a = by_gpu[r.at("gpu").get<std::string>()];
-    if (!r.contains("error_pct") || !r["error_pct"].is_number()) {
-      ++a.unpredicted;
-      continue;
+    void add(const json& r) {
+      if (!r.contains("error_pct") || !r["error_pct"].is_number()) {
+        ++unpredicted;
+        return;
+      }
+      const double e = r["error_pct"].get<double>();
+      ++n;
+      sum += e;
+      sum_abs += std::fabs(e);
+      max_abs = std::max(max_abs, std::fabs(e));
     }
-    const double e = r["error_pct"].get<double>();
-    ++a.n;
-    a.sum += e;
-    a.sum_abs += std::fabs(e);
-    a.max_abs = std::max(a.max_abs, std::fabs(e));
+    json to_json() const {
+      return {{"n", n},
+              {"unpredicted", unpredicted},
+              {"mape_pct", n ? json(sum_abs / n) : json(nullptr)},
+              {"max_abs_error_pct", n ? json(max_abs) : json(nullptr)},
+              {"bias_pct", n ? json(sum / n) : json(nullptr)}};
+    }
+  };
+  // Per GPU, and per GPU and source (the record's source is "<id> (<url>)").
+  std::map<std::string, Acc> by_gpu;
+  std::map<std::string, std::map<std::string, Acc>> by_source;
+  for (const auto& r : recs) {
+    const std::string gpu = r.at("gpu").get<std::string>(), src = r.value("source", "?");
+    by_gpu[gpu].add(r);
+    by_source[gpu][src.substr(0, src.find(' '))].add(r);
   }
-  json summary = json::object();
-  for (const auto& [gpu, a] : by_gpu)
-    summary[gpu] = {{"n", a.n},
-                    {"unpredicted", a.unpredicted},
-                    {"mape_pct", a.n ? json(a.sum_abs / a.n) : json(nullptr)},
-                    {"max_abs_error_pct", a.n ? json(a.max_abs) : json(nullptr)},
-                    {"bias_pct", a.n ? json(a.sum / a.n) : json(nullptr)}};
+  json summary = json::object(), summary_by_source = json::object();
+  for (const auto& [gpu, a] : by_gpu) summary[gpu] = a.to_json();
+  for (const auto& [gpu, srcs] : by_source)
+    for (const auto& [src, a] : srcs) summary_by_source[gpu][src] = a.to_json();
   if (as_json) {
     ctx.out << json{{"schema", "tilesim.validation_published.v1"},
                     {"file", path.string()},
                     {"constants", k.origin},
                     {"summary", summary},
+                    {"summary_by_source", summary_by_source},
                     {"records", recs}}
                    .dump(2)
             << "\n";
@@ -167,6 +178,13 @@ int published_view(const std::string& data_dir, const model::ModelConstants& k, 
                     s["unpredicted"].get<int>());
     }
     ctx.out << line;
+    for (const auto& [src, t] : summary_by_source[gpu].items()) {
+      if (t["n"].get<int>() == 0) continue;
+      std::snprintf(line, sizeof line, "  %-30s n=%3d  MAPE %5.1f %%  max %5.1f %%  bias %+5.1f %%\n", src.c_str(),
+                    t["n"].get<int>(), t["mape_pct"].get<double>(), t["max_abs_error_pct"].get<double>(),
+                    t["bias_pct"].get<double>());
+      ctx.out << line;
+    }
   }
   return kExitOk;
 }

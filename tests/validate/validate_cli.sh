@@ -94,6 +94,15 @@ for gpu, s in d["summary"].items():
     assert s["n"] == len(errs)
     if errs:
         assert abs(s["mape_pct"] - sum(errs) / len(errs)) < 1e-9 and abs(s["max_abs_error_pct"] - max(errs)) < 1e-9
+    # The per-source lines split the GPU's figures by the entry's source.
+    by_src = d["summary_by_source"][gpu]
+    assert sum(t["n"] for t in by_src.values()) == s["n"], gpu
+    for sid, t in by_src.items():
+        errs = [abs(r["error_pct"]) for r in d["records"]
+                if r["gpu"] == gpu and r["source"].split(" ")[0] == sid and r.get("error_pct") is not None]
+        assert t["n"] == len(errs), (gpu, sid)
+        if errs:
+            assert abs(t["mape_pct"] - sum(errs) / len(errs)) < 1e-9, (gpu, sid)
 PY
 "$TILESIM" validate --published --data "$DATA" > "$TMP/out.txt" 2>&1 || fail "--published table"
 grep -q "^b200 *n=" "$TMP/out.txt" || fail "--published: no per-GPU summary: $(tail -5 "$TMP/out.txt")"
