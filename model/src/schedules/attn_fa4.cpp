@@ -214,8 +214,10 @@ ScheduleSpec spec_attn_fa4() {
   s.params = {
       {"block_m", ParamType::kInt, 64, 128, 64, "tcgen05 M", "query rows per Q tile", false, 0, {128}},
       {"block_n", ParamType::kInt, 16, kTcgenMaxN, 16, "tcgen05 N of QK^T", "KV rows per iteration", false, 0, {64, 128, 192, 256}},
-      // FA4 sizes its ring to the shared memory left over (up to 32 slots; 10 at head dim 64).
-      {"stages", ParamType::kInt, 2, 32, 0, "", "K/V ring slots (shared by K and V tiles)", false, 0, {2, 3, 4}},
+      // FA4 sizes its ring to the shared memory left over: 3 slots and more (up to 32; 10 at head
+      // dim 64). Tune offers no 2-slot ring: what it costs shows only in the simulator
+      // (tests/sim/test_agreement.cpp).
+      {"stages", ParamType::kInt, 2, 32, 0, "", "K/V ring slots (shared by K and V tiles)", false, 0, {3, 4, 6}},
       {"q_tiles", ParamType::kInt, 1, 2, 0, "", "Q tiles per CTA, each with its own softmax warpgroup (ping-pong)", true, 2, {1, 2}},
       // 0.1875 is FA4's share for a 128-column row (flash_attn/cute/softmax.py, 2025-10):
       // 4 of the 16 pairs of each 32-element fragment, the last fragment all on MUFU: 24/128.
