@@ -409,14 +409,24 @@ std::map<std::string, FamilySummary> summarize(const std::vector<PredictedRun>& 
       s.mape_pct = mape_pct(sp, sm);
       s.max_error_pct = max_error_pct(sp, sm);
       s.spearman = spearman(sp, sm);
-      s.top_pick_regret_pct = top_pick_regret_pct(sp, sm);
+      // The top pick inside the shape's largest sweep (ShapeSummary says why).
+      std::map<std::string, std::vector<size_t>> by_file;
+      for (size_t i = 0; i < srs.size(); ++i) by_file[srs[i]->run.file].push_back(i);
+      const auto sweep = std::max_element(by_file.begin(), by_file.end(), [](const auto& a, const auto& b) {
+        return a.second.size() < b.second.size() || (a.second.size() == b.second.size() && a.first < b.first);
+      });
+      std::vector<double> wp, wm;
+      for (const size_t i : sweep->second) {
+        wp.push_back(sp[i]);
+        wm.push_back(sm[i]);
+      }
+      s.top_pick_sweep = sweep->first;
+      s.top_pick_regret_pct = top_pick_regret_pct(wp, wm);
       s.top_pick_within_5pct = s.top_pick_regret_pct <= kTopPickTolerance * 100.0;
-      const auto pick = std::min_element(sp.begin(), sp.end()) - sp.begin();
-      const auto best = std::min_element(sm.begin(), sm.end()) - sm.begin();
-      s.model_pick = srs[static_cast<size_t>(pick)]->run.schedule + " " +
-                     tile_text(srs[static_cast<size_t>(pick)]->run.tile);
-      s.measured_best = srs[static_cast<size_t>(best)]->run.schedule + " " +
-                        tile_text(srs[static_cast<size_t>(best)]->run.tile);
+      const size_t pick = sweep->second[static_cast<size_t>(std::min_element(wp.begin(), wp.end()) - wp.begin())];
+      const size_t best = sweep->second[static_cast<size_t>(std::min_element(wm.begin(), wm.end()) - wm.begin())];
+      s.model_pick = srs[pick]->run.schedule + " " + tile_text(srs[pick]->run.tile);
+      s.measured_best = srs[best]->run.schedule + " " + tile_text(srs[best]->run.tile);
       f.shapes[key] = s;
     }
   }
@@ -442,6 +452,7 @@ json to_json(const FamilySummary& s) {
                  {"spearman", num(v.spearman)},
                  {"top_pick_regret_pct", num(v.top_pick_regret_pct)},
                  {"top_pick_within_5pct", v.top_pick_within_5pct},
+                 {"top_pick_sweep", v.top_pick_sweep},
                  {"model_pick", v.model_pick},
                  {"measured_best", v.measured_best}};
   return {{"n", s.n},

@@ -88,12 +88,17 @@ double top_pick_regret_pct(const std::vector<double>& pred, const std::vector<do
 // Median of (predicted - measured) / measured, in percent: < 0 = the model is too fast.
 double median_signed_error_pct(const std::vector<double>& pred, const std::vector<double>& meas);
 
+// The top pick is judged inside one sweep: runs of one measurement file ran under the same
+// conditions, while a shape measured again in another session (another day, clock, power
+// state) can make the model's right pick look slower than its own best run elsewhere. A shape
+// measured in several files is judged in its largest (ties: the later file name).
 struct ShapeSummary {
   int n = 0;
   double mape_pct = 0.0, max_error_pct = 0.0, spearman = 0.0, top_pick_regret_pct = 0.0;
   bool top_pick_within_5pct = false;
   std::string model_pick;     // tile of the model's pick ("block_m=128,...")
   std::string measured_best;  // tile of the measured best
+  std::string top_pick_sweep;  // the file the top pick is judged in
 };
 // One schedule's runs within a family (a family mixes the product kernels with contrast
 // kernels such as the mma.sync GEMM and FA2; their errors are reported apart).

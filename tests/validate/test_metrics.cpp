@@ -95,6 +95,27 @@ TEST(Summary, GroupsByFamilyAndShape) {
   EXPECT_TRUE(s.at("attention").shapes.at("h100 C").top_pick_within_5pct);
 }
 
+// A shape measured in two sessions: the model picks the tile that is fastest in each, but
+// the second session ran slower throughout. Judged across both, the pick would look 20 %
+// off; judged inside the larger sweep it is the best.
+TEST(Summary, TopPickIsJudgedInsideOneSweep) {
+  std::vector<PredictedRun> rs = {fake("gemm", "A", 90, 100), fake("gemm", "A", 100, 110), fake("gemm", "A", 110, 115),
+                                  fake("gemm", "A", 90, 120), fake("gemm", "A", 100, 125)};
+  const std::vector<std::string> files = {"day1.json", "day1.json", "day1.json", "day2.json", "day2.json"};
+  for (size_t i = 0; i < rs.size(); ++i) rs[i].run.file = files[i];
+  const auto a = summarize(rs).at("gemm").shapes.at("h100 A");
+  EXPECT_EQ(a.top_pick_sweep, "day1.json");
+  EXPECT_NEAR(a.top_pick_regret_pct, 0.0, 1e-12);
+  EXPECT_TRUE(a.top_pick_within_5pct);
+  // With the larger sweep the slow one, the same rule judges there.
+  rs.push_back(fake("gemm", "A", 120, 118));
+  rs.push_back(fake("gemm", "A", 130, 119));
+  rs[5].run.file = rs[6].run.file = "day2.json";
+  const auto b = summarize(rs).at("gemm").shapes.at("h100 A");
+  EXPECT_EQ(b.top_pick_sweep, "day2.json");
+  EXPECT_NEAR(b.top_pick_regret_pct, 100.0 * (120.0 / 118.0 - 1.0), 1e-9);
+}
+
 TEST(Summary, ReportRecordsGetTheSameFiguresAsValidate) {
   // The report's Python side shows these numbers and computes none: the records of one
   // origin are summarized by the same code as `tilesim validate`.
