@@ -97,6 +97,7 @@ json accuracy_summary(const json& records, const std::string& origin) {
     p.run.family = r.at("family").get<std::string>();
     p.run.gpu = r.at("gpu").get<std::string>();
     p.run.shape = r.at("shape").get<std::string>();
+    p.run.file = r.value("source", "");  // a measured record's file: the top pick's sweep
     p.run.schedule = r.value("schedule", "");
     p.run.tile = r.contains("tile") && r.at("tile").is_object() ? r.at("tile") : json::object();
     p.run.measured_us = r.at("measured_us").get<double>();
