@@ -243,17 +243,7 @@ int run_report(const std::vector<std::string>& args, Context& ctx) {
   {  // the model against hardware counters: predicted vs ncu clock and utilization
     json counters = json::array();
     try {
-      for (const auto& c : validate::compare_counters(data_dir, k, "", nullptr)) {
-        json u = json::object();
-        for (const auto& [unit, pm] : c.utilization) u[unit] = {pm.first, pm.second};
-        counters.push_back({{"family", c.family},
-                            {"gpu", c.gpu},
-                            {"schedule", c.schedule},
-                            {"heldout", c.heldout},
-                            {"predicted_clock_mhz", c.predicted_clock_mhz},
-                            {"measured_clock_mhz", c.measured_clock_mhz},
-                            {"utilization_pct", u}});
-      }
+      for (const auto& c : validate::compare_counters(data_dir, k, "", nullptr)) counters.push_back(validate::to_json(c));
     } catch (const std::runtime_error& e) {
       ctx.err << "report: hardware counters skipped: " << e.what() << "\n";
     }

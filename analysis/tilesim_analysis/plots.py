@@ -457,10 +457,10 @@ def counters(entries: Sequence[Dict]) -> plt.Figure:
     a.set_ylabel("predicted SM clock, MHz")
     a.set_title("clock (dashed: +-3 %)")
     a.legend(fontsize=8)
-    units = sorted({u for e in entries for u in e["utilization_pct"]})
+    units = sorted({u for e in entries for u in e["utilization"]})
     for u in units:
-        pts = [e["utilization_pct"][u] for e in entries if u in e["utilization_pct"]]
-        b.scatter([p[1] for p in pts], [p[0] for p in pts], s=10, alpha=0.5, label=u)
+        pts = [e["utilization"][u] for e in entries if u in e["utilization"]]
+        b.scatter([p["measured_pct"] for p in pts], [p["predicted_pct"] for p in pts], s=10, alpha=0.5, label=u)
     b.plot([0, 100], [0, 100], "k-", lw=0.8)
     b.plot([0, 100], [10, 110], "k--", lw=0.6)
     b.plot([0, 100], [-10, 90], "k--", lw=0.6)
