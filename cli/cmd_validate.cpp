@@ -124,13 +124,13 @@ int published_view(const std::string& data_dir, const model::ModelConstants& k, 
               {"bias_pct", n ? json(sum / n) : json(nullptr)}};
     }
   };
-  // Per GPU, and per GPU and source (the record's source is "<id> (<url>)").
+  // Per GPU, and per GPU and source.
   std::map<std::string, Acc> by_gpu;
   std::map<std::string, std::map<std::string, Acc>> by_source;
   for (const auto& r : recs) {
-    const std::string gpu = r.at("gpu").get<std::string>(), src = r.value("source", "?");
+    const std::string gpu = r.at("gpu").get<std::string>();
     by_gpu[gpu].add(r);
-    by_source[gpu][src.substr(0, src.find(' '))].add(r);
+    by_source[gpu][r.at("source_id").get<std::string>()].add(r);
   }
   json summary = json::object(), summary_by_source = json::object();
   for (const auto& [gpu, a] : by_gpu) summary[gpu] = a.to_json();

@@ -145,6 +145,7 @@ json published_records(const std::string& path, const model::ModelConstants& k,
         {"measured_us", e.at("time_us")},
         {"predicted_us", nullptr},
         {"source", e.at("source").get<std::string>() + " (" + src.value("url", "") + ")"},
+        {"source_id", e.at("source")},
         {"where", e.value("where", "")}};
     if (model_gpu != gpu) r["model_gpu"] = model_gpu;
     if (e.contains("not_predicted")) {

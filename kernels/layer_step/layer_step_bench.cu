@@ -310,16 +310,18 @@ struct Bench {
   void gemm() { gemm_launch.launch(main); }
   void decode() { DecodeLauncher::launch(prm, main); }
   // The prefetch on the side stream, ordered after everything already on `main` (serial:
-  // on `main` itself).
-  void prefetch(PrefetchPolicy pol) {
+  // on `main` itself); `stamps`: its CTAs' start and end times (--timeline), else none.
+  void prefetch(PrefetchPolicy pol, std::uint64_t* stamps = nullptr) {
+    PrefetchRanges r = ranges;
+    r.stamps = stamps;
     if (serial) {
-      launch_kv_prefetch(ranges, pol, prefetch_ctas, kPrefetchThreads, main);
+      launch_kv_prefetch(r, pol, prefetch_ctas, kPrefetchThreads, main);
       TILESIM_CHECK_LAUNCH("kv_prefetch_kernel");
       return;
     }
     TILESIM_CUDA_CHECK(cudaEventRecord(fork, main));
     TILESIM_CUDA_CHECK(cudaStreamWaitEvent(side, fork));
-    launch_kv_prefetch(ranges, pol, prefetch_ctas, kPrefetchThreads, side);
+    launch_kv_prefetch(r, pol, prefetch_ctas, kPrefetchThreads, side);
     TILESIM_CHECK_LAUNCH("kv_prefetch_kernel");
   }
   void join() {
@@ -640,11 +642,7 @@ json timeline_record(Bench& bn, const Config& c, const Options& opt) {
     bn.flush();
     stamp_kernel<<<1, 1, 0, bn.main>>>(marks.ptr);
     TILESIM_CHECK_LAUNCH("stamp_kernel");
-    PrefetchRanges r = bn.ranges;
-    r.stamps = stamps.ptr;
-    std::swap(bn.ranges, r);
-    bn.prefetch(PrefetchPolicy::kEvictLast);
-    std::swap(bn.ranges, r);
+    bn.prefetch(PrefetchPolicy::kEvictLast, stamps.ptr);
     bn.gemm();
     stamp_kernel<<<1, 1, 0, bn.main>>>(marks.ptr + 1);
     TILESIM_CHECK_LAUNCH("stamp_kernel");

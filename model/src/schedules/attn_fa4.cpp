@@ -193,10 +193,15 @@ void build_attn_fa4(const Ctx& c, ScheduleDesc& d) {
   b.desc_note([&] { return "L2 reuse: " + tr.model; });
   b.desc_note([&] {
     // The FA4 paper's "feeds and speeds" of one Q tile against one KV block (its Table 1:
-    // 1024 MMA, 1024 exp2 and 768 SMEM cycles for 128 x 128 x 128 on B200).
-    const double mma = (2.0 * rows_exec * bn * dq + 2.0 * rows_exec * dv * bn) / trate;
+    // 1024 MMA, 1024 exp2 and 768 SMEM cycles for 128 x 128 x 128 on B200): S and PV's own
+    // tensor and SMEM uses, and the tile's exp2 (the paper leaves out the row corrections).
+    double mma = 0.0, smem = 0.0;
+    for (const int op : {s[0], o[0]})
+      for (const Use& u : (*L)[op].uses) {
+        if (u.unit == Unit::kTensor) mma += u.work / u.rate_per_clk;
+        if (u.unit == Unit::kSmem) smem += u.work / u.rate_per_clk;
+      }
     const double exp_all = static_cast<double>(bm) * bn / c.p.per_sm.mufu_ex2.value;
-    const double smem = ((bm + kv_rows) * dq * e + kv_rows * dv * e) / srate;
     return "per Q tile and KV block (" + num(bm) + "x" + num(bn) + ", d " + num(dq) + "): MMA (S + PV) " + num(mma) +
            " cycles, exp2 on MUFU " + num(exp_all * (1.0 - f)) + " (" + num(exp_all) + " with none emulated), SMEM " +
            num(smem) + " cycles (Q, K, V read by tcgen05; P from TMEM)";
