@@ -71,6 +71,7 @@ void register_all() {
   register_smem_benchmarks();
   register_memory_benchmarks();
   register_tma_benchmarks();
+  register_tma_stream_benchmarks();
   register_launch_benchmarks();
 }
 

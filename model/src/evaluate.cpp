@@ -392,7 +392,8 @@ void evaluate(const ScheduleDesc& d, Prediction& out, bool detailed) {
   const Grid& grid = d.grid;
   const int64_t items = grid.total_items();
   const int64_t slots = grid.resident_ctas();
-  const double active_chip = static_cast<double>(std::max<int64_t>(1, std::min(items, slots)));
+  const double active_chip =
+      std::max(1.0, static_cast<double>(std::min(items, slots)) * std::clamp(grid.streaming_share, 0.0, 1.0));
   const int share_sm = grid.ctas_sharing_an_sm();
   const double clock_mhz = k.clock_mhz;
 
@@ -475,10 +476,13 @@ void evaluate(const ScheduleDesc& d, Prediction& out, bool detailed) {
     items_total += static_cast<double>(c.items);
     iterations_total += static_cast<double>(c.items) * static_cast<double>(c.iterations);
   }
-  auto add_ops = [&](const std::vector<Op>& ops, double times) {
+  const double streaming = std::clamp(grid.streaming_share, 0.0, 1.0);
+  auto add_ops = [&](const std::vector<Op>& ops, double times_all) {
     for (const auto& op : ops)
       for (const auto& u : op.uses) {
         const int i = static_cast<int>(u.unit);
+        // Chip-wide traffic comes from the streaming items only (Grid::streaming_share).
+        const double times = unit_is_chip_wide(u.unit) ? times_all * streaming : times_all;
         busy[i] += times * u.work / u.rate_per_clk;
         work[i] += times * u.work;
         peak[i] = std::max(peak[i], u.rate_per_clk);

@@ -60,10 +60,13 @@ Program build_program(const model::ScheduleDesc& d) {
         const int ui = static_cast<int>(u.unit);
         p.any_unit[ui] = true;
         if (model::unit_is_chip_wide(u.unit)) {
+          // Items that stream nothing (cluster padding, Grid::streaming_share) are not told
+          // apart: every item carries its share of the streaming items' traffic.
+          const double bytes = u.work * std::clamp(d.grid.streaming_share, 0.0, 1.0);
           ChipUse c;
           c.unit = ui;
-          c.bytes = u.work;
-          c.norm_bytes = u.work * (p.chip_rate[ui] / u.rate_per_clk);
+          c.bytes = bytes;
+          c.norm_bytes = bytes * (p.chip_rate[ui] / u.rate_per_clk);
           t.chip.push_back(c);
         } else {
           t.holds.push_back(SmHold{ui, u.work / u.rate_per_clk, u.work});

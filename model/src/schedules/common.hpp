@@ -167,6 +167,13 @@ void recycle_ops(ScheduleDesc& d);
 // or, with c.reject set, stores the key there and returns false.
 [[nodiscard]] bool fill_occupancy(const Ctx& c, ScheduleDesc& d);
 
+// `tiles` rounded up to a multiple of `cluster` (>= 1): the tiles a cluster-granular tile
+// scheduler runs along one dimension.
+inline int64_t cluster_padded(int64_t tiles, int cluster) {
+  const int64_t c = std::max(1, cluster);
+  return (tiles + c - 1) / c * c;
+}
+
 // GEMM HBM traffic of A and B with L2 reuse across the tiles of a wave (tiles visited
 // in swizzle groups of `raster` tile-rows; raster 1 = row-major over N).
 struct GemmTraffic {

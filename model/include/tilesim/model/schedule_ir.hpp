@@ -182,6 +182,10 @@ struct Grid {
   // kStaticStride: the class of each item of one period of the launch order, which repeats
   // total_items() / launch_pattern.size() times (empty for the other schedulers).
   std::vector<int> launch_pattern;
+  // Share of the items that move data through L2 and HBM. A cluster-granular GEMM
+  // scheduler runs whole clusters, also those past the matrix's last tile: those items
+  // compute on zero-filled boxes and share no chip-wide bandwidth.
+  double streaming_share = 1.0;
   int64_t total_items() const;
   int64_t resident_ctas() const;    // sm_count * ctas_per_sm
   // CTAs that run on one SM at once in the steady state: ctas_per_sm, fewer when the grid
