@@ -414,6 +414,12 @@ void build_mla_decode(const Ctx& c, ScheduleDesc& d) {
   const double real_rows = static_cast<double>(rows_cta);
   b.use(E, ep, Unit::kFma, real_rows * dv_cta, c.p.per_sm.fp32_fma.value * c.k.epilogue_efficiency);
   b.store_uses(E, ep, real_rows * (splits > 1 ? (dv_cta + 1) * kPartialBytesPerValue : dv_cta * c.obytes()), c.k.epilogue_efficiency);
+  // What a work item costs beyond the ops above, a fitted constant: on the training shapes
+  // the per-iteration chain alone made the short items too fast and the long ones (which
+  // stream KV at the HBM rate) too slow.
+  Op& eo = (*E)[ep];
+  eo.chain_cycles = c.k.mla_item_chain_cycles;
+  if (c.detailed) eo.chain_what = "per-item cost outside the loop (mla_item_chain_cycles, fitted)";
   add_combine(c, d, rows_total, splits);
   d.useful_flops = useful_flops(p);
   if (pair == 2)

@@ -45,6 +45,7 @@ struct ModelConstants {
   double sm80_gemm_cycles_per_instruction = 0.0;
   double decode_warp_cycles_per_instruction = 0.0;
   double fa3_item_chain_cycles = 0.0;
+  double mla_item_chain_cycles = 0.0;
   double fa3_loop_barrier_cycles = 0.0;
   double clock_tensor_active_drop_mhz = 0.0;
   double clock_tensor_active_knee_share = 0.0;
@@ -152,6 +153,11 @@ inline constexpr std::array kConstantFields{
           Rule::kAny,
           "cycles of an FA3 consumer warp's own stream per work item outside the steady loop "
           "(peeled first block, last PV, normalisation, O stores)"),
+    field("mla_item_chain_cycles", member<&ModelConstants::mla_item_chain_cycles>, kCycles,
+          Rule::kNonNegative,
+          "cycles per mla_decode work item outside the steady loop beyond the ops the model describes "
+          "(first block's wait, final normalisation, the partial O stores' issue): fitted, the short "
+          "training items show it and the long ones hide it"),
     field("fa3_loop_barrier_cycles", member<&ModelConstants::fa3_loop_barrier_cycles>, kCycles,
           Rule::kNonNegative,
           "cycles per main-loop iteration an FA3 consumer warp spends beyond its measured op costs: "
