@@ -230,6 +230,10 @@ void build_decode_splitkv(const Ctx& c, ScheduleDesc& d) {
   b.use(E, ep, Unit::kFma, m_pad * dv, c.p.per_sm.fp32_fma.value * c.k.epilogue_efficiency);
   b.store_uses(E, ep, static_cast<double>(rows_cta) * (splits > 1 ? (dv + 1) * kPartialBytesPerValue : dv * c.obytes()),
                c.k.epilogue_efficiency);
+  // What a work item costs beyond the ops above (a fitted constant, as MLA's).
+  Op& eo = (*E)[ep];
+  eo.chain_cycles = c.k.decode_item_chain_cycles;
+  if (c.detailed) eo.chain_what = "per-item cost outside the loop (decode_item_chain_cycles, fitted)";
   add_combine(c, d, rows_total, splits);
   d.useful_flops = useful_flops(p);
   b.desc_note([&] {

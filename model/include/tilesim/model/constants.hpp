@@ -46,6 +46,7 @@ struct ModelConstants {
   double decode_warp_cycles_per_instruction = 0.0;
   double fa3_item_chain_cycles = 0.0;
   double mla_item_chain_cycles = 0.0;
+  double decode_item_chain_cycles = 0.0;
   double fa3_loop_barrier_cycles = 0.0;
   double clock_tensor_active_drop_mhz = 0.0;
   double clock_tensor_active_knee_share = 0.0;
@@ -158,6 +159,10 @@ inline constexpr std::array kConstantFields{
           "cycles per mla_decode work item outside the steady loop beyond the ops the model describes "
           "(first block's wait, final normalisation, the partial O stores' issue): fitted, the short "
           "training items show it and the long ones hide it"),
+    field("decode_item_chain_cycles", member<&ModelConstants::decode_item_chain_cycles>, kCycles,
+          Rule::kNonNegative,
+          "cycles per decode_splitkv work item outside the steady loop beyond the ops the model "
+          "describes: fitted, as mla_item_chain_cycles"),
     field("fa3_loop_barrier_cycles", member<&ModelConstants::fa3_loop_barrier_cycles>, kCycles,
           Rule::kNonNegative,
           "cycles per main-loop iteration an FA3 consumer warp spends beyond its measured op costs: "
