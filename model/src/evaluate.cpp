@@ -392,8 +392,7 @@ void evaluate(const ScheduleDesc& d, Prediction& out, bool detailed) {
   const Grid& grid = d.grid;
   const int64_t items = grid.total_items();
   const int64_t slots = grid.resident_ctas();
-  const double active_chip =
-      std::max(1.0, static_cast<double>(std::min(items, slots)) * std::clamp(grid.streaming_share, 0.0, 1.0));
+  const double active_chip = std::max(1.0, static_cast<double>(std::min(items, slots)) * grid.streaming_fraction());
   const int share_sm = grid.ctas_sharing_an_sm();
   const double clock_mhz = k.clock_mhz;
 
@@ -476,7 +475,7 @@ void evaluate(const ScheduleDesc& d, Prediction& out, bool detailed) {
     items_total += static_cast<double>(c.items);
     iterations_total += static_cast<double>(c.items) * static_cast<double>(c.iterations);
   }
-  const double streaming = std::clamp(grid.streaming_share, 0.0, 1.0);
+  const double streaming = grid.streaming_fraction();
   auto add_ops = [&](const std::vector<Op>& ops, double times_all) {
     for (const auto& op : ops)
       for (const auto& u : op.uses) {

@@ -63,6 +63,8 @@ const char* scheduler_name(Scheduler s) {
   return "?";
 }
 
+double Grid::streaming_fraction() const { return std::clamp(streaming_share, 0.0, 1.0); }
+
 int64_t Grid::total_items() const {
   int64_t n = 0;
   for (const auto& c : classes) n += c.items;

@@ -1,6 +1,5 @@
 #include "program.hpp"
 
-#include <algorithm>
 #include <map>
 
 namespace tilesim::sim::detail {
@@ -62,7 +61,7 @@ Program build_program(const model::ScheduleDesc& d) {
         if (model::unit_is_chip_wide(u.unit)) {
           // Items that stream nothing (cluster padding, Grid::streaming_share) are not told
           // apart: every item carries its share of the streaming items' traffic.
-          const double bytes = u.work * std::clamp(d.grid.streaming_share, 0.0, 1.0);
+          const double bytes = u.work * d.grid.streaming_fraction();
           ChipUse c;
           c.unit = ui;
           c.bytes = bytes;

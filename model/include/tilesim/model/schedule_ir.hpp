@@ -186,6 +186,7 @@ struct Grid {
   // scheduler runs whole clusters, also those past the matrix's last tile: those items
   // compute on zero-filled boxes and share no chip-wide bandwidth.
   double streaming_share = 1.0;
+  double streaming_fraction() const;  // streaming_share within [0, 1]
   int64_t total_items() const;
   int64_t resident_ctas() const;    // sm_count * ctas_per_sm
   // CTAs that run on one SM at once in the steady state: ctas_per_sm, fewer when the grid

@@ -1,0 +1,48 @@
+// The fitted per-item costs of decode_splitkv and mla_decode (mla_item_chain_cycles,
+// decode_item_chain_cycles): the epilogue op of each work item lasts at least that long, so
+// a short item pays it in full and a grid pays it once per item it runs in series.
+#include <gtest/gtest.h>
+
+#include "helpers.hpp"
+
+namespace tilesim::model {
+namespace {
+using test::op_named;
+using test::parse_problem;
+
+const char* kDecode =
+    R"({"kind":"decode","batch":4,"heads_q":32,"heads_kv":8,"q_per_seq":1,"seq_kv":4096,"head_dim":128,"page_size":0})";
+const char* kMla =
+    R"({"kind":"mla","batch":4,"heads_q":16,"heads_kv":1,"q_per_seq":1,"seq_kv":4096,"head_dim":576,"head_dim_v":512,"page_size":64})";
+
+ModelConstants with_items(double decode_cycles, double mla_cycles) {
+  ModelConstants k = default_constants();
+  k.decode_item_chain_cycles = decode_cycles;
+  k.mla_item_chain_cycles = mla_cycles;
+  return k;
+}
+
+TEST(ItemChain, TheEpilogueCarriesTheFittedItemCost) {
+  const Profile p = profiles::resolve_profile("h100");
+  const ModelConstants k = with_items(12345.0, 23456.0);
+  const Prediction dec = predict(p, parse_problem(kDecode), "decode_splitkv",
+                                 parse_tile("block_n=64,splits=4,stages=3,l2_prefetch=0"), k);
+  EXPECT_DOUBLE_EQ(op_named(dec.desc.epilogue, "epilogue").chain_cycles, 12345.0);
+  const Prediction mla = predict(p, parse_problem(kMla), "mla_decode",
+                                 parse_tile("block_n=64,splits=4,stages=2,kv_on_m=0"), k);
+  EXPECT_DOUBLE_EQ(op_named(mla.desc.epilogue, "epilogue").chain_cycles, 23456.0);
+}
+
+// 4 x 8 heads x 4 splits = 128 decode items on 132 SMs: one item per SM, so the makespan
+// grows by the item cost's increase (the epilogue's own units finish well within it).
+TEST(ItemChain, AOneWaveGridPaysTheItemCostOnce) {
+  const Profile p = profiles::resolve_profile("h100");
+  const Tile t = parse_tile("block_n=64,splits=4,stages=3,l2_prefetch=0");
+  const Prediction a = predict(p, parse_problem(kDecode), "decode_splitkv", t, with_items(5000.0, 0.0));
+  const Prediction b = predict(p, parse_problem(kDecode), "decode_splitkv", t, with_items(9000.0, 0.0));
+  ASSERT_EQ(a.work_items, 128);
+  EXPECT_NEAR(b.makespan_cycles - a.makespan_cycles, 4000.0, 1.0);
+}
+
+}  // namespace
+}  // namespace tilesim::model
