@@ -21,6 +21,7 @@
 #include "harness.cuh"
 #include "ptx/all.cuh"
 #include "tensor_map.hpp"
+#include "tma_ring.cuh"
 
 namespace tilesim::microbench {
 namespace {
@@ -35,7 +36,6 @@ constexpr int kMatrixCols = 4096;                     // bf16 elements per row (
 constexpr int kBoxCols = 64;                          // 128 bytes: one swizzle row
 constexpr int kBoxRows = 128;                         // 64 x 128 x 2 B = kChunkBytes
 constexpr int kBoxesPerRow = kMatrixCols / kBoxCols;  // 64
-constexpr std::size_t kStageAlign = 1024;             // 128-byte swizzle atoms
 
 template <bool kTensor>
 __global__ void __launch_bounds__(kThreads)
@@ -43,22 +43,14 @@ __global__ void __launch_bounds__(kThreads)
                      std::size_t src_chunks, int stages, int chunks_per_cta, unsigned* sink,
                      BlockClock* clk) {
   extern __shared__ __align__(128) std::uint8_t smem[];
-  // mbarriers first (8-byte aligned), then the stages (1024-byte aligned).
-  auto* bars = reinterpret_cast<std::uint64_t*>(smem);
-  const std::uint32_t base = ptx::smem_u32(smem) + 128;
-  std::uint8_t* stage_mem = smem + 128 + (kStageAlign - base % kStageAlign) % kStageAlign;
   clock_begin(clk);
-  if (threadIdx.x == 0) {
-    for (int s = 0; s < stages; ++s) ptx::mbar_init(ptx::smem_u32(&bars[s]), 1);
-    ptx::fence_mbar_init();
-  }
-  __syncthreads();
+  const TmaRing ring = tma_ring_init(smem, stages);
   if (threadIdx.x == 0) {
     const std::size_t first = std::size_t{blockIdx.x} * chunks_per_cta;
     auto issue = [&](int s, int i) {
       const std::size_t chunk = (first + static_cast<std::size_t>(i)) % src_chunks;
-      const std::uint32_t bar = ptx::smem_u32(&bars[s]);
-      const std::uint32_t dst = ptx::smem_u32(stage_mem + std::size_t{kChunkBytes} * s);
+      const std::uint32_t bar = ptx::smem_u32(&ring.bars[s]);
+      const std::uint32_t dst = ptx::smem_u32(ring.stage_mem + std::size_t{kChunkBytes} * s);
       ptx::mbar_arrive_expect_tx(bar, kChunkBytes);
       if constexpr (kTensor) {
         // Box `chunk`: column block chunk % 64, row block chunk / 64 (row-major order).
@@ -68,18 +60,7 @@ __global__ void __launch_bounds__(kThreads)
         ptx::bulk_copy_g2s(dst, src + chunk * kChunkBytes, kChunkBytes, bar);
       }
     };
-    for (int s = 0; s < stages && s < chunks_per_cta; ++s) issue(s, s);
-    unsigned acc = 0;
-    for (int i = 0; i < chunks_per_cta; ++i) {
-      const ptx::PipelineState ring = ptx::PipelineState::at(i, stages);
-      const int s = ring.index;
-      ptx::mbar_wait(ptx::smem_u32(&bars[s]), ring.phase);
-      acc ^= *reinterpret_cast<const unsigned*>(stage_mem + std::size_t{kChunkBytes} * s +
-                                                4 * (i % 32));
-      // The generic-proxy read above must be ordered before the async-proxy overwrite.
-      ptx::fence_proxy_async_shared();
-      if (i + stages < chunks_per_cta) issue(s, i + stages);
-    }
+    const unsigned acc = tma_ring_run(ring, kChunkBytes, stages, chunks_per_cta, issue);
     sink[blockIdx.x] = acc;
   }
   clock_end(clk);
@@ -105,7 +86,7 @@ void bench_bulk(benchmark::State& state, bool from_hbm, int ctas_per_sm, bool te
   // Pad shared memory so that exactly ctas_per_sm CTAs fit on an SM.
   const std::size_t smem =
       std::min(dev.smem_optin_bytes,
-               std::max(128 + kStageAlign + std::size_t{kChunkBytes} * stages,
+               std::max(kTmaRingOverheadBytes + std::size_t{kChunkBytes} * stages,
                         dev.smem_per_sm_bytes / static_cast<std::size_t>(ctas_per_sm + 1) + 1024));
   auto* kernel = tensor ? bulk_copy_kernel<true> : bulk_copy_kernel<false>;
   TILESIM_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,

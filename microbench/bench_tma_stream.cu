@@ -28,6 +28,7 @@
 #include "harness.cuh"
 #include "ptx/all.cuh"
 #include "tensor_map.hpp"
+#include "tma_ring.cuh"
 
 namespace tilesim::microbench {
 namespace {
@@ -39,7 +40,6 @@ constexpr int kKBoxes = kK / kBoxCols;   // stages per row block
 constexpr std::size_t kRowBytes = std::size_t{kK} * 2;
 constexpr std::size_t kBytesPerCta = std::size_t{8} << 20;  // B bytes each CTA streams
 constexpr std::size_t kBSourceBytes = std::size_t{2} << 30;
-constexpr std::size_t kStageAlign = 1024;  // 128-byte swizzle atoms
 
 struct StreamShape {
   int ctas;
@@ -55,40 +55,22 @@ __global__ void __launch_bounds__(kThreads)
                           int rows_b, int a_box_bytes, int row_blocks_per_cta, unsigned* sink,
                           BlockClock* clk) {
   extern __shared__ __align__(128) std::uint8_t smem[];
-  auto* bars = reinterpret_cast<std::uint64_t*>(smem);
-  const std::uint32_t base = ptx::smem_u32(smem) + 128;
-  std::uint8_t* stage_mem = smem + 128 + (kStageAlign - base % kStageAlign) % kStageAlign;
   const std::uint32_t b_box_bytes = static_cast<std::uint32_t>(rows_b) * 128u;
   const std::uint32_t stage_bytes = b_box_bytes + static_cast<std::uint32_t>(a_box_bytes);
   clock_begin(clk);
-  if (threadIdx.x == 0) {
-    for (int s = 0; s < stages; ++s) ptx::mbar_init(ptx::smem_u32(&bars[s]), 1);
-    ptx::fence_mbar_init();
-  }
-  __syncthreads();
+  const TmaRing ring = tma_ring_init(smem, stages);
   if (threadIdx.x == 0) {
     const int total = row_blocks_per_cta * kKBoxes;
     auto issue = [&](int s, int i) {
       const int row_block = static_cast<int>(blockIdx.x) + (i / kKBoxes) * ctas;
       const int kx = (i % kKBoxes) * kBoxCols;
-      const std::uint32_t bar = ptx::smem_u32(&bars[s]);
-      const std::uint32_t dst = ptx::smem_u32(stage_mem + std::size_t{stage_bytes} * s);
+      const std::uint32_t bar = ptx::smem_u32(&ring.bars[s]);
+      const std::uint32_t dst = ptx::smem_u32(ring.stage_mem + std::size_t{stage_bytes} * s);
       ptx::mbar_arrive_expect_tx(bar, stage_bytes);
       ptx::tma_load_2d(dst, &map_b, bar, kx, row_block * rows_b);
       if (a_box_bytes > 0) ptx::tma_load_2d(dst + b_box_bytes, &map_a, bar, kx, 0);
     };
-    for (int s = 0; s < stages && s < total; ++s) issue(s, s);
-    unsigned acc = 0;
-    for (int i = 0; i < total; ++i) {
-      const ptx::PipelineState ring = ptx::PipelineState::at(i, stages);
-      const int s = ring.index;
-      ptx::mbar_wait(ptx::smem_u32(&bars[s]), ring.phase);
-      acc ^= *reinterpret_cast<const unsigned*>(stage_mem + std::size_t{stage_bytes} * s +
-                                                4 * (i % 32));
-      // The generic-proxy read above must be ordered before the async-proxy overwrite.
-      ptx::fence_proxy_async_shared();
-      if (i + stages < total) issue(s, i + stages);
-    }
+    const unsigned acc = tma_ring_run(ring, stage_bytes, stages, total, issue);
     sink[blockIdx.x] = acc;
   }
   clock_end(clk);
@@ -117,7 +99,7 @@ void bench_stream(benchmark::State& state, const StreamShape& sh) {
       a_src, static_cast<std::uint64_t>(std::max(1, sh.rows_a_valid)), kK,
       static_cast<std::uint32_t>(std::max(1, sh.rows_a_box)), kBoxCols);
   // One CTA per SM whatever the ring: pad the dynamic shared memory above half an SM.
-  const std::size_t smem = std::max(128 + kStageAlign + stage_bytes * static_cast<std::size_t>(sh.stages),
+  const std::size_t smem = std::max(kTmaRingOverheadBytes + stage_bytes * static_cast<std::size_t>(sh.stages),
                                     one_block_per_sm_smem_bytes());
   if (smem > dev.smem_optin_bytes) {
     state.SkipWithError("ring larger than the shared memory of an SM");

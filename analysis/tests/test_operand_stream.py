@@ -1,19 +1,14 @@
 """scripts/operand_stream_queue.py: the closed-queue law of the GEMM operand stream."""
-import importlib.util
 import json
 import os
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, load_script
 
 
 def _script():
-    path = os.path.join(REPO, "scripts", "operand_stream_queue.py")
-    spec = importlib.util.spec_from_file_location("operand_stream_queue", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("operand_stream_queue")
 
 
 def test_one_customer_sees_think_plus_service():

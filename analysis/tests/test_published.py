@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, load_script
 from tilesim_analysis import load
 
 PUBLISHED = os.path.join(REPO, "data", "published", "published_results.json")
@@ -58,12 +58,7 @@ def test_every_source_says_how_it_timed():
 
 
 def _semianalysis_script():
-    import importlib.util
-    path = os.path.join(REPO, "scripts", "published_semianalysis_gemm.py")
-    spec = importlib.util.spec_from_file_location("published_semianalysis_gemm", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("published_semianalysis_gemm")
 
 
 def test_semianalysis_rows_follow_the_fixed_rule():
