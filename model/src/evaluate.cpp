@@ -539,9 +539,7 @@ void evaluate(const ScheduleDesc& d, Prediction& out, bool detailed) {
       bound_unit = static_cast<Unit>(u);
     }
   const double kernel_cycles = std::max(makespan, max_bound);
-  const double post_us =
-      d.post.hbm_bytes > 0.0 ? d.post.launch_us + d.post.hbm_bytes / k.hbm_bytes_per_s * 1e6
-                             : 0.0;
+  const double post_us = d.post.time_us(k.hbm_bytes_per_s);
   const double time_us = kernel_cycles / f_mhz + k.launch_us + post_us;
 
   // Bounded profiles and constants keep these finite; a number that is not is an error,

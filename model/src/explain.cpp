@@ -254,7 +254,10 @@ nlohmann::json to_json(const ScheduleDesc& d) {
                {"sm_count", d.grid.sm_count},                {"classes", classes}};
   j["cta"] = {{"threads", d.cta.threads}, {"smem_bytes", fin(d.cta.smem_bytes)},
               {"registers_total", fin(d.cta.registers_total)}, {"tmem_columns", d.cta.tmem_columns}};
-  j["post"] = {{"name", d.post.name}, {"hbm_bytes", fin(d.post.hbm_bytes)}, {"launch_us", fin(d.post.launch_us)}};
+  j["post"] = {{"name", d.post.name},
+               {"hbm_bytes", fin(d.post.hbm_bytes)},
+               {"launch_us", fin(d.post.launch_us)},
+               {"chain_us", fin(d.post.chain_us)}};
   j["useful_flops"] = fin(d.useful_flops);
   j["total_hbm_bytes"] = fin(d.total_hbm_bytes);
   j["total_l2_bytes"] = fin(d.total_l2_bytes);

@@ -63,6 +63,11 @@ const char* scheduler_name(Scheduler s) {
   return "?";
 }
 
+double PostPass::time_us(double hbm_bytes_per_s) const {
+  if (!(hbm_bytes > 0.0) || !(hbm_bytes_per_s > 0.0)) return 0.0;
+  return launch_us + std::max(hbm_bytes / hbm_bytes_per_s * 1e6, chain_us);
+}
+
 double Grid::streaming_fraction() const { return std::clamp(streaming_share, 0.0, 1.0); }
 
 int64_t Grid::total_items() const {

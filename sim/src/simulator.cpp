@@ -149,9 +149,7 @@ Result simulate_whole(const model::ScheduleDesc& d, const Options& o) {
   r.kernel_cycles = eng.makespan();
   r.kernel_us = r.kernel_cycles / d.chip.clock_mhz;
   r.launch_us = d.chip.launch_us;
-  r.post_us = d.post.hbm_bytes > 0.0 && o.post_hbm_bytes_per_s > 0.0
-                  ? d.post.launch_us + d.post.hbm_bytes / o.post_hbm_bytes_per_s * 1e6
-                  : 0.0;
+  r.post_us = d.post.time_us(o.post_hbm_bytes_per_s);
   r.total_us = r.kernel_us + r.launch_us + r.post_us;
   r.work_items = items;
   r.ctas_per_sm = grid.ctas_per_sm;

@@ -108,13 +108,24 @@ double paged_extra_latency(const Ctx& c, int block_n) {
   return c.p.latency.l2_near.value + pages * c.k.page_lookup_cycles;
 }
 
-// The combine pass of split-KV: read every split's partial O + LSE, write O.
+// decode_combine_kernel (kernels/attention/decode/decode_splitkv.cuh, MLA's too): one warp
+// per output row; it reads the splits' LSEs for their maximum, then walks the splits with
+// its loop unrolled four times, so four splits' partial loads are in flight at once.
+constexpr double kCombineSplitsInFlight = 4.0;
+
+// The combine pass of split-KV: read every split's partial O + LSE, write O. Its chain: per
+// wave of resident warps, the LSE pass and one L2 round trip per four splits (the partials
+// were just written: L2 hits).
 void add_combine(const Ctx& c, ScheduleDesc& d, double rows_total, int splits) {
   if (splits <= 1) return;
   d.post.name = "combine";
   d.post.hbm_bytes = rows_total * splits * (static_cast<double>(c.prob.head_dim_v) + 1.0) * kPartialBytesPerValue +
                      rows_total * static_cast<double>(c.prob.head_dim_v) * c.obytes();
   d.post.launch_us = c.p.latency.kernel_launch_us.value;
+  const double warps_at_once = static_cast<double>(c.sm_count()) * c.p.capacity.max_threads_per_sm.value / kWarpThreads;
+  const double waves = std::ceil(rows_total / warps_at_once);
+  const double round_trips = 1.0 + std::ceil(static_cast<double>(splits) / kCombineSplitsInFlight);
+  d.post.chain_us = waves * round_trips * load_latency_cycles(c, 0.0) / c.clock_hz() * 1e6;
 }
 }  // namespace
 

@@ -200,6 +200,11 @@ struct PostPass {
   std::string name;
   double hbm_bytes = 0.0;   // read + written
   double launch_us = 0.0;
+  // The pass's longest dependent load chain (us): it cannot end sooner whatever the
+  // bandwidth (the split-KV combine: one warp per output row walks every split's partial).
+  double chain_us = 0.0;
+  // launch + the longer of its traffic at `hbm_bytes_per_s` and its chain; 0 without a pass.
+  double time_us(double hbm_bytes_per_s) const;
 };
 
 // CTA resources (for occupancy and feasibility).
