@@ -628,8 +628,6 @@ std::string summary_line(const Config& c, const Options& opt, const std::map<std
   return line;
 }
 
-// Runs every variant of one configuration (timed: sampled too, else only the checked
-// launch sequences); appends records to `runs` and a line to `table`; returns failures.
 // --timeline: where the side prefetch's CTAs run against the GEMM beside them. Each of N
 // launches (after the usual flush): a stamp on the GEMM's stream, the evict_last prefetch on
 // the side stream with per-CTA stamps, the GEMM, a stamp after it. Times in us from the first
@@ -670,6 +668,8 @@ json timeline_record(Bench& bn, const Config& c, const Options& opt) {
           {"timeline", reps}};
 }
 
+// Runs every variant of one configuration (timed: sampled too, else only the checked
+// launch sequences); appends records to `runs` and a line to `table`; returns failures.
 int run_config(const Config& c, const Options& opt, bool timed, cudaStream_t main, cudaStream_t side, cublasHandle_t h,
                DevBuf<int4>& fb, DevBuf<int>& sink, cuda::NvmlSampler* nvml, json& runs, std::vector<std::string>& table) {
   Bench bn(c, opt, opt.seed + runs.size() + 1, main, side, h, fb, sink);

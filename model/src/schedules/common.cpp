@@ -278,6 +278,19 @@ bool fill_occupancy(const Ctx& c, ScheduleDesc& d) {
   return true;
 }
 
+int64_t add_cluster_tile_grid(ScheduleDesc& d, int64_t tiles_m, int64_t tiles_n, int cluster_m, int cluster_n,
+                              int64_t splits, int64_t iterations) {
+  auto padded = [](int64_t tiles, int cluster) {
+    const int64_t c = std::max(1, cluster);
+    return (tiles + c - 1) / c * c;
+  };
+  const int64_t real = tiles_m * tiles_n * splits;
+  const int64_t items = padded(tiles_m, cluster_m) * padded(tiles_n, cluster_n) * splits;
+  d.grid.classes.push_back(WorkClass{"tile", items, iterations});
+  d.grid.streaming_share = static_cast<double>(real) / static_cast<double>(items);
+  return std::min<int64_t>(real, d.grid.resident_ctas());
+}
+
 GemmTraffic gemm_traffic(const Ctx& c, int64_t tiles_m, int64_t tiles_n, int block_m, int block_n,
                          int64_t concurrent_tiles, int raster, int mcast_a, int mcast_b) {
   GemmTraffic g;

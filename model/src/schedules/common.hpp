@@ -167,12 +167,13 @@ void recycle_ops(ScheduleDesc& d);
 // or, with c.reject set, stores the key there and returns false.
 [[nodiscard]] bool fill_occupancy(const Ctx& c, ScheduleDesc& d);
 
-// `tiles` rounded up to a multiple of `cluster` (>= 1): the tiles a cluster-granular tile
-// scheduler runs along one dimension.
-inline int64_t cluster_padded(int64_t tiles, int cluster) {
-  const int64_t c = std::max(1, cluster);
-  return (tiles + c - 1) / c * c;
-}
+// The work of a Hopper TMA GEMM's persistent grid (gemm_sm90_ws.cuh, gemm_sm90_fp8.cuh):
+// the kernels hand out whole clusters of tiles, and a cluster past M's or N's last tile still
+// runs, on zero-filled boxes (its stores are clipped). One work class of the tile grid rounded
+// up to the cluster shape (x `splits` K splits, `iterations` each); the padding items move no
+// bytes (Grid::streaming_share). Returns the real tiles that stream at once.
+int64_t add_cluster_tile_grid(ScheduleDesc& d, int64_t tiles_m, int64_t tiles_n, int cluster_m, int cluster_n,
+                              int64_t splits, int64_t iterations);
 
 // GEMM HBM traffic of A and B with L2 reuse across the tiles of a wave (tiles visited
 // in swizzle groups of `raster` tile-rows; raster 1 = row-major over N).

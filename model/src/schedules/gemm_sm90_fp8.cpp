@@ -95,12 +95,7 @@ void build_gemm_sm90_fp8(const Ctx& c, ScheduleDesc& d) {
   d.grid.cluster_size = cm * cn;
   d.grid.sm_count = c.sm_count();
   if (!fill_occupancy(c, d)) return;
-  // Whole clusters of tiles, as gemm_sm90_ws (a cluster past the last tile runs on zeros).
-  const int64_t items = cluster_padded(tiles_m, cm) * cluster_padded(tiles_n, cn);
-  d.grid.classes.push_back(WorkClass{"tile", items, k_groups});
-
-  d.grid.streaming_share = static_cast<double>(tiles_m * tiles_n) / static_cast<double>(items);
-  const int64_t concurrent = std::min<int64_t>(tiles_m * tiles_n, d.grid.resident_ctas());
+  const int64_t concurrent = add_cluster_tile_grid(d, tiles_m, tiles_n, cm, cn, 1, k_groups);
   const GemmTraffic g = gemm_traffic(c, tiles_m, tiles_n, bm, bn, concurrent, raster, cn, cm);
   const double mn = static_cast<double>(prob.m) * static_cast<double>(prob.n);
   const double c_bytes = mn * c.obytes();

@@ -51,14 +51,7 @@ void build_gemm_sm90_ws(const Ctx& c, ScheduleDesc& d) {
   d.grid.cluster_size = cm * cn;
   d.grid.sm_count = c.sm_count();
   if (!fill_occupancy(c, d)) return;
-  // The kernel hands out whole clusters of tiles: a cluster past M's or N's last tile still
-  // runs, on zero-filled boxes (its stores are clipped), so the items are the tile grid
-  // rounded up to the cluster's shape.
-  const int64_t items = cluster_padded(tiles_m, cm) * cluster_padded(tiles_n, cn) * split_k;
-  d.grid.classes.push_back(WorkClass{"tile", items, iters});
-
-  d.grid.streaming_share = static_cast<double>(tiles_m * tiles_n * split_k) / static_cast<double>(items);
-  const int64_t concurrent = std::min<int64_t>(tiles_m * tiles_n * split_k, d.grid.resident_ctas());
+  const int64_t concurrent = add_cluster_tile_grid(d, tiles_m, tiles_n, cm, cn, split_k, iters);
   const GemmTraffic g = gemm_traffic(c, tiles_m, tiles_n, bm, bn, concurrent, raster, cn, cm);
   const double mn = static_cast<double>(prob.m) * static_cast<double>(prob.n);
   const double out_bytes = split_k > 1 ? kSplitKPartialBytes : c.obytes();  // per C element per item
