@@ -10,6 +10,8 @@
 //   --write-baseline FILE --note WHY   update the baseline deliberately.
 //   --calibrate [--write-constants FILE]   least-squares fit of model constants on a
 //             training split, judged on the held-out split.
+//   --energy  the model's kernel energies against the sustained-load traces, and the
+//             least-squares energies (how the energy constants were fitted).
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
@@ -27,6 +29,7 @@
 #include "runner_exec.hpp"
 #include "share_dir.hpp"
 #include "validate_calibrate.hpp"
+#include "validate_energy.hpp"
 #include "validate_ncu.hpp"
 #include "validate_core.hpp"
 #include "validate_io.hpp"
@@ -213,7 +216,9 @@ int run_validate(const std::vector<std::string>& args, Context& ctx) {
       "write-constants", po::value<std::string>(),
       "write the calibrated constants file (with --calibrate)")(
       "published", "the published view: every result in <data>/published/published_results.json "
-                   "(B200, H20, H800 kernels others measured) predicted, with its error and citation");
+                   "(B200, H20, H800 kernels others measured) predicted, with its error and citation")(
+      "energy", "kernel energy per launch: the sustained-load traces (runners' --sustain-ms) against the "
+                "model's energies, and the least-squares energies over them");
   po::variables_map vm;
   po::store(po::command_line_parser(args).options(opts).run(), vm);
   po::notify(vm);
@@ -224,7 +229,7 @@ int run_validate(const std::vector<std::string>& args, Context& ctx) {
            "shape\n\n"
         << opts
         << "\nexamples:\n  tilesim validate\n  tilesim validate --family attention --json\n"
-           "  tilesim validate --check\n  tilesim validate --published   (B200/H20/H800 results from papers, PRs, issues)\n  tilesim validate --calibrate --write-constants "
+           "  tilesim validate --check\n  tilesim validate --published   (B200/H20/H800 results from papers, PRs, issues)\n  tilesim validate --energy   (kernel energies vs the sustained-load traces)\n  tilesim validate --calibrate --write-constants "
            "data/model/calibrated_constants.json\n  tilesim validate --run --bin-dir "
            "build/device/bin   (GPU)\n";
     return kExitOk;
@@ -270,6 +275,14 @@ int run_validate(const std::vector<std::string>& args, Context& ctx) {
   }
   if (!family.empty()) std::erase_if(runs, [&](const auto& r) { return r.family != family; });
   auto predicted = validate::predict_runs(runs, constants);
+  if (vm.count("energy")) {
+    try {
+      ctx.out << validate::energy_table(validate::fit_energy(predicted));
+    } catch (const std::runtime_error& e) {
+      throw RuntimeError(e.what());
+    }
+    return kExitOk;
+  }
   const auto summary = validate::summarize(predicted);
   const auto summary_train = validate::summarize(validate::runs_with_heldout(predicted, false));
   const auto summary_heldout = validate::summarize(validate::runs_with_heldout(predicted, true));

@@ -15,6 +15,7 @@
 #include "tilesim/model/sequence.hpp"
 #include "tilesim/profile.hpp"
 #include "validate_heldout.hpp"
+#include "validate_power.hpp"
 
 namespace tilesim::validate {
 
@@ -101,6 +102,25 @@ std::string problem_key(const json& problem) {
 }
 
 namespace {
+// The back-to-back trace's steady window, when it carries the one-second power (traces from
+// before that field read the energy counter only, too coarsely over half a second).
+void read_sustain_steady(const json& r, const std::string& rw, MeasuredRun& m) {
+  if (!r.contains("sustain")) return;
+  const json* steady = &r.at("sustain");
+  for (const char* key : {"back_to_back", "steady"}) {
+    if (!steady->is_object() || !steady->contains(key)) return;
+    steady = &steady->at(key);
+  }
+  if (!steady->is_object() || !steady->contains("power_w_usage_mean")) return;
+  const json& ms = need(*steady, "kernel_ms_median", rw + ": sustain.back_to_back.steady");
+  const json& w = steady->at("power_w_usage_mean");
+  if (!ms.is_number() || !w.is_number() || !(ms.get<double>() > 0.0) || !(w.get<double>() > 0.0))
+    throw std::runtime_error(rw + ": sustain.back_to_back.steady: kernel_ms_median and power_w_usage_mean must be "
+                                  "positive numbers");
+  m.sustain_steady_ms = ms.get<double>();
+  m.sustain_steady_w = w.get<double>();
+}
+
 void load_file(const fs::path& path, const std::string& fam, const std::string& data_dir,
                std::map<std::string, std::string>& seen, std::vector<MeasuredRun>& out);
 }  // namespace
@@ -165,9 +185,12 @@ void load_file(const fs::path& path, const std::string& fam, const std::string& 
           need(need(doc, "device", where), "name", where + ": device").get<std::string>();
       const json& runs = need(doc, "runs", where);
       if (!runs.is_array()) throw std::runtime_error(where + ": 'runs' must be an array");
+      bool traced = false;  // an earlier run of the file ran a sustained-load trace
       for (size_t i = 0; i < runs.size(); ++i) {
         const json& r = runs[i];
         const std::string rw = where + ": runs[" + std::to_string(i) + "]";
+        const bool after_trace = traced;
+        traced = traced || r.contains("sustain");
         MeasuredRun m;
         m.family = family;
         m.device = device;
@@ -198,6 +221,14 @@ void load_file(const fs::path& path, const std::string& fam, const std::string& 
         const auto [dup, fresh] = seen.emplace(device + "\n" + r.dump(), rw);
         if (!fresh) throw std::runtime_error(rw + ": duplicate of " + dup->second + " (the same timed run twice)");
         m.measured_us = med.get<double>() * 1e3;
+        if (r.contains("samples_ms") && r.at("samples_ms").is_array())
+          m.samples = static_cast<int>(r.at("samples_ms").size());
+        if (r.contains("nvml_per_pass") && r.at("nvml_per_pass").is_array() && !r.at("nvml_per_pass").empty())
+          m.passes = static_cast<int>(r.at("nvml_per_pass").size());
+        read_sustain_steady(r, rw, m);
+        // Runners that time one block per run trace it right after its timing, before the
+        // next run; round-robin runners (attention) time all of a shape's runs first.
+        m.after_trace = after_trace && m.passes == 1;
         if (r.contains("check") && r.at("check").is_object() && r.at("check").contains("passed"))
           m.check_passed = r.at("check").at("passed").get<bool>();
         out.push_back(std::move(m));
@@ -248,16 +279,22 @@ std::vector<PredictedRun> predict_runs(const std::vector<MeasuredRun>& runs,
         const model::Problem prob = model::problem_from_json(m.problem);
         const model::Tile tile = model::tile_from_json(m.tile);
         const model::Prediction pr = model::predict(it->second, prob, m.schedule, tile, constants);
+        // The run's median sample as its runner took it: on a rested card, or after the
+        // power limiter acted (validate_power.hpp).
+        const LimitedTime lt = time_under_power_limit(pr, it->second, m);
         p.status = "predicted";
-        p.predicted_us = pr.time_us;
+        p.predicted_us = lt.time_us;
+        p.power_limited = lt.limited;
+        p.energy_j = pr.energy_j;
         p.bottleneck = pr.bottleneck;
         p.flops = model::useful_flops(prob);
         p.bytes_hbm = pr.bytes_hbm;
         p.bytes_l2 = pr.bytes_l2;
-        p.predicted_clock_mhz = pr.clock_mhz;
+        p.predicted_clock_mhz = lt.clock_mhz;
         for (const auto& u : pr.units) {
           p.utilization[model::unit_name(u.unit)] = u.utilization;
           p.utilization_active[model::unit_name(u.unit)] = u.utilization_active;
+          p.unit_work[model::unit_name(u.unit)] = u.work_total;
           if (u.unit == model::Unit::kSmem) p.bytes_smem = u.work_total;
           if (u.unit == model::Unit::kMufu) p.mufu_ops = u.work_total;
         }
@@ -486,6 +523,10 @@ json to_json(const PredictedRun& r) {
     j["error_pct"] = num((*r.predicted_us - r.run.measured_us) / r.run.measured_us * 100.0);
     j["bottleneck"] = r.bottleneck;
     j["utilization"] = r.utilization;
+    j["utilization_active"] = r.utilization_active;
+    j["unit_work"] = r.unit_work;
+    j["energy_j"] = num(r.energy_j);
+    j["power_limited"] = r.power_limited;
   }
   if (!r.split.empty()) j["split"] = r.split;
   return j;

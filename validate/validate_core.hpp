@@ -42,6 +42,14 @@ struct MeasuredRun {
   bool check_passed = true;
   bool timed = true;  // false: a correctness-only run without median_ms
   bool heldout = false;  // its shape is on the held-out list (validate_heldout.hpp)
+  // How it was timed, as the board's power limiter saw it (validate_power.hpp).
+  int samples = 0;  // timed launches (samples_ms)
+  int passes = 1;   // round-robin passes they were taken in (nvml_per_pass), else one block
+  bool after_trace = false;  // timed right after another run's sustained-load trace (--sustain-ms)
+  // A sustained-load trace's steady state (back to back, kernels/common/sustain_trace.hpp),
+  // where the run has one with the one-second power: kernel time and board power.
+  double sustain_steady_ms = 0.0;
+  double sustain_steady_w = 0.0;
 };
 
 // 'NVIDIA H100 80GB HBM3' -> "h100"; "" if not a built-in profile (H200 before H20).
@@ -71,6 +79,9 @@ struct PredictedRun {
   double mufu_ops = 0.0;
   std::map<std::string, double> utilization;         // unit -> 0..1, over the elapsed time
   std::map<std::string, double> utilization_active;  // unit -> 0..1, over the SMs' active cycles
+  std::map<std::string, double> unit_work;           // unit -> whole-kernel work, in its currency
+  double energy_j = 0.0;        // the model's energy of one launch
+  bool power_limited = false;   // predicted after the power limiter acted (validate_power.hpp)
   double predicted_clock_mhz = 0.0;
   std::string split;  // "train" | "test" (calibration), set by assign_splits
 };

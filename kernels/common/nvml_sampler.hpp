@@ -49,9 +49,33 @@ inline std::vector<std::string> nvml_reason_names(uint64_t bits) {
 struct NvmlSample {
   double t_ms = 0;          // since the pass was armed
   unsigned sm_mhz = 0, mem_mhz = 0, temp_c = 0;
-  double power_w = 0;
+  double power_w = 0;       // nvmlDeviceGetPowerUsage: on Hopper a one-second average
+  double energy_mj = -1;    // the board's energy counter since the driver loaded (< 0: none)
   uint64_t reasons = 0;
 };
+
+// Median of `v` (0 when empty).
+inline double median_or_zero(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+// Mean power over the samples from the energy counter (exact over any interval, unlike the
+// one-second power average); negative when fewer than two samples carry the counter or no
+// time passed between them.
+inline double energy_power_w(const std::vector<NvmlSample>& s) {
+  const NvmlSample* first = nullptr;
+  const NvmlSample* last = nullptr;
+  for (const auto& x : s) {
+    if (x.energy_mj < 0) continue;
+    if (first == nullptr) first = &x;
+    last = &x;
+  }
+  if (first == nullptr || last == first || last->t_ms <= first->t_ms) return -1;
+  return (last->energy_mj - first->energy_mj) / (last->t_ms - first->t_ms);  // mJ / ms = W
+}
 
 // Summary of one armed interval. A pass is flagged when the clock fell by more than
 // kClockDropFlag between its first and last samples, or a thermal / hardware slowdown
@@ -79,7 +103,7 @@ inline nlohmann::json summarize_samples(const std::vector<NvmlSample>& s) {
   std::vector<double> sorted = clk;
   std::sort(sorted.begin(), sorted.end());
   const size_t n = sorted.size();
-  const double med = n % 2 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
+  const double med = median_or_zero(sorted);
   const bool dropped = clk.back() < clk.front() * (1.0 - kClockDropFlag);
   const bool slowdown =
       (reasons & (kNvmlReasonHwSlowdown | kNvmlReasonSwThermal | kNvmlReasonHwThermal | kNvmlReasonHwPowerBrake)) != 0;
@@ -90,6 +114,8 @@ inline nlohmann::json summarize_samples(const std::vector<NvmlSample>& s) {
   j["mem_mhz"] = s.back().mem_mhz;
   j["power_w_mean"] = pw / static_cast<double>(n);
   j["power_w_max"] = pmax;
+  const double pe = energy_power_w(s);
+  if (pe >= 0) j["power_w_energy"] = pe;
   j["temp_c_max"] = tmax;
   j["reasons"] = nvml_reason_names(reasons);
   j["flag_clock_drop"] = dropped;
@@ -117,6 +143,8 @@ class NvmlSampler {
     reasons_ = reinterpret_cast<int (*)(void*, unsigned long long*)>(sym("nvmlDeviceGetCurrentClocksEventReasons"));
     if (reasons_ == nullptr)
       reasons_ = reinterpret_cast<int (*)(void*, unsigned long long*)>(sym("nvmlDeviceGetCurrentClocksThrottleReasons"));
+    // Optional (Volta and later): the total energy counter, in millijoules.
+    energy_ = reinterpret_cast<int (*)(void*, unsigned long long*)>(sym("nvmlDeviceGetTotalEnergyConsumption"));
     if (!init_ || !shutdown_ || !by_pci_ || !clock_ || !power_ || !temp_ || !reasons_) {
       why_ = "libnvidia-ml.so.1 lacks an entry point";
       return;
@@ -154,14 +182,17 @@ class NvmlSampler {
   }
   // Stops collecting and returns the interval's summary.
   nlohmann::json disarm() {
-    std::vector<NvmlSample> s;
-    {
-      std::lock_guard<std::mutex> g(mu_);
-      armed_ = false;
-      s.swap(samples_);
-    }
+    const std::vector<NvmlSample> s = disarm_samples();
     if (!ok_) return nlohmann::json{{"nvml", "unavailable: " + why_}};
     return summarize_samples(s);
+  }
+  // Stops collecting and returns the interval's samples themselves (for a time series).
+  std::vector<NvmlSample> disarm_samples() {
+    std::vector<NvmlSample> s;
+    std::lock_guard<std::mutex> g(mu_);
+    armed_ = false;
+    s.swap(samples_);
+    return s;
   }
   // One reading now (outside any interval).
   nlohmann::json snapshot() {
@@ -180,6 +211,8 @@ class NvmlSampler {
     if (power_(dev_, &v) == 0) x.power_w = v / 1000.0;  // NVML reports milliwatts
     unsigned long long r = 0;
     if (reasons_(dev_, &r) == 0) x.reasons = r;
+    unsigned long long e = 0;
+    if (energy_ != nullptr && energy_(dev_, &e) == 0) x.energy_mj = static_cast<double>(e);
     return x;
   }
   void loop() {
@@ -213,6 +246,7 @@ class NvmlSampler {
   int (*power_)(void*, unsigned*) = nullptr;
   int (*temp_)(void*, int, unsigned*) = nullptr;
   int (*reasons_)(void*, unsigned long long*) = nullptr;
+  int (*energy_)(void*, unsigned long long*) = nullptr;
   std::thread thread_;
   std::mutex mu_;
   std::atomic<bool> stop_{false};

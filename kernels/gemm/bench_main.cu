@@ -21,6 +21,10 @@
 //                      alternate cuBLAS with the --final-top best configs, so that the
 //                      headline comparison is not skewed by clock drift over the sweep
 //   --warmup N --reps N --seed N (default seed 20261121)
+//   --sustain-ms T     (sweep) after each timed run, the same launch for T ms twice: as the
+//                      sweep samples it (flush, wait) and back to back, with the SM clock,
+//                      power and kernel time along the way (kernels/common/sustain_trace.hpp);
+//                      select configs with --filter: each costs 2 x (T + 1.5 s idle)
 //   --list [--json]    the compiled configs; with --json in the model's vocabulary (no GPU needed)
 //
 // Correctness: A, B random bf16 in +-[1/64, 1] (never zero); C poisoned with NaN before
@@ -64,6 +68,7 @@
 #include "nvml_sampler.hpp"
 #include "runner_cli.hpp"
 #include "shape_args.hpp"
+#include "sustain_trace.hpp"
 #include "timed_run.hpp"
 
 namespace tilesim::gemm {
@@ -92,6 +97,7 @@ struct Options : runner::CheckSweepOptions {
   int warmup = 10;
   int final_rounds = 5;
   int final_top = 4;
+  int sustain_ms = 0;  // 0: no sustained traces
   bool fp8() const { return dtype == "fp8"; }
 };
 
@@ -151,9 +157,10 @@ Options parse(int argc, char** argv) {
                                                 runner::choice_flag("--dtype", &o.dtype, {"bf16", "fp8"}),
                                                 runner::integer_flag("--warmup", &o.warmup, 0, 1000),
                                                 runner::integer_flag("--final-rounds", &o.final_rounds, 0, 1000),
-                                                runner::integer_flag("--final-top", &o.final_top, 0, 1000)}),
+                                                runner::integer_flag("--final-top", &o.final_top, 0, 1000),
+                                                runner::integer_flag("--sustain-ms", &o.sustain_ms, 0, 60000)}),
                               "--shapes MxNxK,..., --dtype bf16|fp8, --filter a,b, --kernel S, --warmup N, "
-                              "--final-rounds R, --final-top N"};
+                              "--final-rounds R, --final-top N, --sustain-ms T"};
   spec.shapes_with_check = true;
   spec.list_flag = true;
   spec.default_seed = kDefaultSeed;
@@ -353,6 +360,14 @@ class GemmPass {
     topt_.repetitions = o.reps;
     topt_.flusher = flusher_.get();
     nvml_ = cuda::open_nvml_sampler();
+    // The flush alone, back to back: the power of what fills the gaps between the samples.
+    if (o.sustain_ms > 0) {
+      cuda::L2Flusher* f = flusher_.get();
+      cuda::SustainOptions so;
+      so.duration_ms = o.sustain_ms;
+      m_["sustain_l2_flush"] = cuda::sustain_trace([f](cudaStream_t st) { f->flush(st); }, stream_, so, nvml_.get());
+      m_["sustain_l2_flush"]["bytes"] = 2 * static_cast<std::size_t>(prop.l2CacheSize);
+    }
   }
   ~GemmPass() {
     cublasDestroy(handle_);
@@ -526,6 +541,8 @@ class GemmPass {
       row.timed = true;
       r["tflops"] = row.tflops;
       r["clocks_after_run"] = cuda::clock_snapshot();
+      if (o_.sustain_ms > 0 && (note.empty() || note == "before"))  // once per config
+        r["sustain"] = cuda::sustain_traces(*launch, stream_, o_.sustain_ms, flusher_.get(), nvml_.get());
     }
     m_.runs().push_back(r);
     rows_.push_back(row);

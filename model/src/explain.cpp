@@ -55,6 +55,27 @@ void explain_ops(std::ostringstream& os, const ScheduleDesc& d, const std::vecto
     }
   }
 }
+
+// The energy bound's lines: the kernel's energy, the power it would draw, and what a
+// back-to-back run comes to under the board limit.
+std::string power_text(const Prediction& pr) {
+  std::ostringstream os;
+  const ChipTerms& k = pr.desc.chip;
+  os << "energy: " << num(pr.energy_j * 1e3) << " mJ per launch (work x the model's energies per FLOP, byte, "
+     << "instruction)";
+  if (!pr.power_known) {
+    os << "; no measured board power limit for this GPU: the sustained time is not bounded\n";
+    return os.str();
+  }
+  os << " -> " << num(pr.power_w) << " W at " << num(pr.clock_mhz) << " MHz (idle " << num(k.power_idle_w)
+     << " W, limit " << num(k.power_limit_w) << " W)\n";
+  if (pr.sustained_time_us > pr.time_us)
+    os << "sustained (back to back, after the power limiter reacts): energy / (limit - idle) = "
+       << num(pr.sustained_time_us) << " us, as at " << num(pr.sustained_clock_mhz) << " MHz\n";
+  else
+    os << "sustained (back to back): under the power limit, " << num(pr.sustained_time_us) << " us\n";
+  return os.str();
+}
 }  // namespace
 
 std::string explain(const Prediction& pr, const Profile& p) {
@@ -126,6 +147,7 @@ std::string explain(const Prediction& pr, const Profile& p) {
   os << "=> " << num(pr.tflops) << " TFLOP/s, " << num(pr.hbm_gbps) << " GB/s HBM (" << num(pr.bytes_hbm)
      << " B)\n";
   os << "bottleneck: " << pr.bottleneck << " (" << pr.bound_kind << "): " << pr.why << "\n";
+  os << power_text(pr);
   if (!d.notes.empty()) {
     os << "\nnotes:\n";
     for (const auto& n : d.notes) os << "  - " << n << "\n";
@@ -176,6 +198,13 @@ nlohmann::json to_json(const Prediction& pr) {
   j["post_us"] = fin(pr.post_us);
   j["clock_mhz"] = fin(pr.clock_mhz);
   j["clock_model"] = pr.clock_model;
+  j["energy_j"] = fin(pr.energy_j);
+  j["power_known"] = pr.power_known;
+  if (pr.power_known) {
+    j["power_w"] = fin(pr.power_w);
+    j["sustained_time_us"] = fin(pr.sustained_time_us);
+    j["sustained_clock_mhz"] = fin(pr.sustained_clock_mhz);
+  }
   return j;
 }
 

@@ -350,6 +350,18 @@ ChipTerms chip_terms(const Profile& p, const ModelConstants& k) {
   t.iteration_overhead_cycles = k.iteration_overhead_cycles;
   t.item_setup_cycles = k.item_setup_cycles;
   t.cta_launch_cycles = k.cta_launch_cycles;
+  t.power_known = p.has(p.power.board_limit_w) && p.has(p.power.idle_w) &&
+                  p.power.board_limit_w.value > p.power.idle_w.value;
+  if (t.power_known) {
+    t.power_limit_w = p.power.board_limit_w.value;
+    t.power_idle_w = p.power.idle_w.value;
+    constexpr double kJoulesPerPicojoule = 1e-12;
+    t.energy_j_per_work[static_cast<int>(Unit::kTensor)] = k.energy_tensor_pj_per_flop * kJoulesPerPicojoule;
+    t.energy_j_per_work[static_cast<int>(Unit::kSmem)] = k.energy_smem_pj_per_byte * kJoulesPerPicojoule;
+    t.energy_j_per_work[static_cast<int>(Unit::kL2)] = k.energy_l2_pj_per_byte * kJoulesPerPicojoule;
+    t.energy_j_per_work[static_cast<int>(Unit::kHbm)] = k.energy_hbm_pj_per_byte * kJoulesPerPicojoule;
+    t.energy_j_per_work[static_cast<int>(Unit::kIssue)] = k.energy_issue_pj_per_op * kJoulesPerPicojoule;
+  }
   return t;
 }
 

@@ -51,7 +51,7 @@ TEST(ConstantsFields, EveryNameReachesItsOwnMember) {
   for (const auto& f : kConstantFields) seen.insert(f.of(c));
   EXPECT_EQ(seen.size(), kConstantFields.size());
   EXPECT_EQ(c.iteration_overhead_cycles, 1.0);  // the file's first constant
-  EXPECT_EQ(c.clock_tensor_active_knee_share, static_cast<double>(kConstantFields.size()));  // the last
+  EXPECT_EQ(c.energy_issue_pj_per_op, static_cast<double>(kConstantFields.size()));  // the last
   EXPECT_THROW(constant_ref(c, "warp_speed"), ModelError);
 }
 

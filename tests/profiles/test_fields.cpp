@@ -43,7 +43,7 @@ constexpr std::tuple kTable{
 
 static_assert(member_count<Inner>() == 2);
 static_assert(member_count<Outer>() == 4);
-static_assert(member_count<profiles::Profile>() == 15);
+static_assert(member_count<profiles::Profile>() == 16);
 static_assert(row_count<decltype(kTable)> == 4);
 static_assert(rows_distinct(kTable));
 // Two rows on one member, or two rows with one name, are caught.
@@ -119,7 +119,7 @@ TEST(Fields, ProfileRowsReachDistinctQuantities) {
   v = 1.0;
   for (const auto& f : profiles::schema::kFields) EXPECT_EQ(f.of(p).value, v++) << f.name;
   EXPECT_EQ(p.sm_count.value, 1.0);
-  EXPECT_EQ(p.features.three_input_max.value, static_cast<double>(profiles::schema::kFields.size()));
+  EXPECT_EQ(p.power.limiter_reaction_ms.value, static_cast<double>(profiles::schema::kFields.size()));
 }
 
 }  // namespace

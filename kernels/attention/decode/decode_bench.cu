@@ -13,6 +13,9 @@
 //             contiguous KV); --shapes-file F: the "decode" list of F (e.g.
 //             data/heldout/shapes.json). Syntax: kernels/common/shape_args.hpp.
 //   --out F   write the measurement JSON (tilesim.measurement.v1, family "decode") to F.
+//   --sustain-ms T  (sweep) after each timed run, the same launch for T ms twice: as the
+//             sweep samples it (flush, wait) and back to back, with the SM clock, power and
+//             kernel time along the way (kernels/common/sustain_trace.hpp).
 // Every timed run carries NVML samples of the SM clock, power and throttle reasons.
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
@@ -41,6 +44,7 @@
 #include "device_report.hpp"
 #include "event_timer.hpp"
 #include "nvml_sampler.hpp"
+#include "sustain_trace.hpp"
 #include "rel_error.hpp"
 #include "runner_cli.hpp"
 #include "shape_args.hpp"
@@ -94,6 +98,7 @@ constexpr int kDefaultReps = 30;
 struct Options : runner::CheckSweepOptions {
   std::vector<SweepShape> sweep_shapes;  // --shape / --shapes-file (empty: the built-in sweep)
   std::vector<std::string> filters;      // --kernel / --filter (tilesim measure names one)
+  int sustain_ms = 0;                    // 0: no sustained traces
 };
 
 SweepShape sweep_shape_from(const runner::ShapeValues& v) {
@@ -338,10 +343,13 @@ RunResult run_one(ProblemData& p, const DecodeInstance& inst, int splits_req, bo
               {"smem_bytes", inst.smem_bytes},
               {"kv_bytes", s.kv_bytes()},
               {"shape_name", s.name}};
-  if (timed && r.passed)
-    r.gbps = cuda::time_bandwidth_into(
-        r.record, [&](cudaStream_t st) { inst.launch(prm, st); },
-        cuda::timing_options(kWarmup, std::max(opt.reps, kMinReps), flusher), g_nvml, s.kv_bytes());
+  if (timed && r.passed) {
+    const auto launch = [&](cudaStream_t st) { inst.launch(prm, st); };
+    r.gbps = cuda::time_bandwidth_into(r.record, launch,
+                                       cuda::timing_options(kWarmup, std::max(opt.reps, kMinReps), flusher),
+                                       g_nvml, s.kv_bytes());
+    if (opt.sustain_ms > 0) r.record["sustain"] = cuda::sustain_traces(launch, nullptr, opt.sustain_ms, flusher, g_nvml);
+  }
   return r;
 }
 
@@ -466,8 +474,11 @@ Options parse(int argc, char** argv) {
   Options o;
   static_cast<runner::CheckSweepOptions&>(o) = runner::parse_check_sweep(
       argc, argv,
-      {"decode", runner::decode_shape_keys(), kDefaultReps, kMinReps, runner::kernel_filter_flag(&o.filters),
-       "--kernel S, --filter a,b (instances whose name, e.g. d128_bn64_st4_mt1_contig, contains one)"});
+      {"decode", runner::decode_shape_keys(), kDefaultReps, kMinReps,
+       runner::any_flag({runner::kernel_filter_flag(&o.filters),
+                         runner::integer_flag("--sustain-ms", &o.sustain_ms, 0, 60000)}),
+       "--kernel S, --filter a,b (instances whose name, e.g. d128_bn64_st4_mt1_contig, contains one), "
+       "--sustain-ms T"});
   for (const auto& v : o.shapes) o.sweep_shapes.push_back(sweep_shape_from(v));
   return o;
 }

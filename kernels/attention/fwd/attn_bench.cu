@@ -16,6 +16,9 @@
 //   --kernel S  only kernels whose name contains S (cuDNN's name: cudnn_fe);  --list [--json]
 //             the kernels.
 //   --warmup N, --passes N, --reps N (>= 20), --seed N (default 1).
+//   --sustain-ms T  (sweep) after a shape's passes, each kernel for T ms twice: launch by
+//             launch with a wait (the sweep's samples) and back to back, with the SM clock,
+//             power and kernel time along the way (kernels/common/sustain_trace.hpp).
 //   --out F   write the measurement JSON (schema tilesim.measurement.v1, family attention),
 //             after every shape, so a run cut short by a time limit keeps its data.
 // Exit status: 0 all checks passed, 1 a check failed or a CUDA error, 2 bad arguments.
@@ -40,6 +43,7 @@
 #include "event_timer.hpp"
 #include "instance_list.hpp"
 #include "nvml_sampler.hpp"
+#include "sustain_trace.hpp"
 #include "reference.cuh"
 #include "registry.hpp"
 #include "runner_cli.hpp"
@@ -82,6 +86,7 @@ std::string cudnn_missing() {
 struct Options : tr::CheckSweepOptions {
   std::vector<std::string> kernel_filters;
   int warmup = 5, passes = 3;
+  int sustain_ms = 0;  // 0: no sustained traces
   std::vector<ta::AttnProblem> problems;  // --shape / --shapes-file (empty: the built-in lists)
 };
 
@@ -121,8 +126,9 @@ Options parse(int argc, char** argv) {
   tr::CheckSweepSpec spec{"attention", tr::attention_shape_keys(), kDefaultReps, kMinReps,
                           tr::any_flag({tr::kernel_filter_flag(&o.kernel_filters),
                                         tr::integer_flag("--warmup", &o.warmup, 1, kMaxCount),
-                                        tr::integer_flag("--passes", &o.passes, 1, kMaxCount)}),
-                          "--kernel S, --warmup N, --passes N"};
+                                        tr::integer_flag("--passes", &o.passes, 1, kMaxCount),
+                                        tr::integer_flag("--sustain-ms", &o.sustain_ms, 0, 60000)}),
+                          "--kernel S, --warmup N, --passes N, --sustain-ms T"};
   // Given shapes replace the odd check shapes too (one launch per kernel and shape: what a
   // hardware-counter run profiles).
   spec.shapes_with_check = true;
@@ -423,6 +429,8 @@ bool sweep_problem(Bench& b, const ta::AttnProblem& p, const tc::TimingOptions& 
     r["nvml_per_pass"] = times[i].nvml_per_pass;
     std::printf("%-36s %-34s %10.4f %10.1f %9.2e %s\n", names[i].c_str(), shape_str(p).c_str(), med, tflops,
                 checks[i].rel_err, checks[i].passed ? "ok" : "FAIL");
+    if (b.opt.sustain_ms > 0 && checks[i].passed)  // the sweep has no flush: the trace has none either
+      r["sustain"] = tc::sustain_traces(launches[i], b.st, b.opt.sustain_ms, nullptr, &nvml);
     m.runs().push_back(r);
   }
   std::fflush(stdout);

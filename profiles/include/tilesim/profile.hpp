@@ -116,6 +116,15 @@ struct Features {
   Quantity three_input_max;  // max.f32 / min.f32 with three inputs
 };
 
+// The board's power limit and what it costs to keep the chip awake: the model's energy
+// bound (a kernel cannot run faster than its energy over the power the limit leaves) needs
+// them. Measured on the card (nvidia-smi); absent on profiles nobody measured.
+struct Power {
+  Quantity board_limit_w;        // enforced power limit
+  Quantity idle_w;               // drawn at the maximum clock with no kernel running
+  Quantity limiter_reaction_ms;  // load a kernel sustains before the limit slows it
+};
+
 struct Profile {
   std::string id;            // short name used on the command line, e.g. "h100"
   std::string name;          // marketing name
@@ -131,6 +140,7 @@ struct Profile {
   Capacities capacity;
   Latencies latency;
   Features features;
+  Power power;
   // Measured op costs (optional; see op_cost.hpp). A profile with "base" replaces the
   // base's entries of the same op and key and keeps the others.
   std::vector<OpCost> ops;
@@ -174,6 +184,8 @@ inline constexpr Unit kLanes{"lane", 0, 1e6, true};
 inline constexpr Unit kCycles{"cycles", 0.01, 1e6};
 inline constexpr Unit kMicroseconds{"us", 1e-3, 1e4};
 inline constexpr Unit kFlag{"flag", 0, 1, true};
+inline constexpr Unit kWatts{"W", 10, 5000};
+inline constexpr Unit kMilliseconds{"ms", 0.1, 10000};
 
 inline constexpr std::array kFields{
     field("sm_count", member<&Profile::sm_count>, kSms, Rule::kPositive,
@@ -270,13 +282,23 @@ inline constexpr std::array kFields{
           "packed fp32 pairs (fma/add/mul.f32x2): one instruction for two lanes", fields::kOptional),
     field("features.three_input_max", member<&Profile::features, &Features::three_input_max>, kFlag, Rule::kFlag,
           "three-input max.f32/min.f32: a row maximum in half the instructions", fields::kOptional),
+    field("power.board_limit", member<&Profile::power, &Power::board_limit_w>, kWatts, Rule::kPositive,
+          "enforced board power limit (nvidia-smi power.limit)", fields::kOptional),
+    field("power.idle", member<&Profile::power, &Power::idle_w>, kWatts, Rule::kPositive,
+          "board power at the maximum SM clock with no kernel running (with power.board_limit)",
+          fields::kOptional),
+    field("power.limiter_reaction", member<&Profile::power, &Power::limiter_reaction_ms>, kMilliseconds,
+          Rule::kPositive,
+          "how long a kernel drawing more than the limit keeps its speed before the limiter slows it",
+          fields::kOptional),
 };
 
 static_assert(fields::rows_distinct(kFields), "one row per quantity, each with its own path");
 static_assert(fields::row_count<decltype(kFields)> ==
                   1 + fields::member_count<Clocks>() + fields::member_count<PerSmRates>() +
                       fields::member_count<ChipRates>() + fields::member_count<Capacities>() +
-                      fields::member_count<Latencies>() + fields::member_count<Features>(),
+                      fields::member_count<Latencies>() + fields::member_count<Features>() +
+                      fields::member_count<Power>(),
               "every Quantity of Profile (sm_count and the groups' members) has a row in kFields");
 }  // namespace schema
 

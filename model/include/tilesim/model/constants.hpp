@@ -50,6 +50,11 @@ struct ModelConstants {
   double fa3_loop_barrier_cycles = 0.0;
   double clock_tensor_active_drop_mhz = 0.0;
   double clock_tensor_active_knee_share = 0.0;
+  double energy_tensor_pj_per_flop = 0.0;
+  double energy_smem_pj_per_byte = 0.0;
+  double energy_l2_pj_per_byte = 0.0;
+  double energy_hbm_pj_per_byte = 0.0;
+  double energy_issue_pj_per_op = 0.0;
 
   std::string origin;                        // file or "built-in:data/model/constants.json"
   std::map<std::string, ConstantInfo> info;  // by name, as in the JSON
@@ -72,6 +77,11 @@ inline constexpr Unit kRegisters{"reg", 0, 255};
 inline constexpr Unit kCyclesPerInstruction{"cycles/instruction", 1, 64};
 // A clock offset: DVFS moves these cards' SM clock by a few hundred MHz at most.
 inline constexpr Unit kMegahertz{"MHz", 0, 1000};
+// Energy per unit of work: tens of pJ per byte moved on chip, ~1 pJ per FLOP; a thousand
+// pJ per byte or a hundred per FLOP is a unit slip.
+inline constexpr Unit kPicojoulesPerFlop{"pJ/FLOP", 0, 100};
+inline constexpr Unit kPicojoulesPerByte{"pJ/B", 0, 1000};
+inline constexpr Unit kPicojoulesPerOp{"pJ/op", 0, 1000};
 
 // Every constant: its name in constants.json, unit, rule and meaning. The loader, the
 // calibration and the writer read it; a new constant is a member above and a row here.
@@ -176,6 +186,20 @@ inline constexpr std::array kConstantFields{
     field("clock_tensor_active_knee_share", member<&ModelConstants::clock_tensor_active_knee_share>, kRatio,
           Rule::kPositive,
           "the tensor busy share at which that drop is complete (below it the drop grows linearly from 0)"),
+    field("energy_tensor_pj_per_flop", member<&ModelConstants::energy_tensor_pj_per_flop>, kPicojoulesPerFlop,
+          Rule::kNonNegative,
+          "energy of one tensor-core FLOP (the energy bound: a kernel's work x these energies over the power "
+          "the board limit leaves above idle)"),
+    field("energy_smem_pj_per_byte", member<&ModelConstants::energy_smem_pj_per_byte>, kPicojoulesPerByte,
+          Rule::kNonNegative, "energy of one byte through the SMEM unit (the model's SMEM work)"),
+    field("energy_l2_pj_per_byte", member<&ModelConstants::energy_l2_pj_per_byte>, kPicojoulesPerByte,
+          Rule::kNonNegative, "energy of one byte served by L2 (the model's L2 work)"),
+    field("energy_hbm_pj_per_byte", member<&ModelConstants::energy_hbm_pj_per_byte>, kPicojoulesPerByte,
+          Rule::kNonNegative, "energy of one byte to or from HBM (the model's HBM work)"),
+    field("energy_issue_pj_per_op", member<&ModelConstants::energy_issue_pj_per_op>, kPicojoulesPerOp,
+          Rule::kNonNegative,
+          "energy of one issued thread-instruction (the model's issue work: one warp instruction is 32), its "
+          "register reads and writes and the pipe it runs on"),
 };
 
 // origin and info are the two members of ModelConstants that are not constants.

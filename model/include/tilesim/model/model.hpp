@@ -92,8 +92,23 @@ struct Prediction {
   double post_us = 0.0;
   double clock_mhz = 0.0;         // predicted SM clock (model/src/clock.hpp)
   std::string clock_model;        // how it was obtained
+  // The energy bound (evaluate.cpp): time_us is a launch on a rested card (the clock the
+  // fast limits allow); sustained_time_us is the same launch repeated back to back for
+  // longer than the power limiter's reaction time: at least the kernel's energy over the
+  // power the board limit leaves above idle. Without a measured power block (power_known
+  // false) they are equal.
+  double energy_j = 0.0;              // the kernel's energy (J), its work x the model's energies
+  bool power_known = false;
+  double power_w = 0.0;               // board power at time_us: idle + energy / kernel time
+  double sustained_time_us = 0.0;
+  double sustained_clock_mhz = 0.0;   // the clock that stretches the kernel to sustained_time_us
   ScheduleDesc desc;              // what was evaluated (simulator, --explain)
 };
+
+// The time of `pr`'s kernel timed in samples separated by gaps of `gap_us` that draw
+// `gap_energy_j` above idle (an L2 flush, the host's wait), once the power limiter acts:
+// sustained_time_us is the case without gaps. pr.time_us when the chip's power is unknown.
+double power_limited_time_us(const Prediction& pr, double gap_us, double gap_energy_j);
 
 // Throws ModelError (bad input, schedule not on chip) or Infeasible (tile). The desc of
 // the result carries no explanatory strings (Use::what, notes, summary): use

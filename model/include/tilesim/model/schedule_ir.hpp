@@ -243,6 +243,12 @@ struct ChipTerms {
   double iteration_overhead_cycles = 0.0;  // model constants of the same names
   double item_setup_cycles = 0.0;
   double cta_launch_cycles = 0.0;
+  // The energy bound (profile power block, model energies): absent on chips whose power
+  // was never measured, where the sustained time is the time.
+  bool power_known = false;
+  double power_limit_w = 0.0;                  // board power limit
+  double power_idle_w = 0.0;                   // drawn awake at the maximum clock, no kernel
+  double energy_j_per_work[kUnitCount] = {};   // per unit of each unit's work (J)
 };
 
 struct ScheduleDesc {

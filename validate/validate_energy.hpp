@@ -1,0 +1,38 @@
+// The model's kernel energies against the sustained-load traces (kernels/common/
+// sustain_trace.hpp): per trace, the energy one launch took, (steady one-second board power
+// - profile power.idle) x steady kernel time, beside the model's (its work on the tensor,
+// SMEM, L2, HBM and issue units x the model's energies), and the non-negative least-squares
+// energies over the traces, which is how the model's energy constants were fitted.
+#pragma once
+
+#include <array>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "validate_core.hpp"
+
+namespace tilesim::validate {
+
+// The units with an energy constant, in the order of their constants.
+inline constexpr std::array<const char*, 5> kEnergyUnits = {"tensor", "smem", "l2", "hbm", "issue"};
+
+struct EnergyPoint {
+  std::string file, config;
+  double measured_j = 0.0, model_j = 0.0;
+  std::array<double, kEnergyUnits.size()> work{};  // the model's work on each energy unit
+};
+
+struct EnergyFit {
+  std::vector<EnergyPoint> points;                  // every predicted run with a trace
+  double rms_pct = 0.0, max_pct = 0.0;              // model energies (the constants in use)
+  std::array<double, kEnergyUnits.size()> fitted_pj{};  // the least-squares energies (pJ per unit of work)
+  double fitted_rms_pct = 0.0, fitted_max_pct = 0.0;
+};
+
+// Throws std::runtime_error when no predicted run has a trace with the one-second power or
+// a run's GPU has no power.idle.
+EnergyFit fit_energy(const std::vector<PredictedRun>& runs);
+std::string energy_table(const EnergyFit& f);
+
+}  // namespace tilesim::validate
