@@ -286,6 +286,7 @@ std::vector<PredictedRun> predict_runs(const std::vector<MeasuredRun>& runs,
         p.predicted_us = lt.time_us;
         p.power_limited = lt.limited;
         p.energy_j = pr.energy_j;
+        p.sustained_us = pr.sustained_time_us;
         p.bottleneck = pr.bottleneck;
         p.flops = model::useful_flops(prob);
         p.bytes_hbm = pr.bytes_hbm;

@@ -81,6 +81,7 @@ struct PredictedRun {
   std::map<std::string, double> utilization_active;  // unit -> 0..1, over the SMs' active cycles
   std::map<std::string, double> unit_work;           // unit -> whole-kernel work, in its currency
   double energy_j = 0.0;        // the model's energy of one launch
+  double sustained_us = 0.0;    // the model's time back to back (Prediction::sustained_time_us)
   bool power_limited = false;   // predicted after the power limiter acted (validate_power.hpp)
   double predicted_clock_mhz = 0.0;
   std::string split;  // "train" | "test" (calibration), set by assign_splits

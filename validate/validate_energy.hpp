@@ -20,6 +20,7 @@ inline constexpr std::array<const char*, 5> kEnergyUnits = {"tensor", "smem", "l
 struct EnergyPoint {
   std::string file, config;
   double measured_j = 0.0, model_j = 0.0;
+  double steady_ms = 0.0, model_sustained_ms = 0.0;  // the trace's steady kernel time, the model's
   std::array<double, kEnergyUnits.size()> work{};  // the model's work on each energy unit
 };
 
@@ -28,6 +29,7 @@ struct EnergyFit {
   double rms_pct = 0.0, max_pct = 0.0;              // model energies (the constants in use)
   std::array<double, kEnergyUnits.size()> fitted_pj{};  // the least-squares energies (pJ per unit of work)
   double fitted_rms_pct = 0.0, fitted_max_pct = 0.0;
+  double sustained_mape_pct = 0.0;  // the model's sustained times against the traces' steady ones
 };
 
 // Throws std::runtime_error when no predicted run has a trace with the one-second power or

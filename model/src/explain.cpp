@@ -212,6 +212,7 @@ nlohmann::json to_json(const Ranked& r) {
   return {{"schedule", r.schedule},
           {"tile", to_json(r.tile)},
           {"time_us", fin(r.time_us)},
+          {"sustained_time_us", fin(r.sustained_time_us)},
           {"tflops", fin(r.tflops)},
           {"hbm_gbps", fin(r.hbm_gbps)},
           {"bottleneck", r.bottleneck},

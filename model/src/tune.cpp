@@ -51,6 +51,7 @@ void try_tile(const Profile& p, const Problem& prob, const ScheduleSpec& spec, c
   r.schedule = spec.name;
   r.tile = tile;
   r.time_us = pr.time_us;
+  r.sustained_time_us = pr.sustained_time_us;
   r.tflops = pr.tflops;
   r.hbm_gbps = pr.hbm_gbps;
   r.bottleneck = pr.bottleneck;
@@ -138,13 +139,14 @@ std::vector<Ranked> tune(const Profile& p, const Problem& prob, const TuneOption
       run(spec);
     }
   }
-  std::stable_sort(out.begin(), out.end(), [](const Ranked& a, const Ranked& b) { return a.time_us < b.time_us; });
+  const auto key = [&](const Ranked& r) { return opt.sustained ? r.sustained_time_us : r.time_us; };
+  std::stable_sort(out.begin(), out.end(), [&](const Ranked& a, const Ranked& b) { return key(a) < key(b); });
   return out;
 }
 
 std::vector<Ranked> tune(const Profile& p, const Problem& prob, const std::string& schedule, TuneStats* stats,
                          const ModelConstants& k) {
-  return tune(p, prob, TuneOptions{schedule, false}, stats, k);
+  return tune(p, prob, TuneOptions{schedule, false, false}, stats, k);
 }
 
 }  // namespace tilesim::model

@@ -91,3 +91,18 @@ TEST(EnergyBound, NoPowerBlockNoBound) {
   EXPECT_DOUBLE_EQ(pr.sustained_time_us, pr.time_us);
   EXPECT_DOUBLE_EQ(power_limited_time_us(pr, 10.0, 0.01), pr.time_us);
 }
+
+TEST(EnergyBound, TuneRanksBySustainedTimeWhenAsked) {
+  const Problem prob = parse_problem(R"({"kind":"gemm","m":8192,"n":8192,"k":8192})");
+  const auto burst = tune(h200(), prob, TuneOptions{"gemm_sm90_ws", false, false});
+  const auto sust = tune(h200(), prob, TuneOptions{"gemm_sm90_ws", false, true});
+  ASSERT_EQ(burst.size(), sust.size());
+  ASSERT_GT(sust.size(), 10u);
+  for (size_t i = 1; i < sust.size(); ++i) {
+    EXPECT_LE(burst[i - 1].time_us, burst[i].time_us);
+    EXPECT_LE(sust[i - 1].sustained_time_us, sust[i].sustained_time_us);
+    EXPECT_GE(sust[i].sustained_time_us, sust[i].time_us);
+  }
+  // The two orders differ at this shape: tiles that move more bytes per FLOP cost more energy.
+  EXPECT_NE(burst.front().tile.to_string(), sust.front().tile.to_string());
+}

@@ -122,6 +122,7 @@ struct Ranked {
   std::string schedule;
   Tile tile;
   double time_us = 0.0;
+  double sustained_time_us = 0.0;  // back to back under the board's power limit (Prediction's)
   double tflops = 0.0;
   double hbm_gbps = 0.0;
   std::string bottleneck;
@@ -144,10 +145,11 @@ struct TuneStats {
 struct TuneOptions {
   std::string schedule;       // "" = every schedule of the problem's kind valid on the chip
   bool kernels_only = false;  // only tiles a compiled kernel instance runs (has_kernel)
+  bool sustained = false;     // rank by sustained_time_us (a layer run back to back), not time_us
 };
 
 // Every tile of tune_values (per schedule) that is feasible, ranked by time (fastest
-// first). With kernels_only, the candidates are the schedule's kernel instances that
+// first; by sustained time with TuneOptions::sustained). With kernels_only, the candidates are the schedule's kernel instances that
 // serve the problem (runtime parameters from tune_values) instead.
 std::vector<Ranked> tune(const Profile& p, const Problem& prob, const TuneOptions& opt, TuneStats* stats = nullptr,
                          const ModelConstants& k = default_constants());
