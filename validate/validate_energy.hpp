@@ -2,7 +2,8 @@
 // sustain_trace.hpp): per trace, the energy one launch took, (steady one-second board power
 // - profile power.idle) x steady kernel time, beside the model's (its work on the tensor,
 // SMEM, L2, HBM and issue units x the model's energies), and the non-negative least-squares
-// energies over the traces, which is how the model's energy constants were fitted.
+// energies over the training shapes' traces, which is how the model's energy constants were
+// fitted; traces on held-out shapes are only judged.
 #pragma once
 
 #include <array>
@@ -25,15 +26,18 @@ struct EnergyPoint {
 };
 
 struct EnergyFit {
-  std::vector<EnergyPoint> points;                  // every predicted run with a trace
+  std::vector<EnergyPoint> points;                  // every predicted training run with a trace
+  std::vector<EnergyPoint> heldout;                 // the same on held-out shapes (never fitted)
   double rms_pct = 0.0, max_pct = 0.0;              // model energies (the constants in use)
   std::array<double, kEnergyUnits.size()> fitted_pj{};  // the least-squares energies (pJ per unit of work)
   double fitted_rms_pct = 0.0, fitted_max_pct = 0.0;
   double sustained_mape_pct = 0.0;  // the model's sustained times against the traces' steady ones
+  // Held-out traces: model energies and sustained times (nothing was fitted on them).
+  double heldout_rms_pct = 0.0, heldout_max_pct = 0.0, heldout_sustained_mape_pct = 0.0;
 };
 
-// Throws std::runtime_error when no predicted run has a trace with the one-second power or
-// a run's GPU has no power.idle.
+// Throws std::runtime_error when no predicted training run has a trace with the one-second
+// power or a run's GPU has no power.idle.
 EnergyFit fit_energy(const std::vector<PredictedRun>& runs);
 std::string energy_table(const EnergyFit& f);
 

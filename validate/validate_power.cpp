@@ -42,7 +42,7 @@ LimitedTime time_under_power_limit(const model::Prediction& pr, const profiles::
   const double limited_us = model::power_limited_time_us(pr, gap_us, gap_j);
   if (limited_us <= pr.time_us) return out;
   out.limited = true;
-  out.clock_mhz = pr.clock_mhz * pr.makespan_us / (pr.makespan_us + limited_us - pr.time_us);
+  out.clock_mhz = pr.clock_mhz * pr.makespan_us / (pr.makespan_us + limited_us - pr.time_us);  // as evaluate.cpp
   out.time_us = limited_us;
   return out;
 }

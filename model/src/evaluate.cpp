@@ -392,26 +392,29 @@ CycleBound dependency_bound(const std::vector<Op>& loop, const std::vector<doubl
 // limit leaves above idle: run back to back for longer than the limiter's reaction time, a
 // kernel that would draw more is slowed until it draws the limit (measured: the traces of
 // kernels/common/sustain_trace.hpp). The kernel's energy is its work on each unit times the
-// unit's energy per unit of work (model constants, fitted on those traces); per launch it
-// does not depend on the clock (the board's power rose in proportion to the clock, not
-// faster, across the traces' burst and capped phases). The combine / split-K pass, a
-// separate short kernel, keeps its own time.
-double energy_bound_time_us(const ChipTerms& k, double energy_j, double kernel_us, double time_us, double gap_us,
+// unit's energy per unit of work (model constants, fitted on those traces), plus its post
+// pass's HBM traffic (split-K reduce, split-KV combine: launched with it, traced with it);
+// per launch it does not depend on the clock (the board's power rose in proportion to the
+// clock, not faster, across the traces' rested and limited phases).
+double energy_bound_time_us(const ChipTerms& k, double energy_j, double busy_us, double time_us, double gap_us,
                             double gap_energy_j) {
   if (!k.power_known) return time_us;
   // Launches separated by gaps: the limiter holds the average power of a launch and its gap.
   const double bound_us = (energy_j + gap_energy_j) / (k.power_limit_w - k.power_idle_w) * 1e6 - gap_us;
-  return bound_us > kernel_us ? time_us + (bound_us - kernel_us) : time_us;
+  return bound_us > busy_us ? time_us + (bound_us - busy_us) : time_us;
 }
 
 namespace {
-void sustained(const ChipTerms& k, const double (&work)[kUnitCount], double kernel_us, double f_mhz, double time_us,
-               Prediction& out) {
-  out.energy_j = 0.0;
+// busy_us: the kernel and its post pass; the launch overhead draws nothing above idle.
+void sustained(const ChipTerms& k, const double (&work)[kUnitCount], double post_hbm_bytes, double kernel_us,
+               double post_us, double f_mhz, double time_us, Prediction& out) {
+  out.energy_j = post_hbm_bytes * k.energy_j_per_work[static_cast<int>(Unit::kHbm)];
   for (int u = 0; u < kUnitCount; ++u) out.energy_j += work[u] * k.energy_j_per_work[u];
   out.power_known = k.power_known;
-  out.power_w = k.power_known && kernel_us > 0.0 ? k.power_idle_w + out.energy_j / (kernel_us * 1e-6) : 0.0;
-  out.sustained_time_us = energy_bound_time_us(k, out.energy_j, kernel_us, time_us, 0.0, 0.0);
+  const double busy_us = kernel_us + post_us;
+  out.power_w = k.power_known && busy_us > 0.0 ? k.power_idle_w + out.energy_j / (busy_us * 1e-6) : 0.0;
+  out.sustained_time_us = energy_bound_time_us(k, out.energy_j, busy_us, time_us, 0.0, 0.0);
+  // The stretch is the SMs' clock: the post pass's share of it is small and left unscaled.
   out.sustained_clock_mhz = f_mhz * kernel_us / (kernel_us + out.sustained_time_us - time_us);
 }
 }  // namespace
@@ -593,7 +596,7 @@ void evaluate(const ScheduleDesc& d, Prediction& out, bool detailed) {
   out.active_ctas = active_chip;
   out.post_us = post_us;
   out.tflops = d.useful_flops / (time_us * 1e-6) / 1e12;
-  sustained(k, work, kernel_cycles / f_mhz, f_mhz, time_us, out);
+  sustained(k, work, d.post.hbm_bytes, kernel_cycles / f_mhz, post_us, f_mhz, time_us, out);
   out.bytes_hbm = work[hbmi] + d.post.hbm_bytes;
   out.bytes_l2 = work[l2i];
   out.hbm_gbps = out.bytes_hbm / (time_us * 1e-6) / 1e9;
@@ -746,7 +749,8 @@ Prediction predict(const Profile& p, const Problem& prob, const std::string& sch
 }
 
 double power_limited_time_us(const Prediction& pr, double gap_us, double gap_energy_j) {
-  return detail::energy_bound_time_us(pr.desc.chip, pr.energy_j, pr.makespan_us, pr.time_us, gap_us, gap_energy_j);
+  return detail::energy_bound_time_us(pr.desc.chip, pr.energy_j, pr.makespan_us + pr.post_us, pr.time_us, gap_us,
+                                      gap_energy_j);
 }
 
 }  // namespace tilesim::model

@@ -9,12 +9,12 @@ namespace tilesim::model::detail {
 // detailed = false skips the text fields (why, binding_cycle) for tune.
 // Reads nothing but `d` (its chip terms included).
 void evaluate(const ScheduleDesc& d, Prediction& out, bool detailed = true);
-// The energy bound on a kernel of `kernel_us` (of `time_us` with launch and post pass) that
-// uses `energy_j`, launched again and again with gaps of `gap_us` between launches that
-// themselves use `gap_energy_j` above idle: the time once the board's power limit holds
-// the launch-and-gap average (time_us when that average stays under the limit or the chip
-// has no power block).
-double energy_bound_time_us(const ChipTerms& k, double energy_j, double kernel_us, double time_us, double gap_us,
+// The energy bound on a kernel that keeps the chip busy `busy_us` (kernel and post pass; of
+// `time_us` with the launch) and uses `energy_j`, launched again and again with gaps of
+// `gap_us` between launches that themselves use `gap_energy_j` above idle: the time once the
+// board's power limit holds the launch-and-gap average (time_us when that average stays
+// under the limit or the chip has no power block).
+double energy_bound_time_us(const ChipTerms& k, double energy_j, double busy_us, double time_us, double gap_us,
                             double gap_energy_j);
 // The chip's and the model constants' terms evaluation needs, copied into every ScheduleDesc.
 ChipTerms chip_terms(const Profile& p, const ModelConstants& k);

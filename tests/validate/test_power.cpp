@@ -77,6 +77,9 @@ TEST(KernelEnergy, ConstantsAreTheFitOverTheCommittedTraces) {
   const EnergyFit f = fit_energy(predicted);
   EXPECT_GE(f.points.size(), 20u);
   EXPECT_LE(f.rms_pct, 10.0);
+  // The traces on held-out shapes are judged beside the fit, never part of it.
+  EXPECT_GE(f.heldout.size(), 20u);
+  EXPECT_LE(f.heldout_sustained_mape_pct, 15.0);
   const model::ModelConstants& c = model::default_constants();
   const double committed[] = {c.energy_tensor_pj_per_flop, c.energy_smem_pj_per_byte, c.energy_l2_pj_per_byte,
                               c.energy_hbm_pj_per_byte, c.energy_issue_pj_per_op};
