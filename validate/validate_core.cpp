@@ -102,6 +102,22 @@ std::string problem_key(const json& problem) {
 }
 
 namespace {
+// How the runner took the run's samples ("timing", tilesim::cuda::timing_record).
+void read_timing(const json& r, const std::string& rw, MeasuredRun& m) {
+  if (!r.contains("timing")) return;
+  const json& t = r.at("timing");
+  const std::string where = rw + ": timing";
+  auto count = [&](const char* key, double min) {
+    const json& v = need(t, key, where);
+    if (!v.is_number() || v.get<double>() < min)
+      throw std::runtime_error(where + ": '" + key + "' must be a number >= " + short_number(min));
+    return v.get<double>();
+  };
+  m.warmup_per_pass = static_cast<int>(count("warmup_per_pass", 0));
+  m.passes = static_cast<int>(count("passes", 1));
+  m.flush_bytes = count("l2_flush_bytes", 0);
+}
+
 // The back-to-back trace's steady window, when it carries the one-second power (traces from
 // before that field read the energy counter only, too coarsely over half a second).
 void read_sustain_steady(const json& r, const std::string& rw, MeasuredRun& m) {
@@ -225,6 +241,7 @@ void load_file(const fs::path& path, const std::string& fam, const std::string& 
           m.samples = static_cast<int>(r.at("samples_ms").size());
         if (r.contains("nvml_per_pass") && r.at("nvml_per_pass").is_array() && !r.at("nvml_per_pass").empty())
           m.passes = static_cast<int>(r.at("nvml_per_pass").size());
+        read_timing(r, rw, m);
         read_sustain_steady(r, rw, m);
         // Runners that time one block per run trace it right after its timing, before the
         // next run; round-robin runners (attention) time all of a shape's runs first.

@@ -44,7 +44,11 @@ struct MeasuredRun {
   bool heldout = false;  // its shape is on the held-out list (validate_heldout.hpp)
   // How it was timed, as the board's power limiter saw it (validate_power.hpp).
   int samples = 0;  // timed launches (samples_ms)
-  int passes = 1;   // round-robin passes they were taken in (nvml_per_pass), else one block
+  int passes = 1;   // round-robin passes they were taken in (timing or nvml_per_pass), else one block
+  // The run's own "timing" record (runners since 2026-11-28); < 0: not recorded, the
+  // family's runner defaults apply (validate_power.cpp).
+  int warmup_per_pass = -1;
+  double flush_bytes = -1.0;
   bool after_trace = false;  // timed right after another run's sustained-load trace (--sustain-ms)
   // A sustained-load trace's steady state (back to back, kernels/common/sustain_trace.hpp),
   // where the run has one with the one-second power: kernel time and board power.

@@ -1,6 +1,8 @@
 // The runners' timing protocols and the power limiter (validate_power.hpp).
 #include "validate_power.hpp"
 
+#include <algorithm>
+
 namespace tilesim::validate {
 
 namespace {
@@ -28,7 +30,8 @@ LimitedTime time_under_power_limit(const model::Prediction& pr, const profiles::
   LimitedTime out;
   out.time_us = pr.time_us;
   out.clock_mhz = pr.clock_mhz;
-  const TimingProtocol t = timing_protocol(run.family, p);
+  TimingProtocol t = timing_protocol(run.family, p);
+  if (run.warmup_per_pass >= 0 && run.flush_bytes >= 0.0) t = {true, run.warmup_per_pass, run.flush_bytes};
   if (!t.known || !pr.power_known || !p.has(p.power.limiter_reaction_ms) || run.samples <= 0) return out;
   const model::ChipTerms& chip = pr.desc.chip;
   const double gap_us = kHostWaitUs + t.flush_bytes / chip.hbm_peak_bytes_per_s * 1e6;
@@ -42,7 +45,7 @@ LimitedTime time_under_power_limit(const model::Prediction& pr, const profiles::
   const double limited_us = model::power_limited_time_us(pr, gap_us, gap_j);
   if (limited_us <= pr.time_us) return out;
   out.limited = true;
-  out.clock_mhz = pr.clock_mhz * pr.makespan_us / (pr.makespan_us + limited_us - pr.time_us);  // as evaluate.cpp
+  out.clock_mhz = model::stretched_clock_mhz(pr.clock_mhz, pr.makespan_us, limited_us - pr.time_us);
   out.time_us = limited_us;
   return out;
 }

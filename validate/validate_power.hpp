@@ -13,7 +13,9 @@
 
 namespace tilesim::validate {
 
-// A runner's samples as the limiter sees them (from the runners' sources).
+// A runner's samples as the limiter sees them: the run's own "timing" record where it has one,
+// else the family's runner defaults (from the runners' sources, for files written before the
+// runners recorded it).
 struct TimingProtocol {
   bool known = false;      // false: a family whose timing is not modelled (its runs keep time_us)
   int warmup_per_pass = 0;  // untimed launches before each block of samples

@@ -26,6 +26,7 @@ class L2Flusher {
   void flush(cudaStream_t stream) {
     TILESIM_CUDA_CHECK(cudaMemsetAsync(buf_, 0x5a, bytes_, stream));
   }
+  std::size_t bytes() const { return bytes_; }
 
  private:
   void* buf_ = nullptr;

@@ -33,13 +33,25 @@ inline double record_samples(nlohmann::json& record, const std::vector<double>& 
   return med;
 }
 
-// Times `launch` on `stream` with `opt` and writes its samples (record_samples) and, with a
-// sampler, the NVML summary of the timed pass as "nvml" into `record`. Returns the median (ms).
+// How a run's samples were taken, as the board's power limiter met them (validate reads it):
+// warm-up launches before `passes` blocks of samples, each sample after a flush of
+// `flush_bytes` (0: none) and a wait for the previous one.
+inline nlohmann::json timing_record(int warmup_per_pass, int passes, std::size_t flush_bytes) {
+  return {{"warmup_per_pass", warmup_per_pass},
+          {"passes", passes},
+          {"l2_flush_bytes", flush_bytes},
+          {"sample", "flush (if any), event, launch, event, wait"}};
+}
+
+// Times `launch` on `stream` with `opt` and writes its samples (record_samples), how they
+// were taken ("timing") and, with a sampler, the NVML summary of the timed pass as "nvml"
+// into `record`. Returns the median (ms).
 inline double time_into(nlohmann::json& record, const std::function<void(cudaStream_t)>& launch,
                         const TimingOptions& opt, NvmlSampler* nvml, cudaStream_t stream = nullptr) {
   if (nvml != nullptr) nvml->arm();
   const std::vector<double> samples = time_ms(launch, stream, opt);
   if (nvml != nullptr) record["nvml"] = nvml->disarm();
+  record["timing"] = timing_record(opt.warmup, 1, opt.flusher != nullptr ? opt.flusher->bytes() : 0);
   return record_samples(record, samples);
 }
 

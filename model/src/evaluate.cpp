@@ -415,7 +415,7 @@ void sustained(const ChipTerms& k, const double (&work)[kUnitCount], double post
   out.power_w = k.power_known && busy_us > 0.0 ? k.power_idle_w + out.energy_j / (busy_us * 1e-6) : 0.0;
   out.sustained_time_us = energy_bound_time_us(k, out.energy_j, busy_us, time_us, 0.0, 0.0);
   // The stretch is the SMs' clock: the post pass's share of it is small and left unscaled.
-  out.sustained_clock_mhz = f_mhz * kernel_us / (kernel_us + out.sustained_time_us - time_us);
+  out.sustained_clock_mhz = stretched_clock_mhz(f_mhz, kernel_us, out.sustained_time_us - time_us);
 }
 }  // namespace
 
@@ -746,6 +746,10 @@ Prediction predict(const Profile& p, const Problem& prob, const std::string& sch
 Prediction predict(const Profile& p, const Problem& prob, const std::string& schedule, const Tile& tile,
                    const ModelConstants& k) {
   return predict(p, prob, schedule, tile, k, false);
+}
+
+double stretched_clock_mhz(double clock_mhz, double kernel_us, double extra_us) {
+  return kernel_us > 0.0 ? clock_mhz * kernel_us / (kernel_us + extra_us) : clock_mhz;
 }
 
 double power_limited_time_us(const Prediction& pr, double gap_us, double gap_energy_j) {

@@ -2,6 +2,9 @@
 // kernel energies against the committed sustained-load traces (validate_energy.hpp).
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "tilesim/model/model.hpp"
 #include "tilesim/profile.hpp"
 #include "validate_energy.hpp"
@@ -68,6 +71,44 @@ TEST(PowerLimiter, UnknownTimingKeepsTheTime) {
   const model::Prediction pr = big_gemm();
   EXPECT_FALSE(time_under_power_limit(pr, h200(), run("layer_step", 1000)).limited);
   EXPECT_FALSE(time_under_power_limit(pr, h200(), run("gemm", 0)).limited);  // no samples recorded
+}
+
+
+// A run's own "timing" record (runners since 2026-11-28) replaces the family's defaults; a
+// malformed one is refused with the field named.
+TEST(PowerLimiter, RunsCarryTheirTiming) {
+  const auto path = std::filesystem::temp_directory_path() / "tilesim_test_timing.json";
+  auto write = [&](const nlohmann::json& timing) {
+    nlohmann::json run = {{"impl", "tilesim"},
+                          {"schedule", "gemm_sm90_ws"},
+                          {"tile", nlohmann::json::object()},
+                          {"problem", {{"kind", "gemm"}, {"m", 8192}, {"n", 8192}, {"k", 8192}, {"dtype", "bf16"}}},
+                          {"median_ms", 1.5},
+                          {"samples_ms", std::vector<double>(40, 1.5)},
+                          {"timing", timing}};
+    std::ofstream(path) << nlohmann::json{{"schema", "tilesim.measurement.v1"},
+                                          {"family", "gemm"},
+                                          {"device", {{"name", "NVIDIA H200"}}},
+                                          {"runs", {run}}}
+                               .dump();
+  };
+  write({{"warmup_per_pass", 2}, {"passes", 1}, {"l2_flush_bytes", 0}});
+  const auto runs = load_measurement_file(path.string());
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].samples, 40);
+  EXPECT_EQ(runs[0].warmup_per_pass, 2);
+  EXPECT_DOUBLE_EQ(runs[0].flush_bytes, 0.0);
+  // (2 + 20) x 1.3 ms is under the reaction time with its own warm-up of 2; no flush energy.
+  const model::Prediction pr = big_gemm();
+  EXPECT_FALSE(time_under_power_limit(pr, h200(), runs[0]).limited);
+  write({{"warmup_per_pass", 2}, {"passes", 0}, {"l2_flush_bytes", 0}});
+  try {
+    load_measurement_file(path.string());
+    ADD_FAILURE() << "passes 0 accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("timing: 'passes'"), std::string::npos) << e.what();
+  }
+  std::filesystem::remove(path);
 }
 
 // The committed energy constants are the least-squares fit over the committed traces, and

@@ -427,6 +427,7 @@ bool sweep_problem(Bench& b, const ta::AttnProblem& p, const tc::TimingOptions& 
     r["tflops"] = tflops;
     r["clocks_per_pass"] = times[i].clocks_per_pass;
     r["nvml_per_pass"] = times[i].nvml_per_pass;
+    r["timing"] = tc::timing_record(topt.warmup, b.opt.passes, 0);
     std::printf("%-36s %-34s %10.4f %10.1f %9.2e %s\n", names[i].c_str(), shape_str(p).c_str(), med, tflops,
                 checks[i].rel_err, checks[i].passed ? "ok" : "FAIL");
     if (b.opt.sustain_ms > 0 && checks[i].passed)  // the sweep has no flush: the trace has none either

@@ -109,6 +109,9 @@ struct Prediction {
 // `gap_energy_j` above idle (an L2 flush, the host's wait), once the power limiter acts:
 // sustained_time_us is the case without gaps. pr.time_us when the chip's power is unknown.
 double power_limited_time_us(const Prediction& pr, double gap_us, double gap_energy_j);
+// The SM clock at which a kernel of `kernel_us` at `clock_mhz` takes `extra_us` longer: the
+// same cycles, more slowly (what the power limiter does to it).
+double stretched_clock_mhz(double clock_mhz, double kernel_us, double extra_us);
 
 // Throws ModelError (bad input, schedule not on chip) or Infeasible (tile). The desc of
 // the result carries no explanatory strings (Use::what, notes, summary): use
