@@ -135,6 +135,10 @@ void read_sustain_steady(const json& r, const std::string& rw, MeasuredRun& m) {
                                   "positive numbers");
   m.sustain_steady_ms = ms.get<double>();
   m.sustain_steady_w = w.get<double>();
+  const json& bins = need(r.at("sustain").at("back_to_back"), "bins", rw + ": sustain.back_to_back");
+  if (bins.is_array() && !bins.empty() && bins[0].is_object() && bins[0].contains("kernel_ms_median") &&
+      bins[0].at("kernel_ms_median").is_number())
+    m.sustain_start_ms = bins[0].at("kernel_ms_median").get<double>();
 }
 
 void load_file(const fs::path& path, const std::string& fam, const std::string& data_dir,
@@ -304,6 +308,7 @@ std::vector<PredictedRun> predict_runs(const std::vector<MeasuredRun>& runs,
         p.power_limited = lt.limited;
         p.energy_j = pr.energy_j;
         p.sustained_us = pr.sustained_time_us;
+        p.rested_us = pr.time_us;
         p.bottleneck = pr.bottleneck;
         p.flops = model::useful_flops(prob);
         p.bytes_hbm = pr.bytes_hbm;

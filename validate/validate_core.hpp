@@ -54,6 +54,7 @@ struct MeasuredRun {
   // where the run has one with the one-second power: kernel time and board power.
   double sustain_steady_ms = 0.0;
   double sustain_steady_w = 0.0;
+  double sustain_start_ms = 0.0;  // the trace's first 20-ms bin: the kernel on a rested card
 };
 
 // 'NVIDIA H100 80GB HBM3' -> "h100"; "" if not a built-in profile (H200 before H20).
@@ -86,6 +87,7 @@ struct PredictedRun {
   std::map<std::string, double> unit_work;           // unit -> whole-kernel work, in its currency
   double energy_j = 0.0;        // the model's energy of one launch
   double sustained_us = 0.0;    // the model's time back to back (Prediction::sustained_time_us)
+  double rested_us = 0.0;       // the model's time on a rested card (Prediction::time_us)
   bool power_limited = false;   // predicted after the power limiter acted (validate_power.hpp)
   double predicted_clock_mhz = 0.0;
   std::string split;  // "train" | "test" (calibration), set by assign_splits

@@ -22,6 +22,7 @@ struct EnergyPoint {
   std::string file, config;
   double measured_j = 0.0, model_j = 0.0;
   double steady_ms = 0.0, model_sustained_ms = 0.0;  // the trace's steady kernel time, the model's
+  double start_ms = 0.0, model_rested_ms = 0.0;       // its first 20 ms (a rested card), the model's
   std::array<double, kEnergyUnits.size()> work{};  // the model's work on each energy unit
 };
 
@@ -32,8 +33,10 @@ struct EnergyFit {
   std::array<double, kEnergyUnits.size()> fitted_pj{};  // the least-squares energies (pJ per unit of work)
   double fitted_rms_pct = 0.0, fitted_max_pct = 0.0;
   double sustained_mape_pct = 0.0;  // the model's sustained times against the traces' steady ones
+  double rested_mape_pct = 0.0;     // the model's rested times against the traces' first 20 ms
   // Held-out traces: model energies and sustained times (nothing was fitted on them).
   double heldout_rms_pct = 0.0, heldout_max_pct = 0.0, heldout_sustained_mape_pct = 0.0;
+  double heldout_rested_mape_pct = 0.0;
 };
 
 // Throws std::runtime_error when no predicted training run has a trace with the one-second
