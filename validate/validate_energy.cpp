@@ -31,17 +31,10 @@ void error_pct(const std::vector<EnergyPoint>& pts, const std::vector<double>& p
   *mx = 100.0 * m;
 }
 
-// Mean |model sustained time - steady time| / steady time, in percent.
-double sustained_mape(const std::vector<EnergyPoint>& pts) {
+// Mean |model - measured| / measured over the points, in percent, for one pair of times.
+double time_mape(const std::vector<EnergyPoint>& pts, double EnergyPoint::*model, double EnergyPoint::*measured) {
   double s = 0.0;
-  for (const auto& pt : pts) s += std::abs(pt.model_sustained_ms - pt.steady_ms) / pt.steady_ms;
-  return 100.0 * s / static_cast<double>(pts.size());
-}
-
-// The same for the rested times against the traces' first 20 ms.
-double rested_mape(const std::vector<EnergyPoint>& pts) {
-  double s = 0.0;
-  for (const auto& pt : pts) s += std::abs(pt.model_rested_ms - pt.start_ms) / pt.start_ms;
+  for (const auto& pt : pts) s += std::abs(pt.*model - pt.*measured) / pt.*measured;
   return 100.0 * s / static_cast<double>(pts.size());
 }
 
@@ -109,14 +102,14 @@ EnergyFit fit_energy(const std::vector<PredictedRun>& runs) {
     fitted.push_back(e);
   }
   error_pct(f.points, model, &f.rms_pct, &f.max_pct);
-  f.sustained_mape_pct = sustained_mape(f.points);
-  f.rested_mape_pct = rested_mape(f.points);
+  f.sustained_mape_pct = time_mape(f.points, &EnergyPoint::model_sustained_ms, &EnergyPoint::steady_ms);
+  f.rested_mape_pct = time_mape(f.points, &EnergyPoint::model_rested_ms, &EnergyPoint::start_ms);
   if (!f.heldout.empty()) {
     std::vector<double> held;
     for (const auto& pt : f.heldout) held.push_back(pt.model_j);
     error_pct(f.heldout, held, &f.heldout_rms_pct, &f.heldout_max_pct);
-    f.heldout_sustained_mape_pct = sustained_mape(f.heldout);
-    f.heldout_rested_mape_pct = rested_mape(f.heldout);
+    f.heldout_sustained_mape_pct = time_mape(f.heldout, &EnergyPoint::model_sustained_ms, &EnergyPoint::steady_ms);
+    f.heldout_rested_mape_pct = time_mape(f.heldout, &EnergyPoint::model_rested_ms, &EnergyPoint::start_ms);
   }
   error_pct(f.points, fitted, &f.fitted_rms_pct, &f.fitted_max_pct);
   return f;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "cuda_check.hpp"
+#include "stats.hpp"
 
 namespace tilesim::cuda {
 
@@ -63,13 +64,6 @@ inline std::vector<double> time_ms(const std::function<void(cudaStream_t)>& laun
   cudaEventDestroy(start);
   cudaEventDestroy(stop);
   return samples;
-}
-
-inline double median(std::vector<double> v) {
-  if (v.empty()) return 0.0;
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 }  // namespace tilesim::cuda

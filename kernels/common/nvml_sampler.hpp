@@ -22,6 +22,8 @@
 #include <thread>
 #include <vector>
 
+#include "stats.hpp"
+
 namespace tilesim::cuda {
 
 // NVML's clock-event reason bits (nvmlClocksEventReason*).
@@ -53,14 +55,6 @@ struct NvmlSample {
   double energy_mj = -1;    // the board's energy counter since the driver loaded (< 0: none)
   uint64_t reasons = 0;
 };
-
-// Median of `v` (0 when empty).
-inline double median_or_zero(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 // Mean power over the samples from the energy counter (exact over any interval, unlike the
 // one-second power average); negative when fewer than two samples carry the counter or no
@@ -103,7 +97,7 @@ inline nlohmann::json summarize_samples(const std::vector<NvmlSample>& s) {
   std::vector<double> sorted = clk;
   std::sort(sorted.begin(), sorted.end());
   const size_t n = sorted.size();
-  const double med = median_or_zero(sorted);
+  const double med = median(sorted);
   const bool dropped = clk.back() < clk.front() * (1.0 - kClockDropFlag);
   const bool slowdown =
       (reasons & (kNvmlReasonHwSlowdown | kNvmlReasonSwThermal | kNvmlReasonHwThermal | kNvmlReasonHwPowerBrake)) != 0;

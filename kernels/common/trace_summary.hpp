@@ -44,10 +44,10 @@ inline nlohmann::json trace_window(const std::vector<TracePoint>& launches, cons
   j["from_ms"] = from_ms;
   j["to_ms"] = to_ms;
   j["launches"] = k.size();
-  j["kernel_ms_median"] = median_or_zero(k);
+  j["kernel_ms_median"] = median(k);
   j["busy_share"] = to_ms > from_ms ? busy_ms / (to_ms - from_ms) : 0.0;
   j["nvml_samples"] = in.size();
-  j["sm_mhz_median"] = median_or_zero(clk);
+  j["sm_mhz_median"] = median(clk);
   // Two readings of the power: the board's one-second average (nvmlDeviceGetPowerUsage on
   // Hopper: right for a window that ends a second or more into a steady load) and the energy
   // counter's difference (exact, but the counter moves in steps of ~100 ms, so a short

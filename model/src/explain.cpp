@@ -61,13 +61,9 @@ void explain_ops(std::ostringstream& os, const ScheduleDesc& d, const std::vecto
 std::string power_text(const Prediction& pr) {
   std::ostringstream os;
   const ChipTerms& k = pr.desc.chip;
+  if (!pr.power_known) return "energy: no measured board power for this GPU: no energy bound on the sustained time\n";
   os << "energy: " << num(pr.energy_j * 1e3) << " mJ per launch (work x the model's energies per FLOP, byte, "
-     << "instruction)";
-  if (!pr.power_known) {
-    os << "; no measured board power limit for this GPU: the sustained time is not bounded\n";
-    return os.str();
-  }
-  os << " -> " << num(pr.power_w) << " W at " << num(pr.clock_mhz) << " MHz (idle " << num(k.power_idle_w)
+     << "instruction) -> " << num(pr.power_w) << " W at " << num(pr.clock_mhz) << " MHz (idle " << num(k.power_idle_w)
      << " W, limit " << num(k.power_limit_w) << " W)\n";
   if (pr.sustained_time_us > pr.time_us)
     os << "sustained (back to back, after the power limiter reacts): energy / (limit - idle) = "
@@ -198,9 +194,9 @@ nlohmann::json to_json(const Prediction& pr) {
   j["post_us"] = fin(pr.post_us);
   j["clock_mhz"] = fin(pr.clock_mhz);
   j["clock_model"] = pr.clock_model;
-  j["energy_j"] = fin(pr.energy_j);
   j["power_known"] = pr.power_known;
-  if (pr.power_known) {
+  if (pr.power_known) {  // without a power block no energy is computed
+    j["energy_j"] = fin(pr.energy_j);
     j["power_w"] = fin(pr.power_w);
     j["sustained_time_us"] = fin(pr.sustained_time_us);
     j["sustained_clock_mhz"] = fin(pr.sustained_clock_mhz);

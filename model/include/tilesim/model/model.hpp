@@ -97,7 +97,7 @@ struct Prediction {
   // longer than the power limiter's reaction time: at least the kernel's energy over the
   // power the board limit leaves above idle. Without a measured power block (power_known
   // false) they are equal.
-  double energy_j = 0.0;              // the kernel's energy (J), its work x the model's energies
+  double energy_j = 0.0;              // the kernel's energy (J), its work x the model's energies (0 without power)
   bool power_known = false;
   double power_w = 0.0;               // board power at time_us: idle + energy / kernel time
   double sustained_time_us = 0.0;
