@@ -76,14 +76,15 @@ TEST(GemmStageLatency, NoColdStageWhereEveryStageMisses) {
 
 // With few stages the ring binds: load(i + 4) waits for MMA(i) to be done, and MMA(i + 4)
 // for that load, so 4 K steps take the stage latency + one consumer's MMA (2*128*128*64
-// FLOP / 4096 per clock = 512 cycles) + the wgmma latency; + the per-iteration overhead.
-// The tensor pipe alone (two consumers: 1024 cycles) would be faster.
+// FLOP / 4096 per clock = 512 cycles) + its wait for the results: the wgmma latency plus the
+// other consumer's 512 cycles on the shared tensor pipe; + the per-iteration overhead. The
+// tensor pipe alone (two consumers: 1024 cycles) would be faster.
 TEST(GemmStageLatency, AFourStageRingIsBoundByTheStageLatency) {
   const Profile p = profiles::resolve_profile("h100");
   const ModelConstants k = with_stage_latency(4321.0);
   const Prediction pr = predict(p, parse_problem(kWeightStream), "gemm_sm90_ws",
                                 parse_tile("block_m=256,block_n=128,block_k=64,stages=4,consumers=2,cluster_m=1,cluster_n=1"), k);
-  const double ring = (4321.0 + 512.0 + p.latency.tensor_mma.value) / 4.0 + k.iteration_overhead_cycles;
+  const double ring = (4321.0 + 512.0 + p.latency.tensor_mma.value + 512.0) / 4.0 + k.iteration_overhead_cycles;
   ASSERT_GT(ring, 1024.0);
   EXPECT_NEAR(pr.dependency_bound_cycles, ring, 1e-9);
   EXPECT_NEAR(pr.iteration_cycles, ring, 1e-9);

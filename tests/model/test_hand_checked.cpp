@@ -117,6 +117,34 @@ TEST(HandChecked, GemmSm90Fp8MmaOrderEdges) {
   EXPECT_EQ(edges(2), 2);  // the same turns, handed on when the first K half is done
 }
 
+// gemm_sm90_ws on the H100, 256 x 128 tiles, two consumers of 128 x 128: per 64-wide K step
+// each consumer issues 2 x 4 wgmma m64n128k16 (2*128*128*64 FLOP = 512 tensor cycles alone).
+// Both consumers' wgmmas interleave on the one tensor pipe, so a consumer's results (and the
+// stage release) come the MMA latency plus the other consumer's 512 cycles after its issue;
+// one consumer waits the latency alone. Each m64 instruction reads its 64 A rows and all of
+// B from SMEM: A 128x64 + B 128x64 twice, x 2 B = 49152 B per consumer and K step.
+TEST(HandChecked, GemmSm90WsConsumersShareTheTensorPipe) {
+  const Profile p = profiles::resolve_profile("h100");
+  const Problem prob = parse_problem(R"({"kind":"gemm","m":4096,"n":4096,"k":4096,"dtype":"bf16"})");
+  const auto mma = [&](int block_m, int consumers) {
+    const Prediction pr = predict(p, prob, "gemm_sm90_ws",
+                                  parse_tile("block_m=" + std::to_string(block_m) +
+                                             ",block_n=128,block_k=64,stages=4,cluster_m=1,cluster_n=1,consumers=" +
+                                             std::to_string(consumers)));
+    return op_named(pr.desc.loop, "mma.wg0");
+  };
+  const Op two = mma(256, 2);
+  EXPECT_DOUBLE_EQ(use_work(two, Unit::kTensor), 2.0 * 128 * 128 * 64);
+  EXPECT_DOUBLE_EQ(two.latency_cycles, p.latency.tensor_mma.value + 512.0);
+  EXPECT_DOUBLE_EQ(use_work(two, Unit::kSmem), (128.0 * 64 + 2.0 * 128 * 64) * 2.0);
+  // 128 x 128 with one consumer of all 128 rows: nobody shares its pipe; it reads B twice too.
+  const Op one = mma(128, 1);
+  EXPECT_DOUBLE_EQ(one.latency_cycles, p.latency.tensor_mma.value);
+  EXPECT_DOUBLE_EQ(use_work(one, Unit::kSmem), (128.0 * 64 + 2.0 * 128 * 64) * 2.0);
+  // 128 x 128 with two consumers of 64 rows: B once each.
+  EXPECT_DOUBLE_EQ(use_work(mma(128, 2), Unit::kSmem), (64.0 * 64 + 128.0 * 64) * 2.0);
+}
+
 // promote_overlap: a group's wgmmas wait for the promotion two groups back (the other
 // accumulator set is free), not the previous one.
 TEST(HandChecked, GemmSm90Fp8PromoteOverlapDistance) {

@@ -32,6 +32,15 @@ double tensor_rate(const Ctx& c, TensorPath path) {
   return r;
 }
 
+double shared_pipe_wgmma_wait_cycles(const Ctx& c, int consumers, double consumer_tensor_cycles) {
+  return c.p.latency.tensor_mma.value + std::max(0, consumers - 1) * consumer_tensor_cycles;
+}
+
+double wgmma_ss_smem_bytes(double rows, double cols, double k, double elem_bytes) {
+  const double b_reads = std::max(1.0, rows / kWgmmaM);
+  return (rows + cols * b_reads) * k * elem_bytes;
+}
+
 double l2_bytes_per_clk(const Ctx& c) { return c.p.chip.l2_bandwidth.value * c.k.l2_efficiency / c.clock_hz(); }
 double hbm_bytes_per_clk(const Ctx& c) { return c.p.chip.hbm_bandwidth.value * c.k.hbm_efficiency / c.clock_hz(); }
 

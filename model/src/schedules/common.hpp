@@ -92,6 +92,16 @@ struct Ctx {
 // Per-SM tensor FLOP/clk for a dtype and path. mma.sync: the profile's bf16 mma.sync
 // rate scaled by the dtype's wgmma ratio (assumption noted in the README).
 double tensor_rate(const Ctx& c, TensorPath path);
+// How long a consumer warpgroup waits for its wgmmas of one K step when `consumers`
+// warpgroups each issue `consumer_tensor_cycles` of work at once: the warpgroups' in-flight
+// wgmmas interleave on the SM's one tensor pipe, so each one's results arrive only when the
+// others' concurrent work is done too (the MMA latency plus the other consumers' cycles).
+// A ring stage is released after that wait.
+double shared_pipe_wgmma_wait_cycles(const Ctx& c, int consumers, double consumer_tensor_cycles);
+// Bytes a warpgroup's wgmmas read from SMEM (A and B both in SMEM) for its `rows` x `cols`
+// accumulator over `k` of the reduction: each m64 instruction reads its 64 rows of A and all
+// `cols` rows of B, so B is read once per 64 rows the warpgroup owns.
+double wgmma_ss_smem_bytes(double rows, double cols, double k, double elem_bytes);
 // Chip rates in bytes per SM clock, with the achievable-fraction constants applied.
 double l2_bytes_per_clk(const Ctx& c);
 double hbm_bytes_per_clk(const Ctx& c);

@@ -126,19 +126,17 @@ void build_gemm_sm90_fp8(const Ctx& c, ScheduleDesc& d) {
   const Fp8Promotion pw = fp8_promotion(rm, bn);
   std::vector<int> mma, promote;  // per consumer: the group's last wgmma op, the promotion
   const double flops = 2.0 * rm * bn * bk;  // one consumer's wgmma work per K group
-  // The consumers' in-flight wgmmas share the tensor pipe (they interleave): a warpgroup's
-  // results arrive only when the other consumers' concurrent work is done too, so each
-  // consumer promotes after all consumers' MMAs of the group: latency + (consumers - 1) x
-  // one consumer's tensor cycles. This holds with mma_order too: issuing in turn does not
-  // make one consumer's wgmmas finish first (ncu, 8192^3 train shape, H100, 128x192
-  // cl2x1: tensor pipe active 63.7% unordered, 54.1% ordered; a first-in-first-out pipe
-  // would have made the ordered kernel tensor-bound).
+  // The consumers' in-flight wgmmas share the tensor pipe (shared_pipe_wgmma_wait_cycles):
+  // each consumer promotes after all consumers' MMAs of the group. This holds with mma_order
+  // too: issuing in turn does not make one consumer's wgmmas finish first (ncu, 8192^3 train
+  // shape, H100, 128x192 cl2x1: tensor pipe active 63.7% unordered, 54.1% ordered; a
+  // first-in-first-out pipe would have made the ordered kernel tensor-bound).
   // mma_order = 2 commits a consumer's group in two K halves and hands the turn on when the
   // first is done: each half is an op, and the consumers' concurrent work is one half at a
   // time.
   const int parts = turn_after_half ? 2 : 1;
   const double part_flops = flops / parts;
-  const double mma_wait_cycles = c.p.latency.tensor_mma.value + (consumers - 1) * part_flops / trate;
+  const double mma_wait_cycles = shared_pipe_wgmma_wait_cycles(c, consumers, part_flops / trate);
   std::vector<int> first_part;
   for (int w = 0; w < consumers; ++w) {
     std::vector<int> part;
@@ -149,9 +147,9 @@ void build_gemm_sm90_fp8(const Ctx& c, ScheduleDesc& d) {
         return "2*" + num(rm) + "*" + num(bn) + "*" + num(bk / parts) + " FLOP (" +
                num(rm / kWgmmaM * (bk / parts / k_instr)) + " x wgmma m64n" + num(bn) + "k" + num(k_instr) + " e4m3)";
       });
-      b.use(L, id, Unit::kSmem, (rm + bn) * bk * e / parts, srate, [&] {
-        return "A " + num(rm) + "x" + num(bk / parts) + " + B " + num(bn) + "x" + num(bk / parts) + " read from SMEM x " +
-               num(e) + " B (each warpgroup reads all of B)";
+      b.use(L, id, Unit::kSmem, wgmma_ss_smem_bytes(rm, bn, bk / parts, e), srate, [&] {
+        return "A " + num(rm) + "x" + num(bk / parts) + " + B " + num(bn) + "x" + num(bk / parts) + " x " +
+               num(rm / kWgmmaM) + " read from SMEM x " + num(e) + " B (each m64 wgmma reads all of B)";
       });
       if (h == 0) {
         b.dep(L, id, ld, 0, DepKind::kDone, "full");

@@ -77,16 +77,17 @@ void build_gemm_sm90_ws(const Ctx& c, ScheduleDesc& d) {
   });
   const double trate = tensor_rate(c, TensorPath::kWgmma), srate = c.p.per_sm.smem.value;
   std::vector<int> mma;
+  const double flops = 2.0 * rm * bn * bk, wgmmas = static_cast<double>(rm / kWgmmaM) * (bk / k_instr);
+  const double mma_wait_cycles = shared_pipe_wgmma_wait_cycles(c, consumers, flops / trate);
   for (int w = 0; w < consumers; ++w) {
-    const int id = b.op(L, "mma.wg" + std::to_string(w), cons[w], c.p.latency.tensor_mma.value);
-    const double flops = 2.0 * rm * bn * bk, wgmmas = static_cast<double>(rm / kWgmmaM) * (bk / k_instr);
+    const int id = b.op(L, "mma.wg" + std::to_string(w), cons[w], mma_wait_cycles);
     b.use(L, id, Unit::kTensor, flops, trate, [&] {
       return "2*" + num(rm) + "*" + num(bn) + "*" + num(bk) + " FLOP (" + num(wgmmas) + " x wgmma m64n" + num(bn) + "k" +
              num(k_instr) + ")";
     });
-    b.use(L, id, Unit::kSmem, (rm + bn) * bk * e, srate, [&] {
-      return "A " + num(rm) + "x" + num(bk) + " + B " + num(bn) + "x" + num(bk) + " read from SMEM x " + num(e) +
-             " B (each warpgroup reads all of B)";
+    b.use(L, id, Unit::kSmem, wgmma_ss_smem_bytes(rm, bn, bk, e), srate, [&] {
+      return "A " + num(rm) + "x" + num(bk) + " + B " + num(bn) + "x" + num(bk) + " x " + num(rm / kWgmmaM) +
+             " read from SMEM x " + num(e) + " B (each m64 wgmma reads all of B)";
     });
     const double per_thread =
         kWsFixedInstructions + kWsInstructionsPerWgmma * wgmmas + kWsInstructionsPer64Columns * bn / 64.0;
