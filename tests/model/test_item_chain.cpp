@@ -1,6 +1,7 @@
 // The fitted per-item costs of decode_splitkv and mla_decode (mla_item_chain_cycles,
 // decode_item_chain_cycles): the epilogue op of each work item lasts at least that long, so
-// a short item pays it in full and a grid pays it once per item it runs in series.
+// a short item pays it in full and a grid pays it once per item it runs in series. And the
+// fitted per-iteration cost of decode_splitkv's L2 prefetch issue on the warps' chain.
 #include <gtest/gtest.h>
 
 #include "helpers.hpp"
@@ -42,6 +43,24 @@ TEST(ItemChain, AOneWaveGridPaysTheItemCostOnce) {
   const Prediction b = predict(p, parse_problem(kDecode), "decode_splitkv", t, with_items(9000.0, 0.0));
   ASSERT_EQ(a.work_items, 128);
   EXPECT_NEAR(b.makespan_cycles - a.makespan_cycles, 4000.0, 1.0);
+}
+
+// decode_l2_prefetch_issue_cycles: with l2_prefetch the loop's warp chain is its counted
+// instructions (40 more for the prefetch's page lookup and issue) plus the fitted issue cost;
+// without it, the instructions alone.
+TEST(ItemChain, TheL2PrefetchIssueHoldsTheWarpChain) {
+  const Profile p = profiles::resolve_profile("h100");
+  ModelConstants k = default_constants();
+  k.decode_l2_prefetch_issue_cycles = 777.0;
+  const auto chain = [&](int pf, const ModelConstants& kc) {
+    const Prediction pr = predict(p, parse_problem(kDecode), "decode_splitkv",
+                                  parse_tile("block_n=64,splits=4,stages=3,l2_prefetch=" + std::to_string(pf)), kc);
+    return op_named(pr.desc.loop, "softmax").chain_cycles;
+  };
+  const double extra_instructions = 40.0 * k.decode_warp_cycles_per_instruction;
+  EXPECT_NEAR(chain(1, k) - chain(0, k), extra_instructions + 777.0, 1e-9);
+  k.decode_l2_prefetch_issue_cycles = 0.0;
+  EXPECT_NEAR(chain(1, k) - chain(0, k), extra_instructions, 1e-9);
 }
 
 }  // namespace

@@ -215,11 +215,16 @@ void build_decode_splitkv(const Ctx& c, ScheduleDesc& d) {
     const double mufu = softmax.mufu / threads;
     const double other = (softmax.instructions() - softmax.mufu + rescale) / threads + loop + mma;
     const double cpi = c.k.decode_warp_cycles_per_instruction, mufu_cycles = mufu_warp_instruction_cycles(c);
+    // Warps 0 and 1 also issue the L2 prefetch of a block ahead (one bulk request per lane
+    // and page run): it holds their stream longer than its counted instructions.
+    const double prefetch_cycles = pf ? c.k.decode_l2_prefetch_issue_cycles : 0.0;
     Op& o = (*L)[sm];
-    o.chain_cycles = other * cpi + mufu * mufu_cycles;
+    o.chain_cycles = other * cpi + mufu * mufu_cycles + prefetch_cycles;
     if (c.detailed)
       o.chain_what = num(other) + " instructions per thread x " + num(cpi) + " cycles + " + num(mufu) + " MUFU x " +
-                     num(mufu_cycles) + " cycles";
+                     num(mufu_cycles) + " cycles" +
+                     (pf ? " + " + num(prefetch_cycles) + " cycles of L2 prefetch issue (decode_l2_prefetch_issue_cycles)"
+                         : "");
   }
   const int pv = b.op(L, "pv", w, c.p.latency.smem.value);
   b.use(L, pv, Unit::kTensor, 2.0 * m_pad * dv * bn, trate, [&] { return "2*" + num(m_pad) + "*" + num(dv) + "*" + num(bn) + " FLOP"; });

@@ -44,6 +44,7 @@ struct ModelConstants {
   double mma_sync_warp_cycles_per_instruction = 0.0;
   double sm80_gemm_cycles_per_instruction = 0.0;
   double decode_warp_cycles_per_instruction = 0.0;
+  double decode_l2_prefetch_issue_cycles = 0.0;
   double fa3_item_chain_cycles = 0.0;
   double mla_item_chain_cycles = 0.0;
   double decode_item_chain_cycles = 0.0;
@@ -160,6 +161,11 @@ inline constexpr std::array kConstantFields{
           Rule::kAny,
           "average cycles between two non-MUFU instructions of one decode_splitkv warp (one warp "
           "per sub-partition per CTA; its loads, softmax, rescale and mma.sync in one stream)"),
+    field("decode_l2_prefetch_issue_cycles", member<&ModelConstants::decode_l2_prefetch_issue_cycles>, kCycles,
+          Rule::kNonNegative,
+          "cycles per main-loop iteration that decode_splitkv's prefetching warps spend issuing their "
+          "cp.async.bulk.prefetch.L2 beyond its counted instructions (a bulk request handed to the "
+          "copy engine; the CTA's warps meet every iteration, so the slowest stream binds)"),
     field("fa3_item_chain_cycles", member<&ModelConstants::fa3_item_chain_cycles>, kCycles,
           Rule::kAny,
           "cycles of an FA3 consumer warp's own stream per work item outside the steady loop "
