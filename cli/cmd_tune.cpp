@@ -48,17 +48,19 @@ void print_ranking(const GpuTune& g, size_t top, std::ostream& os) {
      << " tiles considered";
   for (const auto& [s, why] : g.stats.schedules_rejected) os << "\n  schedule " << s << " rejected: " << why;
   os << "\n";
-  std::snprintf(line, sizeof line, "  %4s %10s %10s %8s %-22s %-6s %-15s %s\n", "rank", "time_us", "sustained",
-                "TFLOP/s", "bottleneck (util)", "kernel", "schedule", "tile");
+  os << "  (times within " << 100.0 * model::kRankTieTolerance
+     << " % of a group's fastest tie; ties rank by the second-busiest unit, least busy first)\n";
+  std::snprintf(line, sizeof line, "  %4s %10s %10s %8s %-22s %6s %-6s %-15s %s\n", "rank", "time_us", "sustained",
+                "TFLOP/s", "bottleneck (util)", "2nd %", "kernel", "schedule", "tile");
   os << line;
   for (size_t i = 0; i < g.ranked.size() && i < top; ++i) {
     const auto& r = g.ranked[i];
     char bn[64];
     std::snprintf(bn, sizeof bn, "%s %.0f%% %s", r.bottleneck.c_str(), 100.0 * r.bottleneck_utilization,
                   r.bound_kind == "dependency" ? "(dep)" : "");
-    std::snprintf(line, sizeof line, "  %4zu %10.2f %10.2f %8.1f %-22s %-6s %-15s %s\n", i + 1, r.time_us,
-                  r.sustained_time_us, r.tflops, bn, r.has_kernel ? "yes" : "-", r.schedule.c_str(),
-                  r.tile.to_string().c_str());
+    std::snprintf(line, sizeof line, "  %4zu %10.2f %10.2f %8.1f %-22s %6.0f %-6s %-15s %s\n", i + 1, r.time_us,
+                  r.sustained_time_us, r.tflops, bn, 100.0 * r.second_utilization, r.has_kernel ? "yes" : "-",
+                  r.schedule.c_str(), r.tile.to_string().c_str());
     os << line;
   }
   if (!g.stats.infeasible_by_reason.empty()) {

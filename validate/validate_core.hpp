@@ -85,6 +85,7 @@ struct PredictedRun {
   std::map<std::string, double> utilization;         // unit -> 0..1, over the elapsed time
   std::map<std::string, double> utilization_active;  // unit -> 0..1, over the SMs' active cycles
   std::map<std::string, double> unit_work;           // unit -> whole-kernel work, in its currency
+  double second_utilization = 0.0;  // model::second_busiest_utilization (ranks ties, as tune does)
   double energy_j = 0.0;        // the model's energy of one launch
   double sustained_us = 0.0;    // the model's time back to back (Prediction::sustained_time_us)
   double rested_us = 0.0;       // the model's time on a rested card (Prediction::time_us)
@@ -102,7 +103,10 @@ double mape_pct(const std::vector<double>& pred, const std::vector<double>& meas
 double max_error_pct(const std::vector<double>& pred, const std::vector<double>& meas);
 std::vector<double> ranks(const std::vector<double>& v);
 double spearman(const std::vector<double>& a, const std::vector<double>& b);  // NaN if undefined
-double top_pick_regret_pct(const std::vector<double>& pred, const std::vector<double>& meas);
+// How much slower the model's pick (the first of model::rank_order on the predicted times and
+// second-busiest unit utilizations) measured than the measured best, in percent.
+double top_pick_regret_pct(const std::vector<double>& pred, const std::vector<double>& second_utilization,
+                           const std::vector<double>& meas);
 // Median of (predicted - measured) / measured, in percent: < 0 = the model is too fast.
 double median_signed_error_pct(const std::vector<double>& pred, const std::vector<double>& meas);
 

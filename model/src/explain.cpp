@@ -215,6 +215,7 @@ nlohmann::json to_json(const Ranked& r) {
           {"bound_kind", r.bound_kind},
           {"bottleneck_utilization", fin(r.bottleneck_utilization)},
           {"tensor_utilization", fin(r.tensor_utilization)},
+          {"second_utilization", fin(r.second_utilization)},
           {"waves", fin(r.waves)},
           {"ctas_per_sm", r.ctas_per_sm},
           {"has_kernel", r.has_kernel}};

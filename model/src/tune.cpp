@@ -2,6 +2,7 @@
 // ranked by predicted time.
 #include <algorithm>
 #include <functional>
+#include <numeric>
 
 #include "evaluate.hpp"
 #include "schedules/common.hpp"
@@ -63,6 +64,7 @@ void try_tile(const Profile& p, const Problem& prob, const ScheduleSpec& spec, c
     if (unit_name(u.unit) == pr.bottleneck) r.bottleneck_utilization = u.utilization;
     if (u.unit == Unit::kTensor) r.tensor_utilization = u.utilization;
   }
+  r.second_utilization = second_busiest_utilization(pr);
   out.push_back(std::move(r));
   ++st.feasible;
 }
@@ -139,9 +141,52 @@ std::vector<Ranked> tune(const Profile& p, const Problem& prob, const TuneOption
       run(spec);
     }
   }
-  const auto key = [&](const Ranked& r) { return opt.sustained ? r.sustained_time_us : r.time_us; };
-  std::stable_sort(out.begin(), out.end(), [&](const Ranked& a, const Ranked& b) { return key(a) < key(b); });
-  return out;
+  std::vector<double> times, second;
+  times.reserve(out.size());
+  second.reserve(out.size());
+  for (const auto& r : out) {
+    times.push_back(opt.sustained ? r.sustained_time_us : r.time_us);
+    second.push_back(r.second_utilization);
+  }
+  std::vector<Ranked> ranked;
+  ranked.reserve(out.size());
+  for (const size_t i : rank_order(times, second)) ranked.push_back(std::move(out[i]));
+  return ranked;
+}
+
+double second_busiest_utilization(const Prediction& p) {
+  double first = 0.0, second = 0.0;
+  for (const auto& u : p.units) {
+    if (u.utilization > first) {
+      second = first;
+      first = u.utilization;
+    } else if (u.utilization > second) {
+      second = u.utilization;
+    }
+  }
+  return second;
+}
+
+std::vector<size_t> rank_order(const std::vector<double>& time_us, const std::vector<double>& second_utilization) {
+  if (time_us.size() != second_utilization.size())
+    throw ModelError("rank_order: " + std::to_string(time_us.size()) + " times but " +
+                     std::to_string(second_utilization.size()) + " utilizations");
+  std::vector<size_t> order(time_us.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return time_us[a] < time_us[b]; });
+  // Groups anchored at their fastest member, each ordered by headroom, then by time.
+  for (size_t g = 0; g < order.size();) {
+    size_t end = g + 1;
+    while (end < order.size() && time_us[order[end]] <= time_us[order[g]] * (1.0 + kRankTieTolerance)) ++end;
+    std::stable_sort(order.begin() + static_cast<std::ptrdiff_t>(g), order.begin() + static_cast<std::ptrdiff_t>(end),
+                     [&](size_t a, size_t b) {
+                       if (second_utilization[a] != second_utilization[b])
+                         return second_utilization[a] < second_utilization[b];
+                       return time_us[a] < time_us[b];
+                     });
+    g = end;
+  }
+  return order;
 }
 
 std::vector<Ranked> tune(const Profile& p, const Problem& prob, const std::string& schedule, TuneStats* stats,

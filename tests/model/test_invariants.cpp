@@ -226,7 +226,10 @@ TEST(Invariants, TuneRanksFeasibleTilesAndAgreesWithPredict) {
   for (const auto& [k, n] : st.infeasible_by_reason) infeasible += n;
   EXPECT_EQ(st.feasible + infeasible, st.considered);
   EXPECT_EQ(st.schedules_rejected.count("attn_fa4"), 1u);  // no tcgen05 on H100
-  for (size_t i = 1; i < ranked.size(); ++i) EXPECT_LE(ranked[i - 1].time_us, ranked[i].time_us);
+  // Ranked by time up to ties (rank_order): nothing later is faster than an earlier tile
+  // by more than the tie tolerance.
+  for (size_t i = 1; i < ranked.size(); ++i)
+    EXPECT_LE(ranked[i - 1].time_us, ranked[i].time_us * (1.0 + kRankTieTolerance));
   // The ranking's numbers are predict's numbers.
   for (size_t i = 0; i < ranked.size() && i < 5; ++i) {
     const Prediction pr = predict(p, prob, ranked[i].schedule, ranked[i].tile);

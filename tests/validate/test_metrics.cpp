@@ -44,8 +44,13 @@ TEST(Metrics, SpearmanKnownValues) {
 
 TEST(Metrics, TopPickRegret) {
   // the model picks index 1 (5): measured 12 vs best 10 -> 20%
-  EXPECT_NEAR(top_pick_regret_pct({9, 5, 7}, {10, 12, 11}), 20.0, 1e-12);
-  EXPECT_NEAR(top_pick_regret_pct({1, 2}, {3, 4}), 0.0, 1e-12);
+  EXPECT_NEAR(top_pick_regret_pct({9, 5, 7}, {0, 0, 0}, {10, 12, 11}), 20.0, 1e-12);
+  EXPECT_NEAR(top_pick_regret_pct({1, 2}, {0, 0}, {3, 4}), 0.0, 1e-12);
+  // 5 and 5.02 tie (within model::kRankTieTolerance): the one whose second-busiest unit is
+  // less loaded is picked (index 2: measured 10, the best).
+  EXPECT_NEAR(top_pick_regret_pct({9, 5, 5.02}, {0.1, 0.8, 0.3}, {10, 12, 10}), 0.0, 1e-12);
+  // 5.1 is 2 % slower: no tie, the faster prediction is picked whatever its headroom.
+  EXPECT_NEAR(top_pick_regret_pct({9, 5, 5.1}, {0.1, 0.8, 0.3}, {10, 12, 10}), 20.0, 1e-12);
 }
 
 TEST(Keys, ProblemKeyIsCanonical) {

@@ -132,6 +132,7 @@ struct Ranked {
   std::string bound_kind;
   double bottleneck_utilization = 0.0;
   double tensor_utilization = 0.0;
+  double second_utilization = 0.0;  // the second-busiest unit's (second_busiest_utilization)
   double waves = 0.0;
   int ctas_per_sm = 0;
   bool has_kernel = false;  // a compiled kernel instance runs this tile on this problem
@@ -151,9 +152,24 @@ struct TuneOptions {
   bool sustained = false;     // rank by sustained_time_us (a layer run back to back), not time_us
 };
 
-// Every tile of tune_values (per schedule) that is feasible, ranked by time (fastest
-// first; by sustained time with TuneOptions::sustained). With kernels_only, the candidates are the schedule's kernel instances that
-// serve the problem (runtime parameters from tune_values) instead.
+// Candidates whose predicted times lie within this fraction of the fastest of their group are
+// a tie: the model's error on shapes it never saw is several times larger.
+constexpr double kRankTieTolerance = 0.005;
+
+// The whole-kernel utilization of the prediction's second-busiest unit (0..1): how close the
+// next bound is, where contention the model does not count would strike first.
+double second_busiest_utilization(const Prediction& p);
+
+// The order tune ranks candidates in (indices into the inputs): by time, and a group of
+// candidates within kRankTieTolerance of the group's fastest by their second-busiest unit's
+// utilization (most headroom first), then by time. `validate` judges the model's pick by the
+// same order.
+std::vector<size_t> rank_order(const std::vector<double>& time_us, const std::vector<double>& second_utilization);
+
+// Every tile of tune_values (per schedule) that is feasible, ranked by rank_order on time
+// (fastest first; on sustained time with TuneOptions::sustained). With kernels_only, the
+// candidates are the schedule's kernel instances that serve the problem (runtime parameters
+// from tune_values) instead.
 std::vector<Ranked> tune(const Profile& p, const Problem& prob, const TuneOptions& opt, TuneStats* stats = nullptr,
                          const ModelConstants& k = default_constants());
 std::vector<Ranked> tune(const Profile& p, const Problem& prob, const std::string& schedule,
