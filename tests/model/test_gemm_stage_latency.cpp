@@ -75,16 +75,20 @@ TEST(GemmStageLatency, NoColdStageWhereEveryStageMisses) {
 }
 
 // With few stages the ring binds: load(i + 4) waits for MMA(i) to be done, and MMA(i + 4)
-// for that load, so 4 K steps take the stage latency + one consumer's MMA (2*128*128*64
-// FLOP / 4096 per clock = 512 cycles) + its wait for the results: the wgmma latency plus the
-// other consumer's 512 cycles on the shared tensor pipe; + the per-iteration overhead. The
-// tensor pipe alone (two consumers: 1024 cycles) would be faster.
+// for that load, so 4 K steps take the stage's TMA issue (256 A + 128 B box rows x
+// tma_issue_cycles_per_row) + the stage latency + one consumer's MMA (2*128*128*64 FLOP /
+// 4096 per clock = 512 cycles) + its wait for the results: the wgmma latency plus the other
+// consumer's 512 cycles on the shared tensor pipe; + the per-iteration overhead. The tensor
+// pipe alone (two consumers: 1024 cycles) would be faster.
 TEST(GemmStageLatency, AFourStageRingIsBoundByTheStageLatency) {
   const Profile p = profiles::resolve_profile("h100");
   const ModelConstants k = with_stage_latency(4321.0);
   const Prediction pr = predict(p, parse_problem(kWeightStream), "gemm_sm90_ws",
                                 parse_tile("block_m=256,block_n=128,block_k=64,stages=4,consumers=2,cluster_m=1,cluster_n=1"), k);
-  const double ring = (4321.0 + 512.0 + p.latency.tensor_mma.value + 512.0) / 4.0 + k.iteration_overhead_cycles;
+  const double issue = (256.0 + 128.0) * k.tma_issue_cycles_per_row;
+  ASSERT_GT(issue, 0.0);
+  const double ring =
+      (issue + 4321.0 + 512.0 + p.latency.tensor_mma.value + 512.0) / 4.0 + k.iteration_overhead_cycles;
   ASSERT_GT(ring, 1024.0);
   EXPECT_NEAR(pr.dependency_bound_cycles, ring, 1e-9);
   EXPECT_NEAR(pr.iteration_cycles, ring, 1e-9);
@@ -93,6 +97,24 @@ TEST(GemmStageLatency, AFourStageRingIsBoundByTheStageLatency) {
                                     parse_tile("block_m=256,block_n=128,block_k=64,stages=4,consumers=2,cluster_m=1,cluster_n=1"),
                                     with_stage_latency(8642.0));
   EXPECT_GT(longer.time_us, pr.time_us);
+}
+
+// The SM's TMA unit issues a stage's box rows one after another, and the stages in order: a
+// lone CTA (one 64 x 64 tile of a K = 131072 GEMM on a B200) with 8 stages cannot turn a
+// stage faster than its 128 rows allow, whatever the latency; with twice the cost per row the
+// K step takes twice as long.
+TEST(GemmStageLatency, TheTmaRowIssueBindsALoneStream) {
+  const Profile p = profiles::resolve_profile("b200");
+  const Problem prob = parse_problem(R"({"kind":"gemm","m":64,"n":64,"k":131072,"dtype":"bf16"})");
+  const Tile t = parse_tile("block_m=64,block_n=64,block_k=64,stages=8,cluster_m=1,cluster_n=1");
+  ModelConstants k = default_constants();
+  k.tma_issue_cycles_per_row = 3.0;
+  const Prediction one = predict(p, prob, "gemm_sm100", t, k);
+  EXPECT_DOUBLE_EQ(op_named(one.desc.loop, "load_ab").chain_cycles, 128.0 * 3.0);
+  EXPECT_NEAR(one.dependency_bound_cycles, 128.0 * 3.0 + k.iteration_overhead_cycles, 1e-9);
+  k.tma_issue_cycles_per_row = 6.0;
+  const Prediction two = predict(p, prob, "gemm_sm100", t, k);
+  EXPECT_NEAR(two.dependency_bound_cycles, 128.0 * 6.0 + k.iteration_overhead_cycles, 1e-9);
 }
 
 }  // namespace

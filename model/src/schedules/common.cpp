@@ -112,6 +112,14 @@ int Builder::gemm_operand_load(std::vector<Op>* list, const std::string& name, i
   const double eff = c_.k.gemm_operand_hbm_efficiency;
   const int id = load(list, name, role, bytes, g.hbm_ab_bytes / g.l2_ab_bytes, 0.0, eff);
   tma_rows(list, id, rows, row_bytes, static_cast<double>(c_.prob.k) * c_.ebytes());
+  if (const double per_row = c_.k.tma_issue_cycles_per_row; per_row > 0.0) {
+    // The SM's TMA unit walks a stage's boxes row by row, one stage after the other.
+    Op& o = (*list)[id];
+    o.chain_cycles = rows * per_row;
+    if (c_.detailed)
+      o.chain_what = num(rows) + " box rows x " + num(per_row) + " cycles of the SM's TMA unit (tma_issue_cycles_per_row)";
+    dep(list, id, id, 1, DepKind::kAfter);
+  }
   return id;
 }
 

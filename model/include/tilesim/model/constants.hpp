@@ -31,6 +31,7 @@ struct ModelConstants {
   double hbm_efficiency = 0.0;
   double gemm_operand_hbm_efficiency = 0.0;
   double gemm_operand_hbm_latency_cycles = 0.0;
+  double tma_issue_cycles_per_row = 0.0;
   double decode_prefetch_refetch_fraction = 0.0;
   double l2_efficiency = 0.0;
   double l2_usable_fraction = 0.0;
@@ -111,6 +112,9 @@ inline constexpr std::array kConstantFields{
           "cycles from the TMA load of a Hopper GEMM stage's K-major operand boxes to its full barrier when a "
           "box comes from HBM while the grid streams its operands (loaded latency: each box row opens "
           "another DRAM page and the rows of all SMs' boxes queue at the DRAM banks)"),
+    field("tma_issue_cycles_per_row", member<&ModelConstants::tma_issue_cycles_per_row>, kCycles, Rule::kNonNegative,
+          "SM cycles the SM's TMA unit spends per box row of a GEMM stage's loads: its stages are issued one "
+          "after the other, so a CTA's stage loads cannot come faster than their rows allow"),
     field("decode_prefetch_refetch_fraction", member<&ModelConstants::decode_prefetch_refetch_fraction>, kRatio,
           Rule::kAny,
           "decode_splitkv with l2_prefetch: the share of the prefetched KV bytes HBM delivers a second time "
