@@ -32,6 +32,7 @@ nlohmann::json to_json(const GpuTune& g, size_t top) {
   j["infeasible"] = inf;
   j["schedules_rejected"] = g.stats.schedules_rejected;
   j["tune_ms"] = g.tune_ms;
+  j["rank_tie_tolerance"] = model::kRankTieTolerance;  // ties rank by second_utilization
   nlohmann::json r = nlohmann::json::array();
   for (size_t i = 0; i < g.ranked.size() && i < top; ++i) {
     nlohmann::json e = model::to_json(g.ranked[i]);

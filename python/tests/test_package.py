@@ -41,7 +41,11 @@ def test_tune_ranks_per_gpu_fastest_first():
     assert [g["gpu"] for g in r["gpus"]] == ["h100", "h20", "b200"]
     for g in r["gpus"]:
         times = [t["time_us"] for t in g["ranked"]]
-        assert times and times == sorted(times)
+        tol = g["rank_tie_tolerance"]
+        assert times and 0 < tol < 0.05
+        # fastest first up to ties: nothing later beats an earlier tile by more than the tolerance
+        assert all(a <= b * (1 + tol) for a, b in zip(times, times[1:]))
+        assert all(0 <= t["second_utilization"] <= 1 for t in g["ranked"])
     # H20 has under a sixth of H100's tensor throughput: its best tile is slower.
     best = {g["gpu"]: g["ranked"][0]["time_us"] for g in r["gpus"]}
     assert best["h20"] > best["h100"]

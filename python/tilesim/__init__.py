@@ -113,7 +113,9 @@ def predict(gpu, kind, *, schedule, tile, scale=None, constants=None, **problem)
 
 def tune(gpu, kind, *, schedule=None, top=10, scale=None, constants=None, **problem):
     """Every feasible tile ranked by predicted time, per GPU (a name or a list of names):
-    {"problem": ..., "gpus": [{"gpu": ..., "ranked": [...]}, ...]}."""
+    {"problem": ..., "gpus": [{"gpu": ..., "rank_tie_tolerance": ..., "ranked": [...]}, ...]}.
+    Times within rank_tie_tolerance of their group's fastest tie and rank by
+    second_utilization (the second-busiest unit, least busy first)."""
     return _json("tune", "--gpu", _gpu(gpu), *_problem(kind, problem),
                  *_options(schedule=schedule, top=top, scale=scale, constants=constants))
 
