@@ -102,7 +102,8 @@ json accuracy_summary(const json& records, const std::string& origin) {
     p.run.tile = r.contains("tile") && r.at("tile").is_object() ? r.at("tile") : json::object();
     p.run.measured_us = r.at("measured_us").get<double>();
     p.predicted_us = r.at("predicted_us").get<double>();
-    p.second_utilization = r.value("second_utilization", 0.0);  // ranks the model's ties
+    if (r.contains("utilization") && r.at("utilization").is_object())  // ranks the model's ties
+      p.utilization = r.at("utilization").get<std::map<std::string, double>>();
     p.status = "predicted";
     runs.push_back(std::move(p));
   }

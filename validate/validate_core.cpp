@@ -314,7 +314,6 @@ std::vector<PredictedRun> predict_runs(const std::vector<MeasuredRun>& runs,
         p.bytes_hbm = pr.bytes_hbm;
         p.bytes_l2 = pr.bytes_l2;
         p.predicted_clock_mhz = lt.clock_mhz;
-        p.second_utilization = model::second_busiest_utilization(pr);
         for (const auto& u : pr.units) {
           p.utilization[model::unit_name(u.unit)] = u.utilization;
           p.utilization_active[model::unit_name(u.unit)] = u.utilization_active;
@@ -479,7 +478,9 @@ std::map<std::string, FamilySummary> summarize(const std::vector<PredictedRun>& 
       std::vector<double> wp, wu, wm;
       for (const size_t i : sweep->second) {
         wp.push_back(sp[i]);
-        wu.push_back(srs[i]->second_utilization);
+        std::vector<double> units;
+        for (const auto& [unit, share] : srs[i]->utilization) units.push_back(share);
+        wu.push_back(model::second_busiest_utilization(units));
         wm.push_back(sm[i]);
       }
       s.top_pick_sweep = sweep->first;
@@ -549,7 +550,6 @@ json to_json(const PredictedRun& r) {
     j["bottleneck"] = r.bottleneck;
     j["utilization"] = r.utilization;
     j["utilization_active"] = r.utilization_active;
-    j["second_utilization"] = num(r.second_utilization);
     j["unit_work"] = r.unit_work;
     j["energy_j"] = num(r.energy_j);
     j["power_limited"] = r.power_limited;

@@ -85,7 +85,6 @@ struct PredictedRun {
   std::map<std::string, double> utilization;         // unit -> 0..1, over the elapsed time
   std::map<std::string, double> utilization_active;  // unit -> 0..1, over the SMs' active cycles
   std::map<std::string, double> unit_work;           // unit -> whole-kernel work, in its currency
-  double second_utilization = 0.0;  // model::second_busiest_utilization (ranks ties, as tune does)
   double energy_j = 0.0;        // the model's energy of one launch
   double sustained_us = 0.0;    // the model's time back to back (Prediction::sustained_time_us)
   double rested_us = 0.0;       // the model's time on a rested card (Prediction::time_us)

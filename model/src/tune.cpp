@@ -154,17 +154,24 @@ std::vector<Ranked> tune(const Profile& p, const Problem& prob, const TuneOption
   return ranked;
 }
 
-double second_busiest_utilization(const Prediction& p) {
+double second_busiest_utilization(const std::vector<double>& utilizations) {
   double first = 0.0, second = 0.0;
-  for (const auto& u : p.units) {
-    if (u.utilization > first) {
+  for (const double u : utilizations) {
+    if (u > first) {
       second = first;
-      first = u.utilization;
-    } else if (u.utilization > second) {
-      second = u.utilization;
+      first = u;
+    } else if (u > second) {
+      second = u;
     }
   }
   return second;
+}
+
+double second_busiest_utilization(const Prediction& p) {
+  std::vector<double> u;
+  u.reserve(p.units.size());
+  for (const auto& x : p.units) u.push_back(x.utilization);
+  return second_busiest_utilization(u);
 }
 
 std::vector<size_t> rank_order(const std::vector<double>& time_us, const std::vector<double>& second_utilization) {

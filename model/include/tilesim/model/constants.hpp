@@ -109,8 +109,9 @@ inline constexpr std::array kConstantFields{
           "are visited in short runs (cuBLAS shows the same on weight-streaming GEMMs)"),
     field("gemm_operand_hbm_latency_cycles", member<&ModelConstants::gemm_operand_hbm_latency_cycles>,
           kCycles, Rule::kPositive,
-          "cycles from the TMA load of a Hopper GEMM stage's K-major operand boxes to its full barrier when a "
-          "box comes from HBM while the grid streams its operands (loaded latency: each box row opens "
+          "cycles from the TMA load of a Hopper GEMM stage's K-major operand boxes (after its rows are "
+          "issued: tma_issue_cycles_per_row) to its full barrier when a box comes from HBM while the grid "
+          "streams its operands (loaded latency: each box row opens "
           "another DRAM page and the rows of all SMs' boxes queue at the DRAM banks)"),
     field("tma_issue_cycles_per_row", member<&ModelConstants::tma_issue_cycles_per_row>, kCycles, Rule::kNonNegative,
           "SM cycles the SM's TMA unit spends per box row of a GEMM stage's loads: its stages are issued one "

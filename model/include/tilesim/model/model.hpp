@@ -157,8 +157,10 @@ struct TuneOptions {
 constexpr double kRankTieTolerance = 0.005;
 
 // The whole-kernel utilization of the prediction's second-busiest unit (0..1): how close the
-// next bound is, where contention the model does not count would strike first.
+// next bound is, where contention the model does not count would strike first. The second
+// form takes the units' utilizations as a list (a validation record's).
 double second_busiest_utilization(const Prediction& p);
+double second_busiest_utilization(const std::vector<double>& utilizations);
 
 // The order tune ranks candidates in (indices into the inputs): by time, and a group of
 // candidates within kRankTieTolerance of the group's fastest by their second-busiest unit's
