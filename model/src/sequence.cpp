@@ -27,6 +27,21 @@ int gemm_grid_ctas(const Problem& g, const Tile& t, int sms) {
   return static_cast<int>(clusters * cluster);
 }
 
+// Work units (output tile clusters x split-K slices) the persistent grid of `grid_ctas`
+// hands its clusters in turn: the fewest and the most one cluster gets. A cluster with the
+// fewest retires that many units' time before the GEMM ends (its SMs free up first).
+struct GemmRounds {
+  int64_t fewest = 0, most = 0;
+};
+GemmRounds gemm_rounds(const Problem& g, const Tile& t, int grid_ctas) {
+  const int bm = t.geti("block_m"), bn = t.geti("block_n");
+  const int cm = tile_int(t, "cluster_m", 1), cn = tile_int(t, "cluster_n", 1);
+  const int64_t tiles_m = (g.m + bm - 1) / bm, tiles_n = (g.n + bn - 1) / bn;
+  const int64_t units = ((tiles_m + cm - 1) / cm) * ((tiles_n + cn - 1) / cn) * tile_int(t, "split_k", 1);
+  const int64_t clusters = std::max<int64_t>(1, grid_ctas / (cm * cn));
+  return {units / clusters, (units + clusters - 1) / clusters};
+}
+
 // The decode when `kept` bytes of its KV are already in L2: each kept byte is read at the
 // measured L2-fed rate instead of the achievable HBM rate; never faster than reading all of
 // the KV at that rate.
@@ -104,7 +119,8 @@ LayerStepPrediction predict_layer_step(const Profile& p, const LayerStepProblem&
     throw ModelError("layer step: prefetch_pace_us / prefetch_delay_us apply to launch in_gemm only");
   if (!(pc.persisting_l2_fraction >= 0 && pc.persisting_l2_fraction <= 1 && pc.persisting_kept_fraction >= 0 &&
         pc.persisting_kept_fraction <= 1 && pc.prefetch_bytes_per_s_per_sm > 0 && pc.prefetch_issue_hbm_ratio > 0 &&
-        pc.prefetch_start_us >= 0 && pc.decode_after_gemm_us >= 0 && pc.decode_l2_read_fraction > 0))
+        pc.prefetch_start_us >= 0 && pc.decode_after_gemm_us >= 0 && pc.decode_l2_read_fraction > 0 &&
+        pc.blocked_prefetch_delay_us >= 0 && pc.blocked_prefetch_bytes_per_s_per_cta > 0))
     throw ModelError("layer step: prefetch constants out of range (fractions in [0, 1], rates > 0, times >= 0)");
 
   LayerStepPrediction r;
@@ -175,10 +191,28 @@ LayerStepPrediction predict_layer_step(const Profile& p, const LayerStepProblem&
       r.l2_room_bytes = std::max(0.0, k.l2_usable_fraction * l2 - gemm.bytes_hbm * after_share);
     }
   } else if (r.free_sms == 0) {
-    // Beside a GEMM that fills every SM: the prefetch CTAs get SMs only when it ends.
+    // Beside a GEMM that fills every SM: a prefetch warp needs registers no GEMM CTA leaves,
+    // so its CTAs become resident only as GEMM CTAs retire.
     r.prefetch_blocked = true;
-    r.prefetch_rate_bytes_per_s = std::min(std::min(ctas, sms) * pc.prefetch_bytes_per_s_per_sm, issue_ceiling);
-    r.prefetch_end_us = r.gemm_us + r.prefetch_alone_us;
+    const GemmRounds rounds = gemm_rounds(prob.gemm, s.gemm_tile, r.gemm_ctas);
+    if (rounds.fewest > 0 && rounds.fewest < rounds.most) {
+      // The clusters with the fewest units retire first, and the prefetch CTAs that land
+      // there run slowly from then on (PrefetchConstants::blocked_*): a fixed delay plus
+      // the KV at the HBM rate, or each CTA's share at its blocked rate if that is longer.
+      r.prefetch_resident_us = r.gemm_us * static_cast<double>(rounds.fewest) / static_cast<double>(rounds.most);
+      const double delay_bound_us = pc.blocked_prefetch_delay_us + r.prefetch_bytes / hbm_rate * kUsPerS;
+      const double cta_bound_us =
+          r.prefetch_bytes / std::min(ctas, sms) / pc.blocked_prefetch_bytes_per_s_per_cta * kUsPerS;
+      const double blocked_us = std::max(delay_bound_us, cta_bound_us);
+      r.prefetch_rate_bytes_per_s = r.prefetch_bytes / (blocked_us / kUsPerS);
+      r.prefetch_end_us = std::max(r.gemm_us, r.prefetch_resident_us + blocked_us);
+    } else {
+      // Every cluster has as many units: no SM frees up before the GEMM ends, and the
+      // prefetch then runs alone (the early-resident slowdown above was measured only).
+      r.prefetch_resident_us = r.gemm_us;
+      r.prefetch_rate_bytes_per_s = std::min(std::min(ctas, sms) * pc.prefetch_bytes_per_s_per_sm, issue_ceiling);
+      r.prefetch_end_us = r.gemm_us + r.prefetch_alone_us;
+    }
     r.l2_room_bytes = last ? persisting : k.l2_usable_fraction * l2;
     r.gemm_prefetch_us = r.prefetch_end_us;
   } else {
@@ -188,6 +222,7 @@ LayerStepPrediction predict_layer_step(const Profile& p, const LayerStepProblem&
         std::min({issuers * pc.prefetch_bytes_per_s_per_sm, issue_ceiling, r.idle_hbm_bytes_per_s});
     if (!(r.prefetch_rate_bytes_per_s > 0)) {
       r.prefetch_blocked = true;  // a memory-bound GEMM leaves no HBM bandwidth idle
+      r.prefetch_resident_us = r.gemm_us;
       r.prefetch_rate_bytes_per_s = std::min(issuers * pc.prefetch_bytes_per_s_per_sm, issue_ceiling);
       r.prefetch_end_us = r.gemm_us + r.prefetch_alone_us;
     } else {
@@ -220,7 +255,11 @@ LayerStepPrediction predict_layer_step(const Profile& p, const LayerStepProblem&
   why << "prefetch " << prefetch_policy_name(s.policy) << " (" << prefetch_launch_name(s.launch) << "): "
       << fmt(r.kv_bytes / 1e6) << " MB KV, " << fmt(r.kept_bytes / 1e6) << " MB kept in L2 ("
       << fmt(100 * r.hit_fraction, 0) << "%); ";
-  if (r.prefetch_blocked)
+  if (r.prefetch_blocked && r.prefetch_resident_us < r.gemm_us)
+    why << "the GEMM leaves no SM to the prefetch: its CTAs land as the first GEMM CTAs retire, at "
+        << fmt(r.prefetch_resident_us) << " us, and run at the blocked rate (" << fmt(r.prefetch_rate_bytes_per_s / 1e9, 0)
+        << " GB/s) until " << fmt(r.prefetch_end_us) << " us vs GEMM " << fmt(r.gemm_us) << " us; ";
+  else if (r.prefetch_blocked)
     why << "the GEMM leaves no SM (or no HBM bandwidth) to the prefetch: it runs after the GEMM; ";
   else if (s.launch == PrefetchLaunch::kInGemm)
     why << r.gemm_ctas << " GEMM CTAs issue at " << fmt(r.prefetch_rate_bytes_per_s / 1e12, 2) << " TB/s"
@@ -337,6 +376,7 @@ nlohmann::json to_json(const LayerStepPrediction& r) {
           {"gemm_ctas", r.gemm_ctas},
           {"free_sms", r.free_sms},
           {"prefetch_blocked", r.prefetch_blocked},
+          {"prefetch_resident_us", r.prefetch_resident_us},
           {"prefetch_rate_bytes_per_s", r.prefetch_rate_bytes_per_s},
           {"idle_hbm_bytes_per_s", r.idle_hbm_bytes_per_s},
           {"l2_room_bytes", r.l2_room_bytes},

@@ -120,6 +120,34 @@ TEST(Sequence, FullGridBlocksTheSidePrefetch) {
   EXPECT_GE(q.gemm_us, r.gemm_us);
 }
 
+TEST(Sequence, BlockedPrefetchLandsAtTheFirstRetirementByHand) {
+  // m=2048, n=6144: 16 x 24 tiles of 128 x 256, clusters of 2 along M: 8 x 24 = 192 cluster
+  // tiles over 66 clusters: some get 2, some 3, so the first SMs free up after 2/3 of the GEMM.
+  const PrefetchConstants& pc = default_prefetch_constants();
+  const double hbm_rate = 3.35e12 * 0.88;  // H100 datasheet x hbm_efficiency
+  LayerStepSetup s = setup(PrefetchPolicy::kEvictLast);
+  const LayerStepPrediction r = predict_layer_step(h100(), step(2048, 6144, 256), s);
+  ASSERT_TRUE(r.prefetch_blocked);
+  EXPECT_NEAR(r.prefetch_resident_us, r.gemm_us * 2.0 / 3.0, 1e-9);
+  // 132 CTAs of 254 KB each: the delay bound holds (135.1 us + 33.6 MB at the HBM rate).
+  EXPECT_NEAR(r.prefetch_end_us, r.prefetch_resident_us + pc.blocked_prefetch_delay_us + r.kv_bytes / hbm_rate * 1e6, 1e-6);
+  EXPECT_DOUBLE_EQ(r.gemm_prefetch_us, r.prefetch_end_us);
+  // 8 CTAs, 67.1 MB: each CTA's 8.4 MB at 30.26 GB/s (277 us) is the longer bound.
+  s.prefetch_ctas = 8;
+  const LayerStepPrediction e = predict_layer_step(h100(), step(2048, 6144, 512), s);
+  EXPECT_NEAR(e.prefetch_end_us, e.prefetch_resident_us + e.kv_bytes / 8 / pc.blocked_prefetch_bytes_per_s_per_cta * 1e6, 1e-6);
+  EXPECT_GT(e.prefetch_end_us - e.prefetch_resident_us, pc.blocked_prefetch_delay_us + e.kv_bytes / hbm_rate * 1e6);
+}
+
+TEST(Sequence, EvenlySplitGridFreesNoSmBeforeItsEnd) {
+  // m=2816, n=3072: 22 x 12 tiles, 11 x 12 = 132 cluster tiles, 2 for each of the 66
+  // clusters: no SM frees up early, and the prefetch runs alone after the GEMM.
+  const LayerStepPrediction r = predict_layer_step(h100(), step(2816, 3072, 256), setup(PrefetchPolicy::kEvictLast));
+  ASSERT_TRUE(r.prefetch_blocked);
+  EXPECT_DOUBLE_EQ(r.prefetch_resident_us, r.gemm_us);
+  EXPECT_DOUBLE_EQ(r.prefetch_end_us, r.gemm_us + r.prefetch_alone_us);
+}
+
 TEST(Sequence, TimedPartsAndJsonRoundTrip) {
   const nlohmann::json problem = {{"kind", "layer_step"}, {"m", 1024},  {"n", 4096},         {"k", 4096},
                                   {"batch", 32},          {"heads_q", 32}, {"heads_kv", 8},  {"q_per_seq", 1},

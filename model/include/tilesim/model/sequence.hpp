@@ -5,7 +5,8 @@
 // The two kernels are predicted by their own schedules (gemm_sm90_ws, decode_splitkv); this
 // file adds what happens between them:
 //  * who issues the prefetch: a small kernel whose CTAs need SM slots. A persistent GEMM
-//    that fills every SM shuts it out until the GEMM ends ("blocked"); SMs the GEMM leaves
+//    that fills every SM shuts it out until its first CTAs retire, and it then runs at a
+//    measured, much lower rate ("blocked"); SMs the GEMM leaves
 //    free (fewer tiles than SMs, or SMs reserved for it) issue at a per-SM rate. Or the GEMM
 //    itself (launch "in_gemm": an idle producer warp of every GEMM CTA issues 1/grid of it,
 //    optionally paced over a window), which needs no free SM.
@@ -71,6 +72,22 @@ struct PrefetchConstants {
   // right after an evict_last prefetch) = kept bytes x (1 / HBM rate - 1 / L2-fed rate):
   // 6.0 TB/s = 0.60 x 10 TB/s. The kept KV spans both L2 partitions (half of it far).
   double decode_l2_read_fraction = 0.60;
+  // A side prefetch beside a GEMM that fills every SM (launch side, no free SM): its CTAs
+  // become resident when the first GEMM clusters retire (those handed one work unit fewer)
+  // and from then on run far slower than alone, for a reason not established (measured with
+  // every prefetch CTA's start and end stamped, --timeline; candidates: the L2 set-aside
+  // after the GEMM's stream, the evict_last policy, the copy engines' queues). Timed medians
+  // on the training GEMMs that fill the grid (H100, 2026-11-28,
+  // data/measurements/layer_step/2026-11-28_h100_full_grid_{a,b}_ctas{8,132}.json: 2048x4096,
+  // 1024x8192, 3072x4096, 4096x8192, k 4096; KV 33.6 / 67.1 MB), from the first retirement
+  // to the end, fit two bounds:
+  //  * blocked_prefetch_delay_us + KV at the achievable HBM rate: 132 CTAs (a few KB each),
+  //    mean of the 8 runs 135.1 us (128.0..137.7), KV 33.6 and 67.1 MB alike;
+  //  * each CTA's share at blocked_prefetch_bytes_per_s_per_cta: 8 CTAs, 8.4 MB each, 274.5-279.3
+  //    us, least squares 30.3 GB/s (the timelines: 230-240 GB/s for 8 CTAs).
+  // The longer one holds. The H200's blocked runs (held out) sit within 3 % of the same law.
+  double blocked_prefetch_delay_us = 135.1;
+  double blocked_prefetch_bytes_per_s_per_cta = 30.26e9;
   // Prefetch issued inside the GEMM (launch in_gemm, kernels/gemm/gemm_sm90_ws.cuh): its lines
   // are kept as evict_normal ones whatever the hint. Measured on the training configuration
   // KV 33.6 MB (..._ingemm_diag_{default,normal}.json): evict_last and evict_normal gave the
@@ -117,7 +134,8 @@ struct LayerStepPrediction {
   // the prefetch beside the GEMM
   int gemm_ctas = 0;
   int free_sms = 0;              // SMs without a GEMM CTA
-  bool prefetch_blocked = false; // side launch, no free SM: starts when the GEMM ends
+  bool prefetch_blocked = false; // side launch, no free SM: waits for GEMM CTAs to retire
+  double prefetch_resident_us = 0;  // blocked: when its CTAs become resident (from the step's start)
   double prefetch_rate_bytes_per_s = 0;
   double idle_hbm_bytes_per_s = 0;  // HBM bandwidth the GEMM leaves idle
   double l2_room_bytes = 0;         // what the policy can keep in L2
