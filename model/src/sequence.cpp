@@ -15,15 +15,21 @@ constexpr double kUsPerS = 1e6;
 
 int tile_int(const Tile& t, const char* key, int fallback) { return t.has(key) ? t.geti(key) : fallback; }
 
-// CTAs of a persistent gemm_sm90_ws grid: one cluster per `cluster` SMs that are not reserved,
-// never more clusters than output tile clusters (kernels/gemm/gemm_sm90_ws.cuh, sm90_prepare).
-int gemm_grid_ctas(const Problem& g, const Tile& t, int sms) {
+// Output tile clusters of a gemm_sm90_ws problem (cluster_m x cluster_n tiles each).
+int64_t gemm_cluster_tiles(const Problem& g, const Tile& t) {
   const int bm = t.geti("block_m"), bn = t.geti("block_n");
   const int cm = tile_int(t, "cluster_m", 1), cn = tile_int(t, "cluster_n", 1);
   const int64_t tiles_m = (g.m + bm - 1) / bm, tiles_n = (g.n + bn - 1) / bn;
-  const int64_t ctiles = ((tiles_m + cm - 1) / cm) * ((tiles_n + cn - 1) / cn);
-  const int cluster = cm * cn;
-  const int64_t clusters = std::min<int64_t>(sms / cluster, ctiles);
+  return ((tiles_m + cm - 1) / cm) * ((tiles_n + cn - 1) / cn);
+}
+
+int gemm_cluster_ctas(const Tile& t) { return tile_int(t, "cluster_m", 1) * tile_int(t, "cluster_n", 1); }
+
+// CTAs of a persistent gemm_sm90_ws grid: one cluster per `cluster` SMs that are not reserved,
+// never more clusters than output tile clusters (kernels/gemm/gemm_sm90_ws.cuh, sm90_prepare).
+int gemm_grid_ctas(const Problem& g, const Tile& t, int sms) {
+  const int cluster = gemm_cluster_ctas(t);
+  const int64_t clusters = std::min<int64_t>(sms / cluster, gemm_cluster_tiles(g, t));
   return static_cast<int>(clusters * cluster);
 }
 
@@ -34,11 +40,8 @@ struct GemmRounds {
   int64_t fewest = 0, most = 0;
 };
 GemmRounds gemm_rounds(const Problem& g, const Tile& t, int grid_ctas) {
-  const int bm = t.geti("block_m"), bn = t.geti("block_n");
-  const int cm = tile_int(t, "cluster_m", 1), cn = tile_int(t, "cluster_n", 1);
-  const int64_t tiles_m = (g.m + bm - 1) / bm, tiles_n = (g.n + bn - 1) / bn;
-  const int64_t units = ((tiles_m + cm - 1) / cm) * ((tiles_n + cn - 1) / cn) * tile_int(t, "split_k", 1);
-  const int64_t clusters = std::max<int64_t>(1, grid_ctas / (cm * cn));
+  const int64_t units = gemm_cluster_tiles(g, t) * tile_int(t, "split_k", 1);
+  const int64_t clusters = std::max<int64_t>(1, grid_ctas / gemm_cluster_ctas(t));
   return {units / clusters, (units + clusters - 1) / clusters};
 }
 
