@@ -537,6 +537,10 @@ void evaluate(const ScheduleDesc& d, Prediction& out, bool detailed) {
   double bound[kUnitCount] = {};  // cycles; chip-wide ones counted at the IR's clock first
   for (int u = 0; u < kUnitCount; ++u)
     bound[u] = unit_is_chip_wide(static_cast<Unit>(u)) ? busy[u] : busy[u] / grid.sm_count;
+  // An HBM stream cannot start before its first request returns, and the kernel ends only
+  // when its last stores have reached memory: the HBM bound carries one DRAM latency (the
+  // profile's pointer chase) at each end. A loop-bound kernel hides both in its makespan.
+  if (work[hbmi] > 0.0) bound[hbmi] += 2.0 * k.hbm_latency_cycles;
 
   // --- the clock -------------------------------------------------------------------------
   // SM work is counted in cycles, chip-wide traffic in seconds (HBM and L2 do not run at

@@ -350,6 +350,7 @@ ChipTerms chip_terms(const Profile& p, const ModelConstants& k) {
   t.iteration_overhead_cycles = k.iteration_overhead_cycles;
   t.item_setup_cycles = k.item_setup_cycles;
   t.cta_launch_cycles = k.cta_launch_cycles;
+  t.hbm_latency_cycles = p.latency.hbm.value;
   t.power_known = p.has(p.power.board_limit_w) && p.has(p.power.idle_w) &&
                   p.power.board_limit_w.value > p.power.idle_w.value;
   if (t.power_known) {

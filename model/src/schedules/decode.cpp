@@ -109,13 +109,17 @@ double paged_extra_latency(const Ctx& c, int block_n) {
 }
 
 // decode_combine_kernel (kernels/attention/decode/decode_splitkv.cuh, MLA's too): one warp
-// per output row; it reads the splits' LSEs for their maximum, then walks the splits with
-// its loop unrolled four times, so four splits' partial loads are in flight at once.
-constexpr double kCombineSplitsInFlight = 4.0;
+// per output row; it reads the splits' LSEs for their maximum, then walks the splits. The
+// loop is unrolled four times in the source, but the compiled kernel (52 registers) issues
+// the next split's loads only after the current split's FFMAs have consumed its registers:
+// one split's partials in flight (SASS of decode_combine_kernel<512>; ncu on the H200,
+// 2026-11-28: 5.0 / 19.5 / 35.7 us for 4 / 32 / 64 splits, 0.51 us per split with the
+// partials read from DRAM, data/measurements/logs/2026-11-28_h200_mla_splitkv_probe.json).
+constexpr double kCombineSplitsInFlight = 1.0;
 
 // The combine pass of split-KV: read every split's partial O + LSE, write O. Its chain: per
-// wave of resident warps, the LSE pass and one L2 round trip per four splits (the partials
-// were just written: L2 hits).
+// wave of resident warps, the LSE pass and one L2 round trip per split (the partials were
+// just written: L2 hits).
 void add_combine(const Ctx& c, ScheduleDesc& d, double rows_total, int splits) {
   if (splits <= 1) return;
   d.post.name = "combine";

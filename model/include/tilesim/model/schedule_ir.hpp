@@ -243,6 +243,7 @@ struct ChipTerms {
   double iteration_overhead_cycles = 0.0;  // model constants of the same names
   double item_setup_cycles = 0.0;
   double cta_launch_cycles = 0.0;
+  double hbm_latency_cycles = 0.0;  // the profile's DRAM pointer-chase latency
   // The energy bound (profile power block, model energies): absent on chips whose power
   // was never measured, where the sustained time is the time.
   bool power_known = false;

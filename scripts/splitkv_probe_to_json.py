@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""Turns the duration pass of scripts/device_splitkv_probe.sh (dur/ncu_<mla|dec>_<i>.csv from
+`ncu --cache-control none --metrics ... --csv --page raw` over a runner's --sweep of one
+shape, and the runner's run_<mla|dec>_<i>.json of the same process) into one JSON document:
+per shape and config, every profiled launch of the split kernel with the combine pass that
+followed it (decode_combine_kernel, launched after the split kernel on the same stream when
+splits > 1), and the medians. The configs are told apart by the kernel's template arguments;
+the runner's record of the config (tile, splits, problem) is matched by launch order (the
+sweep runs its configs one after another). Writes JSON to stdout.
+Usage: splitkv_probe_to_json.py DIR"""
+import glob
+import json
+import os
+import re
+import statistics
+import sys
+
+from ncu_to_json import read_csv
+
+
+def wanted(name):
+    return name.startswith(("gpu__time_duration", "sm__cycles_elapsed", "launch__grid_size", "dram__bytes", "lts__t_sector_hit"))
+
+
+def value(k, name):
+    m = k["metrics"].get(name)
+    return m["value"] if m else None
+
+
+def launches(kernels):
+    """Split-kernel launches, each with the combine launch that follows it (or None)."""
+    out = []
+    for k in kernels:
+        if "decode_combine_kernel" in k["kernel_function"]:
+            if out and out[-1]["combine"] is None:
+                out[-1]["combine"] = k
+            continue
+        out.append({"split": k, "combine": None})
+    return out
+
+
+def summary(group):
+    def med(xs):
+        xs = [x for x in xs if x is not None]
+        return statistics.median(xs) if xs else None
+    split_ns = [value(l["split"], "gpu__time_duration.sum") for l in group]
+    comb_ns = [value(l["combine"], "gpu__time_duration.sum") for l in group if l["combine"]]
+    return {"launches": len(group), "split_median_ns": med(split_ns), "combine_median_ns": med(comb_ns),
+            "split_grid": value(group[0]["split"], "launch__grid_size"),
+            "combine_grid": value(group[0]["combine"], "launch__grid_size") if group[0]["combine"] else None,
+            "split_sm_hz_median": med([value(l["split"], "sm__cycles_elapsed.avg.per_second") for l in group]),
+            "split_dram_read_bytes_median": med([value(l["split"], "dram__bytes_read.sum") for l in group])}
+
+
+def main():
+    d = sys.argv[1]
+    vpath = os.path.join(d, "ncu_version.txt")
+    lines = open(vpath).read().strip().splitlines() if os.path.exists(vpath) else []
+    env = os.path.join(d, "env.txt")
+    doc = {"schema": "tilesim.splitkv_probe.v1",
+           "tool": {"name": "ncu", "version": lines[-1] if lines else "not recorded",
+                    "options": "--clock-control none --cache-control none --metrics <list> --csv --page raw"},
+           "device": open(env).read().strip() if os.path.exists(env) else None, "shapes": []}
+    for path in sorted(glob.glob(os.path.join(d, "ncu_*.csv"))):
+        tag = re.findall(r"ncu_(\w+?)_(\d+)\.csv", os.path.basename(path))[0]
+        run_path = os.path.join(d, "run_%s_%s.json" % tag)
+        if not os.path.exists(run_path):
+            continue
+        runs = [r for r in json.load(open(run_path))["runs"] if r.get("impl") == "tilesim"]
+        groups = {}
+        for l in launches(read_csv(path, keep=wanted)):
+            groups.setdefault(l["split"]["kernel_function"][:160], []).append(l)
+        configs = []
+        for i, (fn, group) in enumerate(groups.items()):
+            rec = runs[i] if i < len(runs) else {}
+            configs.append({"kernel_function": fn, "tile": rec.get("tile"), "variant": rec.get("variant") or rec.get("kernel"),
+                            "timed_median_ms": rec.get("median_ms"), **summary(group),
+                            "launch_ns": [[value(l["split"], "gpu__time_duration.sum"),
+                                           value(l["combine"], "gpu__time_duration.sum") if l["combine"] else None] for l in group]})
+        doc["shapes"].append({"family": "mla" if tag[0] == "mla" else "decode",
+                              "problem": runs[0].get("problem") if runs else None, "configs": configs})
+    json.dump(doc, sys.stdout, indent=1)
+    print()
+
+
+if __name__ == "__main__":
+    main()
