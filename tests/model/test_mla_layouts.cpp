@@ -120,12 +120,14 @@ TEST(MlaLayouts, HeadsOnMAt128HeadsIsBoundByTheFirstWarpgroupsChain) {
   EXPECT_EQ(h64.bottleneck, "hbm");
   EXPECT_GT(h128.time_us, 1.1 * h64.time_us);
   // KV on M, block_q 16: its column softmax (166 instructions, 12 ex2) and its PV part's
-  // issue stream (203) from the SASS; block_q 48 (not compiled) lies halfway between 32 and 64.
+  // issue stream (203) from the SASS, at KV on M's own per-instruction cost; block_q 48 (not
+  // compiled) lies halfway between 32 and 64.
+  const double kv_cpi = default_constants().mla_kv_on_m_cycles_per_instruction;
   const Prediction k16 = predict(h100, mla(16, 16, 1, 65536), "mla_decode", parse_tile("block_n=64,stages=2,kv_on_m=1,splits=8"));
-  EXPECT_NEAR(op_named(k16.desc.loop, "softmax").chain_cycles, (166.0 - 12.0) * cpi + 12.0 * 8.0, 1e-9);
-  EXPECT_NEAR(op_named(k16.desc.loop, "pv").chain_cycles, 203.0 * cpi, 1e-9);
+  EXPECT_NEAR(op_named(k16.desc.loop, "softmax").chain_cycles, (166.0 - 12.0) * kv_cpi + 12.0 * 8.0, 1e-9);
+  EXPECT_NEAR(op_named(k16.desc.loop, "pv").chain_cycles, 203.0 * kv_cpi, 1e-9);
   const Prediction k48 = predict(h100, mla(16, 48, 1, 65536), "mla_decode", parse_tile("block_n=64,stages=2,kv_on_m=1,splits=8,block_q=48"));
-  EXPECT_NEAR(op_named(k48.desc.loop, "qk").chain_cycles, (428.0 + 537.0) / 2.0 * cpi, 1e-9);
+  EXPECT_NEAR(op_named(k48.desc.loop, "qk").chain_cycles, (428.0 + 537.0) / 2.0 * kv_cpi, 1e-9);
 }
 
 TEST(MlaLayouts, BlockQOutsideTheLayoutIsInfeasible) {

@@ -366,7 +366,8 @@ void build_mla_decode(const Ctx& c, ScheduleDesc& d) {
   const double s_issue = kv_on_m ? kc.s_issue : kMlaHeadsOnMSIssueInstructions;
   const double sm_instr = kv_on_m ? kc.softmax : kMlaHeadsOnMSoftmaxPvInstructions;
   const double sm_mufu = kv_on_m ? kc.softmax_mufu : kMlaHeadsOnMSoftmaxPvMufu;
-  const double cpi = c.k.mla_cycles_per_instruction, mufu_cycles = mufu_warp_instruction_cycles(c);
+  const double cpi = kv_on_m ? c.k.mla_kv_on_m_cycles_per_instruction : c.k.mla_cycles_per_instruction;
+  const double mufu_cycles = mufu_warp_instruction_cycles(c);
   if (chain) {
     Op& o = (*L)[qk];
     o.chain_cycles = s_issue * cpi;

@@ -41,6 +41,7 @@ struct ModelConstants {
   double register_overhead_per_thread = 0.0;
   double consumer_cycles_per_instruction = 0.0;
   double mla_cycles_per_instruction = 0.0;
+  double mla_kv_on_m_cycles_per_instruction = 0.0;
   double wgmma_inflight_share = 0.0;
   double mma_sync_warp_cycles_per_instruction = 0.0;
   double sm80_gemm_cycles_per_instruction = 0.0;
@@ -148,6 +149,11 @@ inline constexpr std::array kConstantFields{
           kCyclesPerInstruction, Rule::kAny,
           "the same for mla_decode's first consumer warpgroup (S issue, softmax, O rescale, P hand-off, "
           "PV issue): its own fit, the MLA kernels' streams differ from FA3's"),
+    field("mla_kv_on_m_cycles_per_instruction", member<&ModelConstants::mla_kv_on_m_cycles_per_instruction>,
+          kCyclesPerInstruction, Rule::kAny,
+          "the same for mla_decode with KV rows on M (kv_on_m = 1): its column softmax waits on "
+          "shuffles, cross-warp SMEM exchanges and named barriers where the heads-on-M stream is "
+          "mostly wgmma descriptor setup"),
     field("wgmma_inflight_share", member<&ModelConstants::wgmma_inflight_share>, kRatio, Rule::kAny,
           "share of the partner warpgroup's in-flight wgmma block that a warpgroup's S = QK^T "
           "waits behind on the shared tensor pipe (0: strict issue order; 1: the whole block)"),
