@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Where MLA decode spends its time (training shapes only): the split kernel
-# and the combine pass timed apart, and the split kernel's counters.
+# Where split-KV MLA or decode spends its time (training shapes only): the split kernel and
+# the combine pass timed apart, and the split kernel's counters.
 #   1. durations: ncu --cache-control none (the combine reads the partials the split kernel
 #      just left in L2, as in a timed run) on the runners' --sweep of one shape (the
 #      heuristic's split count; per config its check launch, 5 warm-up and 20 timed
@@ -9,10 +9,24 @@
 #   2. counters: ncu's sections (as the held-out step) on the first split-kernel launch of
 #      one config per process, written by ncu_to_json.py so that `tilesim validate`
 #      compares them.
-# usage (repository root on the device): bash scripts/device_splitkv_probe.sh MLA_BIN
+# usage (repository root on the device): bash scripts/device_splitkv_probe.sh mla|decode BIN
 # Everything goes into one tarball in $OUT; a short table is printed last.
 set -uo pipefail
-MLA=${1:?tilesim-mla-bench binary}
+FAMILY=${1:?mla or decode}
+BIN=${2:?tilesim-mla-bench or tilesim-decode-bench binary}
+case $FAMILY in
+  mla)
+    SPLIT_RE='mla_(heads|kv)_on_m_kernel'
+    DUR_SHAPES="batch=1,heads_q=16,seq_kv=1024 batch=1,heads_q=16,seq_kv=16384 batch=1,heads_q=16,seq_kv=65536 batch=4,heads_q=16,seq_kv=16384 batch=16,heads_q=128,seq_kv=4096 batch=64,heads_q=128,seq_kv=4096"
+    CTR_SHAPES="batch=1,heads_q=16,seq_kv=16384 batch=64,heads_q=128,seq_kv=4096 batch=4,heads_q=64,seq_kv=16384"
+    CFGS="kv_on_m_bq16_bn64_st2 heads_on_m_bq64_bn64_st2 kv_on_m_bq64_bn64_st2" ;;
+  decode)
+    SPLIT_RE='decode_splitkv_kernel'
+    DUR_SHAPES="batch=1,heads_q=8,heads_kv=1,seq_kv=65536,head_dim=128 batch=4,heads_q=16,heads_kv=2,q_per_seq=2,seq_kv=24576,head_dim=128 batch=8,heads_q=32,heads_kv=8,q_per_seq=8,seq_kv=8191,head_dim=128,page_size=64 batch=64,heads_q=32,heads_kv=8,seq_kv=4096,head_dim=128"
+    CTR_SHAPES="batch=1,heads_q=8,heads_kv=1,seq_kv=65536,head_dim=128 batch=16,heads_q=32,heads_kv=32,seq_kv=8192,head_dim=128 batch=64,heads_q=32,heads_kv=8,seq_kv=4096,head_dim=128,page_size=64"
+    CFGS="bn64_st3_mt1_contig bn64_st3_mt1_paged bn64_st3_mt1_contig_pf" ;;
+  *) echo "family must be mla or decode, got '$FAMILY'" >&2; exit 2 ;;
+esac
 W=$(mktemp -d /tmp/splitkv.XXXX)
 R=$W/res; mkdir -p $R/dur $R/ctr
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,clocks.mem,power.draw,power.limit,temperature.gpu --format=csv > $R/env.txt 2>&1
@@ -20,31 +34,38 @@ cat $R/env.txt
 ncu --version > $R/ncu_version.txt 2>&1
 cp $R/env.txt $R/ncu_version.txt $R/dur/; cp $R/env.txt $R/ncu_version.txt $R/ctr/
 DUR="gpu__time_duration.sum,sm__cycles_elapsed.avg.per_second,launch__grid_size,dram__bytes_read.sum,dram__bytes_write.sum,lts__t_sector_hit_rate.pct"
-KRE='regex:mla_(heads|kv)_on_m_kernel|decode_combine_kernel'
-MLA_SHAPES="batch=1,heads_q=16,seq_kv=1024 batch=1,heads_q=16,seq_kv=16384 batch=1,heads_q=16,seq_kv=65536 batch=4,heads_q=16,seq_kv=16384 batch=16,heads_q=128,seq_kv=4096 batch=64,heads_q=128,seq_kv=4096"
+KRE="regex:$SPLIT_RE|decode_combine_kernel"
 pack() { tar -C $R -czf ${OUT:-/tmp}/splitkv_probe.tgz .; }
 # One config per process and only its first launches profiled (-c): ncu's replay of every
 # launch of a sweep takes minutes. The split kernel and its combine pass alternate.
-MLA_CFGS="kv_on_m_bq16_bn64_st2 heads_on_m_bq64_bn64_st2 kv_on_m_bq64_bn64_st2"
 i=0
-for s in $MLA_SHAPES; do
-  for f in $MLA_CFGS; do i=$((i+1)); t0=$SECONDS
-    if (( SECONDS > ${DUR_DEADLINE_S:-240} )); then echo "dur mla $s $f skipped: deadline"; continue; fi
+for s in $DUR_SHAPES; do
+  for f in $CFGS; do i=$((i+1)); t0=$SECONDS
+    if (( SECONDS > ${DUR_DEADLINE_S:-240} )); then echo "dur $FAMILY $s $f skipped: deadline"; continue; fi
     timeout 40 ncu --clock-control none --cache-control none --metrics "$DUR" -k "$KRE" -c 12 --csv --page raw \
-      $MLA --sweep --reps 20 --shape "$s" --filter $f --out $R/dur/run_mla_$i.json > $R/dur/ncu_mla_$i.csv 2> $R/dur/ncu_mla_$i.err
-    echo "dur mla $s $f rc=$? $((SECONDS-t0)) s"
+      $BIN --sweep --reps 20 --shape "$s" --filter $f --out $R/dur/run_${FAMILY}_$i.json > $R/dur/ncu_${FAMILY}_$i.csv 2> $R/dur/ncu_${FAMILY}_$i.err
+    echo "dur $FAMILY $s $f rc=$? $((SECONDS-t0)) s"
   done
   pack
 done
 NCU="ncu --clock-control none --section SpeedOfLight --section ComputeWorkloadAnalysis --section SchedulerStats \
      --section WarpStateStats --section Occupancy --csv --page raw"
 i=0
-for s in batch=1,heads_q=16,seq_kv=16384 batch=64,heads_q=128,seq_kv=4096 batch=4,heads_q=64,seq_kv=16384; do
-  for f in kv_on_m_bq16_bn64_st2 heads_on_m_bq64_bn64_st2 kv_on_m_bq64_bn64_st2; do i=$((i+1)); t0=$SECONDS
+for s in $CTR_SHAPES; do
+  for f in $CFGS; do i=$((i+1)); t0=$SECONDS
     if (( SECONDS > ${CTR_DEADLINE_S:-500} )); then echo "ctr $s $f skipped: deadline"; continue; fi
-    timeout 45 $NCU -k 'regex:mla_(heads|kv)_on_m_kernel' -c 1 $MLA --sweep --reps 20 --shape "$s" --filter $f \
+    timeout 45 $NCU -k "regex:$SPLIT_RE" -c 1 $BIN --sweep --reps 20 --shape "$s" --filter $f \
       --out $R/ctr/run_$i.json > $R/ctr/ncu_$i.csv 2> $R/ctr/ncu_$i.err
-    echo "ctr mla $s $f rc=$? $((SECONDS-t0)) s"
+    echo "ctr $FAMILY $s $f rc=$? $((SECONDS-t0)) s"
+    # A filter is a name part: decode's "..._contig" also selects "..._contig_pf", which the
+    # sweep runs after it. -c 1 profiled the first config's first launch: keep its record.
+    [[ -f $R/ctr/run_$i.json ]] && python3 - "$R/ctr/run_$i.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+first = [r for r in d["runs"] if r.get("impl") == "tilesim"][:1]
+d["runs"] = [r for r in d["runs"] if r.get("impl") != "tilesim"] + first
+json.dump(d, open(sys.argv[1], "w"), indent=1)
+PY
   done
   pack
 done

@@ -130,6 +130,22 @@ TEST(MlaLayouts, HeadsOnMAt128HeadsIsBoundByTheFirstWarpgroupsChain) {
   EXPECT_NEAR(op_named(k48.desc.loop, "qk").chain_cycles, (428.0 + 537.0) / 2.0 * kv_cpi, 1e-9);
 }
 
+TEST(MlaLayouts, TheFirstWarpgroupsSassStreamTakesIssueSlots) {
+  // Heads on M: the first warpgroup's 536 S-issue and 472 softmax-to-PV instructions per
+  // thread (SASS) all take issue slots; the softmax op also carries the second warpgroup's
+  // half of O's rescale (64 rows x 256 columns, one FMUL each).
+  const Profile h100 = profiles::resolve_profile("h100");
+  const Prediction m = predict(h100, mla(16, 64, 1, 65536), "mla_decode", parse_tile("block_n=64,stages=2,kv_on_m=0,splits=8"));
+  EXPECT_DOUBLE_EQ(use_work(op_named(m.desc.loop, "qk"), Unit::kIssue), 536.0 * 128);
+  EXPECT_NEAR(use_work(op_named(m.desc.loop, "softmax"), Unit::kIssue), 472.0 * 128 + 64.0 * 256, 1e-6);
+  // KV on M, block_q 16: the S issue (426), the column softmax (166), and the PV part (203,
+  // its O^T rescale included) in both warpgroups.
+  const Prediction k = predict(h100, mla(16, 16, 1, 65536), "mla_decode", parse_tile("block_n=64,stages=2,kv_on_m=1,splits=8"));
+  EXPECT_DOUBLE_EQ(use_work(op_named(k.desc.loop, "qk"), Unit::kIssue), 426.0 * 128);
+  EXPECT_NEAR(use_work(op_named(k.desc.loop, "softmax"), Unit::kIssue) + use_work(op_named(k.desc.loop, "pv"), Unit::kIssue),
+              166.0 * 128 + 203.0 * 256, 1e-6);
+}
+
 TEST(MlaLayouts, BlockQOutsideTheLayoutIsInfeasible) {
   const Profile h100 = profiles::resolve_profile("h100");
   const Problem prob = mla(4, 16, 1, 4096);

@@ -369,6 +369,10 @@ void build_mla_decode(const Ctx& c, ScheduleDesc& d) {
   const double cpi = kv_on_m ? c.k.mla_kv_on_m_cycles_per_instruction : c.k.mla_cycles_per_instruction;
   const double mufu_cycles = mufu_warp_instruction_cycles(c);
   if (chain) {
+    // The S issue stream takes the first warpgroup's issue slots too (ring wait, the 36 wgmma
+    // issues with their descriptors): counted nowhere else.
+    b.use(L, qk, Unit::kIssue, s_issue * kWarpgroupThreads, kIssueThreadOpsPerClkPerSm,
+          [&] { return num(s_issue) + " S-issue instructions per thread of the first warpgroup (SASS)"; });
     Op& o = (*L)[qk];
     o.chain_cycles = s_issue * cpi;
     if (c.detailed)
@@ -385,13 +389,29 @@ void build_mla_decode(const Ctx& c, ScheduleDesc& d) {
   }
   // The softmax runs over every row (column) the MMA computed, padding included (masked to
   // -inf, still exponentiated); the O rescale over the whole accumulator.
+  SoftmaxWork sw;
+  double rescale_ops = 0.0;  // thread ops of the O (O^T) rescale, both warpgroups
   if (kv_on_m == 0) {
-    add_softmax_uses(b, c, L, sm, m_exec, bn, 0.0, kThreadsPerRowQuad);
-    add_fma_pass(b, c, L, sm, m_exec * dv_cta, 1.0, [&] { return "O rescale (both warpgroups)"; });
+    sw = add_softmax_uses(b, c, L, sm, m_exec, bn, 0.0, kThreadsPerRowQuad);
+    rescale_ops = m_exec * dv_cta;
+    add_fma_pass(b, c, L, sm, rescale_ops, 1.0, [&] { return "O rescale (both warpgroups)"; });
   } else {
     // Column max over M: 8 lanes by shuffles, 4 warps through SMEM (a named barrier).
-    add_softmax_uses(b, c, L, sm, n_exec, bn, 0.0, kMlaColumnThreads);
-    add_fma_pass(b, c, L, sm, n_exec * dv, 1.0, [&] { return "O^T rescale (both warpgroups)"; });
+    sw = add_softmax_uses(b, c, L, sm, n_exec, bn, 0.0, kMlaColumnThreads);
+    rescale_ops = n_exec * dv;
+    add_fma_pass(b, c, L, sm, rescale_ops, 1.0, [&] { return "O^T rescale (both warpgroups)"; });
+  }
+  if (chain) {
+    // The first warpgroup's SASS-counted stream from the softmax on (sm_instr per thread)
+    // holds more than the softmax charged above (and, heads on M, its half of the rescale):
+    // masking, P's hand-off, loop control, the PV issue. The rest takes issue slots too.
+    const double counted = sw.instructions() + (kv_on_m ? 0.0 : 0.5 * rescale_ops);
+    const double rest = sm_instr * kWarpgroupThreads - counted;
+    if (rest > 0.0)
+      b.use(L, sm, Unit::kIssue, rest, kIssueThreadOpsPerClkPerSm, [&] {
+        return num(rest / kWarpgroupThreads) + " more instructions per thread of the first warpgroup's " + num(sm_instr) +
+               " (SASS) than the softmax and rescale above";
+      });
   }
   if (kv_on_m) {
     // Column max exchange across the 4 warps, the rescale factors for the second warpgroup,
@@ -419,6 +439,12 @@ void build_mla_decode(const Ctx& c, ScheduleDesc& d) {
     });
   }
   if (chain && kv_on_m) {  // KV on M: the PV part's own issue stream (O^T rescale, 16 wgmmas)
+    // Both warpgroups run it; its O^T rescale is charged with the softmax op above.
+    const double pv_rest = kc.pv_issue * kConsumers * kWarpgroupThreads - rescale_ops;
+    if (pv_rest > 0.0)
+      b.use(L, pv, Unit::kIssue, pv_rest, kIssueThreadOpsPerClkPerSm, [&] {
+        return num(kc.pv_issue) + " PV-part instructions per thread in both warpgroups (SASS), less the rescale above";
+      });
     Op& o = (*L)[pv];
     o.chain_cycles = kc.pv_issue * cpi;
     if (c.detailed) o.chain_what = num(kc.pv_issue) + " instructions per thread (O^T rescale, 16 wgmma issues) x " + num(cpi) + " cycles";
