@@ -57,10 +57,29 @@ TEST(ItemChain, TheL2PrefetchIssueHoldsTheWarpChain) {
                                   parse_tile("block_n=64,splits=4,stages=3,l2_prefetch=" + std::to_string(pf)), kc);
     return op_named(pr.desc.loop, "softmax").chain_cycles;
   };
+  // 4096 / 4 splits = 16 blocks of 64 rows each: all but the first 3 (stages) prefetched.
+  const double share = (16.0 - 3.0) / 16.0;
   const double extra_instructions = 40.0 * k.decode_warp_cycles_per_instruction;
-  EXPECT_NEAR(chain(1, k) - chain(0, k), extra_instructions + 777.0, 1e-9);
+  EXPECT_NEAR(chain(1, k) - chain(0, k), extra_instructions + 777.0 * share, 1e-9);
   k.decode_l2_prefetch_issue_cycles = 0.0;
   EXPECT_NEAR(chain(1, k) - chain(0, k), extra_instructions, 1e-9);
+}
+
+// A split no longer than the ring prefetches nothing (its blocks come with the prologue's
+// and the first iteration's loads): no issue cost, no bytes fetched twice.
+TEST(ItemChain, ASplitWithinTheRingPrefetchesNothing) {
+  const Profile p = profiles::resolve_profile("h100");
+  ModelConstants k = default_constants();
+  k.decode_l2_prefetch_issue_cycles = 777.0;
+  const auto predict_pf = [&](int pf) {
+    // 4096 / 32 splits = 128 rows = 2 blocks of 64, fewer than the 3 stages.
+    return predict(p, parse_problem(kDecode), "decode_splitkv",
+                   parse_tile("block_n=64,splits=32,stages=3,l2_prefetch=" + std::to_string(pf)), k);
+  };
+  const Prediction on = predict_pf(1), off = predict_pf(0);
+  EXPECT_NEAR(op_named(on.desc.loop, "softmax").chain_cycles - op_named(off.desc.loop, "softmax").chain_cycles,
+              40.0 * k.decode_warp_cycles_per_instruction, 1e-9);
+  EXPECT_DOUBLE_EQ(on.bytes_hbm, off.bytes_hbm);
 }
 
 }  // namespace

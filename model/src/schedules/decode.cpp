@@ -184,8 +184,15 @@ void build_decode_splitkv(const Ctx& c, ScheduleDesc& d) {
   // With L2 prefetch the blocks were requested from HBM one prefetch distance earlier:
   // the load sees L2 latency; HBM throughput still binds through the hbm use.
   const double lat_adjust = pf ? load_latency_cycles(c, 0.0) - load_latency_cycles(c, f) : 0.0;
+  // The kernel prefetches a split's blocks from its (stages)th on: the first stages - 1 come
+  // with the prologue's loads and the next with the first iteration's, before any prefetch
+  // (decode_splitkv.cuh, "L2 prefetch"). So a share (blocks - stages) / blocks of each
+  // split's blocks is prefetched, and its costs below are paid on that share only: short
+  // splits prefetch little or nothing.
+  const double pf_share =
+      pf ? std::max(0.0, static_cast<double>(iters - stages)) / static_cast<double>(iters) : 0.0;
   // The prefetch's measured cost, as KV bytes HBM delivers twice (fitted on training runs).
-  const double refetch = pf ? c.k.decode_prefetch_refetch_fraction : 0.0;
+  const double refetch = pf_share * c.k.decode_prefetch_refetch_fraction;
   const int ld = b.load(L, "load_kv", w, bn * (dq + dv) * e, f, paged_extra_latency(c, bn) + lat_adjust,
                         1.0 / (1.0 + refetch));
   b.note(L, ld, [&] {
@@ -221,13 +228,14 @@ void build_decode_splitkv(const Ctx& c, ScheduleDesc& d) {
     const double cpi = c.k.decode_warp_cycles_per_instruction, mufu_cycles = mufu_warp_instruction_cycles(c);
     // Warps 0 and 1 also issue the L2 prefetch of a block ahead (one bulk request per lane
     // and page run): it holds their stream longer than its counted instructions.
-    const double prefetch_cycles = pf ? c.k.decode_l2_prefetch_issue_cycles : 0.0;
+    const double prefetch_cycles = pf_share * c.k.decode_l2_prefetch_issue_cycles;
     Op& o = (*L)[sm];
     o.chain_cycles = other * cpi + mufu * mufu_cycles + prefetch_cycles;
     if (c.detailed)
       o.chain_what = num(other) + " instructions per thread x " + num(cpi) + " cycles + " + num(mufu) + " MUFU x " +
                      num(mufu_cycles) + " cycles" +
-                     (pf ? " + " + num(prefetch_cycles) + " cycles of L2 prefetch issue (decode_l2_prefetch_issue_cycles)"
+                     (pf ? " + " + num(prefetch_cycles) + " cycles of L2 prefetch issue (decode_l2_prefetch_issue_cycles x " +
+                               num(pf_share) + " of the blocks prefetched)"
                          : "");
   }
   const int pv = b.op(L, "pv", w, c.p.latency.smem.value);
