@@ -16,7 +16,7 @@ def main() -> int:
         print(__doc__, file=sys.stderr)
         return 2
     doc = load.load_report_input(sys.argv[1])
-    fig = plots.scatter(doc["records"])
+    fig = plots.scatter(doc["records"], doc["summary"])
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "figures", "accuracy_scatter.png")
     fig.savefig(out, dpi=80)
     print(f"wrote {out} ({os.path.getsize(out)} bytes)", file=sys.stderr)
