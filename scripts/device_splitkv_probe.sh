@@ -9,7 +9,8 @@
 #   2. counters: ncu's sections (as the held-out step) on the first split-kernel launch of
 #      one config per process, written by ncu_to_json.py so that `tilesim validate`
 #      compares them.
-# usage (repository root on the device): bash scripts/device_splitkv_probe.sh mla|decode BIN
+# usage (repository root on the device): [SKIP_DUR=1] [CTR_SHAPES_OVERRIDE="s1 s2 ..."]
+#   bash scripts/device_splitkv_probe.sh mla|decode BIN
 # Everything goes into one tarball in $OUT; a short table is printed last.
 set -uo pipefail
 FAMILY=${1:?mla or decode}
@@ -27,6 +28,9 @@ case $FAMILY in
     CFGS="bn64_st3_mt1_contig bn64_st3_mt1_paged bn64_st3_mt1_contig_pf" ;;
   *) echo "family must be mla or decode, got '$FAMILY'" >&2; exit 2 ;;
 esac
+# Other shapes for the counters (e.g. the held-out list's), and SKIP_DUR=1 for counters only.
+CTR_SHAPES=${CTR_SHAPES_OVERRIDE:-$CTR_SHAPES}
+[[ ${SKIP_DUR:-0} == 1 ]] && DUR_SHAPES=""
 W=$(mktemp -d /tmp/splitkv.XXXX)
 R=$W/res; mkdir -p $R/dur $R/ctr
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,clocks.mem,power.draw,power.limit,temperature.gpu --format=csv > $R/env.txt 2>&1
