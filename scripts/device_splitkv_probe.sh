@@ -75,17 +75,10 @@ PY
 done
 python3 scripts/ncu_to_json.py $R/ctr > $R/ctr/ncu.json 2> $R/ctr/ncu_to_json.err || echo "ncu_to_json failed"
 pack
-python3 - "$R/dur" <<'PY'
-import collections, csv, glob, statistics, sys
-D = sys.argv[1]
-for path in sorted(glob.glob(D + "/ncu_*.csv")):
-    rows = list(csv.reader([l for l in open(path) if l.startswith('"')]))
-    if len(rows) < 3: print(path.split("/")[-1], "no rows"); continue
-    h = rows[0]; g = lambda r, n: r[h.index(n)] if n in h else "0"
-    dur = collections.defaultdict(list)
-    for r in rows[2:]:
-        dur[(g(r, "Kernel Name")[:60], g(r, "launch__grid_size"))].append(float(g(r, "gpu__time_duration.sum").replace(",", "")))
-    print(path.split("/")[-1])
-    for (k, grid), v in dur.items():
-        print("  %-60s grid %6s  n %3d  median %9.0f ns" % (k, grid, len(v), statistics.median(v)))
+python3 scripts/splitkv_probe_to_json.py $R/dur > $R/dur/splitkv_probe.json && pack && python3 - "$R/dur/splitkv_probe.json" <<'PY'
+import json, sys
+for s in json.load(open(sys.argv[1]))["shapes"]:
+    for c in s["configs"]:
+        print("%-60s %-28s split %8.1f us  combine %s" % (json.dumps(s["problem"])[:60], c["variant"], c["split_median_ns"] / 1e3,
+              "%.1f us" % (c["combine_median_ns"] / 1e3) if c["combine_median_ns"] else "-"))
 PY

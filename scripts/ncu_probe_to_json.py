@@ -13,7 +13,7 @@ import os
 import re
 import sys
 
-from ncu_to_json import read_csv
+from ncu_to_json import read_csv, recorded_run
 
 def probe_metric(name):
     """Every metric the probe asked for, with ncu's launch__* (grid and cluster shape)."""
@@ -30,13 +30,9 @@ def profiled_kernels(path):
 
 def main():
     d = sys.argv[1]
-    # The version is the device's (ncu_version.txt written there), not this machine's.
-    vpath = os.path.join(d, "ncu_version.txt")
-    lines = open(vpath).read().strip().splitlines() if os.path.exists(vpath) else []
-    ver = lines[-1] if lines else "not recorded"
-    env = os.path.join(d, "env.txt")
+    ver, device = recorded_run(d)
     doc = {"schema": "tilesim.ncu_probe.v1", "tool": {"name": "ncu", "version": ver, "options": "--clock-control none --metrics <list> --csv --page raw"},
-           "device": open(env).read().strip() if os.path.exists(env) else None, "runs": []}
+           "device": device, "runs": []}
     for path in sorted(glob.glob(os.path.join(d, "ncu_*.csv"))):
         name = os.path.basename(path)
         dims = re.findall(r"(\d+)x(\d+)x(\d+)", name) or re.findall(r"m=(\d+),n=(\d+),k=(\d+)", name)

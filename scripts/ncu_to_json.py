@@ -58,6 +58,14 @@ def read_csv(path, keep=kept):
     return out
 
 
+def recorded_run(d):
+    """What a device script wrote beside its ncu output: the ncu version (ncu_version.txt,
+    the device's, not this machine's) and the device line (env.txt, nvidia-smi's CSV)."""
+    vpath, env = os.path.join(d, "ncu_version.txt"), os.path.join(d, "env.txt")
+    lines = open(vpath).read().strip().splitlines() if os.path.exists(vpath) else []
+    return (lines[-1] if lines else "not recorded"), (open(env).read().strip() if os.path.exists(env) else None)
+
+
 def prune(path):
     doc = json.load(open(path))
     for r in doc["runs"]:

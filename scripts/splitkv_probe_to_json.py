@@ -15,11 +15,12 @@ import re
 import statistics
 import sys
 
-from ncu_to_json import read_csv
+from ncu_to_json import read_csv, recorded_run
 
 
 def wanted(name):
-    return name.startswith(("gpu__time_duration", "sm__cycles_elapsed", "launch__grid_size", "dram__bytes", "lts__t_sector_hit"))
+    return name.startswith(("gpu__time_duration", "sm__cycles_elapsed", "launch__grid_size", "launch__registers_per_thread",
+                            "dram__bytes", "lts__t_sector_hit"))
 
 
 def value(k, name):
@@ -43,24 +44,28 @@ def summary(group):
     def med(xs):
         xs = [x for x in xs if x is not None]
         return statistics.median(xs) if xs else None
-    split_ns = [value(l["split"], "gpu__time_duration.sum") for l in group]
-    comb_ns = [value(l["combine"], "gpu__time_duration.sum") for l in group if l["combine"]]
-    return {"launches": len(group), "split_median_ns": med(split_ns), "combine_median_ns": med(comb_ns),
+    def of(kernel, metric):
+        return med([value(l[kernel], metric) for l in group if l[kernel]])
+    comb = group[0]["combine"]
+    return {"launches": len(group), "split_median_ns": of("split", "gpu__time_duration.sum"),
+            "combine_median_ns": of("combine", "gpu__time_duration.sum"),
             "split_grid": value(group[0]["split"], "launch__grid_size"),
-            "combine_grid": value(group[0]["combine"], "launch__grid_size") if group[0]["combine"] else None,
-            "split_sm_hz_median": med([value(l["split"], "sm__cycles_elapsed.avg.per_second") for l in group]),
-            "split_dram_read_bytes_median": med([value(l["split"], "dram__bytes_read.sum") for l in group])}
+            "combine_grid": value(comb, "launch__grid_size") if comb else None,
+            "combine_registers_per_thread": value(comb, "launch__registers_per_thread") if comb else None,
+            "split_sm_hz_median": of("split", "sm__cycles_elapsed.avg.per_second"),
+            "combine_sm_hz_median": of("combine", "sm__cycles_elapsed.avg.per_second"),
+            "split_dram_read_bytes_median": of("split", "dram__bytes_read.sum"),
+            "combine_dram_read_bytes_median": of("combine", "dram__bytes_read.sum"),
+            "combine_l2_hit_rate_pct_median": of("combine", "lts__t_sector_hit_rate.pct")}
 
 
 def main():
     d = sys.argv[1]
-    vpath = os.path.join(d, "ncu_version.txt")
-    lines = open(vpath).read().strip().splitlines() if os.path.exists(vpath) else []
-    env = os.path.join(d, "env.txt")
+    ver, device = recorded_run(d)
     doc = {"schema": "tilesim.splitkv_probe.v1",
-           "tool": {"name": "ncu", "version": lines[-1] if lines else "not recorded",
+           "tool": {"name": "ncu", "version": ver,
                     "options": "--clock-control none --cache-control none --metrics <list> --csv --page raw"},
-           "device": open(env).read().strip() if os.path.exists(env) else None, "shapes": []}
+           "device": device, "shapes": []}
     for path in sorted(glob.glob(os.path.join(d, "ncu_*.csv"))):
         tag = re.findall(r"ncu_(\w+?)_(\d+)\.csv", os.path.basename(path))[0]
         run_path = os.path.join(d, "run_%s_%s.json" % tag)
