@@ -135,6 +135,7 @@ void register_smem_benchmarks();
 void register_memory_benchmarks();
 void register_tma_benchmarks();
 void register_tma_stream_benchmarks();
+void register_gemm_epilogue_benchmarks();
 void register_launch_benchmarks();
 // sm_100a only (microbench/sm100/, in tilesim-microbench-sm100).
 void register_tcgen05_benchmarks();

@@ -65,6 +65,7 @@ void register_all() {
 #else
   register_wgmma_benchmarks();
   register_attn_op_benchmarks();
+  register_gemm_epilogue_benchmarks();
 #endif
   register_mma_sync_benchmarks();
   register_alu_benchmarks();

@@ -1,7 +1,8 @@
 // Pieces shared by the Hopper GEMM kernels (gemm_sm90_ws for bf16, gemm_sm90_fp8 for
 // block-scaled e4m3): the warpgroup register split, the grouped tile order, the producer's
 // A/B stage load with 2-CTA multicast, the consumers' stage release, the bf16 TMA-store
-// epilogue of a wgmma accumulator tile, and the persistent grid size and launch.
+// epilogue of a wgmma accumulator tile and its split-K fp32 form, and the persistent grid
+// size and launch.
 #pragma once
 
 #include <cuda.h>
@@ -141,6 +142,36 @@ __device__ __forceinline__ void store_tile_bf16(const float (&acc)[kMmaPerK][BN 
         const int col = col_base + nj * kEpiTile;
         if (row < m && col < n) tma_store_2d(tma_c, cbuf + buf * kEpiBufBytes, col, row);
         bulk_commit_group();
+      }
+    }
+  }
+}
+
+// Split-K epilogue of one consumer warpgroup: its kMmaPerK m64 x BN fp32 accumulator blocks
+// (wgmma layout) stored as they are into the fp32 partial tile `part` (m x n, row-major)
+// straight from registers: each thread writes float2 pairs, 4 lanes 32 contiguous bytes of a
+// row (n % 8 == 0 and col even, so col < n covers the pair).
+template <int kMmaPerK, int BN>
+__device__ __forceinline__ void store_partials_f32(const float (&acc)[kMmaPerK][BN / 2], float* part,
+                                                   int tid_in_wg, int row_base, int col_base, int m,
+                                                   int n) {
+  const int warp = tid_in_wg / 32;
+  const int lane = tid_in_wg % 32;
+  const int r0 = warp * 16 + lane / 4;  // accumulator rows r0 and r0 + 8
+#pragma unroll
+  for (int mi = 0; mi < kMmaPerK; ++mi) {
+    const int row = row_base + mi * kWgmmaM + r0;
+#pragma unroll
+    for (int j = 0; j < BN / 8; ++j) {
+      const int col = col_base + 8 * j + 2 * (lane % 4);
+      const float* v = &acc[mi][j * 4];
+      if (col < n) {
+        if (row < m) {
+          *reinterpret_cast<float2*>(part + static_cast<size_t>(row) * n + col) = make_float2(v[0], v[1]);
+        }
+        if (row + 8 < m) {
+          *reinterpret_cast<float2*>(part + static_cast<size_t>(row + 8) * n + col) = make_float2(v[2], v[3]);
+        }
       }
     }
   }

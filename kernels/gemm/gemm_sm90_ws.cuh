@@ -232,7 +232,6 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
     // ------------------------------------------------------------------ consumers
     if constexpr (Cfg::consumers > 1) setmaxnreg_inc<Cfg::kConsumerRegs>();
     const int cw = warpgroup - 1;
-    const int warp = tid_in_wg / 32;
     const int lane = threadIdx.x % 32;
     float acc[Cfg::kMmaPerK][BN / 2];
     ptx::PipelineState ring;
@@ -285,30 +284,10 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
 
       const int row_base = tile_m * BM + cw * Cfg::kRowsPerConsumer;
       const int col_base = tile_n * BN;
-      const int r0 = warp * 16 + lane / 4;  // accumulator rows r0 and r0 + 8
       if (splits > 1) {
-        // ---- split-K epilogue: fp32 partials straight from registers (n % 8 == 0 and
-        // col even, so col < n covers the pair; 4 lanes write 32 contiguous bytes).
-        float* part = partials + static_cast<size_t>(sp) * m * n;
-#pragma unroll
-        for (int mi = 0; mi < Cfg::kMmaPerK; ++mi) {
-          const int row = row_base + mi * Cfg::kWgmmaM + r0;
-#pragma unroll
-          for (int j = 0; j < BN / 8; ++j) {
-            const int col = col_base + 8 * j + 2 * (lane % 4);
-            const float* v = &acc[mi][j * 4];
-            if (col < n) {
-              if (row < m) {
-                *reinterpret_cast<float2*>(part + static_cast<size_t>(row) * n + col) =
-                    make_float2(v[0], v[1]);
-              }
-              if (row + 8 < m) {
-                *reinterpret_cast<float2*>(part + static_cast<size_t>(row + 8) * n + col) =
-                    make_float2(v[2], v[3]);
-              }
-            }
-          }
-        }
+        // ---- split-K epilogue: fp32 partials straight from registers
+        store_partials_f32<Cfg::kMmaPerK, BN>(acc, partials + static_cast<size_t>(sp) * m * n,
+                                              tid_in_wg, row_base, col_base, m, n);
         continue;
       }
       // ---- epilogue: 64x64 sub-tiles through a double-buffered swizzled SMEM tile

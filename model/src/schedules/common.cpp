@@ -157,11 +157,19 @@ int Builder::load(std::vector<Op>* list, const std::string& name, int role, doub
   return id;
 }
 
-void Builder::store_uses(std::vector<Op>* list, int op, double bytes, double efficiency) {
+void Builder::store_uses(std::vector<Op>* list, int op, double bytes, double efficiency, int sm_writers) {
   use(list, op, Unit::kL2, bytes, l2_bytes_per_clk(c_) * efficiency,
       [&] { return num(bytes) + " B stored through L2 (at epilogue_efficiency)"; });
   use(list, op, Unit::kHbm, bytes, hbm_bytes_per_clk(c_) * efficiency,
       [&] { return num(bytes) + " B written to HBM (at epilogue_efficiency)"; });
+  const double sm_cycles = bytes * std::max(1, sm_writers) / c_.k.sm_store_bytes_per_clk;
+  Op& o = (*list)[op];
+  if (sm_cycles > o.chain_cycles) {
+    o.chain_cycles = sm_cycles;
+    if (c_.detailed)
+      o.chain_what = num(bytes) + " B x " + num(std::max(1, sm_writers)) + " writer(s) leaving the SM at " +
+                     num(c_.k.sm_store_bytes_per_clk) + " B/clk (sm_store_bytes_per_clk)";
+  }
 }
 
 void Builder::tma_rows(std::vector<Op>* list, int op, double rows, double row_bytes, double stride_bytes) {

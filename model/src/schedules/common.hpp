@@ -147,8 +147,10 @@ class Builder {
   // stage that waits for HBM (g.stage_hbm_share of them) takes gemm_operand_hbm_latency_cycles,
   // the others the L2 latency; the grid's first stage waits for HBM (a prologue op).
   void gemm_stage_latency(std::vector<Op>* list, int load_op, const GemmTraffic& g);
-  // A store of `bytes` to global memory (through L2 to HBM).
-  void store_uses(std::vector<Op>* list, int op, double bytes, double efficiency);
+  // A store of `bytes` to global memory (through L2 to HBM). The store also leaves its SM
+  // at sm_store_bytes_per_clk, shared by the `sm_writers` ops of the phase that store at
+  // the same time on that SM: a chain on the op.
+  void store_uses(std::vector<Op>* list, int op, double bytes, double efficiency, int sm_writers = 1);
   // The TMA engine's share of a load op: `rows` box rows of `row_bytes` each, consecutive
   // rows `stride_bytes` apart in global memory (no use where the profile has no TMA rates).
   void tma_rows(std::vector<Op>* list, int op, double rows, double row_bytes, double stride_bytes);

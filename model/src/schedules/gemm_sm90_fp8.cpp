@@ -202,7 +202,7 @@ void build_gemm_sm90_fp8(const Ctx& c, ScheduleDesc& d) {
           [&] { return num(elems) + " values / 2 per cvt"; });
     b.use(E, id, Unit::kSmem, elems * c.obytes(), srate * eff,
           [&] { return num(elems) + " x " + num(c.obytes()) + " B staged"; });
-    b.store_uses(E, id, elems * c.obytes(), eff);
+    b.store_uses(E, id, elems * c.obytes(), eff, consumers);
   }
   d.prologue_overlaps_previous = true;  // producer fills the next tile's stages during the epilogue
   d.epilogue_overlaps_next = false;     // cooperative consumers store before the next tile

@@ -110,7 +110,7 @@ void build_gemm_sm90_ws(const Ctx& c, ScheduleDesc& d) {
       b.use(E, id, Unit::kCvt, elems * kCvtPerElement, c.p.per_sm.cvt_bf16x2.value * eff,
             [&] { return num(elems) + " values / 2 per cvt"; });
     b.use(E, id, Unit::kSmem, elems * out_bytes, srate * eff, [&] { return num(elems) + " x " + num(out_bytes) + " B staged"; });
-    b.store_uses(E, id, elems * out_bytes, eff);
+    b.store_uses(E, id, elems * out_bytes, eff, consumers);
   }
   d.prologue_overlaps_previous = true;  // producer fills the next tile's stages during the epilogue
   d.epilogue_overlaps_next = false;     // cooperative consumers store before the next tile

@@ -32,6 +32,7 @@ struct ModelConstants {
   double gemm_operand_hbm_efficiency = 0.0;
   double gemm_operand_hbm_latency_cycles = 0.0;
   double tma_issue_cycles_per_row = 0.0;
+  double sm_store_bytes_per_clk = 0.0;
   double decode_prefetch_refetch_fraction = 0.0;
   double l2_efficiency = 0.0;
   double l2_usable_fraction = 0.0;
@@ -80,6 +81,8 @@ inline constexpr Unit kRegisters{"reg", 0, 255};
 inline constexpr Unit kCyclesPerInstruction{"cycles/instruction", 1, 64};
 // A clock offset: DVFS moves these cards' SM clock by a few hundred MHz at most.
 inline constexpr Unit kMegahertz{"MHz", 0, 1000};
+// One SM's share of a memory path: its L1 moves at most 128 B per cycle.
+inline constexpr Unit kBytesPerClk{"B/clk", 0, 128};
 // Energy per unit of work: tens of pJ per byte moved on chip, ~1 pJ per FLOP; a thousand
 // pJ per byte or a hundred per FLOP is a unit slip.
 inline constexpr Unit kPicojoulesPerFlop{"pJ/FLOP", 0, 100};
@@ -117,6 +120,9 @@ inline constexpr std::array kConstantFields{
     field("tma_issue_cycles_per_row", member<&ModelConstants::tma_issue_cycles_per_row>, kCycles, Rule::kNonNegative,
           "SM cycles the SM's TMA unit spends per box row of a GEMM stage's loads: its stages are issued one "
           "after the other, so a CTA's stage loads cannot come faster than their rows allow"),
+    field("sm_store_bytes_per_clk", member<&ModelConstants::sm_store_bytes_per_clk>, kBytesPerClk, Rule::kPositive,
+          "bytes per SM cycle that one SM's stores to global memory leave it at (st.global or TMA store, "
+          "through L2): an epilogue's stores are a chain on its SM, whatever the chip-wide rates leave"),
     field("decode_prefetch_refetch_fraction", member<&ModelConstants::decode_prefetch_refetch_fraction>, kRatio,
           Rule::kAny,
           "decode_splitkv with l2_prefetch: the share of the prefetched KV bytes HBM delivers a second time "
