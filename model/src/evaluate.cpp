@@ -439,12 +439,13 @@ void evaluate(const ScheduleDesc& d, Prediction& out, bool detailed) {
       unit_iter[static_cast<int>(u.unit)] += u.work / rate;
     }
   }
-  double resource = 0.0, resource_local = 0.0;
+  double resource = 0.0, resource_local = 0.0, resource_chip = 0.0;
   Unit resource_unit = Unit::kTensor;
   for (int u = 0; u < kUnitCount; ++u) {
     const bool chip = unit_is_chip_wide(static_cast<Unit>(u));
     const double c = chip ? unit_iter[u] : share_sm * unit_iter[u];
     if (!chip) resource_local = std::max(resource_local, c);
+    if (chip) resource_chip = std::max(resource_chip, c);
     if (c > resource) {
       resource = c;
       resource_unit = static_cast<Unit>(u);
@@ -481,22 +482,70 @@ void evaluate(const ScheduleDesc& d, Prediction& out, bool detailed) {
   double hidden = 0.0;
   if (persistent && d.prologue_overlaps_previous) hidden += pro + fill;
   if (persistent && d.epilogue_overlaps_next) hidden += epi;
-  thread_local std::vector<std::pair<double, int64_t>> durations;
-  durations.clear();
-  double busy_slot_cycles = 0.0;
-  for (const auto& c : grid.classes) {
+  // An item's slot time with its main loop at `iter` cycles per iteration (its first
+  // iteration's latency beyond that pace is the fill, hidden with the prologue where the
+  // grid overlaps them with the previous item).
+  auto item_cycles = [&](const WorkClass& c, double iter) {
+    const double fill_at = c.iterations > 0 ? std::max(0.0, first - iter) : 0.0;
     double t = k.item_setup_cycles + pro + epi;
-    if (c.iterations > 0) t += fill + static_cast<double>(c.iterations) * T_local;
-    t = persistent ? std::max(t - hidden, 1.0) : t + k.cta_launch_cycles;
-    durations.emplace_back(t, c.items);
-    busy_slot_cycles += t * static_cast<double>(c.items);
+    if (c.iterations > 0) t += fill_at + static_cast<double>(c.iterations) * iter;
+    if (!persistent) return t + k.cta_launch_cycles;
+    double hid = 0.0;
+    if (d.prologue_overlaps_previous) hid += pro + fill_at;
+    if (d.epilogue_overlaps_next) hid += epi;
+    return std::max(t - hid, 1.0);
+  };
+  thread_local std::vector<std::pair<double, int64_t>> durations;
+  thread_local std::vector<double> class_cycles;
+  thread_local std::vector<int> class_order;  // the order the scheduler hands classes out
+  class_cycles.clear();
+  class_order.clear();
+  double busy_slot_cycles = 0.0;
+  for (size_t i = 0; i < grid.classes.size(); ++i) {
+    const double t = item_cycles(grid.classes[i], T_local);
+    class_cycles.push_back(t);
+    class_order.push_back(static_cast<int>(i));
+    busy_slot_cycles += t * static_cast<double>(grid.classes[i].items);
   }
   if (grid.scheduler == Scheduler::kLongestFirst)
-    std::stable_sort(durations.begin(), durations.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    std::stable_sort(class_order.begin(), class_order.end(), [&](int a, int b) {
+      return class_cycles[static_cast<size_t>(a)] > class_cycles[static_cast<size_t>(b)];
+    });
+  durations.clear();
+  for (const int i : class_order)
+    durations.emplace_back(class_cycles[static_cast<size_t>(i)], grid.classes[static_cast<size_t>(i)].items);
   const double list_makespan = grid.scheduler == Scheduler::kStaticStride
                                    ? static_stride_schedule(durations, grid.launch_pattern, items, slots)
                                    : list_schedule(durations, slots);
-  const double makespan = list_makespan + (persistent ? hidden + k.cta_launch_cycles : 0.0);
+  const double launch_extra = persistent ? hidden + k.cta_launch_cycles : 0.0;
+  const double makespan = list_makespan + launch_extra;
+  // The last, partial round of a grid larger than its slots: its few CTAs cannot drive a
+  // chip-wide unit (L2, HBM, the TMA engines) at the rate the full rounds did. The
+  // whole-kernel bounds below charge that unit's work as a fluid; only the full rounds'
+  // share of it can be done at the full rate, and the tail round's items run after them at
+  // their own pace: each CTA's iterations at max(its SM's pace, its share of the unit among
+  // the tail's CTAs). A grid of one round keeps the fluid alone (its CTAs all run at once),
+  // as does a static-stride grid (its slots' items are fixed by launch order).
+  const int64_t tail_items = items % slots;
+  const bool has_tail = items > slots && tail_items > 0 && grid.scheduler != Scheduler::kStaticStride;
+  const double full_share = has_tail ? static_cast<double>(items - tail_items) / static_cast<double>(items) : 1.0;
+  // The tail item with the most iterations ends the tail (an item's time grows with them).
+  const WorkClass* tail_longest = nullptr;
+  if (has_tail) {
+    int64_t started = 0;
+    for (const int i : class_order) {
+      const WorkClass& c = grid.classes[static_cast<size_t>(i)];
+      if (started + c.items > items - tail_items && (tail_longest == nullptr || c.iterations > tail_longest->iterations))
+        tail_longest = &c;
+      started += c.items;
+    }
+  }
+  auto tail_cycles = [&](double f_mhz) {
+    if (tail_longest == nullptr) return 0.0;
+    const double tail_iter = std::max(T_local, resource_chip * f_mhz / clock_mhz * static_cast<double>(tail_items) /
+                                                   static_cast<double>(slots));
+    return item_cycles(*tail_longest, tail_iter);  // a persistent slot's tail item follows its previous one
+  };
 
   // --- whole-kernel unit bounds ----------------------------------------------------------
   double busy[kUnitCount] = {};  // SM units: summed over SMs; chip units: whole chip
@@ -549,10 +598,13 @@ void evaluate(const ScheduleDesc& d, Prediction& out, bool detailed) {
   // not decrease (a faster clock can only lower the share), so the steps from the maximum
   // clock fall monotonically onto the largest fixed point.
   auto kernel_cycles_at = [&](double f_mhz) {
-    double m = makespan;
-    for (int u = 0; u < kUnitCount; ++u)
-      m = std::max(m, unit_is_chip_wide(static_cast<Unit>(u)) ? bound[u] * f_mhz / clock_mhz : bound[u]);
-    return m;
+    double m = makespan, chip = 0.0;
+    for (int u = 0; u < kUnitCount; ++u) {
+      const bool wide = unit_is_chip_wide(static_cast<Unit>(u));
+      m = std::max(m, wide ? bound[u] * f_mhz / clock_mhz : bound[u]);
+      if (wide) chip = std::max(chip, bound[u] * f_mhz / clock_mhz);
+    }
+    return std::max(m, chip * full_share + tail_cycles(f_mhz));
   };
   const int tensor_i = static_cast<int>(Unit::kTensor);
   double f_mhz = clock_at(k.clock, 0.0);
@@ -574,7 +626,15 @@ void evaluate(const ScheduleDesc& d, Prediction& out, bool detailed) {
       max_bound = bound[u];
       bound_unit = static_cast<Unit>(u);
     }
-  const double kernel_cycles = std::max(makespan, max_bound);
+  double chip_bound = 0.0;
+  Unit chip_unit = Unit::kL2;
+  for (int u = 0; u < kUnitCount; ++u)
+    if (unit_is_chip_wide(static_cast<Unit>(u)) && bound[u] > chip_bound) {
+      chip_bound = bound[u];
+      chip_unit = static_cast<Unit>(u);
+    }
+  const double tail_bound = chip_bound * full_share + tail_cycles(f_mhz);
+  const double kernel_cycles = std::max({makespan, max_bound, tail_bound});
   const double post_us = d.post.time_us(k.hbm_bytes_per_s);
   const double time_us = kernel_cycles / f_mhz + k.launch_us + post_us;
 
@@ -659,6 +719,15 @@ void evaluate(const ScheduleDesc& d, Prediction& out, bool detailed) {
     if (detailed)
       why = "launch-bound: " + fx(k.launch_us + post_us, 1) + " us of launch/combine overhead vs " + fx(work_us, 2) +
             " us of kernel work";
+  } else if (tail_bound > std::max(max_bound, makespan)) {
+    out.bottleneck = unit_name(chip_unit);
+    out.bound_kind = "memory";
+    if (detailed)
+      why = std::string(unit_name(chip_unit)) + "-bound in the full rounds (" + fx(100.0 * full_share, 0) +
+            "% of its work at the achievable rate: " + fx(chip_bound * full_share / f_mhz, 2) + " us), then the last round's " +
+            fx(static_cast<double>(tail_items), 0) + " items at their own pace (" +
+            fx((tail_bound - chip_bound * full_share) / f_mhz, 2) + " us) > " + fx(makespan / f_mhz, 2) +
+            " us of scheduled SM time";
   } else if (max_bound >= makespan) {
     out.bottleneck = unit_name(bound_unit);
     out.bound_kind = unit_is_chip_wide(bound_unit) ? "memory" : "throughput";

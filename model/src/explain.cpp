@@ -136,7 +136,7 @@ std::string explain(const Prediction& pr, const Profile& p) {
   for (const auto& u : pr.units)
     os << "  " << unit_name(u.unit) << ": " << num(u.work_total) << " " << unit_currency(u.unit) << " -> "
        << num(u.bound_us) << " us, utilization " << num(100.0 * u.utilization) << "%\n";
-  os << "\ntime = max(makespan, unit bounds) / " << num(pr.clock_mhz) << " MHz = " << num(pr.makespan_us)
+  os << "\ntime = max(makespan, unit bounds, a chip-wide unit's full rounds + the partial last round) / " << num(pr.clock_mhz) << " MHz = " << num(pr.makespan_us)
      << " us + launch " << num(pr.launch_us) << " us";
   if (pr.post_us > 0) os << " + " << d.post.name << " " << num(pr.post_us) << " us";
   os << " = " << num(pr.time_us) << " us\n";
