@@ -76,7 +76,8 @@ TEST(GemmStageLatency, NoColdStageWhereEveryStageMisses) {
 
 // With few stages the ring binds: load(i + 4) waits for MMA(i) to be done, and MMA(i + 4)
 // for that load, so 4 K steps take the stage's TMA issue (256 A + 128 B box rows x
-// tma_issue_cycles_per_row) + the stage latency + one consumer's MMA (2*128*128*64 FLOP /
+// tma_issue_cycles_per_row) + the stage latency (with the zero-filled rows' share: M = 128 of
+// the 256-row A box, 64 CTAs streaming) + one consumer's MMA (2*128*128*64 FLOP /
 // 4096 per clock = 512 cycles) + its wait for the results: the wgmma latency plus the other
 // consumer's 512 cycles on the shared tensor pipe; + the per-iteration overhead. The tensor
 // pipe alone (two consumers: 1024 cycles) would be faster.
@@ -87,8 +88,10 @@ TEST(GemmStageLatency, AFourStageRingIsBoundByTheStageLatency) {
                                 parse_tile("block_m=256,block_n=128,block_k=64,stages=4,consumers=2,cluster_m=1,cluster_n=1"), k);
   const double issue = (256.0 + 128.0) * k.tma_issue_cycles_per_row;
   ASSERT_GT(issue, 0.0);
+  const double zero_fill = k.tma_zero_fill_latency_cycles * 64 * 128.0 * 128.0;
+  ASSERT_GT(zero_fill, 0.0);
   const double ring =
-      (issue + 4321.0 + 512.0 + p.latency.tensor_mma.value + 512.0) / 4.0 + k.iteration_overhead_cycles;
+      (issue + 4321.0 + zero_fill + 512.0 + p.latency.tensor_mma.value + 512.0) / 4.0 + k.iteration_overhead_cycles;
   ASSERT_GT(ring, 1024.0);
   EXPECT_NEAR(pr.dependency_bound_cycles, ring, 1e-9);
   EXPECT_NEAR(pr.iteration_cycles, ring, 1e-9);
@@ -115,6 +118,22 @@ TEST(GemmStageLatency, TheTmaRowIssueBindsALoneStream) {
   k.tma_issue_cycles_per_row = 6.0;
   const Prediction two = predict(p, prob, "gemm_sm100", t, k);
   EXPECT_NEAR(two.dependency_bound_cycles, 128.0 * 6.0 + k.iteration_overhead_cycles, 1e-9);
+}
+
+// Zero-filled rows: a stage's latency grows by tma_zero_fill_latency_cycles x the CTAs
+// streaming x the mean over tiles of each box's out-of-bounds rows squared. M = 32 with
+// 128-row tiles: every A box has 96 rows past M (one tile-row), 64 CTAs (8192 / 128).
+// M = 128: none.
+TEST(GemmStageLatency, ZeroFilledRowsLengthenTheStage) {
+  const Profile p = profiles::resolve_profile("h100");
+  ModelConstants k = with_stage_latency(4321.0);
+  k.tma_zero_fill_latency_cycles = 1e-3;
+  const Tile t = parse_tile("block_m=128,block_n=128,block_k=64,stages=6,consumers=2,cluster_m=1,cluster_n=1");
+  const Prediction full = predict(p, parse_problem(kWeightStream), "gemm_sm90_ws", t, k);
+  EXPECT_DOUBLE_EQ(op_named(full.desc.loop, "load_ab").latency_cycles, 4321.0);
+  const Prediction skinny =
+      predict(p, parse_problem(R"({"kind":"gemm","m":32,"n":8192,"k":8192,"dtype":"bf16"})"), "gemm_sm90_ws", t, k);
+  EXPECT_NEAR(op_named(skinny.desc.loop, "load_ab").latency_cycles, 4321.0 + 1e-3 * 64 * 96.0 * 96.0, 1e-9);
 }
 
 }  // namespace

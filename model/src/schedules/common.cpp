@@ -128,7 +128,16 @@ void Builder::gemm_stage_latency(std::vector<Op>* list, int load_op, const GemmT
   const double waits = std::clamp(g.stage_hbm_share, 0.0, 1.0);
   const double hbm_stage = c_.k.gemm_operand_hbm_latency_cycles;
   const double steady = waits * hbm_stage + (1.0 - waits) * load_latency_cycles(c_, 0.0);
-  ld.latency_cycles = steady;
+  // Zero-filled rows are not free: measured on the operand stream, they lengthen every
+  // streaming CTA's stage by a cost that grows with the CTAs streaming and with the square
+  // of a box's out-of-bounds rows (tma_zero_fill_latency_cycles).
+  const double zero_fill = c_.k.tma_zero_fill_latency_cycles * g.concurrent_ctas * g.zero_fill_rows_sq;
+  ld.latency_cycles = steady + zero_fill;
+  if (zero_fill > 0.0)
+    note(list, load_op, [&] {
+      return "+ " + num(zero_fill) + " cycles of zero-filled rows: tma_zero_fill_latency_cycles x " + num(g.concurrent_ctas) +
+             " CTAs x " + num(g.zero_fill_rows_sq) + " (out-of-bounds rows per box, squared, mean over tiles)";
+    });
   // The grid starts on a cold L2 (the measured launches follow an L2 flush, as a GEMM on
   // fresh weights does): a tile's first stage waits for HBM whatever the reuse later. The
   // prologue carries what it waits beyond a steady stage (a persistent grid pays it once).
@@ -350,6 +359,12 @@ GemmTraffic gemm_traffic(const Ctx& c, int64_t tiles_m, int64_t tiles_n, int blo
   g.l2_ab_bytes = tiles * (a_strip / mcast_a + b_strip / mcast_b);
   const double a_miss = a / (tiles * a_strip), b_miss = b / (tiles * b_strip);
   g.stage_hbm_share = 1.0 - (1.0 - a_miss) * (1.0 - b_miss);
+  // Only the last tile-row's A boxes and the last tile-column's B boxes reach past M and N;
+  // a multicast CTA loads its 1/mcast slice of the shared box.
+  const double a_oob = static_cast<double>(tiles_m * block_m - c.prob.m) / std::max(1, mcast_a);
+  const double b_oob = static_cast<double>(tiles_n * block_n - c.prob.n) / std::max(1, mcast_b);
+  g.zero_fill_rows_sq = a_oob * a_oob / tm + b_oob * b_oob / tn;
+  g.concurrent_ctas = P;
   if (c.detailed) {
     g.model = "wave of " + num(P) + " tiles spans " + num(r) + " tile-rows x " + num(cw) + " tile-cols; " +
               num(waves) + " waves -> A read " + num(a / a_once) + "x, B read " + num(b / b_once) +

@@ -196,6 +196,10 @@ struct GemmTraffic {
   // boxes are, so it waits when the A or the B box misses L2 (each operand's misses are its
   // HBM reads over its strip reads; the two taken as independent).
   double stage_hbm_share = 0.0;
+  // Zero-filled box rows (M or N below the tile grid): the mean over tiles of each CTA's
+  // out-of-bounds rows per stage, squared, A's and B's added; and the CTAs streaming at once.
+  double zero_fill_rows_sq = 0.0;
+  double concurrent_ctas = 0.0;
   std::string model;         // how it was computed
 };
 GemmTraffic gemm_traffic(const Ctx& c, int64_t tiles_m, int64_t tiles_n, int block_m, int block_n,

@@ -33,6 +33,7 @@ struct ModelConstants {
   double gemm_operand_hbm_latency_cycles = 0.0;
   double tma_issue_cycles_per_row = 0.0;
   double sm_store_bytes_per_clk = 0.0;
+  double tma_zero_fill_latency_cycles = 0.0;
   double decode_prefetch_refetch_fraction = 0.0;
   double l2_efficiency = 0.0;
   double l2_usable_fraction = 0.0;
@@ -123,6 +124,10 @@ inline constexpr std::array kConstantFields{
     field("sm_store_bytes_per_clk", member<&ModelConstants::sm_store_bytes_per_clk>, kBytesPerClk, Rule::kPositive,
           "bytes per SM cycle that one SM's stores to global memory leave it at (st.global or TMA store, "
           "through L2): an epilogue's stores are a chain on its SM, whatever the chip-wide rates leave"),
+    field("tma_zero_fill_latency_cycles", member<&ModelConstants::tma_zero_fill_latency_cycles>, kCycles,
+          Rule::kNonNegative,
+          "cycles a Hopper GEMM stage's load takes longer per CTA streaming at once and per square of its box's "
+          "zero-filled (out-of-bounds) rows: TMA fills them without reading memory, yet they slow every stream"),
     field("decode_prefetch_refetch_fraction", member<&ModelConstants::decode_prefetch_refetch_fraction>, kRatio,
           Rule::kAny,
           "decode_splitkv with l2_prefetch: the share of the prefetched KV bytes HBM delivers a second time "
