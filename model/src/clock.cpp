@@ -9,7 +9,8 @@ namespace tilesim::model::detail {
 
 double clock_at(const ClockLine& line, double tensor_busy_share) {
   if (!line.dvfs) return line.fixed_mhz;
-  const double u = std::clamp(tensor_busy_share, 0.0, 1.0);
+  // The busy share in bf16-cycle power: above 1 for a busy 8-bit pipe (below the line's end).
+  const double u = std::clamp(tensor_busy_share, 0.0, 1.0) * line.tensor_power_ratio;
   const double saturating = line.max_mhz - (line.max_mhz - line.tensor_saturated_mhz) * u;
   const double active = line.max_mhz - line.tensor_active_drop_mhz * std::min(1.0, u / line.tensor_active_knee_share);
   return std::min(saturating, active);
@@ -17,8 +18,10 @@ double clock_at(const ClockLine& line, double tensor_busy_share) {
 
 std::string describe(const ClockLine& line) {
   if (!line.dvfs) return "tensor spec clock " + num(line.fixed_mhz) + " MHz (no measured sustained clock: no DVFS line)";
+  const std::string share =
+      line.tensor_power_ratio == 1.0 ? "tensor busy share" : num(line.tensor_power_ratio) + " x tensor busy share";
   return "min(" + num(line.max_mhz) + " MHz - (" + num(line.max_mhz) + " - " + num(line.tensor_saturated_mhz) +
-         " MHz) x tensor busy share, " + num(line.max_mhz) + " - " + num(line.tensor_active_drop_mhz) +
+         " MHz) x " + share + ", " + num(line.max_mhz) + " - " + num(line.tensor_active_drop_mhz) +
          " MHz x min(1, share / " + num(line.tensor_active_knee_share) +
          ")) (power-capped DVFS: measured line, tensor-active drop fitted on training ncu clocks)";
 }

@@ -12,6 +12,10 @@
 // 2026-11-28; the H200's training shapes fitted alone give the same step; the held-out
 // shapes' clocks judge it). The line's two ends come from the microbenchmarks (training data).
 //
+// The line is bf16 wgmma's; an 8-bit pipe's busy cycle draws clock_fp8_tensor_power_ratio
+// times as much (fitted on the fp8 GEMMs' training ncu clocks), so the fp8 kernels follow
+// the line at that multiple of their busy share (ClockLine::tensor_power_ratio).
+//
 // A profile without a measured sustained clock (H20, B200 today) has no line: the model
 // keeps its tensor spec clock, and --explain says so.
 #pragma once

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "tilesim/input_file.hpp"
+#include "schedules/common.hpp"
 #include "tilesim/model/model.hpp"
 
 namespace tilesim::model {
@@ -79,6 +80,11 @@ void apply_scale(Profile& p, const std::string& spec) {
     }
     if (!seen.insert(name).second) throw ModelError("--scale: unit '" + name + "' given twice");
     const double f = parse_factor(name, val);
+    // The wgmma latency is a dependent chain: the probe instruction's execution at the
+    // tensor rate plus the pipe's drain. A faster pipe shortens the execution part only.
+    const bool wgmma_chain = name == "tensor" && p.flag(p.features.wgmma) && p.latency.tensor_mma.present &&
+                             p.per_sm.tensor_bf16.present;
+    const double probe_cycles = wgmma_chain ? detail::kWgmmaLatencyProbeFlops / p.per_sm.tensor_bf16.value : 0.0;
     for (const char* path : unit->paths) {
       const profiles::ProfileField& field = profiles::field_at(path);
       auto& q = field.of(p);
@@ -95,6 +101,11 @@ void apply_scale(Profile& p, const std::string& spec) {
         throw ModelError("--scale: " + name + "=" + val + " makes " + path + " implausible: " + why);
       q.value = v;
       q.note = "scaled x" + val + " (what-if)" + (q.note.empty() ? "" : "; " + q.note);
+    }
+    if (wgmma_chain && probe_cycles < p.latency.tensor_mma.value) {
+      auto& lat = p.latency.tensor_mma;
+      lat.value = lat.value - probe_cycles + probe_cycles / f;
+      lat.note = "execution part scaled x1/" + val + " with the tensor pipe (what-if); " + lat.note;
     }
   }
   if (seen.empty()) throw ModelError("--scale: empty (expected unit=factor,..., e.g. mufu=2)");

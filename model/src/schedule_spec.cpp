@@ -375,6 +375,7 @@ ScheduleDesc build_unchecked(const Profile& p, const Problem& prob, const Schedu
   d.epilogue.reserve(4);
   d.schedule = spec.name;
   d.chip = chip_terms(p, k);
+  if (prob.dtype == Dtype::kFp8) d.chip.clock.tensor_power_ratio = k.clock_fp8_tensor_power_ratio;
   d.grid.sm_count = c.sm_count();
   spec.build(c, d);
   if (reject != nullptr && !reject->empty()) return d;  // rejected by occupancy (tune)

@@ -79,3 +79,25 @@ TEST(Clock, WithoutAMeasuredLineTheChipKeepsItsTensorSpecClock) {
   const Prediction pr = predict(b200, prob, "gemm_sm100", parse_tile("block_m=128,block_n=256,block_k=64,stages=3,acc_stages=1,cluster_m=2,cluster_n=2"));
   EXPECT_DOUBLE_EQ(pr.clock_mhz, b200.clocks.tensor_spec_mhz.value);
 }
+
+// An 8-bit wgmma busy cycle draws clock_fp8_tensor_power_ratio times a bf16 one: the fp8
+// GEMM's clock follows the line at that multiple of its tensor busy share, and a busy fp8
+// pipe runs below the bf16 line's end (the sustained clock); at a ratio of 1 it keeps the
+// bf16 line.
+TEST(Clock, AnFp8PipeDrawsMorePerBusyCycle) {
+  const Problem prob = parse_problem(R"({"kind":"gemm","m":8192,"n":8192,"k":8192,"dtype":"fp8"})");
+  const Tile tile = parse_tile("block_m=128,block_n=192,block_k=128,stages=4,consumers=2,cluster_m=2,cluster_n=1");
+  ModelConstants c = default_constants();
+  ASSERT_GT(c.clock_fp8_tensor_power_ratio, 1.0);
+  const Prediction fp8 = predict(h100(), prob, "gemm_sm90_fp8", tile, c);
+  c.clock_fp8_tensor_power_ratio = 1.0;
+  const Prediction as_bf16 = predict(h100(), prob, "gemm_sm90_fp8", tile, c);
+  const double max = h100().clocks.max_boost_mhz.value, sustained = h100().clocks.sustained_mhz.value;
+  const double share = unit(fp8, Unit::kTensor).utilization;
+  ASSERT_GT(share * default_constants().clock_fp8_tensor_power_ratio, 1.0);  // below the line's end
+  // (the clock's share counts the kernel cycles without the launch: ~1 % apart, as above)
+  EXPECT_NEAR(fp8.clock_mhz, max - (max - sustained) * share * default_constants().clock_fp8_tensor_power_ratio,
+              0.02 * (max - sustained));
+  EXPECT_LT(fp8.clock_mhz, sustained);
+  EXPECT_GT(as_bf16.clock_mhz, fp8.clock_mhz);
+}

@@ -120,8 +120,10 @@ TEST(HandChecked, GemmSm90Fp8MmaOrderEdges) {
 // gemm_sm90_ws on the H100, 256 x 128 tiles, two consumers of 128 x 128: per 64-wide K step
 // each consumer issues 2 x 4 wgmma m64n128k16 (2*128*128*64 FLOP = 512 tensor cycles alone).
 // Both consumers' wgmmas interleave on the one tensor pipe, so a consumer's results (and the
-// stage release) come the MMA latency plus the other consumer's 512 cycles after its issue;
-// one consumer waits the latency alone. Each m64 instruction reads its 64 A rows and all of
+// stage release) come the pipe's drain plus the other consumer's 512 cycles after its own
+// execution; one consumer waits the drain alone. The drain is the profile's dependent-chain
+// latency (200.1 cycles of wgmma m64n256k16) less that instruction's execution (2*64*256*16
+// FLOP / 4096 per clock = 128 cycles). Each m64 instruction reads its 64 A rows and all of
 // B from SMEM: A 128x64 + B 128x64 twice, x 2 B = 49152 B per consumer and K step.
 TEST(HandChecked, GemmSm90WsConsumersShareTheTensorPipe) {
   const Profile p = profiles::resolve_profile("h100");
@@ -135,11 +137,13 @@ TEST(HandChecked, GemmSm90WsConsumersShareTheTensorPipe) {
   };
   const Op two = mma(256, 2);
   EXPECT_DOUBLE_EQ(use_work(two, Unit::kTensor), 2.0 * 128 * 128 * 64);
-  EXPECT_DOUBLE_EQ(two.latency_cycles, p.latency.tensor_mma.value + 512.0);
+  const double drain = p.latency.tensor_mma.value - 2.0 * 64 * 256 * 16 / p.per_sm.tensor_bf16.value;
+  EXPECT_NEAR(drain, 72.1, 0.1);
+  EXPECT_DOUBLE_EQ(two.latency_cycles, drain + 512.0);
   EXPECT_DOUBLE_EQ(use_work(two, Unit::kSmem), (128.0 * 64 + 2.0 * 128 * 64) * 2.0);
   // 128 x 128 with one consumer of all 128 rows: nobody shares its pipe; it reads B twice too.
   const Op one = mma(128, 1);
-  EXPECT_DOUBLE_EQ(one.latency_cycles, p.latency.tensor_mma.value);
+  EXPECT_DOUBLE_EQ(one.latency_cycles, drain);
   EXPECT_DOUBLE_EQ(use_work(one, Unit::kSmem), (128.0 * 64 + 2.0 * 128 * 64) * 2.0);
   // 128 x 128 with two consumers of 64 rows: B once each.
   EXPECT_DOUBLE_EQ(use_work(mma(128, 2), Unit::kSmem), (64.0 * 64 + 128.0 * 64) * 2.0);

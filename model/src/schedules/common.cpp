@@ -32,8 +32,13 @@ double tensor_rate(const Ctx& c, TensorPath path) {
   return r;
 }
 
+double wgmma_drain_cycles(const Ctx& c) {
+  const double probe = kWgmmaLatencyProbeFlops / c.p.per_sm.tensor_bf16.value;
+  return std::max(0.0, c.p.latency.tensor_mma.value - probe);
+}
+
 double shared_pipe_wgmma_wait_cycles(const Ctx& c, int consumers, double consumer_tensor_cycles) {
-  return c.p.latency.tensor_mma.value + std::max(0, consumers - 1) * consumer_tensor_cycles;
+  return wgmma_drain_cycles(c) + std::max(0, consumers - 1) * consumer_tensor_cycles;
 }
 
 double wgmma_ss_smem_bytes(double rows, double cols, double k, double elem_bytes) {

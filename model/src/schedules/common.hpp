@@ -92,6 +92,14 @@ struct Ctx {
 // Per-SM tensor FLOP/clk for a dtype and path. mma.sync: the profile's bf16 mma.sync
 // rate scaled by the dtype's wgmma ratio (assumption noted in the README).
 double tensor_rate(const Ctx& c, TensorPath path);
+// The profile's tensor_mma latency is a dependent chain of wgmma m64n256k16 bf16
+// (microbench wgmma/bf16/ss/n256/latency: 200 cycles on H100): each link is the
+// instruction's own execution (2 x 64 x 256 x 16 FLOP at the SM's bf16 rate, 128 cycles)
+// plus the pipe's drain before its result is visible. The n64 and n128 chains (93.5, 125.5
+// cycles) leave the same ~62-72 cycles beyond their execution. An op whose occupancy
+// already counts its wgmmas' execution waits the drain only.
+inline constexpr double kWgmmaLatencyProbeFlops = 2.0 * 64 * 256 * 16;
+double wgmma_drain_cycles(const Ctx& c);
 // How long a consumer warpgroup waits for its wgmmas of one K step when `consumers`
 // warpgroups each issue `consumer_tensor_cycles` of work at once: the warpgroups' in-flight
 // wgmmas interleave on the SM's one tensor pipe, so each one's results arrive only when the

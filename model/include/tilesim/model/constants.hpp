@@ -34,6 +34,7 @@ struct ModelConstants {
   double tma_issue_cycles_per_row = 0.0;
   double sm_store_bytes_per_clk = 0.0;
   double tma_zero_fill_latency_cycles = 0.0;
+  double clock_fp8_tensor_power_ratio = 0.0;
   double decode_prefetch_refetch_fraction = 0.0;
   double l2_efficiency = 0.0;
   double l2_usable_fraction = 0.0;
@@ -82,6 +83,9 @@ inline constexpr Unit kRegisters{"reg", 0, 255};
 inline constexpr Unit kCyclesPerInstruction{"cycles/instruction", 1, 64};
 // A clock offset: DVFS moves these cards' SM clock by a few hundred MHz at most.
 inline constexpr Unit kMegahertz{"MHz", 0, 1000};
+// Power relative to a reference: a datapath's busy cycle draws between half and four times
+// another's.
+inline constexpr Unit kRelativePower{"x", 0.5, 4};
 // One SM's share of a memory path: its L1 moves at most 128 B per cycle.
 inline constexpr Unit kBytesPerClk{"B/clk", 0, 128};
 // Energy per unit of work: tens of pJ per byte moved on chip, ~1 pJ per FLOP; a thousand
@@ -206,6 +210,10 @@ inline constexpr std::array kConstantFields{
           "cycles per main-loop iteration an FA3 consumer warp spends beyond its measured op costs: "
           "the K/V full-barrier waits, empty-barrier arrives and ring arithmetic that the on-chip op "
           "benchmarks (no producer) leave out"),
+    field("clock_fp8_tensor_power_ratio", member<&ModelConstants::clock_fp8_tensor_power_ratio>, kRelativePower,
+          Rule::kPositive,
+          "power of an 8-bit (e4m3) wgmma busy cycle relative to the bf16 ones the clock line was measured with: "
+          "the clock follows this x the tensor busy share, so a busy fp8 pipe runs below the bf16 line's end"),
     field("clock_tensor_active_drop_mhz", member<&ModelConstants::clock_tensor_active_drop_mhz>, kMegahertz,
           Rule::kNonNegative,
           "how far below the maximum boost clock a kernel that keeps the tensor pipe busy runs even at a "

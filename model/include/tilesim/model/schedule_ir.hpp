@@ -228,6 +228,10 @@ struct ClockLine {
   double tensor_active_drop_mhz = 0.0;
   double tensor_active_knee_share = 0.0;
   double fixed_mhz = 0.0;
+  // What one busy tensor-pipe cycle draws relative to the bf16/fp16 wgmma cycles the line
+  // was measured with (an 8-bit wgmma cycle does twice the FLOPs): the busy share is scaled
+  // by it, and a kernel can fall below tensor_saturated_mhz.
+  double tensor_power_ratio = 1.0;
 };
 
 // What evaluation needs from the chip and the model constants besides the ops' own rates,
