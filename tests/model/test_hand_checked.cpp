@@ -167,6 +167,20 @@ TEST(HandChecked, GemmSm90Fp8PromoteOverlapDistance) {
   EXPECT_EQ(distance(1), 2);
 }
 
+// The fp8 consumer's K-group loop takes the bf16 kernel's SASS-counted issue slots around its
+// wgmmas: 128 x 128 tile, two consumers of 64 rows, block_k 128 (4 wgmma m64n128k32 per group):
+// 35.7 + 11.4 x 4 + 3.7 x 2 = 88.7 instructions per thread; with mma_order 2 the group is two
+// halves of 2 wgmmas, each carrying half of it.
+TEST(HandChecked, GemmSm90Fp8WgmmaLoopIssueSlots) {
+  const Profile p = profiles::resolve_profile("h100");
+  const Problem prob = parse_problem(R"({"kind":"gemm","m":4096,"n":4096,"k":4096,"dtype":"fp8"})");
+  const std::string tile = "block_m=128,block_n=128,block_k=128,stages=5,consumers=2,cluster_m=1,cluster_n=1";
+  const Prediction whole = predict(p, prob, "gemm_sm90_fp8", parse_tile(tile));
+  EXPECT_NEAR(use_work(op_named(whole.desc.loop, "mma.wg0"), Unit::kIssue), 88.7 * 128, 1e-9);
+  const Prediction halves = predict(p, prob, "gemm_sm90_fp8", parse_tile(tile + ",mma_order=2"));
+  EXPECT_NEAR(use_work(op_named(halves.desc.loop, "mma.wg1.h1"), Unit::kIssue), 88.7 * 128 / 2, 1e-9);
+}
+
 TEST(HandChecked, Fa3SoftmaxUnitsOnH100) {
   // The instruction-stream estimate: the H100 without its measured op costs.
   Profile p = profiles::resolve_profile("h100");

@@ -100,6 +100,19 @@ double tensor_rate(const Ctx& c, TensorPath path);
 // already counts its wgmmas' execution waits the drain only.
 inline constexpr double kWgmmaLatencyProbeFlops = 2.0 * 64 * 256 * 16;
 double wgmma_drain_cycles(const Ctx& c);
+// A wgmma consumer's K-step loop per thread (SASS of gemm_sm90_ws's compiled consumers,
+// scripts/sass_counts.py: least squares over the 26 bf16 instances, within 7 % of each): a
+// fixed part (full-barrier wait, empty-barrier arrive, wgmma fence/commit/wait, loop
+// control), per wgmma instruction (its descriptor arithmetic in the uniform datapath) and
+// per 64 columns of block_n. They take issue slots only. gemm_sm90_fp8's K-group loop has
+// the same structure around its promotion and takes them too (its SASS is not counted).
+inline constexpr double kWgmmaLoopFixedInstructions = 35.7;
+inline constexpr double kWgmmaLoopInstructionsPerWgmma = 11.4;
+inline constexpr double kWgmmaLoopInstructionsPer64Columns = 3.7;
+inline double wgmma_k_step_instructions(double wgmmas, double block_n) {
+  return kWgmmaLoopFixedInstructions + kWgmmaLoopInstructionsPerWgmma * wgmmas +
+         kWgmmaLoopInstructionsPer64Columns * block_n / 64.0;
+}
 // How long a consumer warpgroup waits for its wgmmas of one K step when `consumers`
 // warpgroups each issue `consumer_tensor_cycles` of work at once: the warpgroups' in-flight
 // wgmmas interleave on the SM's one tensor pipe, so each one's results arrive only when the

@@ -151,6 +151,14 @@ void build_gemm_sm90_fp8(const Ctx& c, ScheduleDesc& d) {
         return "A " + num(rm) + "x" + num(bk / parts) + " + B " + num(bn) + "x" + num(bk / parts) + " x " +
                num(rm / kWgmmaM) + " read from SMEM x " + num(e) + " B (each m64 wgmma reads all of B)";
       });
+      // The loop around the wgmmas (the bf16 kernel's SASS counts: see common.hpp), split over
+      // the group's parts.
+      const double wgmmas = static_cast<double>(rm / kWgmmaM) * (bk / parts / k_instr);
+      const double loop = wgmma_k_step_instructions(wgmmas * parts, bn) / parts;
+      b.use(L, id, Unit::kIssue, loop * kWarpgroupThreads, kIssueThreadOpsPerClkPerSm, [&] {
+        return num(loop) + " instructions per thread (" + num(wgmmas) + " wgmma + descriptors, barriers, loop; the bf16 "
+               "kernel's SASS counts)";
+      });
       if (h == 0) {
         b.dep(L, id, ld, 0, DepKind::kDone, "full");
       } else {

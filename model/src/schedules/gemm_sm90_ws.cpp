@@ -12,15 +12,6 @@ namespace tilesim::model::detail {
 
 constexpr double kSplitKPartialBytes = 4.0;  // split-K partial C tiles are fp32
 
-// Per consumer thread and K step (SASS of the compiled consumers' K-step loops,
-// scripts/sass_counts.py: least squares over the 26 bf16 instances, within 7 % of each): a
-// fixed part (full-barrier wait, empty-barrier arrive, wgmma fence/commit/wait, loop
-// control), per wgmma instruction (its descriptor arithmetic in the uniform datapath) and
-// per 64 columns of block_n. They take issue slots only: the tensor pipe binds these loops.
-constexpr double kWsFixedInstructions = 35.7;
-constexpr double kWsInstructionsPerWgmma = 11.4;
-constexpr double kWsInstructionsPer64Columns = 3.7;
-
 void build_gemm_sm90_ws(const Ctx& c, ScheduleDesc& d) {
   const auto& prob = c.prob;
   const int bm = c.i("block_m"), bn = c.i("block_n"), bk = c.i("block_k"), stages = c.i("stages");
@@ -89,8 +80,7 @@ void build_gemm_sm90_ws(const Ctx& c, ScheduleDesc& d) {
       return "A " + num(rm) + "x" + num(bk) + " + B " + num(bn) + "x" + num(bk) + " x " + num(rm / kWgmmaM) +
              " read from SMEM x " + num(e) + " B (each m64 wgmma reads all of B)";
     });
-    const double per_thread =
-        kWsFixedInstructions + kWsInstructionsPerWgmma * wgmmas + kWsInstructionsPer64Columns * bn / 64.0;
+    const double per_thread = wgmma_k_step_instructions(wgmmas, bn);
     b.use(L, id, Unit::kIssue, per_thread * kWarpgroupThreads, kIssueThreadOpsPerClkPerSm, [&] {
       return num(per_thread) + " instructions per thread (" + num(wgmmas) + " wgmma + descriptors, barriers, loop)";
     });
