@@ -597,14 +597,20 @@ void evaluate(const ScheduleDesc& d, Prediction& out, bool detailed) {
   // time, which depends on the clock: a fixed point. The map clock -> share -> clock does
   // not decrease (a faster clock can only lower the share), so the steps from the maximum
   // clock fall monotonically onto the largest fixed point.
+  // The busiest chip-wide unit (every chip-wide bound scales alike with the clock) and the
+  // bound of its full rounds followed by the partial last round.
+  Unit chip_unit = Unit::kL2;
+  for (int u = 0; u < kUnitCount; ++u)
+    if (unit_is_chip_wide(static_cast<Unit>(u)) && bound[u] > bound[static_cast<int>(chip_unit)])
+      chip_unit = static_cast<Unit>(u);
+  auto tail_bound_at = [&](double f_mhz) {
+    return bound[static_cast<int>(chip_unit)] * f_mhz / clock_mhz * full_share + tail_cycles(f_mhz);
+  };
   auto kernel_cycles_at = [&](double f_mhz) {
-    double m = makespan, chip = 0.0;
-    for (int u = 0; u < kUnitCount; ++u) {
-      const bool wide = unit_is_chip_wide(static_cast<Unit>(u));
-      m = std::max(m, wide ? bound[u] * f_mhz / clock_mhz : bound[u]);
-      if (wide) chip = std::max(chip, bound[u] * f_mhz / clock_mhz);
-    }
-    return std::max(m, chip * full_share + tail_cycles(f_mhz));
+    double m = std::max(makespan, tail_bound_at(f_mhz));
+    for (int u = 0; u < kUnitCount; ++u)
+      m = std::max(m, unit_is_chip_wide(static_cast<Unit>(u)) ? bound[u] * f_mhz / clock_mhz : bound[u]);
+    return m;
   };
   const int tensor_i = static_cast<int>(Unit::kTensor);
   double f_mhz = clock_at(k.clock, 0.0);
@@ -615,6 +621,7 @@ void evaluate(const ScheduleDesc& d, Prediction& out, bool detailed) {
     f_mhz = next;
     if (settled) break;  // most kernels settle in a few steps (tune's hot path)
   }
+  const double tail_bound = tail_bound_at(f_mhz);  // before the chip-wide bounds take the clock
   for (int u = 0; u < kUnitCount; ++u)
     if (unit_is_chip_wide(static_cast<Unit>(u))) bound[u] *= f_mhz / clock_mhz;
   peak[l2i] = k.l2_peak_bytes_per_s / (f_mhz * 1e6);
@@ -626,14 +633,7 @@ void evaluate(const ScheduleDesc& d, Prediction& out, bool detailed) {
       max_bound = bound[u];
       bound_unit = static_cast<Unit>(u);
     }
-  double chip_bound = 0.0;
-  Unit chip_unit = Unit::kL2;
-  for (int u = 0; u < kUnitCount; ++u)
-    if (unit_is_chip_wide(static_cast<Unit>(u)) && bound[u] > chip_bound) {
-      chip_bound = bound[u];
-      chip_unit = static_cast<Unit>(u);
-    }
-  const double tail_bound = chip_bound * full_share + tail_cycles(f_mhz);
+  const double chip_bound = bound[static_cast<int>(chip_unit)];
   const double kernel_cycles = std::max({makespan, max_bound, tail_bound});
   const double post_us = d.post.time_us(k.hbm_bytes_per_s);
   const double time_us = kernel_cycles / f_mhz + k.launch_us + post_us;

@@ -84,7 +84,7 @@ void apply_scale(Profile& p, const std::string& spec) {
     // tensor rate plus the pipe's drain. A faster pipe shortens the execution part only.
     const bool wgmma_chain = name == "tensor" && p.flag(p.features.wgmma) && p.latency.tensor_mma.present &&
                              p.per_sm.tensor_bf16.present;
-    const double probe_cycles = wgmma_chain ? detail::kWgmmaLatencyProbeFlops / p.per_sm.tensor_bf16.value : 0.0;
+    const double probe_cycles = wgmma_chain ? detail::wgmma_probe_cycles(p) : 0.0;
     for (const char* path : unit->paths) {
       const profiles::ProfileField& field = profiles::field_at(path);
       auto& q = field.of(p);

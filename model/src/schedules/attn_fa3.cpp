@@ -253,7 +253,7 @@ void build_attn_fa3(const Ctx& c, ScheduleDesc& d) {
     b.use(E, ep, Unit::kCvt, r * dv * kCvtPerElement, c.p.per_sm.cvt_bf16x2.value * eff);
     b.use(E, ep, Unit::kSmem, r * dv * c.obytes(), srate * eff);
     b.use(E, ep, Unit::kAlu, ag.diag_blocks_per_item * static_cast<double>(r) * bn * kMaskAluOps, c.p.per_sm.alu.value);
-    b.store_uses(E, ep, r * (dv * c.obytes() + 4.0), eff, C);
+    b.store_uses(E, ep, r * (dv * c.obytes() + 4.0), eff);
     // The consumer's per-item stream outside the steady loop: the peeled first block (S,
     // softmax, P) and last PV, the final normalisation and O's register-to-global stores,
     // one warp instruction after another (a fitted constant: the long training shapes

@@ -33,8 +33,7 @@ double tensor_rate(const Ctx& c, TensorPath path) {
 }
 
 double wgmma_drain_cycles(const Ctx& c) {
-  const double probe = kWgmmaLatencyProbeFlops / c.p.per_sm.tensor_bf16.value;
-  return std::max(0.0, c.p.latency.tensor_mma.value - probe);
+  return std::max(0.0, c.p.latency.tensor_mma.value - wgmma_probe_cycles(c.p));
 }
 
 double shared_pipe_wgmma_wait_cycles(const Ctx& c, int consumers, double consumer_tensor_cycles) {

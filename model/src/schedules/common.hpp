@@ -99,6 +99,8 @@ double tensor_rate(const Ctx& c, TensorPath path);
 // cycles) leave the same ~62-72 cycles beyond their execution. An op whose occupancy
 // already counts its wgmmas' execution waits the drain only.
 inline constexpr double kWgmmaLatencyProbeFlops = 2.0 * 64 * 256 * 16;
+// That probe instruction's execution at the profile's bf16 rate (SM cycles).
+inline double wgmma_probe_cycles(const Profile& p) { return kWgmmaLatencyProbeFlops / p.per_sm.tensor_bf16.value; }
 double wgmma_drain_cycles(const Ctx& c);
 // A wgmma consumer's K-step loop per thread (SASS of gemm_sm90_ws's compiled consumers,
 // scripts/sass_counts.py: least squares over the 26 bf16 instances, within 7 % of each): a
@@ -170,7 +172,8 @@ class Builder {
   void gemm_stage_latency(std::vector<Op>* list, int load_op, const GemmTraffic& g);
   // A store of `bytes` to global memory (through L2 to HBM). The store also leaves its SM
   // at sm_store_bytes_per_clk, shared by the `sm_writers` ops of the phase that store at
-  // the same time on that SM: a chain on the op.
+  // the same time on that SM: a chain on the op (schedules whose fitted or measured
+  // per-item chain covers their stores, FA3, decode and MLA, replace it with that).
   void store_uses(std::vector<Op>* list, int op, double bytes, double efficiency, int sm_writers = 1);
   // The TMA engine's share of a load op: `rows` box rows of `row_bytes` each, consecutive
   // rows `stride_bytes` apart in global memory (no use where the profile has no TMA rates).
