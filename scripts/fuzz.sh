@@ -48,6 +48,15 @@ run_one() {
   else
     echo "fuzz: $h FAILED: log $work/$h.log; inputs found: $(ls "$work/artifacts/$h" | tr '\n' ' ')" >&2
     echo "      copy each to fuzz/regressions/$h/ and fix the bug" >&2
+    # A CI machine's work folder is gone with it: its log shows what failed and each input
+    # (base64, at most 4 KiB shown) so that the crash can be rebuilt anywhere.
+    grep -m1 -A12 -E "ERROR: |runtime error|invariant broken|terminate called|deadly signal" "$work/$h.log" | sed 's/^/      | /' >&2
+    local a
+    for a in "$work/artifacts/$h"/*; do
+      [ -f "$a" ] || continue
+      echo "      input $(basename "$a") ($(stat -c %s "$a") B, base64):" >&2
+      head -c 4096 "$a" | base64 -w 100 | sed 's/^/      | /' >&2
+    done
     return 1
   fi
 }

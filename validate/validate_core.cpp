@@ -107,15 +107,18 @@ void read_timing(const json& r, const std::string& rw, MeasuredRun& m) {
   if (!r.contains("timing")) return;
   const json& t = r.at("timing");
   const std::string where = rw + ": timing";
-  auto count = [&](const char* key, double min) {
+  // Counts become ints: beyond kMaxCount a value is no runner's protocol (and would not fit).
+  constexpr double kMaxCount = 1e6;
+  auto number = [&](const char* key, double min, double max) {
     const json& v = need(t, key, where);
-    if (!v.is_number() || v.get<double>() < min)
-      throw std::runtime_error(where + ": '" + key + "' must be a number >= " + short_number(min));
+    if (!v.is_number() || !(v.get<double>() >= min && v.get<double>() <= max))
+      throw std::runtime_error(where + ": '" + key + "' must be a number in [" + short_number(min) + ", " +
+                               short_number(max) + "]");
     return v.get<double>();
   };
-  m.warmup_per_pass = static_cast<int>(count("warmup_per_pass", 0));
-  m.passes = static_cast<int>(count("passes", 1));
-  m.flush_bytes = count("l2_flush_bytes", 0);
+  m.warmup_per_pass = static_cast<int>(number("warmup_per_pass", 0, kMaxCount));
+  m.passes = static_cast<int>(number("passes", 1, kMaxCount));
+  m.flush_bytes = number("l2_flush_bytes", 0, std::numeric_limits<double>::max());
 }
 
 // The back-to-back trace's steady window, when it carries the one-second power (traces from
@@ -170,7 +173,13 @@ std::vector<MeasuredRun> load_runs(const std::string& data_dir) {
       }
     }
   }
-  for (auto& m : out) m.heldout = heldout.matches(m.family, m.problem);
+  for (auto& m : out) {
+    try {
+      m.heldout = heldout.matches(m.family, m.problem);
+    } catch (const std::exception& e) {  // a problem field of the wrong JSON type (dtype not a string)
+      throw std::runtime_error(m.file + ": problem: " + e.what());
+    }
+  }
   return out;
 }
 
@@ -628,8 +637,14 @@ Baseline load_baseline(const std::string& path) {
       if (!mp.is_number() || !(mp.get<double>() >= 0.0))
         throw std::runtime_error(w + ": mape_pct must be a number >= 0");
       be.mape_pct = mp.get<double>();
-      be.n = need(e, "n", w).get<int>();
-      be.n_unpredicted = need(e, "n_unpredicted", w).get<int>();
+      auto count = [&](const char* field) {
+        const json& v = need(e, field, w);
+        if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() > std::numeric_limits<int>::max())
+          throw std::runtime_error(w + ": '" + field + "' must be a whole number of runs");
+        return static_cast<int>(v.get<int64_t>());
+      };
+      be.n = count("n");
+      be.n_unpredicted = count("n_unpredicted");
       to[fam] = be;
     }
   };

@@ -218,6 +218,9 @@ TEST(Gate, BaselineFileIsStrict) {
             "families":{"gemm":{"n":3,"n_unpredicted":0}}})");
   EXPECT_THROW(load_baseline(p), std::runtime_error);  // no mape_pct
   write(R"({"schema":"tilesim.accuracy_baseline.v1","updated":"2026-11-21","note":"first",
+            "families":{"gemm":{"mape_pct":7.5,"n":1e30,"n_unpredicted":0}}})");
+  EXPECT_THROW(load_baseline(p), std::runtime_error);  // a count no int holds
+  write(R"({"schema":"tilesim.accuracy_baseline.v1","updated":"2026-11-21","note":"first",
             "families":{"gemm":{"mape_pct":7.5,"n":3,"n_unpredicted":1}}})");
   const Baseline b = load_baseline(p);
   EXPECT_DOUBLE_EQ(b.families.at("gemm").mape_pct, 7.5);

@@ -108,6 +108,14 @@ TEST(PowerLimiter, RunsCarryTheirTiming) {
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("timing: 'passes'"), std::string::npos) << e.what();
   }
+  // A count no int holds (found by the measurement fuzzer: the cast was undefined).
+  write({{"warmup_per_pass", 1e30}, {"passes", 1}, {"l2_flush_bytes", 0}});
+  try {
+    load_measurement_file(path.string());
+    ADD_FAILURE() << "warmup_per_pass 1e30 accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("timing: 'warmup_per_pass'"), std::string::npos) << e.what();
+  }
   std::filesystem::remove(path);
 }
 
