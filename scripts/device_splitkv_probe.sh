@@ -28,8 +28,14 @@ case $FAMILY in
     CFGS="bn64_st3_mt1_contig bn64_st3_mt1_paged bn64_st3_mt1_contig_pf" ;;
   *) echo "family must be mla or decode, got '$FAMILY'" >&2; exit 2 ;;
 esac
-# Other shapes for the counters (e.g. the held-out list's), and SKIP_DUR=1 for counters only.
+# Other shapes and configs (e.g. the held-out list's), SKIP_DUR=1 for counters only, and
+# DUR_LAUNCHES: how many launches of each duration process ncu profiles (the default 12 is
+# the first config's check and warm-up launches; a runner --sweep of one shape with its
+# explicit split counts needs about 52 per split count: 26 split-kernel launches, 26 combine).
 CTR_SHAPES=${CTR_SHAPES_OVERRIDE:-$CTR_SHAPES}
+DUR_SHAPES=${DUR_SHAPES_OVERRIDE:-$DUR_SHAPES}
+CFGS=${CFGS_OVERRIDE:-$CFGS}
+DUR_LAUNCHES=${DUR_LAUNCHES:-12}
 [[ ${SKIP_DUR:-0} == 1 ]] && DUR_SHAPES=""
 W=$(mktemp -d /tmp/splitkv.XXXX)
 R=$W/res; mkdir -p $R/dur $R/ctr
@@ -46,7 +52,9 @@ i=0
 for s in $DUR_SHAPES; do
   for f in $CFGS; do i=$((i+1)); t0=$SECONDS
     if (( SECONDS > ${DUR_DEADLINE_S:-240} )); then echo "dur $FAMILY $s $f skipped: deadline"; continue; fi
-    timeout 40 ncu --clock-control none --cache-control none --metrics "$DUR" -k "$KRE" -c 12 --csv --page raw \
+    # The shape and filter, for a process the timeout stops before the runner writes its JSON.
+    echo "$s $f" > $R/dur/shape_${FAMILY}_$i.txt
+    timeout ${DUR_TIMEOUT_S:-40} ncu --clock-control none --cache-control none --metrics "$DUR" -k "$KRE" -c $DUR_LAUNCHES --csv --page raw \
       $BIN --sweep --reps 20 --shape "$s" --filter $f --out $R/dur/run_${FAMILY}_$i.json > $R/dur/ncu_${FAMILY}_$i.csv 2> $R/dur/ncu_${FAMILY}_$i.err
     echo "dur $FAMILY $s $f rc=$? $((SECONDS-t0)) s"
   done

@@ -6,7 +6,8 @@ per shape and config, every profiled launch of the split kernel with the combine
 followed it (decode_combine_kernel, launched after the split kernel on the same stream when
 splits > 1), and the medians. The configs are told apart by the kernel's template arguments;
 the runner's record of the config (tile, splits, problem) is matched by launch order (the
-sweep runs its configs one after another). Writes JSON to stdout.
+sweep runs its configs one after another; two split counts of one kernel differ in grid size).
+Writes JSON to stdout.
 Usage: splitkv_probe_to_json.py DIR"""
 import glob
 import json
@@ -59,6 +60,13 @@ def summary(group):
             "combine_l2_hit_rate_pct_median": of("combine", "lts__t_sector_hit_rate.pct")}
 
 
+def shape_of(text):
+    """'batch=4,heads_q=16,... filter' (the probe's shape file) -> {problem, filter}."""
+    spec, filt = text.split()
+    problem = {k: int(v) for k, v in (kv.split("=") for kv in spec.split(","))}
+    return {"problem": problem, "filter": filt}
+
+
 def main():
     d = sys.argv[1]
     ver, device = recorded_run(d)
@@ -69,21 +77,36 @@ def main():
     for path in sorted(glob.glob(os.path.join(d, "ncu_*.csv"))):
         tag = re.findall(r"ncu_(\w+?)_(\d+)\.csv", os.path.basename(path))[0]
         run_path = os.path.join(d, "run_%s_%s.json" % tag)
-        if not os.path.exists(run_path):
+        shape_path = os.path.join(d, "shape_%s_%s.txt" % tag)
+        if os.path.exists(run_path):
+            runs = [r for r in json.load(open(run_path))["runs"] if r.get("impl") == "tilesim"]
+            shape = None
+        elif os.path.exists(shape_path):
+            # The process was stopped (timeout) before the runner wrote its record: the launches
+            # ncu profiled until then stand, their configs told by grid size.
+            runs = []
+            shape = shape_of(open(shape_path).read())
+        else:
             continue
-        runs = [r for r in json.load(open(run_path))["runs"] if r.get("impl") == "tilesim"]
         groups = {}
         for l in launches(read_csv(path, keep=wanted)):
-            groups.setdefault(l["split"]["kernel_function"][:160], []).append(l)
+            key = (l["split"]["kernel_function"][:160], value(l["split"], "launch__grid_size"))
+            groups.setdefault(key, []).append(l)
         configs = []
-        for i, (fn, group) in enumerate(groups.items()):
+        for i, ((fn, grid), group) in enumerate(groups.items()):
             rec = runs[i] if i < len(runs) else {}
+            if shape is not None and tag[0] != "mla" and grid:
+                # decode_splitkv's grid is (splits, heads_kv, batch).
+                p = shape["problem"]
+                rec = {"tile": {"splits": int(grid) // (p["batch"] * p.get("heads_kv", p["heads_q"]))},
+                       "variant": shape["filter"] + " (splits from the grid: no runner record)"}
             configs.append({"kernel_function": fn, "tile": rec.get("tile"), "variant": rec.get("variant") or rec.get("kernel"),
                             "timed_median_ms": rec.get("median_ms"), **summary(group),
                             "launch_ns": [[value(l["split"], "gpu__time_duration.sum"),
                                            value(l["combine"], "gpu__time_duration.sum") if l["combine"] else None] for l in group]})
-        doc["shapes"].append({"family": "mla" if tag[0] == "mla" else "decode",
-                              "problem": runs[0].get("problem") if runs else None, "configs": configs})
+        problem = runs[0].get("problem") if runs else (shape["problem"] if shape else None)
+        if configs:  # a filter no compiled instance of the shape matched profiles nothing
+            doc["shapes"].append({"family": "mla" if tag[0] == "mla" else "decode", "problem": problem, "configs": configs})
     json.dump(doc, sys.stdout, indent=1)
     print()
 

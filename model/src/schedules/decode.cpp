@@ -79,6 +79,12 @@ MlaKvOnMCounts kv_on_m_counts(double block_q) {
 }
 constexpr double kPartialBytesPerValue = 4.0;  // split-KV partial O and LSE in fp32
 constexpr double kCpAsyncBytes = 16.0;         // one cp.async moves 16 bytes per thread
+// decode_splitkv's Q tile goes to SMEM through registers: per thread, one 16-byte load and
+// then its shared store, trip after trip (SASS of decode_splitkv_kernel, m tiles 1 and 2: each
+// LDG.E.128 is followed by the STS.128 that consumes it before the next LDG issues). So the
+// tile costs m_pad x head_dim x 2 B / (16 B x 128 threads) dependent load latencies, and
+// the KV ring's first loads are issued only after the last (they follow the Q loop).
+constexpr double kQLoadBytesPerThreadTrip = 16.0;
 
 // A decode_splitkv warp issues its whole iteration itself. Beyond the softmax and O's
 // rescale (structural counts, common.hpp) its main loop holds, per thread (least squares
@@ -178,7 +184,9 @@ void build_decode_splitkv(const Ctx& c, ScheduleDesc& d) {
   const double f = std::min(1.0, kv_bytes / kv_l2);
 
   auto* P = &d.prologue;
-  b.load(P, "load_q", w, m_pad * dq * e, 1.0);
+  const double q_trips = std::ceil(m_pad * dq * e / (kQLoadBytesPerThreadTrip * kDecodeWarps * kWarpThreads));
+  const int lq = b.load(P, "load_q", w, m_pad * dq * e, 1.0, (q_trips - 1.0) * load_latency_cycles(c, 1.0));
+  b.note(P, lq, [&] { return num(q_trips) + " dependent 16-byte load trips per thread (load, then its shared store)"; });
   auto* L = &d.loop;
   const double trate = tensor_rate(c, TensorPath::kMmaSync), srate = c.p.per_sm.smem.value;
   // With L2 prefetch the blocks were requested from HBM one prefetch distance earlier:
