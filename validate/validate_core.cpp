@@ -637,8 +637,9 @@ Baseline load_baseline(const std::string& path) {
       if (!mp.is_number() || !(mp.get<double>() >= 0.0))
         throw std::runtime_error(w + ": mape_pct must be a number >= 0");
       be.mape_pct = mp.get<double>();
+      const json& entry = e;  // a structured binding: clang's lambdas cannot capture it
       auto count = [&](const char* field) {
-        const json& v = need(e, field, w);
+        const json& v = need(entry, field, w);
         if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() > std::numeric_limits<int>::max())
           throw std::runtime_error(w + ": '" + field + "' must be a whole number of runs");
         return static_cast<int>(v.get<int64_t>());
