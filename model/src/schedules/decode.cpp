@@ -85,6 +85,20 @@ constexpr double kCpAsyncBytes = 16.0;         // one cp.async moves 16 bytes pe
 // tile costs m_pad x head_dim x 2 B / (16 B x 128 threads) dependent load latencies, and
 // the KV ring's first loads are issued only after the last (they follow the Q loop).
 constexpr double kQLoadBytesPerThreadTrip = 16.0;
+// Per warp, executed instructions (ncu source counters on the H200, 2026-11-28, head dim
+// 128, data/measurements/logs/2026-11-28_h200_decode_pc_sampling.json): a Q trip's row and
+// address arithmetic (an integer division by the group size) around its load, ~100; the
+// epilogue's merge of the four warps' states through SMEM, 265 per m tile; then the output
+// pass, one step per 128 threads' float4 chunks of O: 143 for a step holding real rows (the
+// four warps' partials summed, 1 / l, the row's address by another integer division, the
+// store, and the LSE lane's log2, which the whole warp waits for), 13 for a step past them.
+// Checked: 447 per warp with 4 real rows, 837 with 16, 1631 (1674 counted) with 32 in two m
+// tiles. With one split the store is bf16 and no LSE is written (SASS: 40 fewer).
+constexpr double kDecodeQTripInstructions = 100.0;
+constexpr double kDecodeMergeInstructionsPerMTile = 265.0;
+constexpr double kDecodeOutputStepInstructions = 143.0;
+constexpr double kDecodeOutputSkipInstructions = 13.0;
+constexpr double kDecodeOutputNoSplitSaving = 40.0;
 
 // A decode_splitkv warp issues its whole iteration itself. Beyond the softmax and O's
 // rescale (structural counts, common.hpp) its main loop holds, per thread (least squares
@@ -184,9 +198,19 @@ void build_decode_splitkv(const Ctx& c, ScheduleDesc& d) {
   const double f = std::min(1.0, kv_bytes / kv_l2);
 
   auto* P = &d.prologue;
+  // Each CTA puts one warp on every sub-partition: a warp shares its sub-partition with one
+  // warp of each other CTA on the SM, as many as the grid's items fill (a grid smaller than
+  // the chip leaves one CTA per SM).
+  const double co_resident =
+      std::clamp(static_cast<double>(items) / static_cast<double>(c.sm_count()), 1.0, static_cast<double>(d.grid.ctas_per_sm));
+  const double cpi = c.k.decode_warp_cycles_per_instruction * (1.0 + c.k.decode_cpi_share_per_co_resident_warp * (co_resident - 1.0));
   const double q_trips = std::ceil(m_pad * dq * e / (kQLoadBytesPerThreadTrip * kDecodeWarps * kWarpThreads));
-  const int lq = b.load(P, "load_q", w, m_pad * dq * e, 1.0, (q_trips - 1.0) * load_latency_cycles(c, 1.0));
-  b.note(P, lq, [&] { return num(q_trips) + " dependent 16-byte load trips per thread (load, then its shared store)"; });
+  const double q_trip_cycles = load_latency_cycles(c, 1.0) + kDecodeQTripInstructions * cpi;
+  const int lq = b.load(P, "load_q", w, m_pad * dq * e, 1.0, q_trips * q_trip_cycles - load_latency_cycles(c, 1.0));
+  b.note(P, lq, [&] {
+    return num(q_trips) + " dependent trips per thread (a 16-byte load, then its shared store) of " + num(q_trip_cycles) +
+           " cycles: the load latency + " + num(kDecodeQTripInstructions) + " instructions x " + num(cpi);
+  });
   auto* L = &d.loop;
   const double trate = tensor_rate(c, TensorPath::kMmaSync), srate = c.p.per_sm.smem.value;
   // With L2 prefetch the blocks were requested from HBM one prefetch distance earlier:
@@ -233,7 +257,7 @@ void build_decode_splitkv(const Ctx& c, ScheduleDesc& d) {
     // (fitted).
     const double mufu = softmax.mufu / threads;
     const double other = (softmax.instructions() - softmax.mufu + rescale) / threads + loop + mma;
-    const double cpi = c.k.decode_warp_cycles_per_instruction, mufu_cycles = mufu_warp_instruction_cycles(c);
+    const double mufu_cycles = mufu_warp_instruction_cycles(c);
     // Warps 0 and 1 also issue the L2 prefetch of a block ahead (one bulk request per lane
     // and page run): it holds their stream longer than its counted instructions.
     const double prefetch_cycles = pf_share * c.k.decode_l2_prefetch_issue_cycles;
@@ -266,10 +290,21 @@ void build_decode_splitkv(const Ctx& c, ScheduleDesc& d) {
   b.use(E, ep, Unit::kFma, m_pad * dv, c.p.per_sm.fp32_fma.value * c.k.epilogue_efficiency);
   b.store_uses(E, ep, static_cast<double>(rows_cta) * (splits > 1 ? (dv + 1) * kPartialBytesPerValue : dv * c.obytes()),
                c.k.epilogue_efficiency);
-  // What a work item costs beyond the ops above (a fitted constant, as MLA's).
+  // The epilogue's own instruction stream (counts above): the merge, then the output pass,
+  // whose slowest warp (warp 0: rows 0, 4, 8, ... at head dim 128) holds real rows in
+  // ceil(rows / rows per step) of its steps. What an item costs beyond it and the ops above
+  // is a fitted constant (as MLA's).
+  const double rows_per_step = kDecodeWarps * kWarpThreads / (dv / 4.0);
+  const double steps = std::ceil(m_pad / rows_per_step);
+  const double real_steps = std::min(steps, std::ceil(static_cast<double>(rows_cta) / rows_per_step));
+  const double epi_instructions = kDecodeMergeInstructionsPerMTile * m_tiles +
+                                  real_steps * (kDecodeOutputStepInstructions - (splits > 1 ? 0.0 : kDecodeOutputNoSplitSaving)) +
+                                  (steps - real_steps) * kDecodeOutputSkipInstructions;
   Op& eo = (*E)[ep];
-  eo.chain_cycles = c.k.decode_item_chain_cycles;
-  if (c.detailed) eo.chain_what = "per-item cost outside the loop (decode_item_chain_cycles, fitted)";
+  eo.chain_cycles = epi_instructions * cpi + c.k.decode_item_chain_cycles;
+  if (c.detailed)
+    eo.chain_what = num(epi_instructions) + " epilogue instructions per warp (merge, " + num(real_steps) + " of " + num(steps) +
+                    " output steps with rows) x " + num(cpi) + " cycles + decode_item_chain_cycles (fitted)";
   add_combine(c, d, rows_total, splits);
   d.useful_flops = useful_flops(p);
   b.desc_note([&] {

@@ -49,6 +49,7 @@ struct ModelConstants {
   double mma_sync_warp_cycles_per_instruction = 0.0;
   double sm80_gemm_cycles_per_instruction = 0.0;
   double decode_warp_cycles_per_instruction = 0.0;
+  double decode_cpi_share_per_co_resident_warp = 0.0;
   double decode_l2_prefetch_issue_cycles = 0.0;
   double fa3_item_chain_cycles = 0.0;
   double mla_item_chain_cycles = 0.0;
@@ -185,8 +186,12 @@ inline constexpr std::array kConstantFields{
     field("decode_warp_cycles_per_instruction",
           member<&ModelConstants::decode_warp_cycles_per_instruction>, kCyclesPerInstruction,
           Rule::kAny,
-          "average cycles between two non-MUFU instructions of one decode_splitkv warp (one warp "
-          "per sub-partition per CTA; its loads, softmax, rescale and mma.sync in one stream)"),
+          "average cycles between two non-MUFU instructions of one decode_splitkv warp alone on its "
+          "sub-partition (one warp per sub-partition per CTA; its loads, softmax, rescale and mma.sync in one stream)"),
+    field("decode_cpi_share_per_co_resident_warp",
+          member<&ModelConstants::decode_cpi_share_per_co_resident_warp>, kRatio, Rule::kNonNegative,
+          "how much longer a decode_splitkv warp's per-instruction spacing gets per other CTA's warp on its "
+          "sub-partition (they take the issue slot and the dependent pipes when both are ready)"),
     field("decode_l2_prefetch_issue_cycles", member<&ModelConstants::decode_l2_prefetch_issue_cycles>, kCycles,
           Rule::kNonNegative,
           "cycles per main-loop iteration that decode_splitkv's prefetching warps spend issuing their "
