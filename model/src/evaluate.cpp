@@ -588,8 +588,16 @@ void evaluate(const ScheduleDesc& d, Prediction& out, bool detailed) {
     bound[u] = unit_is_chip_wide(static_cast<Unit>(u)) ? busy[u] : busy[u] / grid.sm_count;
   // An HBM stream cannot start before its first request returns, and the kernel ends only
   // when its last stores have reached memory: the HBM bound carries one DRAM latency (the
-  // profile's pointer chase) at each end. A loop-bound kernel hides both in its makespan.
-  if (work[hbmi] > 0.0) bound[hbmi] += 2.0 * k.hbm_latency_cycles;
+  // profile's pointer chase) at each end. Where an item's own phases are longer, they are the
+  // ends instead: the first items' prologue runs before their stream's first loads are issued
+  // (decode's dependent Q trips), the last item's epilogue after its last bytes arrived (the
+  // warps' merge, the output pass). Those are SM cycles (hbm_ends_sm), added at the clock the
+  // kernel settles on. A loop-bound kernel hides all of them in its makespan.
+  double hbm_ends_sm = 0.0;
+  if (work[hbmi] > 0.0) {
+    bound[hbmi] += 2.0 * k.hbm_latency_cycles;
+    hbm_ends_sm = std::max(0.0, pro - k.hbm_latency_cycles) + std::max(0.0, epi - k.hbm_latency_cycles);
+  }
 
   // --- the clock -------------------------------------------------------------------------
   // SM work is counted in cycles, chip-wide traffic in seconds (HBM and L2 do not run at
@@ -610,7 +618,7 @@ void evaluate(const ScheduleDesc& d, Prediction& out, bool detailed) {
     double m = std::max(makespan, tail_bound_at(f_mhz));
     for (int u = 0; u < kUnitCount; ++u)
       m = std::max(m, unit_is_chip_wide(static_cast<Unit>(u)) ? bound[u] * f_mhz / clock_mhz : bound[u]);
-    return m;
+    return std::max(m, bound[hbmi] * f_mhz / clock_mhz + hbm_ends_sm);
   };
   const int tensor_i = static_cast<int>(Unit::kTensor);
   double f_mhz = clock_at(k.clock, 0.0);
@@ -624,6 +632,7 @@ void evaluate(const ScheduleDesc& d, Prediction& out, bool detailed) {
   const double tail_bound = tail_bound_at(f_mhz);  // before the chip-wide bounds take the clock
   for (int u = 0; u < kUnitCount; ++u)
     if (unit_is_chip_wide(static_cast<Unit>(u))) bound[u] *= f_mhz / clock_mhz;
+  bound[hbmi] += hbm_ends_sm;
   peak[l2i] = k.l2_peak_bytes_per_s / (f_mhz * 1e6);
   peak[hbmi] = k.hbm_peak_bytes_per_s / (f_mhz * 1e6);
   double max_bound = 0.0;

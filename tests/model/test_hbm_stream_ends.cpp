@@ -1,6 +1,7 @@
-// An HBM-bound kernel: its stream starts one DRAM latency after launch (the first request's
-// round trip) and the kernel ends one latency after the last bytes (its stores reach
-// memory), so the HBM bound is bytes / achievable rate plus two DRAM latencies.
+// An HBM-bound kernel: its stream starts after the first items' prologue (at least one DRAM
+// latency: the first request's round trip) and the kernel ends after the last item's
+// epilogue (at least one latency: its stores reach memory), so the HBM bound is bytes /
+// achievable rate plus those two ends.
 #include <gtest/gtest.h>
 
 #include "helpers.hpp"
@@ -9,23 +10,24 @@ namespace tilesim::model {
 namespace {
 using test::parse_problem;
 
-// Decode over 33.6 MB of KV with 4 iterations per CTA: the chip's HBM binds, the SMs' loop
-// does not (predict --explain: hbm-bound over the whole kernel).
-TEST(HbmStreamEnds, AnHbmBoundKernelPaysOneDramLatencyAtEachEnd) {
-  const Profile p = profiles::resolve_profile("h200");
+// Decode over 16.8 MB of KV, 128 CTAs of 4 iterations in one wave: the chip's HBM binds, the SMs' loop
+// does not (predict --explain: hbm-bound over the whole kernel). On the H20 profile, which
+// has no DVFS line, so the clock stays put.
+TEST(HbmStreamEnds, TheLastItemsEpilogueEndsAnHbmBoundKernel) {
+  const Profile p = profiles::resolve_profile("h20");
   const Problem prob = parse_problem(
-      R"({"kind":"decode","batch":32,"heads_q":32,"heads_kv":8,"q_per_seq":1,"seq_kv":256,"head_dim":128,"page_size":0})");
+      R"({"kind":"decode","batch":16,"heads_q":32,"heads_kv":8,"q_per_seq":1,"seq_kv":256,"head_dim":128,"page_size":0})");
   const Tile tile = parse_tile("block_n=64,splits=1,stages=3,l2_prefetch=0");
-  const Prediction pr = predict(p, prob, "decode_splitkv", tile);
-  ASSERT_EQ(pr.bottleneck, "hbm");
-  // The same chip with half the DRAM latency: the loads' own latency moves the SMs' loop,
-  // which the HBM bound still covers, so the time moves by exactly one latency at each end
-  // (counted at the profile's model clock, as the bound's cycles are: a fixed time).
-  Profile q = p;
-  q.latency.hbm.value = 0.5 * p.latency.hbm.value;
-  const Prediction pq = predict(q, prob, "decode_splitkv", tile);
-  ASSERT_EQ(pq.bottleneck, "hbm");
-  EXPECT_NEAR(pr.time_us - pq.time_us, 2.0 * (p.latency.hbm.value - q.latency.hbm.value) / p.model_clock_mhz(), 1e-9);
+  ModelConstants k = default_constants();
+  const Prediction a = predict(p, prob, "decode_splitkv", tile, k);
+  ASSERT_EQ(a.bottleneck, "hbm");
+  // An epilogue 5000 SM cycles longer: the HBM-bound time grows by exactly those cycles at
+  // the kernel's clock (the epilogue is already longer than a DRAM latency).
+  k.decode_item_chain_cycles += 5000.0;
+  const Prediction b = predict(p, prob, "decode_splitkv", tile, k);
+  ASSERT_EQ(b.bottleneck, "hbm");
+  ASSERT_DOUBLE_EQ(a.clock_mhz, b.clock_mhz);
+  EXPECT_NEAR(b.time_us - a.time_us, 5000.0 / a.clock_mhz, 1e-9);
 }
 
 }  // namespace
