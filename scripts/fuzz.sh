@@ -50,7 +50,7 @@ run_one() {
     echo "      copy each to fuzz/regressions/$h/ and fix the bug" >&2
     # A CI machine's work folder is gone with it: its log shows what failed and each input
     # (base64, at most 4 KiB shown) so that the crash can be rebuilt anywhere.
-    grep -m1 -A12 -E "ERROR: |runtime error|invariant broken|terminate called|deadly signal" "$work/$h.log" | sed 's/^/      | /' >&2
+    grep -m1 -A12 -E "ERROR: |runtime error|invariant broken|terminate called|deadly signal" "$work/$h.log" | sed 's/^/      | /' >&2 || true
     local a
     for a in "$work/artifacts/$h"/*; do
       [ -f "$a" ] || continue
