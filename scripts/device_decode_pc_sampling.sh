@@ -14,8 +14,8 @@ nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,clocks.mem,po
 # runs the heuristic split count first, then 1, 2, 4, 8, 16, 32 (the heuristic's left out),
 # each config 26 launches (its check, 5 warm-up, 20 timed).
 run() {
-  timeout 120 ncu --clock-control none --section SourceCounters --section WarpStateStats --section SchedulerStats \
-    --section SpeedOfLight -k regex:decode_splitkv_kernel --launch-skip $4 -c 1 -o $W/$1 \
+  timeout 150 ncu --clock-control none --section SourceCounters --section WarpStateStats --section SchedulerStats \
+    --section SpeedOfLight --section MemoryWorkloadAnalysis -k regex:decode_splitkv_kernel --launch-skip $4 -c 1 -o $W/$1 \
     $B --sweep --reps 20 --shape "$2" --filter $3 --out $W/$1_run.json > $W/$1.log 2>&1
   echo "$1 rc=$?"
   ncu -i $W/$1.ncu-rep --page source --csv --print-source sass > $W/$1_source.csv 2> $W/$1_source.err
@@ -25,4 +25,8 @@ run q8s32 batch=8,heads_q=32,heads_kv=8,q_per_seq=8,seq_kv=8191,head_dim=128 bn6
 run q8s4 batch=8,heads_q=32,heads_kv=8,q_per_seq=8,seq_kv=8191,head_dim=128 bn64_st3_mt2_contig 0
 run q2s32 batch=4,heads_q=16,heads_kv=2,q_per_seq=2,seq_kv=24576,head_dim=128 bn64_st3_mt1_contig 0
 run q1s32 batch=8,heads_q=32,heads_kv=8,seq_kv=32768,head_dim=128 bn64_st3_mt1_contig 130
+# 134 MB and 537 MB of KV on 128 CTAs (training shapes of data/train/): 4 splits is the
+# fourth config of the first (heuristic 8 first), 2 splits the third of the second.
+run v134s4 batch=16,heads_q=16,heads_kv=2,q_per_seq=2,seq_kv=8192,head_dim=128 bn64_st3_mt1_contig 78
+run v537s2 batch=8,heads_q=32,heads_kv=8,q_per_seq=4,seq_kv=16381,head_dim=128 bn64_st3_mt1_contig 52
 tar -C $W -czf ${OUT:-/tmp}/pcs.tgz .

@@ -18,7 +18,14 @@ PROFILES = {
     "q8s4": ("batch=8,heads_q=32,heads_kv=8,q_per_seq=8,seq_kv=8191,head_dim=128", "bn64_st3_mt2_contig", 4, 256),
     "q2s32": ("batch=4,heads_q=16,heads_kv=2,q_per_seq=2,seq_kv=24576,head_dim=128", "bn64_st3_mt1_contig", 32, 256),
     "q1s32": ("batch=8,heads_q=32,heads_kv=8,seq_kv=32768,head_dim=128", "bn64_st3_mt1_contig", 32, 2048),
+    # 134 MB and 537 MB of KV on 128 CTAs (one per SM): the volume regime the model predicts
+    # 11-13 % fast in the timed sweeps.
+    "v134s4": ("batch=16,heads_q=16,heads_kv=2,q_per_seq=2,seq_kv=8192,head_dim=128", "bn64_st3_mt1_contig", 4, 128),
+    "v537s2": ("batch=8,heads_q=32,heads_kv=8,q_per_seq=4,seq_kv=16381,head_dim=128", "bn64_st3_mt1_contig", 2, 128),
 }
+# Whole-kernel counters of the same profiled launch (its --page raw export), where present.
+RAW_METRICS = ("gpu__time_duration.sum", "dram__bytes_read.sum", "dram__bytes_write.sum",
+               "dram__throughput.avg.pct_of_peak_sustained_elapsed", "sm__cycles_elapsed.avg.per_second")
 WARPS_PER_CTA = 4  # decode_splitkv_kernel: 128 threads
 
 
@@ -42,8 +49,16 @@ def profile(path, tag):
         n = sum(x[3] for x in ins if lo <= x[0] < hi)
         regions[name] = {"sample_share": a / total, "warp_instructions_executed": n,
                          "per_warp": n / (ctas * WARPS_PER_CTA), "first_offset": lo}
+    counters = {}
+    raw = path.replace("_source.csv", "_raw.csv")
+    if os.path.exists(raw):
+        rows = list(csv.reader(open(raw)))
+        if len(rows) >= 3:
+            for i, name in enumerate(rows[0]):
+                if name in RAW_METRICS:
+                    counters[name] = {"value": float(rows[2][i].replace(",", "")), "unit": rows[1][i]}
     return {"tag": tag, "kernel_function": kernel, "shape": shape, "variant": variant, "splits": splits,
-            "grid_ctas": ctas, "samples": total, "regions": regions,
+            "grid_ctas": ctas, "samples": total, "counters": counters, "regions": regions,
             "instruction_fields": ["offset", "samples", "executed", "sass"],
             "instructions": [[o, a, e, s] for o, s, a, e in ins if a or e]}
 
