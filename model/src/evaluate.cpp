@@ -614,11 +614,16 @@ void evaluate(const ScheduleDesc& d, Prediction& out, bool detailed) {
   auto tail_bound_at = [&](double f_mhz) {
     return bound[static_cast<int>(chip_unit)] * f_mhz / clock_mhz * full_share + tail_cycles(f_mhz);
   };
+  // A unit's whole-kernel bound in SM cycles at clock f_mhz (chip-wide ones rescaled, HBM's
+  // with its SM-cycle ends).
+  auto bound_at = [&](int u, double f_mhz) {
+    if (!unit_is_chip_wide(static_cast<Unit>(u))) return bound[u];
+    return bound[u] * f_mhz / clock_mhz + (u == hbmi ? hbm_ends_sm : 0.0);
+  };
   auto kernel_cycles_at = [&](double f_mhz) {
     double m = std::max(makespan, tail_bound_at(f_mhz));
-    for (int u = 0; u < kUnitCount; ++u)
-      m = std::max(m, unit_is_chip_wide(static_cast<Unit>(u)) ? bound[u] * f_mhz / clock_mhz : bound[u]);
-    return std::max(m, bound[hbmi] * f_mhz / clock_mhz + hbm_ends_sm);
+    for (int u = 0; u < kUnitCount; ++u) m = std::max(m, bound_at(u, f_mhz));
+    return m;
   };
   const int tensor_i = static_cast<int>(Unit::kTensor);
   double f_mhz = clock_at(k.clock, 0.0);
@@ -630,9 +635,10 @@ void evaluate(const ScheduleDesc& d, Prediction& out, bool detailed) {
     if (settled) break;  // most kernels settle in a few steps (tune's hot path)
   }
   const double tail_bound = tail_bound_at(f_mhz);  // before the chip-wide bounds take the clock
-  for (int u = 0; u < kUnitCount; ++u)
-    if (unit_is_chip_wide(static_cast<Unit>(u))) bound[u] *= f_mhz / clock_mhz;
-  bound[hbmi] += hbm_ends_sm;
+  // The busiest chip-wide unit's streaming bound at that clock, without the HBM stream's ends
+  // (the partial last round's items carry their own prologue and epilogue).
+  const double chip_bound = bound[static_cast<int>(chip_unit)] * f_mhz / clock_mhz;
+  for (int u = 0; u < kUnitCount; ++u) bound[u] = bound_at(u, f_mhz);
   peak[l2i] = k.l2_peak_bytes_per_s / (f_mhz * 1e6);
   peak[hbmi] = k.hbm_peak_bytes_per_s / (f_mhz * 1e6);
   double max_bound = 0.0;
@@ -642,7 +648,6 @@ void evaluate(const ScheduleDesc& d, Prediction& out, bool detailed) {
       max_bound = bound[u];
       bound_unit = static_cast<Unit>(u);
     }
-  const double chip_bound = bound[static_cast<int>(chip_unit)];
   const double kernel_cycles = std::max({makespan, max_bound, tail_bound});
   const double post_us = d.post.time_us(k.hbm_bytes_per_s);
   const double time_us = kernel_cycles / f_mhz + k.launch_us + post_us;
