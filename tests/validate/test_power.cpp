@@ -101,21 +101,20 @@ TEST(PowerLimiter, RunsCarryTheirTiming) {
   // (2 + 20) x 1.3 ms is under the reaction time with its own warm-up of 2; no flush energy.
   const model::Prediction pr = big_gemm();
   EXPECT_FALSE(time_under_power_limit(pr, h200(), runs[0]).limited);
-  write({{"warmup_per_pass", 2}, {"passes", 0}, {"l2_flush_bytes", 0}});
-  try {
-    load_measurement_file(path.string());
-    ADD_FAILURE() << "passes 0 accepted";
-  } catch (const std::runtime_error& e) {
-    EXPECT_NE(std::string(e.what()).find("timing: 'passes'"), std::string::npos) << e.what();
-  }
+  // A refused record: the error names the field.
+  const auto expect_refused = [&](const nlohmann::json& timing, const std::string& field, const char* what) {
+    write(timing);
+    try {
+      load_measurement_file(path.string());
+      ADD_FAILURE() << what << " accepted";
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find("timing: '" + field + "'"), std::string::npos) << e.what();
+    }
+  };
+  expect_refused({{"warmup_per_pass", 2}, {"passes", 0}, {"l2_flush_bytes", 0}}, "passes", "passes 0");
   // A count no int holds (found by the measurement fuzzer: the cast was undefined).
-  write({{"warmup_per_pass", 1e30}, {"passes", 1}, {"l2_flush_bytes", 0}});
-  try {
-    load_measurement_file(path.string());
-    ADD_FAILURE() << "warmup_per_pass 1e30 accepted";
-  } catch (const std::runtime_error& e) {
-    EXPECT_NE(std::string(e.what()).find("timing: 'warmup_per_pass'"), std::string::npos) << e.what();
-  }
+  expect_refused({{"warmup_per_pass", 1e30}, {"passes", 1}, {"l2_flush_bytes", 0}}, "warmup_per_pass",
+                 "warmup_per_pass 1e30");
   std::filesystem::remove(path);
 }
 
