@@ -10,6 +10,8 @@
 //   --out F            the measurement JSON (schema tilesim.measurement.v1)
 //   --reps N           timed repetitions per pass (>= the runner's minimum)
 //   --seed N           input seed (default: the runner's, else a fresh random one; recorded)
+//   --l2-flush M       what a sweep's flush leaves in the L2: memset (default: its dirty
+//                      lines) or clean (written back before each timed launch)
 //   --list             (runners that declare it) the compiled kernels, no GPU needed
 // plus the family's own flags, handled by a callback (the *_flag helpers below build it).
 #pragma once
@@ -53,6 +55,9 @@ struct CheckSweepOptions {
   int reps = 0;                     // --reps (the runner's default when not given)
   uint64_t seed = 0;                // --seed (a fresh random seed when not given)
   std::vector<ShapeValues> shapes;  // --shape / --shapes-file, checked against the family's keys
+  // --l2-flush clean: the sweep's flush also writes the L2's dirty lines back before each
+  // timed launch (default "memset": they are left for the timed kernel to evict).
+  bool l2_flush_clean = false;
   std::string args;                 // the command line as given (recorded in the file)
 };
 
@@ -235,11 +240,16 @@ inline CheckSweepOptions parse_check_sweep(int argc, char** argv, const CheckSwe
       o.seed = static_cast<uint64_t>(seed);
     } else if (a == "--shape" || a == "--shapes-file") {
       shape_args.emplace_back(a, value());
+    } else if (a == "--l2-flush") {
+      const std::string v = value();
+      if (v != "memset" && v != "clean")
+        throw std::invalid_argument("--l2-flush must be memset or clean, got '" + v + "'");
+      o.l2_flush_clean = v == "clean";
     } else if (!spec.extra || !spec.extra(a, value)) {
       throw std::invalid_argument(
           "unknown argument '" + given +
           "' (use --check, --sweep, --quick, --out F, --reps N, --seed N, --shape S, "
-          "--shapes-file F" +
+          "--shapes-file F, --l2-flush memset|clean" +
           (spec.list_flag ? ", --list [--json]" : "") +
           (spec.extra_usage.empty() ? "" : ", " + spec.extra_usage) + ")");
     }

@@ -35,11 +35,13 @@ inline double record_samples(nlohmann::json& record, const std::vector<double>& 
 
 // How a run's samples were taken, as the board's power limiter met them (validate reads it):
 // warm-up launches before `passes` blocks of samples, each sample after a flush of
-// `flush_bytes` (0: none) and a wait for the previous one.
-inline nlohmann::json timing_record(int warmup_per_pass, int passes, std::size_t flush_bytes) {
+// `flush_bytes` (0: none) in `mode` and a wait for the previous one.
+inline nlohmann::json timing_record(int warmup_per_pass, int passes, std::size_t flush_bytes,
+                                    FlushMode mode = FlushMode::kMemset) {
   return {{"warmup_per_pass", warmup_per_pass},
           {"passes", passes},
           {"l2_flush_bytes", flush_bytes},
+          {"l2_flush_mode", flush_bytes == 0 ? "none" : flush_mode_name(mode)},
           {"sample", "flush (if any), event, launch, event, wait"}};
 }
 
@@ -51,7 +53,8 @@ inline double time_into(nlohmann::json& record, const std::function<void(cudaStr
   if (nvml != nullptr) nvml->arm();
   const std::vector<double> samples = time_ms(launch, stream, opt);
   if (nvml != nullptr) record["nvml"] = nvml->disarm();
-  record["timing"] = timing_record(opt.warmup, 1, opt.flusher != nullptr ? opt.flusher->bytes() : 0);
+  record["timing"] = timing_record(opt.warmup, 1, opt.flusher != nullptr ? opt.flusher->bytes() : 0,
+                                   opt.flusher != nullptr ? opt.flusher->mode() : FlushMode::kMemset);
   return record_samples(record, samples);
 }
 
@@ -214,13 +217,13 @@ int memory_bound_sweep(const TimingOptions& copy_timing, std::size_t copy_bytes,
 }
 
 // memory_bound_sweep with every sample, the copy ceiling's included, taken from an L2
-// emptied by a flusher of `flush_bytes` (more than the L2, so no line survives), timed with
-// `warmup` and `reps`: body(copy_gbps_before, flusher) times the kernels into `runs`.
+// emptied by a flusher of `flush_bytes` (more than the L2, so no line survives) in `mode`,
+// timed with `warmup` and `reps`: body(copy_gbps_before, flusher) times the kernels into `runs`.
 template <class Body>
-int flushed_memory_bound_sweep(std::size_t flush_bytes, int warmup, int reps,
+int flushed_memory_bound_sweep(std::size_t flush_bytes, FlushMode mode, int warmup, int reps,
                                std::size_t copy_bytes, nlohmann::json& runs, NvmlSampler** nvml_out,
                                Body&& body) {
-  L2Flusher flusher(flush_bytes);
+  L2Flusher flusher(flush_bytes, mode);
   return memory_bound_sweep(
       timing_options(warmup, reps, &flusher), copy_bytes, runs, nvml_out,
       [&](double copy_gbps_before) { return body(copy_gbps_before, &flusher); });

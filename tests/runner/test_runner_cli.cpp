@@ -64,6 +64,9 @@ TEST(RunnerCli, SharedFlagsAndShapes) {
   EXPECT_NE(o.args.find("--reps 25"), std::string::npos);
   EXPECT_EQ(parse({"--check"}).reps, 30);  // the runner's default
   EXPECT_NE(parse({"--check"}).seed, 0u);  // a fresh seed, recorded
+  EXPECT_FALSE(o.l2_flush_clean);          // the memset flush unless asked
+  EXPECT_TRUE(parse({"--sweep", "--l2-flush", "clean"}).l2_flush_clean);
+  EXPECT_FALSE(parse({"--sweep", "--l2-flush", "memset"}).l2_flush_clean);
 }
 
 TEST(RunnerCli, FamilyFlag) {
@@ -93,6 +96,8 @@ TEST(RunnerCli, BadArgumentsNameWhatIsWrong) {
   EXPECT_NE(message({"--check", "--reps", "5"}).find("--reps must be >= 20"), std::string::npos);
   EXPECT_NE(message({"--check", "--reps", "3x"}).find("not an integer"), std::string::npos);
   EXPECT_NE(message({"--check", "--seed", "-4"}).find("--seed must be >= 0"), std::string::npos);
+  EXPECT_NE(message({"--sweep", "--l2-flush", "dirty"}).find("--l2-flush must be memset or clean, got 'dirty'"),
+            std::string::npos);
   EXPECT_NE(message({"--check", "--shape", "batch=2,heads_q=8,heads_kv=1,seq_kv=4096,head_dim=128"})
                 .find("go with --sweep"),
             std::string::npos);
