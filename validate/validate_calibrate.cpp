@@ -71,6 +71,8 @@ struct Evaluator {
   // log(pred/meas) per run; false if any run cannot be predicted with these constants.
   bool residuals(const model::ModelConstants& k, Eigen::VectorXd* r) {
     r->resize(static_cast<Eigen::Index>(runs.size()));
+    model::ModelConstants clean = k;  // for runs timed from a clean L2
+    clean.l2_clean_at_start = true;
     for (size_t i = 0; i < runs.size(); ++i) {
       const MeasuredRun& m = runs[i]->run;
       try {
@@ -78,7 +80,7 @@ struct Evaluator {
         if (it == profiles.end())
           it = profiles.emplace(m.gpu, profiles::builtin_profile(m.gpu)).first;
         const auto pr = model::predict(it->second, model::problem_from_json(m.problem), m.schedule,
-                                       model::tile_from_json(m.tile), k);
+                                       model::tile_from_json(m.tile), m.l2_clean_at_start ? clean : k);
         if (!(pr.time_us > 0.0) || !std::isfinite(pr.time_us)) return false;
         (*r)(static_cast<Eigen::Index>(i)) = std::log(pr.time_us / m.measured_us);
       } catch (const std::exception&) {

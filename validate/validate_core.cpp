@@ -119,6 +119,13 @@ void read_timing(const json& r, const std::string& rw, MeasuredRun& m) {
   m.warmup_per_pass = static_cast<int>(number("warmup_per_pass", 0, kMaxCount));
   m.passes = static_cast<int>(number("passes", 1, kMaxCount));
   m.flush_bytes = number("l2_flush_bytes", 0, std::numeric_limits<double>::max());
+  // Runners before the mode was recorded flushed by memset.
+  const std::string mode = t.contains("l2_flush_mode") && t.at("l2_flush_mode").is_string()
+                               ? t.at("l2_flush_mode").get<std::string>()
+                               : std::string(m.flush_bytes > 0 ? "memset" : "none");
+  if (mode != "memset" && mode != "clean" && mode != "none")
+    throw std::runtime_error(where + ": 'l2_flush_mode' must be memset, clean or none");
+  m.l2_clean_at_start = mode != "memset";
 }
 
 // The back-to-back trace's steady window, when it carries the one-second power (traces from
@@ -255,6 +262,8 @@ void load_file(const fs::path& path, const std::string& fam, const std::string& 
         if (r.contains("nvml_per_pass") && r.at("nvml_per_pass").is_array() && !r.at("nvml_per_pass").empty())
           m.passes = static_cast<int>(r.at("nvml_per_pass").size());
         read_timing(r, rw, m);
+        // tilesim-layer-bench flushes by reading (its document's "timing" says so): clean.
+        if (family == "layer_step") m.l2_clean_at_start = true;
         read_sustain_steady(r, rw, m);
         // Runners that time one block per run trace it right after its timing, before the
         // next run; round-robin runners (attention) time all of a shape's runs first.
@@ -269,6 +278,8 @@ void load_file(const fs::path& path, const std::string& fam, const std::string& 
 std::vector<PredictedRun> predict_runs(const std::vector<MeasuredRun>& runs,
                                        const model::ModelConstants& constants) {
   std::map<std::string, profiles::Profile> profiles_by_id;
+  model::ModelConstants clean_constants = constants;  // for runs timed from a clean L2
+  clean_constants.l2_clean_at_start = true;
   std::vector<PredictedRun> out;
   out.reserve(runs.size());
   for (const auto& m : runs) {
@@ -291,6 +302,7 @@ std::vector<PredictedRun> predict_runs(const std::vector<MeasuredRun>& runs,
         auto it = profiles_by_id.find(m.gpu);
         if (it == profiles_by_id.end())
           it = profiles_by_id.emplace(m.gpu, profiles::builtin_profile(m.gpu)).first;
+        const model::ModelConstants& k = m.l2_clean_at_start ? clean_constants : constants;
         if (m.schedule == "layer_step") {
           // A GEMM-then-decode step (tilesim-layer-bench): the sequence model, which
           // predicts both kernels with their own schedules; the tile's "timed" names the part.
@@ -299,7 +311,7 @@ std::vector<PredictedRun> predict_runs(const std::vector<MeasuredRun>& runs,
           const auto& timed = m.tile.at("timed");
           const model::LayerStepPrediction ls =
               model::predict_layer_step(it->second, model::layer_step_problem_from_json(m.problem),
-                                        model::layer_step_setup_from_json(m.tile), constants);
+                                        model::layer_step_setup_from_json(m.tile), k);
           p.status = "predicted";
           p.predicted_us = ls.time_of(timed.get<std::string>());
           p.bottleneck = "sequence:" + ls.cap;
@@ -308,7 +320,7 @@ std::vector<PredictedRun> predict_runs(const std::vector<MeasuredRun>& runs,
         }
         const model::Problem prob = model::problem_from_json(m.problem);
         const model::Tile tile = model::tile_from_json(m.tile);
-        const model::Prediction pr = model::predict(it->second, prob, m.schedule, tile, constants);
+        const model::Prediction pr = model::predict(it->second, prob, m.schedule, tile, k);
         // The run's median sample as its runner took it: on a rested card, or after the
         // power limiter acted (validate_power.hpp).
         const LimitedTime lt = time_under_power_limit(pr, it->second, m);

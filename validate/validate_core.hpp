@@ -49,6 +49,10 @@ struct MeasuredRun {
   // family's runner defaults apply (validate_power.cpp).
   int warmup_per_pass = -1;
   double flush_bytes = -1.0;
+  // No dirty line in the L2 when a sample started: a clean flush (--l2-flush clean), the
+  // layer bench's read flush, or no flush at all. Otherwise (every runner's default, and every
+  // run without the record) the memset flush's dirty lines were there (the model's default).
+  bool l2_clean_at_start = false;
   bool after_trace = false;  // timed right after another run's sustained-load trace (--sustain-ms)
   // A sustained-load trace's steady state (back to back, kernels/common/sustain_trace.hpp),
   // where the run has one with the one-second power: kernel time and board power.

@@ -53,6 +53,13 @@ void load_profiled(const fs::path& path, const HeldOutList& heldout, const std::
       !doc.contains("runs") || !doc["runs"].is_array())
     throw std::runtime_error(path.string() + ": needs device.name and a runs array");
   const std::string device = doc["device"]["name"].get<std::string>();
+  // ncu flushes (writes back and invalidates) every cache before each profiled launch unless
+  // told --cache-control none: the kernel starts from a clean L2.
+  const json* tool = doc.contains("tool") && doc["tool"].is_object() ? &doc["tool"] : nullptr;
+  const std::string options = tool != nullptr && tool->contains("options") && (*tool)["options"].is_string()
+                                  ? (*tool)["options"].get<std::string>()
+                                  : std::string();
+  const bool clean_l2 = options.find("--cache-control none") == std::string::npos;
   for (size_t i = 0; i < doc["runs"].size(); ++i) {
     const json& r = doc["runs"][i];
     const std::string where = path.string() + ": runs[" + std::to_string(i) + "]";
@@ -82,6 +89,7 @@ void load_profiled(const fs::path& path, const HeldOutList& heldout, const std::
     m.measured_us = mx[kCyclesCounter]["value"].get<double>() / hz * 1e6;  // ncu's kernel duration
     m.check_passed = r.value("check_passed", true);
     m.heldout = heldout.matches(m.family, m.problem);
+    m.l2_clean_at_start = clean_l2;
     runs.push_back(std::move(m));
     metrics.push_back(mx);
   }

@@ -583,6 +583,16 @@ void evaluate(const ScheduleDesc& d, Prediction& out, bool detailed) {
     busy[hbmi] += (d.total_hbm_bytes - work[hbmi]) / hbm_rate;
     work[hbmi] = d.total_hbm_bytes;
   }
+  // Dirty lines the L2 held at the start are written back as the kernel's own traffic
+  // evicts them: a share of them proportional to the bytes it moves, all of them once it has
+  // moved l2_dirty_evict_bytes. They share the HBM with its stream (a compute-bound kernel
+  // hides them in HBM time it leaves idle).
+  const double writeback_bytes =
+      k.l2_dirty_bytes_at_start > 0.0 && work[hbmi] > 0.0
+          ? k.l2_dirty_bytes_at_start * std::min(1.0, work[hbmi] / k.l2_dirty_evict_bytes)
+          : 0.0;
+  busy[hbmi] += writeback_bytes / hbm_rate;
+  work[hbmi] += writeback_bytes;
   double bound[kUnitCount] = {};  // cycles; chip-wide ones counted at the IR's clock first
   for (int u = 0; u < kUnitCount; ++u)
     bound[u] = unit_is_chip_wide(static_cast<Unit>(u)) ? busy[u] : busy[u] / grid.sm_count;
@@ -611,9 +621,14 @@ void evaluate(const ScheduleDesc& d, Prediction& out, bool detailed) {
   for (int u = 0; u < kUnitCount; ++u)
     if (unit_is_chip_wide(static_cast<Unit>(u)) && bound[u] > bound[static_cast<int>(chip_unit)])
       chip_unit = static_cast<Unit>(u);
-  auto tail_bound_at = [&](double f_mhz) {
-    return bound[static_cast<int>(chip_unit)] * f_mhz / clock_mhz * full_share + tail_cycles(f_mhz);
+  // The full rounds' share of that unit's work, in SM cycles at clock f_mhz. HBM's write-back
+  // of the dirty lines found at the start falls in them whole: the first bytes moved evict them.
+  const double writeback_cycles = chip_unit == Unit::kHbm ? writeback_bytes / hbm_rate : 0.0;
+  auto full_rounds_at = [&](double f_mhz) {
+    return ((bound[static_cast<int>(chip_unit)] - writeback_cycles) * full_share + writeback_cycles) * f_mhz /
+           clock_mhz;
   };
+  auto tail_bound_at = [&](double f_mhz) { return full_rounds_at(f_mhz) + tail_cycles(f_mhz); };
   // A unit's whole-kernel bound in SM cycles at clock f_mhz (chip-wide ones rescaled, HBM's
   // with its SM-cycle ends).
   auto bound_at = [&](int u, double f_mhz) {
@@ -635,9 +650,9 @@ void evaluate(const ScheduleDesc& d, Prediction& out, bool detailed) {
     if (settled) break;  // most kernels settle in a few steps (tune's hot path)
   }
   const double tail_bound = tail_bound_at(f_mhz);  // before the chip-wide bounds take the clock
-  // The busiest chip-wide unit's streaming bound at that clock, without the HBM stream's ends
-  // (the partial last round's items carry their own prologue and epilogue).
-  const double chip_bound = bound[static_cast<int>(chip_unit)] * f_mhz / clock_mhz;
+  // The full rounds' part of it, without the HBM stream's ends (the partial last round's items
+  // carry their own prologue and epilogue).
+  const double full_rounds = full_rounds_at(f_mhz);
   for (int u = 0; u < kUnitCount; ++u) bound[u] = bound_at(u, f_mhz);
   peak[l2i] = k.l2_peak_bytes_per_s / (f_mhz * 1e6);
   peak[hbmi] = k.hbm_peak_bytes_per_s / (f_mhz * 1e6);
@@ -676,6 +691,7 @@ void evaluate(const ScheduleDesc& d, Prediction& out, bool detailed) {
   out.tflops = d.useful_flops / (time_us * 1e-6) / 1e12;
   sustained(k, work, d.post.hbm_bytes, kernel_cycles / f_mhz, post_us, f_mhz, time_us, out);
   out.bytes_hbm = work[hbmi] + d.post.hbm_bytes;
+  out.l2_writeback_bytes = writeback_bytes;
   out.bytes_l2 = work[l2i];
   out.hbm_gbps = out.bytes_hbm / (time_us * 1e-6) / 1e9;
   out.iteration_cycles = T;
@@ -738,9 +754,9 @@ void evaluate(const ScheduleDesc& d, Prediction& out, bool detailed) {
     out.bound_kind = "memory";
     if (detailed)
       why = std::string(unit_name(chip_unit)) + "-bound in the full rounds (" + fx(100.0 * full_share, 0) +
-            "% of its work at the achievable rate: " + fx(chip_bound * full_share / f_mhz, 2) + " us), then the last round's " +
+            "% of its work at the achievable rate: " + fx(full_rounds / f_mhz, 2) + " us), then the last round's " +
             fx(static_cast<double>(tail_items), 0) + " items at their own pace (" +
-            fx((tail_bound - chip_bound * full_share) / f_mhz, 2) + " us) > " + fx(makespan / f_mhz, 2) +
+            fx((tail_bound - full_rounds) / f_mhz, 2) + " us) > " + fx(makespan / f_mhz, 2) +
             " us of scheduled SM time";
   } else if (max_bound >= makespan) {
     out.bottleneck = unit_name(bound_unit);

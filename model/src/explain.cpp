@@ -142,6 +142,11 @@ std::string explain(const Prediction& pr, const Profile& p) {
   os << " = " << num(pr.time_us) << " us\n";
   os << "=> " << num(pr.tflops) << " TFLOP/s, " << num(pr.hbm_gbps) << " GB/s HBM (" << num(pr.bytes_hbm)
      << " B)\n";
+  if (pr.l2_writeback_bytes > 0)
+    os << "   of which " << num(pr.l2_writeback_bytes)
+       << " B write back dirty lines the L2 held at the start (after a runner's memset flush: l2_flush_dirty_share "
+          "of the L2, evicted in proportion to the bytes moved up to l2_dirty_evict_l2_multiple L2s; "
+          "--l2-start clean for none)\n";
   os << "bottleneck: " << pr.bottleneck << " (" << pr.bound_kind << "): " << pr.why << "\n";
   os << power_text(pr);
   if (!d.notes.empty()) {
@@ -161,6 +166,7 @@ nlohmann::json to_json(const Prediction& pr) {
   j["time_us"] = fin(pr.time_us);
   j["tflops"] = fin(pr.tflops);
   j["bytes_hbm"] = fin(pr.bytes_hbm);
+  j["l2_writeback_bytes"] = fin(pr.l2_writeback_bytes);
   j["bytes_l2"] = fin(pr.bytes_l2);
   j["hbm_gbps"] = fin(pr.hbm_gbps);
   j["bottleneck"] = pr.bottleneck;

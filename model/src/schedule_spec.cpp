@@ -351,6 +351,9 @@ ChipTerms chip_terms(const Profile& p, const ModelConstants& k) {
   t.item_setup_cycles = k.item_setup_cycles;
   t.cta_launch_cycles = k.cta_launch_cycles;
   t.hbm_latency_cycles = p.latency.hbm.value;
+  const double l2_bytes = p.capacity.l2.value;
+  t.l2_dirty_bytes_at_start = k.l2_clean_at_start ? 0.0 : k.l2_flush_dirty_share * l2_bytes;
+  t.l2_dirty_evict_bytes = k.l2_dirty_evict_l2_multiple * l2_bytes;
   t.power_known = p.has(p.power.board_limit_w) && p.has(p.power.idle_w) &&
                   p.power.board_limit_w.value > p.power.idle_w.value;
   if (t.power_known) {

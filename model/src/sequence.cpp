@@ -132,14 +132,17 @@ LayerStepPrediction predict_layer_step(const Profile& p, const LayerStepProblem&
   // What the prefetch requests: the whole KV, or the first prefetch_bytes of it.
   r.prefetch_bytes = s.prefetch_bytes > 0 ? std::min(s.prefetch_bytes, r.kv_bytes) : r.kv_bytes;
 
-  // The kernels alone.
+  // The kernels alone, each from a clean L2 as tilesim-layer-bench times them (it flushes by
+  // reading); what the GEMM leaves dirty for the decode is in decode_after_gemm_us.
+  ModelConstants kc = k;
+  kc.l2_clean_at_start = true;
   Profile pg = p;
   pg.sm_count.value = sms - s.gemm_reserve_sms;
-  const Prediction gemm = predict(pg, prob.gemm, s.gemm_schedule, s.gemm_tile, k);
+  const Prediction gemm = predict(pg, prob.gemm, s.gemm_schedule, s.gemm_tile, kc);
   r.gemm_us = gemm.time_us;
   r.gemm_ctas = gemm_grid_ctas(prob.gemm, s.gemm_tile, sms - s.gemm_reserve_sms);
   r.free_sms = sms - r.gemm_ctas;
-  r.decode_cold_us = predict(p, d, s.decode_schedule, s.decode_tile, k).time_us;
+  r.decode_cold_us = predict(p, d, s.decode_schedule, s.decode_tile, kc).time_us;
   r.step_us = r.gemm_us + r.decode_cold_us + pc.decode_after_gemm_us;
 
   const double hbm_rate = p.chip.hbm_bandwidth.value * k.hbm_efficiency;  // B/s, achievable

@@ -68,6 +68,25 @@ TEST(CliPredict, ExplainAndTextAndScale) {
   EXPECT_NE(nlohmann::json::parse(s.out)["bottleneck"], "tensor");  // 4x tensor: something else binds
 }
 
+// A memory-bound decode from the runners' memset-flushed L2 writes its dirty lines back (and
+// --explain says how many bytes); from a clean L2 it does not.
+TEST(CliPredict, L2StartStateOfAMemoryBoundKernel) {
+  const std::vector<std::string> decode = {"predict", "--gpu", "h200", "decode", "--batch", "16", "--heads-q", "16",
+                                           "--heads-kv", "2", "--q-per-seq", "2", "--seq-kv", "8192", "--head-dim", "128",
+                                           "--schedule", "decode_splitkv", "--tile", "block_n=64,splits=4,stages=4"};
+  const Result m = run(with(decode, {"--json"}));
+  const Result c = run(with(decode, {"--l2-start", "clean", "--json"}));
+  ASSERT_EQ(m.rc, 0) << m.err;
+  ASSERT_EQ(c.rc, 0) << c.err;
+  const auto jm = nlohmann::json::parse(m.out), jc = nlohmann::json::parse(c.out);
+  EXPECT_GT(jm["l2_writeback_bytes"].get<double>(), 1e7);
+  EXPECT_EQ(jc["l2_writeback_bytes"].get<double>(), 0.0);
+  EXPECT_GT(jm["time_us"].get<double>(), jc["time_us"].get<double>() + 5.0);
+  const Result e = run(with(decode, {"--explain"}));
+  ASSERT_EQ(e.rc, 0) << e.err;
+  EXPECT_NE(e.out.find("write back dirty lines the L2 held at the start"), std::string::npos);
+}
+
 TEST(CliPredict, BadInputExitsTwoNamingTheField) {
   auto expect2 = [](const std::vector<std::string>& a, const std::string& needle) {
     const Result r = run(a);
@@ -75,6 +94,7 @@ TEST(CliPredict, BadInputExitsTwoNamingTheField) {
     EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
   };
   expect2(with(kGemm, {"--scale", "warp=2"}), "valid: tensor, mufu");
+  expect2(with(kGemm, {"--l2-start", "dirty"}), "--l2-start must be memset or clean, got 'dirty'");
   expect2({"predict", "--gpu", "h100", "gemm", "--m", "0", "--n", "8", "--k", "8", "--schedule", "gemm_sm90_ws", "--tile", "block_m=64"},
           "m must be > 0");
   expect2({"predict", "--gpu", "h100", "gemm", "--n", "8", "--k", "8", "--schedule", "gemm_sm90_ws", "--tile", "block_m=64"}, "--m");

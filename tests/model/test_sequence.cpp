@@ -124,7 +124,7 @@ TEST(Sequence, BlockedPrefetchLandsAtTheFirstRetirementByHand) {
   // m=2048, n=6144: 16 x 24 tiles of 128 x 256, clusters of 2 along M: 8 x 24 = 192 cluster
   // tiles over 66 clusters: some get 2, some 3, so the first SMs free up after 2/3 of the GEMM.
   const PrefetchConstants& pc = default_prefetch_constants();
-  const double hbm_rate = 3.35e12 * 0.88;  // H100 datasheet x hbm_efficiency
+  const double hbm_rate = 3.35e12 * default_constants().hbm_efficiency;  // H100 datasheet x hbm_efficiency
   LayerStepSetup s = setup(PrefetchPolicy::kEvictLast);
   const LayerStepPrediction r = predict_layer_step(h100(), step(2048, 6144, 256), s);
   ASSERT_TRUE(r.prefetch_blocked);

@@ -15,8 +15,9 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-// A data folder with a held-out list (one GEMM shape) and one ncu file of `runs`.
-fs::path data_dir_with(const json& runs, const std::string& name) {
+// A data folder with a held-out list (one GEMM shape) and one ncu file of `runs`, profiled
+// with `options`.
+fs::path data_dir_with(const json& runs, const std::string& name, const std::string& options = "--clock-control none") {
   const fs::path d = fs::temp_directory_path() / ("tilesim_counters_" + name);
   fs::remove_all(d);
   fs::create_directories(d / "heldout");
@@ -24,7 +25,11 @@ fs::path data_dir_with(const json& runs, const std::string& name) {
   std::ofstream(d / "heldout" / "shapes.json")
       << json{{"schema", "tilesim.heldout.v1"}, {"gemm", json::array({{{"m", 4096}, {"n", 4096}, {"k", 4096}}})}}.dump();
   std::ofstream(d / "measurements" / "ncu" / "x_ncu.json")
-      << json{{"schema", "tilesim.ncu.v1"}, {"device", {{"name", "NVIDIA H100 80GB HBM3"}}}, {"runs", runs}}.dump();
+      << json{{"schema", "tilesim.ncu.v1"},
+              {"tool", {{"name", "ncu"}, {"options", options}}},
+              {"device", {{"name", "NVIDIA H100 80GB HBM3"}}},
+              {"runs", runs}}
+             .dump();
   return d;
 }
 
@@ -57,6 +62,31 @@ TEST(Counters, EveryProfiledRunIsPredictedHeldOutAndTrainingApart) {
   EXPECT_GT(cs[0].utilization.at("tensor").first, 0.0);
   EXPECT_EQ(compare_counters(d.string(), model::default_constants(), "attention", nullptr).size(), 0u);
   fs::remove_all(d);
+}
+
+// ncu flushes every cache before a profiled launch (its default --cache-control all), so the
+// kernel starts from a clean L2: a memory-bound decode has no memset flush's dirty lines to
+// write back, unless ncu was told --cache-control none.
+TEST(Counters, NcuFlushedRunsStartFromACleanL2) {
+  const json decode = {
+      {"family", "decode"},
+      {"schedule", "decode_splitkv"},
+      {"tile", {{"block_n", 64}, {"splits", 1}, {"stages", 3}, {"l2_prefetch", 0}}},
+      {"problem",
+       {{"kind", "decode"}, {"batch", 16}, {"heads_q", 32}, {"heads_kv", 8}, {"q_per_seq", 1}, {"seq_kv", 4096},
+        {"head_dim", 128}, {"page_size", 0}, {"dtype", "bf16"}}},
+      {"metrics", {{"gpc__cycles_elapsed.avg.per_second", {{"value", 1.98e9}}}, {"gpc__cycles_elapsed.avg", {{"value", 4.0e5}}}}}};
+  const auto hbm_utilization = [&](const std::string& options, const std::string& name) {
+    const fs::path d = data_dir_with(json::array({decode}), name, options);
+    const auto cs = compare_counters(d.string(), model::default_constants(), "", nullptr);
+    fs::remove_all(d);
+    EXPECT_EQ(cs.size(), 1u);
+    return cs.empty() ? 0.0 : cs[0].predicted_utilization.at("hbm");
+  };
+  const double flushed = hbm_utilization("--clock-control none", "flushed");
+  const double as_left = hbm_utilization("--clock-control none --cache-control none", "as_left");
+  EXPECT_GT(flushed, 0.5);
+  EXPECT_GT(as_left, flushed);  // the write-back's bytes, on top of the same KV stream
 }
 
 TEST(Counters, RunsNcuCouldNotMeasureOrTheModelCannotPredictAreCounted) {

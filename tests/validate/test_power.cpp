@@ -98,6 +98,16 @@ TEST(PowerLimiter, RunsCarryTheirTiming) {
   EXPECT_EQ(runs[0].samples, 40);
   EXPECT_EQ(runs[0].warmup_per_pass, 2);
   EXPECT_DOUBLE_EQ(runs[0].flush_bytes, 0.0);
+  // No flush: no flush's dirty lines either. A memset flush (also what a record without the
+  // mode means) leaves them; a clean one does not.
+  EXPECT_TRUE(runs[0].l2_clean_at_start);
+  const auto start_clean = [&](const nlohmann::json& timing) {
+    write(timing);
+    return load_measurement_file(path.string()).at(0).l2_clean_at_start;
+  };
+  EXPECT_FALSE(start_clean({{"warmup_per_pass", 2}, {"passes", 1}, {"l2_flush_bytes", 1e8}}));
+  EXPECT_FALSE(start_clean({{"warmup_per_pass", 2}, {"passes", 1}, {"l2_flush_bytes", 1e8}, {"l2_flush_mode", "memset"}}));
+  EXPECT_TRUE(start_clean({{"warmup_per_pass", 2}, {"passes", 1}, {"l2_flush_bytes", 1e8}, {"l2_flush_mode", "clean"}}));
   // (2 + 20) x 1.3 ms is under the reaction time with its own warm-up of 2; no flush energy.
   const model::Prediction pr = big_gemm();
   EXPECT_FALSE(time_under_power_limit(pr, h200(), runs[0]).limited);
@@ -112,6 +122,8 @@ TEST(PowerLimiter, RunsCarryTheirTiming) {
     }
   };
   expect_refused({{"warmup_per_pass", 2}, {"passes", 0}, {"l2_flush_bytes", 0}}, "passes", "passes 0");
+  expect_refused({{"warmup_per_pass", 2}, {"passes", 1}, {"l2_flush_bytes", 1e8}, {"l2_flush_mode", "dirty"}},
+                 "l2_flush_mode", "l2_flush_mode dirty");
   // A count no int holds (found by the measurement fuzzer: the cast was undefined).
   expect_refused({{"warmup_per_pass", 1e30}, {"passes", 1}, {"l2_flush_bytes", 0}}, "warmup_per_pass",
                  "warmup_per_pass 1e30");

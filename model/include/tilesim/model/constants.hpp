@@ -38,6 +38,8 @@ struct ModelConstants {
   double decode_prefetch_refetch_fraction = 0.0;
   double l2_efficiency = 0.0;
   double l2_usable_fraction = 0.0;
+  double l2_flush_dirty_share = 0.0;
+  double l2_dirty_evict_l2_multiple = 0.0;
   double smem_write_weight = 0.0;
   double rescale_fraction_thresholded = 0.0;
   double page_lookup_cycles = 0.0;
@@ -62,6 +64,12 @@ struct ModelConstants {
   double energy_l2_pj_per_byte = 0.0;
   double energy_hbm_pj_per_byte = 0.0;
   double energy_issue_pj_per_op = 0.0;
+
+  // Not a constant but the state a kernel is predicted from: false (default) is how every
+  // runner times, each sample after a memset flush whose dirty lines stay in the L2
+  // (l2_flush_dirty_share of it); true is a clean L2 (tilesim predict --l2-start clean,
+  // validate for runs timed with --l2-flush clean, ncu's own cache flush).
+  bool l2_clean_at_start = false;
 
   std::string origin;                        // file or "built-in:data/model/constants.json"
   std::map<std::string, ConstantInfo> info;  // by name, as in the JSON
@@ -89,6 +97,9 @@ inline constexpr Unit kMegahertz{"MHz", 0, 1000};
 inline constexpr Unit kRelativePower{"x", 0.5, 4};
 // One SM's share of a memory path: its L1 moves at most 128 B per cycle.
 inline constexpr Unit kBytesPerClk{"B/clk", 0, 128};
+// Bytes streamed relative to the L2 capacity: evicting a full L2 takes at least one L2 of new
+// lines and, with a replacement policy that is not strict LRU, a few.
+inline constexpr Unit kL2Multiple{"x L2", 1, 8};
 // Energy per unit of work: tens of pJ per byte moved on chip, ~1 pJ per FLOP; a thousand
 // pJ per byte or a hundred per FLOP is a unit slip.
 inline constexpr Unit kPicojoulesPerFlop{"pJ/FLOP", 0, 100};
@@ -143,6 +154,13 @@ inline constexpr std::array kConstantFields{
     field("l2_usable_fraction", member<&ModelConstants::l2_usable_fraction>, kRatio, Rule::kAny,
           "share of L2 capacity that holds reusable data (H100's L2 is two halves; data may be "
           "duplicated in both; streaming traffic evicts)"),
+    field("l2_flush_dirty_share", member<&ModelConstants::l2_flush_dirty_share>, kRatio, Rule::kNonNegative,
+          "share of the L2 capacity that a runner's memset flush leaves as dirty lines: the timed kernel "
+          "writes them back to HBM as its own traffic evicts them"),
+    field("l2_dirty_evict_l2_multiple", member<&ModelConstants::l2_dirty_evict_l2_multiple>, kL2Multiple,
+          Rule::kPositive,
+          "bytes a kernel moves through HBM before it has evicted every dirty line it found in the L2, as a "
+          "multiple of the L2 capacity; below it, the write-back is that share of the dirty lines"),
     field("smem_write_weight", member<&ModelConstants::smem_write_weight>, kRatio, Rule::kAny,
           "weight of TMA / cp.async SMEM writes on the SMEM unit (0 = separate write path)"),
     field("rescale_fraction_thresholded", member<&ModelConstants::rescale_fraction_thresholded>,
@@ -243,10 +261,11 @@ inline constexpr std::array kConstantFields{
           "register reads and writes and the pipe it runs on"),
 };
 
-// origin and info are the two members of ModelConstants that are not constants.
+// l2_clean_at_start, origin and info are the three members of ModelConstants that are not
+// constants.
 static_assert(fields::rows_distinct(kConstantFields),
               "one row per constant, each with its own name");
-static_assert(fields::row_count<decltype(kConstantFields)> + 2 ==
+static_assert(fields::row_count<decltype(kConstantFields)> + 3 ==
                   fields::member_count<ModelConstants>(),
               "every constant member of ModelConstants has a row in kConstantFields");
 }  // namespace constants_schema

@@ -63,6 +63,9 @@ struct Prediction {
   double time_us = 0.0;
   double tflops = 0.0;            // useful FLOPs / time
   double bytes_hbm = 0.0;         // with the L2 reuse model
+  // Of bytes_hbm: dirty lines the L2 held at the start, written back as the kernel's traffic
+  // evicts them (ModelConstants::l2_clean_at_start; 0 on a clean L2).
+  double l2_writeback_bytes = 0.0;
   double bytes_l2 = 0.0;
   double hbm_gbps = 0.0;          // bytes_hbm / time (achieved bandwidth, GB/s)
   std::string bottleneck;         // unit name

@@ -248,6 +248,11 @@ struct ChipTerms {
   double item_setup_cycles = 0.0;
   double cta_launch_cycles = 0.0;
   double hbm_latency_cycles = 0.0;  // the profile's DRAM pointer-chase latency
+  // Dirty lines in the L2 when the kernel starts (bytes) and the bytes the kernel must move
+  // through HBM before it has evicted (written back) all of them: its HBM stream carries
+  // dirty x min(1, its bytes / evict bytes) more (0 on a clean L2).
+  double l2_dirty_bytes_at_start = 0.0;
+  double l2_dirty_evict_bytes = 0.0;
   // The energy bound (profile power block, model energies): absent on chips whose power
   // was never measured, where the sustained time is the time.
   bool power_known = false;
