@@ -7,8 +7,9 @@
 // (their tensor time is the qk/pv ops), the softmax, O's rescale and the loop's ldmatrix,
 // address arithmetic and barriers, counted in the SASS of the compiled main loops
 // (scripts/sass_counts.py). They form the softmax op's per-warp chain: MUFU instructions
-// hold the sub-partition's MUFU lanes, the others come `mma_sync_warp_cycles_per_instruction`
-// apart (a fitted constant, data/model/constants.json).
+// hold the sub-partition's MUFU lanes, the softmax's and the rescale's dependent instructions
+// come `mma_sync_warp_cycles_per_instruction` apart (a fitted constant, data/model/constants.json),
+// and the loop's independent ones (ldmatrix, addresses, cp.async) one issue cycle apart.
 #include "common.hpp"
 
 namespace tilesim::model::detail {
@@ -57,14 +58,18 @@ void build_attn_fa2(const Ctx& c, ScheduleDesc& d) {
   const double trate = tensor_rate(c, TensorPath::kMmaSync), srate = c.p.per_sm.smem.value;
   const int lk = b.load(L, "load_k", w, bn * dq * e, tr.kv_hbm_fraction);
   const int lv = b.load(L, "load_v", w, bn * dv * e, tr.kv_hbm_fraction);
-  // mma.sync runs on the issuing warp's sub-partition: the warps of the other CTAs resident
-  // on the SM share those tensor units, so a GEMM phase of this CTA waits behind theirs
-  // (taken as fully overlapping: the CTAs run the same loop).
+  // mma.sync runs on the issuing warp's sub-partition and its fragments come through the SM's
+  // shared memory: the warps of the other CTAs resident on the SM share both, so a GEMM phase
+  // of this CTA waits behind theirs on the busier of the two (taken as fully overlapping: the
+  // CTAs run the same loop).
   const int co_resident = d.grid.ctas_sharing_an_sm();
-  auto shared_tensor_wait = [&](double flops) { return (co_resident - 1) * flops / trate; };
-  const int qk = b.op(L, "qk", w, c.p.latency.smem.value + shared_tensor_wait(2.0 * bm * bn * dq));
-  b.use(L, qk, Unit::kTensor, 2.0 * bm * bn * dq, trate, [&] { return "2*" + num(bm) + "*" + num(bn) + "*" + num(dq) + " FLOP (mma.sync)"; });
-  b.use(L, qk, Unit::kSmem, (bm * dq + warps * bn * dq) * e, srate,
+  auto shared_wait = [&](double flops, double smem_bytes) {
+    return (co_resident - 1) * std::max(flops / trate, smem_bytes / srate);
+  };
+  const double qk_flops = 2.0 * bm * bn * dq, qk_smem = (bm * dq + warps * bn * dq) * e;
+  const int qk = b.op(L, "qk", w, c.p.latency.smem.value + shared_wait(qk_flops, qk_smem));
+  b.use(L, qk, Unit::kTensor, qk_flops, trate, [&] { return "2*" + num(bm) + "*" + num(bn) + "*" + num(dq) + " FLOP (mma.sync)"; });
+  b.use(L, qk, Unit::kSmem, qk_smem, srate,
         [&] { return "Q " + num(bm) + "x" + num(dq) + " + K " + num(bn) + "x" + num(dq) + " read by each of " + num(warps) + " warps"; });
   const int sm = b.op(L, "softmax", w, c.p.latency.mufu.value);
   const double threads = static_cast<double>(warps) * kWarpThreads;
@@ -74,17 +79,22 @@ void build_attn_fa2(const Ctx& c, ScheduleDesc& d) {
         [&] { return "loop overhead: " + num(kFa2LoopInstructions) + " instructions per thread (ldmatrix, addresses)"; });
   {
     const double mufu = softmax.mufu / threads;
-    const double other = (softmax.instructions() - softmax.mufu + bm * dv) / threads + kFa2LoopInstructions;
+    const double other = (softmax.instructions() - softmax.mufu + bm * dv) / threads;
     const double cpi = c.k.mma_sync_warp_cycles_per_instruction, mufu_cycles = mufu_warp_instruction_cycles(c);
     Op& o = (*L)[sm];
-    o.chain_cycles = other * cpi + mufu * mufu_cycles;
+    // The loop's own instructions (ldmatrix of the K and V fragments, their swizzled
+    // addresses, cp.async issue) do not wait on each other: they issue back to back.
+    o.chain_cycles = other * cpi + mufu * mufu_cycles + kFa2LoopInstructions * kWarpIssueCyclesPerInstruction;
     if (c.detailed)
-      o.chain_what = num(other) + " instructions per thread x " + num(cpi) + " cycles + " + num(mufu) + " MUFU x " +
-                     num(mufu_cycles) + " cycles";
+      o.chain_what = num(other) + " dependent softmax and rescale instructions per thread x " + num(cpi) +
+                     " cycles + " + num(mufu) + " MUFU x " + num(mufu_cycles) + " cycles + " +
+                     num(kFa2LoopInstructions) + " independent loop instructions x " +
+                     num(kWarpIssueCyclesPerInstruction) + " cycle";
   }
-  const int pv = b.op(L, "pv", w, c.p.latency.smem.value + shared_tensor_wait(2.0 * bm * bn * dv));
-  b.use(L, pv, Unit::kTensor, 2.0 * bm * bn * dv, trate, [&] { return "2*" + num(bm) + "*" + num(dv) + "*" + num(bn) + " FLOP (mma.sync)"; });
-  b.use(L, pv, Unit::kSmem, warps * bn * dv * e, srate, [&] { return "V " + num(bn) + "x" + num(dv) + " read by each of " + num(warps) + " warps"; });
+  const double pv_flops = 2.0 * bm * bn * dv, pv_smem = warps * bn * dv * e;
+  const int pv = b.op(L, "pv", w, c.p.latency.smem.value + shared_wait(pv_flops, pv_smem));
+  b.use(L, pv, Unit::kTensor, pv_flops, trate, [&] { return "2*" + num(bm) + "*" + num(dv) + "*" + num(bn) + " FLOP (mma.sync)"; });
+  b.use(L, pv, Unit::kSmem, pv_smem, srate, [&] { return "V " + num(bn) + "x" + num(dv) + " read by each of " + num(warps) + " warps"; });
   b.dep(L, qk, lk, 0, DepKind::kDone, "k ready");
   b.dep(L, qk, pv, 1, DepKind::kAfter);  // same warps, in order
   b.dep(L, sm, qk, 0, DepKind::kDone);

@@ -44,6 +44,9 @@ constexpr double kMaskAluOps = 2.0;
 // threads) per clock (CUDA C++ Programming Guide, SM description of compute capability
 // 9.0 and 10.0). Not a profile field yet: the same on all four chips.
 constexpr double kIssueThreadOpsPerClkPerSm = 128.0;
+// The same fact per warp: a warp's mutually independent instructions leave its scheduler at
+// most one per clock.
+constexpr double kWarpIssueCyclesPerInstruction = 1.0;
 // CUDA reserves 1 KiB of shared memory per CTA for system use (CUDA C++ Programming
 // Guide, "Shared Memory" of compute capability 8.x/9.x/10.x).
 constexpr double kSmemReservedPerCtaBytes = 1024.0;
