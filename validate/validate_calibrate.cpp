@@ -71,8 +71,7 @@ struct Evaluator {
   // log(pred/meas) per run; false if any run cannot be predicted with these constants.
   bool residuals(const model::ModelConstants& k, Eigen::VectorXd* r) {
     r->resize(static_cast<Eigen::Index>(runs.size()));
-    model::ModelConstants clean = k;  // for runs timed from a clean L2
-    clean.l2_clean_at_start = true;
+    const model::ModelConstants clean = model::with_clean_l2(k);  // runs timed from a clean L2
     for (size_t i = 0; i < runs.size(); ++i) {
       const MeasuredRun& m = runs[i]->run;
       try {

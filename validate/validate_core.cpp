@@ -278,8 +278,7 @@ void load_file(const fs::path& path, const std::string& fam, const std::string& 
 std::vector<PredictedRun> predict_runs(const std::vector<MeasuredRun>& runs,
                                        const model::ModelConstants& constants) {
   std::map<std::string, profiles::Profile> profiles_by_id;
-  model::ModelConstants clean_constants = constants;  // for runs timed from a clean L2
-  clean_constants.l2_clean_at_start = true;
+  const model::ModelConstants clean_constants = model::with_clean_l2(constants);  // runs timed from a clean L2
   std::vector<PredictedRun> out;
   out.reserve(runs.size());
   for (const auto& m : runs) {

@@ -134,8 +134,7 @@ LayerStepPrediction predict_layer_step(const Profile& p, const LayerStepProblem&
 
   // The kernels alone, each from a clean L2 as tilesim-layer-bench times them (it flushes by
   // reading); what the GEMM leaves dirty for the decode is in decode_after_gemm_us.
-  ModelConstants kc = k;
-  kc.l2_clean_at_start = true;
+  const ModelConstants kc = with_clean_l2(k);
   Profile pg = p;
   pg.sm_count.value = sms - s.gemm_reserve_sms;
   const Prediction gemm = predict(pg, prob.gemm, s.gemm_schedule, s.gemm_tile, kc);

@@ -17,11 +17,9 @@ struct Started {
 };
 
 Started both_ways(const Profile& p, const Problem& prob, const std::string& schedule, const Tile& tile) {
-  ModelConstants k = default_constants();
   Started s;
-  s.memset = predict(p, prob, schedule, tile, k);
-  k.l2_clean_at_start = true;
-  s.clean = predict(p, prob, schedule, tile, k);
+  s.memset = predict(p, prob, schedule, tile, default_constants());
+  s.clean = predict(p, prob, schedule, tile, with_clean_l2(default_constants()));
   return s;
 }
 

@@ -272,6 +272,12 @@ static_assert(fields::row_count<decltype(kConstantFields)> + 3 ==
 
 using constants_schema::kConstantFields;
 
+// `k` for a kernel that starts from a clean L2 (ModelConstants::l2_clean_at_start).
+inline ModelConstants with_clean_l2(ModelConstants k) {
+  k.l2_clean_at_start = true;
+  return k;
+}
+
 // The built-in constants (embedded from data/model/constants.json).
 const ModelConstants& default_constants();
 // Parse JSON text; strict: every constant present with the declared unit, no unknown key.
