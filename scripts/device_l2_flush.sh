@@ -4,21 +4,22 @@
 # dirty lines left in the L2 for the timed kernel to evict) and after a clean flush (the
 # memset, then a read of another buffer: written back before the launch), memset / clean /
 # memset again, each a runner --sweep of its own.
-# usage (repository root on the device): bash scripts/device_l2_flush.sh DECODE_BIN GEMM_BIN [MLA_BIN]
-# (a binary given as "-" is skipped)
+# usage (repository root on the device): [SHAPES=file] [DEC_FILTER=a,b] bash scripts/device_l2_flush.sh DECODE_BIN GEMM_BIN [MLA_BIN]
+# (a binary given as "-" is skipped; SHAPES: another training list, DEC_FILTER: the decode configs)
 # Everything goes into $OUT/l2flush.tgz; a table of each shape's best median per mode is last.
 set -u
 DEC=${1:?tilesim-decode-bench binary}
 GEMM=${2:?tilesim-gemm-bench binary}
 MLA=${3:--}
-SHAPES=data/train/shapes_l2flush_2026-11-29.json
+SHAPES=${SHAPES:-data/train/shapes_l2flush_2026-11-29.json}
+DEC_FILTER=${DEC_FILTER:-bn64_st4_mt1_contig,bn128_st3_mt1_contig}
 W=$(mktemp -d /tmp/l2flush.XXXX)
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,clocks.mem,power.draw,power.limit,temperature.gpu --format=csv > $W/env.txt 2>&1
 cat $W/env.txt
 i=0
 for mode in memset clean memset; do i=$((i+1))
   if [[ $DEC != - ]]; then t0=$SECONDS
-    timeout 200 $DEC --sweep --shapes-file $SHAPES --l2-flush $mode --filter bn64_st4_mt1_contig,bn128_st3_mt1_contig \
+    timeout 200 $DEC --sweep --shapes-file $SHAPES --l2-flush $mode --filter $DEC_FILTER \
       --out $W/decode_${i}_$mode.json > $W/decode_${i}_$mode.log 2>&1
     echo "decode $mode rc=$? $((SECONDS-t0)) s"
   fi
