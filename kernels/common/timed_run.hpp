@@ -216,6 +216,11 @@ int memory_bound_sweep(const TimingOptions& copy_timing, std::size_t copy_bytes,
   return rc;
 }
 
+// The flush a runner's command line asked for (--l2-flush).
+inline FlushMode flush_mode(const runner::CheckSweepOptions& o) {
+  return o.l2_flush_clean ? FlushMode::kClean : FlushMode::kMemset;
+}
+
 // memory_bound_sweep with every sample, the copy ceiling's included, taken from an L2
 // emptied by a flusher of `flush_bytes` (more than the L2, so no line survives) in `mode`,
 // timed with `warmup` and `reps`: body(copy_gbps_before, flusher) times the kernels into `runs`.

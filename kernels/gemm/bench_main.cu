@@ -355,8 +355,7 @@ class GemmPass {
     cudaDeviceProp prop{};
     TILESIM_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
     // Flush with twice the L2 so that no operand stays resident between timed samples.
-    flusher_ = std::make_unique<cuda::L2Flusher>(2 * static_cast<std::size_t>(prop.l2CacheSize),
-                                                 o.l2_flush_clean ? cuda::FlushMode::kClean : cuda::FlushMode::kMemset);
+    flusher_ = std::make_unique<cuda::L2Flusher>(2 * static_cast<std::size_t>(prop.l2CacheSize), cuda::flush_mode(o));
     topt_.warmup = o.warmup;
     topt_.repetitions = o.reps;
     topt_.flusher = flusher_.get();

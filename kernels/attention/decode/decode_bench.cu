@@ -413,7 +413,7 @@ int run_check(const Options& opt, json& runs) {
 
 int run_sweep(const Options& opt, json& runs) {
   return cuda::flushed_memory_bound_sweep(
-      kFlushBytes, opt.l2_flush_clean ? cuda::FlushMode::kClean : cuda::FlushMode::kMemset, kWarmup, std::max(opt.reps, kMinReps), kCopyBytes, runs, &g_nvml,
+      kFlushBytes, cuda::flush_mode(opt), kWarmup, std::max(opt.reps, kMinReps), kCopyBytes, runs, &g_nvml,
       [&](double copy_before, cuda::L2Flusher* flusher) {
         const std::vector<Shape> builtin = {
             {"b16_hq32_hkv32_kv8192", 16, 32, 32, 1, 8192, 128},

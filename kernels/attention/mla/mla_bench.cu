@@ -417,7 +417,7 @@ int run_check(const Options& opt, json& runs) {
 
 int run_sweep(const Options& opt, json& runs) {
   return cuda::flushed_memory_bound_sweep(
-      kFlushBytes, opt.l2_flush_clean ? cuda::FlushMode::kClean : cuda::FlushMode::kMemset, kWarmup, std::max(opt.reps, kMinReps), kCopyBytes, runs, &g_nvml,
+      kFlushBytes, cuda::flush_mode(opt), kWarmup, std::max(opt.reps, kMinReps), kCopyBytes, runs, &g_nvml,
       [&](double copy_before, cuda::L2Flusher* flusher) {
         std::vector<Shape> shapes = opt.sweep_shapes;
         if (shapes.empty()) {

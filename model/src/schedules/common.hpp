@@ -40,13 +40,6 @@ constexpr double kThreadsPerRowQuad = 4.0;
 constexpr double kThreadsPerRowTmem = 1.0;
 // Causal mask on a diagonal block: compare + select per element.
 constexpr double kMaskAluOps = 2.0;
-// Instruction issue: 4 warp schedulers per SM, each issues one warp instruction (32
-// threads) per clock (CUDA C++ Programming Guide, SM description of compute capability
-// 9.0 and 10.0). Not a profile field yet: the same on all four chips.
-constexpr double kIssueThreadOpsPerClkPerSm = 128.0;
-// The same fact per warp: a warp's mutually independent instructions leave its scheduler at
-// most one per clock.
-constexpr double kWarpIssueCyclesPerInstruction = 1.0;
 // CUDA reserves 1 KiB of shared memory per CTA for system use (CUDA C++ Programming
 // Guide, "Shared Memory" of compute capability 8.x/9.x/10.x).
 constexpr double kSmemReservedPerCtaBytes = 1024.0;
@@ -63,6 +56,12 @@ constexpr int kWarpThreads = 32;
 // Warp schedulers (sub-partitions) per SM on Hopper and Blackwell: each owns a quarter of
 // the SM's MUFU, FMA and ALU lanes (CUDA C++ Programming Guide, compute capability 9.0).
 constexpr int kSubPartitionsPerSm = 4;
+// Instruction issue: each warp scheduler issues one warp instruction per clock (CUDA C++
+// Programming Guide, SM description of compute capability 9.0 and 10.0), so a warp's mutually
+// independent instructions leave it at most one per clock and the SM issues 4 x 32 thread
+// instructions per clock. Not a profile field yet: the same on all four chips.
+constexpr double kWarpIssueCyclesPerInstruction = 1.0;
+constexpr double kIssueThreadOpsPerClkPerSm = kSubPartitionsPerSm * kWarpThreads / kWarpIssueCyclesPerInstruction;
 // Instruction shapes.
 constexpr int kWgmmaM = 64;        // wgmma.mma_async M per warpgroup (PTX ISA)
 constexpr int kWgmmaMaxN = 256;    // N multiple of 8, 8..256
