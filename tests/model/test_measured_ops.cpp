@@ -47,13 +47,20 @@ TEST(MeasuredOps, Fa3ChainsComeFromTheProfileWhereItHasTheTile) {
   const auto* smr = find_op(p.ops, "fa3.softmax_rescaling", key);
   const auto* rs = find_op(p.ops, "fa3.rescale", key);
   const auto* qk = find_op(p.ops, "fa3.qk_block", key);
-  ASSERT_TRUE(sm && smr && rs && qk);
+  const auto* iter = find_op(p.ops, "fa3.iteration", key);
+  ASSERT_TRUE(sm && smr && rs && qk && iter);
   // 8192 / 128 = 64 KV blocks of random scores: a warp's 16 row maxima grow in 47.4 % of
   // the loop's iterations (mean over i = 2..64 of 1 - (1 - 1/i)^16).
   const double share = 0.4741343731804753;
   const auto& k = default_constants();
+  // The softmax's chain: the measured whole iteration less what the loop graph charges
+  // before it (S's measured wait; with intra-overlap the PV runs beside the softmax) and the
+  // per-iteration overhead, plus what a growing row max adds in its share of iterations and
+  // the real kernel's barrier work.
   EXPECT_NEAR(loop_op(pr.desc, "softmax.wg0").chain_cycles,
-              (1 - share) * sm->cycles + share * smr->cycles + k.fa3_loop_barrier_cycles, 1e-6);
+              iter->cycles - qk->cycles - k.iteration_overhead_cycles + share * (smr->cycles - sm->cycles) +
+                  k.fa3_loop_barrier_cycles,
+              1e-6);
   EXPECT_NEAR(loop_op(pr.desc, "rescale.wg1").chain_cycles, share * rs->cycles, 1e-6);
   // S's wait: the measured turn-to-registers time less the op's tensor occupancy (512).
   EXPECT_NEAR(loop_op(pr.desc, "qk.wg0").latency_cycles, qk->cycles - 512.0, 1e-6);
@@ -63,7 +70,7 @@ TEST(MeasuredOps, Fa3ChainsComeFromTheProfileWhereItHasTheTile) {
   EXPECT_DOUBLE_EQ(op_named(pr.desc.epilogue, "epilogue.wg0").chain_cycles, item->cycles);
   EXPECT_NE(item->cycles, k.fa3_item_chain_cycles);
   EXPECT_TRUE(has_note(pr.desc, "measured on this chip"));
-  EXPECT_NE(explain(pr, p).find("measured: fa3.softmax"), std::string::npos);
+  EXPECT_NE(explain(pr, p).find("measured: fa3.iteration"), std::string::npos);
 
   // The same tile on a chip without the table (and on the H100 without it): the estimate.
   Profile bare = p;
@@ -99,11 +106,14 @@ TEST(MeasuredOps, LongerRowsRescaleLess) {
   EXPECT_DOUBLE_EQ(loop_op(a.desc, "rescale.wg0").chain_cycles, loop_op(b.desc, "rescale.wg0").chain_cycles);
 }
 
-// Composition: the model's loop graph over the measured pieces (loads and the barrier
-// remainder taken out, rows long enough that O is almost never rescaled) against the
+// Composition: the model's loop graph over the measured ops (loads and the barrier
+// remainder taken out, rows long enough that O is almost never rescaled) gives back the
 // measured whole iteration of the same on-chip run, for every two-warpgroup configuration
-// in the H100 and H200 tables (2026-11-27: ping-pong with intra-overlap 0.93-0.98;
-// ping-pong without 0.95; free 1.02-1.17).
+// in the H100 and H200 tables: the softmax's chain is that iteration less what the graph
+// charges around it, so with ping-pong only the ops' result latencies (MUFU, FMA) and the
+// rare rescale remain on top (2026-11-29: 1.008-1.015). The lockstep graph keeps its two
+// warpgroups in step, as the kernel's shared K barrier does; the free run has no load to
+// hold them together and drifts into interleaving (graph 10-22 % slower).
 TEST(MeasuredOps, LoopGraphOverMeasuredPiecesGivesTheMeasuredIteration) {
   ModelConstants k = default_constants();
   k.fa3_loop_barrier_cycles = 0.0;     // not in the on-chip run
@@ -133,17 +143,8 @@ TEST(MeasuredOps, LoopGraphOverMeasuredPiecesGivesTheMeasuredIteration) {
       const double model = loop_dependency_bound(desc.loop, 1.0);
       // Per warpgroup iteration: the two warpgroups' iterations overlap (ping-pong or free).
       const double ratio = model / it.cycles;
-      if (key.at("pingpong") == 1.0 && key.at("intra_overlap") == 1.0) {
-        // The compiled ping-pong kernels: the graph lacks only the named-barrier wait for the
-        // turn and the PV wait (2-7 % of the measured iteration).
-        EXPECT_GT(ratio, 0.88) << "model " << model << " vs measured " << it.cycles;
-        EXPECT_LE(ratio, 1.0) << "model " << model << " vs measured " << it.cycles;
-      } else {
-        // Known differences: without intra-overlap the graph is 5 % fast (S and PV are waited
-        // for one after the other in the kernel); the free run has no shared load to keep its
-        // warpgroups in step as the lockstep graph does (2-17 % slow).
-        EXPECT_NEAR(ratio, 1.0, 0.25) << "model " << model << " vs measured " << it.cycles;
-      }
+      EXPECT_GE(ratio, 1.0) << "model " << model << " vs measured " << it.cycles;
+      EXPECT_LT(ratio, key.at("pingpong") == 1.0 ? 1.02 : 1.25) << "model " << model << " vs measured " << it.cycles;
       ++checked;
     }
   }
@@ -152,10 +153,11 @@ TEST(MeasuredOps, LoopGraphOverMeasuredPiecesGivesTheMeasuredIteration) {
 
 // Honest rankings: tune ranks tiles with measured ops (the compiled ones) beside tiles that
 // only have the instruction-stream estimate, so the two must not disagree systematically.
-// On every measured ping-pong configuration the whole-kernel times agree within 6 %
-// (2026-11-27: 0.96-1.04), except all-polynomial exp2 (exp_emu_fraction 1), where the
-// estimate is 12 % fast: the compiled loop issues its wgmma block ~500 cycles slower there,
-// which the instruction counts do not show.
+// On every measured ping-pong configuration the whole-kernel times agree within 7 %
+// (2026-11-29, with the softmax chain from the measured whole iteration: 0.97-1.06, the
+// geometric mean 1.01; 0.96-1.04 over the probed pieces), except all-polynomial exp2
+// (exp_emu_fraction 1), where the estimate is 12 % fast: the compiled loop issues its wgmma
+// block ~500 cycles slower there, which the instruction counts do not show.
 TEST(MeasuredOps, EstimateAgreesWithTheMeasuredOpsWhereBothExist) {
   const Profile p = tilesim::profiles::builtin_profile("h100");
   Profile bare = p;
@@ -173,7 +175,7 @@ TEST(MeasuredOps, EstimateAgreesWithTheMeasuredOpsWhereBothExist) {
     const Problem prob = fa3_problem(static_cast<int>(key.at("head_dim")), 8192);
     const double measured = predict(p, prob, "attn_fa3", parse_tile(tile_text)).time_us;
     const double estimate = predict(bare, prob, "attn_fa3", parse_tile(tile_text)).time_us;
-    EXPECT_NEAR(estimate / measured, 1.0, key.at("exp_emu_fraction") == 1.0 ? 0.15 : 0.06);
+    EXPECT_NEAR(estimate / measured, 1.0, key.at("exp_emu_fraction") == 1.0 ? 0.15 : 0.07);
     ++checked;
   }
   EXPECT_EQ(checked, 12);

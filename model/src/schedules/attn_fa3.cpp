@@ -25,10 +25,15 @@
 // Where the profile carries measured op costs for the tile (profile "ops": the consumer's
 // own code run on on-chip data by microbench/bench_attn_ops.cu, in the kernel's two-
 // warpgroup mode), the model uses them instead of the estimates above: the time from a
-// warpgroup's turn until S is in its registers (fa3.qk_block), the softmax chain with and
-// without a growing row max (fa3.softmax, fa3.softmax_rescaling) and O's rescale
+// warpgroup's turn until S is in its registers (fa3.qk_block), the whole main-loop
+// iteration (fa3.iteration, timed without probes: the sum of the probed pieces carries
+// the probes' own cycles and misses the turn and PV waits between them), what a growing
+// row max adds to the softmax (fa3.softmax_rescaling - fa3.softmax) and O's rescale
 // (fa3.rescale), and per work item the peeled first block, last PV and O's stores
-// (fa3.item). The unit uses stay as counted; only the chains and S's wait change.
+// (fa3.item). The softmax op's chain is the measured iteration less the part of it the
+// loop graph already charges (S's wait; without intra-overlap also the PV the softmax
+// waits for), plus fa3_loop_barrier_cycles for what the real kernel adds (its K and V
+// barriers). The unit uses stay as counted; only the chains and S's wait change.
 #include <array>
 #include <optional>
 
@@ -47,9 +52,9 @@ constexpr double kFa3InstructionsPerWgmma = 9.25;
 constexpr double kFa3InstructionsPer64HeadDim = 14.0;
 constexpr double kWgmmaK = 16.0;  // K of one bf16 wgmma instruction
 
-// The tile's measured op costs, when the profile has all four (see top).
+// The tile's measured op costs, when the profile has all five (see top).
 struct Fa3MeasuredOps {
-  double qk_block = 0.0, softmax = 0.0, softmax_rescaling = 0.0, rescale = 0.0;
+  double qk_block = 0.0, iteration = 0.0, softmax = 0.0, softmax_rescaling = 0.0, rescale = 0.0;
   std::optional<double> item;  // fa3.item, when the run measured it
   std::string source;
 };
@@ -70,9 +75,10 @@ std::optional<Fa3MeasuredOps> measured_ops(const Ctx& c, int bm, int bn, int con
   const auto* sm = profiles::find_op(c.p.ops, "fa3.softmax", key);
   const auto* smr = profiles::find_op(c.p.ops, "fa3.softmax_rescaling", key);
   const auto* rs = profiles::find_op(c.p.ops, "fa3.rescale", key);
-  if (!sm || !smr || !rs) return std::nullopt;
+  const auto* it = profiles::find_op(c.p.ops, "fa3.iteration", key);
+  if (!sm || !smr || !rs || !it) return std::nullopt;
   const auto* item = profiles::find_op(c.p.ops, "fa3.item", key);
-  return Fa3MeasuredOps{qk->cycles, sm->cycles, smr->cycles, rs->cycles,
+  return Fa3MeasuredOps{qk->cycles, it->cycles, sm->cycles, smr->cycles, rs->cycles,
                         item ? std::optional<double>(item->cycles) : std::nullopt, sm->source};
 }
 }  // namespace
@@ -165,12 +171,19 @@ void build_attn_fa3(const Ctx& c, ScheduleDesc& d) {
           [&] { return "loop overhead: " + num(fixed_per_thread) + " instructions per thread (wgmma issue, barriers)"; });
     Op& o = (*L)[sm[k]];
     if (meas) {
-      o.chain_cycles =
-          (1.0 - rescale) * meas->softmax + rescale * meas->softmax_rescaling + c.k.fa3_loop_barrier_cycles;
+      // What the loop graph charges of the measured iteration before the softmax starts:
+      // the turn-to-S time (qk's occupancy + latency) and, without intra-overlap, the PV
+      // issued behind S (the softmax waits for the whole block).
+      const double graph_wait =
+          intra ? meas->qk_block : std::max(meas->qk_block, qk_occupancy + pv_cycles + c.p.latency.tensor_mma.value);
+      const double growth = meas->softmax_rescaling - meas->softmax;
+      o.chain_cycles = std::max(0.0, meas->iteration - graph_wait - c.k.iteration_overhead_cycles + rescale * growth +
+                                         c.k.fa3_loop_barrier_cycles);
       if (c.detailed)
-        o.chain_what = "measured: fa3.softmax " + num(meas->softmax) + " x " + num(1.0 - rescale) +
-                       " + fa3.softmax_rescaling " + num(meas->softmax_rescaling) + " x " + num(rescale) +
-                       " (share of iterations that rescale) + fa3_loop_barrier_cycles " +
+        o.chain_what = "measured: fa3.iteration " + num(meas->iteration) + " less the graph's wait for S" +
+                       (intra ? "" : " and PV") + " " + num(graph_wait) + " and iteration_overhead_cycles " +
+                       num(c.k.iteration_overhead_cycles) + ", + (fa3.softmax_rescaling - fa3.softmax) " + num(growth) +
+                       " x " + num(rescale) + " (share of iterations that rescale) + fa3_loop_barrier_cycles " +
                        num(c.k.fa3_loop_barrier_cycles) + " cycles";
       return;
     }
