@@ -25,6 +25,11 @@
 //                      sweep samples it (flush, wait) and back to back, with the SM clock,
 //                      power and kernel time along the way (kernels/common/sustain_trace.hpp);
 //                      select configs with --filter: each costs 2 x (T + 1.5 s idle)
+//   --stage-trace S    (sweep) after each gemm_sm90_ws config's timing, one more launch from a
+//                      flushed L2 that records each CTA's first S K steps (SM clock at the
+//                      producer's issue, the consumer's full barrier and its release), summarized
+//                      as the run's "stage_trace" (kernels/common/stage_trace_summary.hpp):
+//                      the stage's loaded latency, the consumer's hold, the producer's reaction
 //   --list [--json]    the compiled configs; with --json in the model's vocabulary (no GPU needed)
 //
 // Correctness: A, B random bf16 in +-[1/64, 1] (never zero); C poisoned with NaN before
@@ -98,6 +103,7 @@ struct Options : runner::CheckSweepOptions {
   int final_rounds = 5;
   int final_top = 4;
   int sustain_ms = 0;  // 0: no sustained traces
+  int stage_trace_steps = 0;  // 0: no stage trace
   bool fp8() const { return dtype == "fp8"; }
 };
 
@@ -158,9 +164,10 @@ Options parse(int argc, char** argv) {
                                                 runner::integer_flag("--warmup", &o.warmup, 0, 1000),
                                                 runner::integer_flag("--final-rounds", &o.final_rounds, 0, 1000),
                                                 runner::integer_flag("--final-top", &o.final_top, 0, 1000),
-                                                runner::integer_flag("--sustain-ms", &o.sustain_ms, 0, 60000)}),
+                                                runner::integer_flag("--sustain-ms", &o.sustain_ms, 0, 60000),
+                                                runner::integer_flag("--stage-trace", &o.stage_trace_steps, 0, 65536)}),
                               "--shapes MxNxK,..., --dtype bf16|fp8, --filter a,b, --kernel S, --warmup N, "
-                              "--final-rounds R, --final-top N, --sustain-ms T"};
+                              "--final-rounds R, --final-top N, --sustain-ms T, --stage-trace S"};
   spec.shapes_with_check = true;
   spec.list_flag = true;
   spec.default_seed = kDefaultSeed;
@@ -326,7 +333,7 @@ struct ShapeData {
     TILESIM_CUDA_CHECK(cudaMalloc(&b, nb * 2));
     TILESIM_CUDA_CHECK(cudaMalloc(&c, nc * 2));
     TILESIM_CUDA_CHECK(cudaMalloc(&ref, nc * sizeof(float)));
-    args = GemmArgs{a, b, c, s.m, s.n, s.k, {}, 0, {}};
+    args = GemmArgs{a, b, c, s.m, s.n, s.k, {}, 0, {}, {}};
   }
   ~ShapeData() {
     lt.reset();
@@ -515,6 +522,30 @@ class GemmPass {
     const bool ok = chk["passed"].get<bool>();
     if (!ok) ++failures_;
     record(d, "tilesim", &e, nullptr, chk, note, prep.launch_info, timing_ && ok ? &prep.launch : nullptr);
+    if (timing_ && ok && o_.stage_trace_steps > 0 && e.schedule == "gemm_sm90_ws" && note.empty())
+      m_.runs().back()["stage_trace"] = stage_trace(d, e, prep);
+  }
+
+  // gemm_sm90_ws's per-stage SM timestamps on one more launch after the timed ones, from an
+  // L2 flushed as for them; the timed launches record nothing (a null trace).
+  json stage_trace(const ShapeData& d, const KernelEntry& e, const Prepared& timed) {
+    const int ctas = timed.launch_info["grid_ctas"].get<int>();
+    const int steps = o_.stage_trace_steps;
+    const std::size_t count = static_cast<std::size_t>(ctas) * steps * cuda::kStageMarks;
+    unsigned long long* buf = nullptr;
+    TILESIM_CUDA_CHECK(cudaMalloc(&buf, count * sizeof(unsigned long long)));
+    const std::unique_ptr<unsigned long long, cudaError_t (*)(void*)> owned(buf, cudaFree);
+    TILESIM_CUDA_CHECK(cudaMemsetAsync(buf, 0, count * sizeof(unsigned long long), stream_));
+    GemmArgs traced = d.args;
+    traced.stage_trace = StageTrace{buf, steps};
+    const Prepared p = e.prepare(traced);
+    flusher_->flush(stream_);
+    p.launch(stream_);
+    TILESIM_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    std::vector<std::uint64_t> host(count);
+    TILESIM_CUDA_CHECK(cudaMemcpy(host.data(), buf, count * sizeof(unsigned long long), cudaMemcpyDeviceToHost));
+    return cuda::summarize_stage_trace(host, ctas, steps, e.tile["stages"].get<int>(),
+                                       timed.launch_info["kb_per_split"].get<int>());
   }
 
   // Appends the run (timing `launch` first when given) and its summary row.

@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "stage_trace_summary.hpp"
+
 namespace tilesim::gemm {
 
 // Fine-grained ("DeepSeek-V3" / DeepGEMM-style) scaled e4m3 inputs: the real operand is
@@ -47,6 +49,17 @@ struct L2PrefetchList {
   unsigned chunk_bytes = 32u << 10;  // bytes per prefetch instruction (multiple of 16)
 };
 
+// Per-stage SM timestamps of gemm_sm90_ws, a diagnostic (the runner's --stage-trace): for
+// each CTA's first `steps` K steps (over its work items in order), clock64 when its
+// producer issues the stage's TMA loads, when consumer warpgroup 0 passes the stage's full
+// barrier and when it releases the stage (cuda::kStageMarks marks per step; the runner
+// summarizes them with cuda::summarize_stage_trace). cycles == nullptr: nothing is recorded
+// (one uniform test per stage).
+struct StageTrace {
+  unsigned long long* cycles = nullptr;  // [cta][step][mark]
+  int steps = 0;
+};
+
 struct GemmArgs {
   const __nv_bfloat16* a = nullptr;  // M x K, row-major (dtype bf16)
   const __nv_bfloat16* b = nullptr;  // N x K, row-major (dtype bf16)
@@ -57,6 +70,7 @@ struct GemmArgs {
   // The layer-step runner gives them to a concurrent L2-prefetch kernel.
   int reserve_sms = 0;
   L2PrefetchList l2_prefetch;        // gemm_sm90_ws only; empty: the kernel does nothing new
+  StageTrace stage_trace;            // gemm_sm90_ws only; null: nothing recorded
 };
 
 // A prepared launch: tensor maps, grid size and attributes are computed once per

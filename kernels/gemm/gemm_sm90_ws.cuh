@@ -138,13 +138,19 @@ __device__ __forceinline__ void issue_l2_prefetch_share(const L2PrefetchList& pf
   }
 }
 
+// One mark of the stage trace (GemmArgs::stage_trace), by the thread that owns it.
+__device__ __forceinline__ void stage_mark(const StageTrace& t, bool owner, int step, int mark) {
+  if (owner && t.cycles != nullptr && step < t.steps)
+    t.cycles[(static_cast<std::size_t>(blockIdx.x) * t.steps + step) * cuda::kStageMarks + mark] = clock64();
+}
+
 template <class Cfg>
 __global__ void __launch_bounds__(Cfg::kThreads, 1)
     gemm_sm90_ws_kernel(const __grid_constant__ CUtensorMap tma_a,
                         const __grid_constant__ CUtensorMap tma_b,
                         const __grid_constant__ CUtensorMap tma_c, int m, int n, int k, int splits,
                         int kb_per_split, float* __restrict__ partials,
-                        const __grid_constant__ L2PrefetchList l2_prefetch) {
+                        const __grid_constant__ L2PrefetchList l2_prefetch, const StageTrace trace) {
   constexpr int BM = Cfg::block_m, BN = Cfg::block_n, BK = Cfg::block_k;
   constexpr int kStages = Cfg::stages, kCM = Cfg::cluster_m, kCN = Cfg::cluster_n;
   constexpr int kCluster = Cfg::kClusterSize;
@@ -202,6 +208,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
       const uint16_t mask_a = multicast_mask_a<kCM, kCN>(m_rank);
       const uint16_t mask_b = multicast_mask_b<kCM, kCN>(n_rank);
       ptx::PipelineState ring;
+      int step = 0;  // this CTA's K steps so far (the stage trace's index)
       for (int u = cluster_id; u < num_units; u += num_clusters) {
         const int sp = u / num_ctiles;
         int ctm, ctn;
@@ -218,6 +225,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
           const uint32_t full = bar_full + 8 * ring.index;
           mbar_wait(bar_empty + 8 * ring.index, ring.phase ^ 1);
           mbar_arrive_expect_tx(full, Cfg::kStageBytes);
+          stage_mark(trace, true, step++, 0);
           load_ab_stage<kCM, kCN, Cfg::kABoxRows, Cfg::kBBoxRows>(
               smem_a + ring.index * Cfg::kABytes, smem_b + ring.index * Cfg::kBBytes, &tma_a,
               &tma_b, full, kb * BK, row_a, row_b, m_rank, n_rank, mask_a, mask_b);
@@ -240,6 +248,8 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
     uint8_t* cbuf_gen = smem + (cbuf - base);
 
     auto release = [&](int s) { release_stage<kCluster>(bar_empty + 8 * s, lane); };
+    const bool tracer = cw == 0 && tid_in_wg == 0;
+    int step = 0;  // this CTA's K steps so far (the stage trace's index)
 
     for (int u = cluster_id; u < num_units; u += num_clusters) {
       const int sp = u / num_ctiles;
@@ -254,6 +264,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
 #pragma unroll 1  // as the producer loop: one k-block per iteration
       for (int kb = kb_begin; kb < kb_end; ++kb) {
         mbar_wait(bar_full + 8 * ring.index, ring.phase);
+        stage_mark(trace, tracer, step, 1);
         wgmma_fence();
         const uint32_t a_base =
             smem_a + ring.index * Cfg::kABytes + cw * Cfg::kRowsPerConsumer * kRowBytes;
@@ -273,12 +284,15 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
         if (kb > kb_begin) {
           wgmma_wait<1>();  // the previous stage's wgmmas are done: hand it back
           release(prev_stage);
+          stage_mark(trace, tracer, step - 1, 2);
         }
         prev_stage = ring.index;
         ring.advance(kStages);
+        ++step;
       }
       wgmma_wait<0>();
       release(prev_stage);
+      stage_mark(trace, tracer, step - 1, 2);
 #pragma unroll
       for (int mi = 0; mi < Cfg::kMmaPerK; ++mi) fence_operands(acc[mi]);
 
@@ -384,6 +398,7 @@ Prepared sm90_prepare(const GemmArgs& g, int split_k) {
   const unsigned grid = pg.grid_ctas;
   const int m = g.m, n = g.n, k = g.k;
   const L2PrefetchList pf = g.l2_prefetch;
+  const StageTrace trace = g.stage_trace;
   Prepared p;
   p.launch_info = {{"grid_ctas", grid},
                    {"threads_per_cta", Cfg::kThreads},
@@ -397,7 +412,7 @@ Prepared sm90_prepare(const GemmArgs& g, int split_k) {
                    {"l2_prefetch_ranges", pf.count}};
   p.launch = [=](cudaStream_t stream) {
     launch_clustered(kernel, grid, Cfg::kThreads, Cfg::kSmemBytes, Cfg::kClusterSize, stream,
-                     map_a, map_b, map_c, m, n, k, splits, kb_per_split, partials.get(), pf);
+                     map_a, map_b, map_c, m, n, k, splits, kb_per_split, partials.get(), pf, trace);
     if (splits > 1) {
       splitk_reduce_kernel<__nv_bfloat16>
           <<<reduce_blocks, kReduceThreads, 0, stream>>>(partials.get(), g.c, count, splits);
