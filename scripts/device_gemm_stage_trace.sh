@@ -14,9 +14,9 @@ for d in /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib; do [[ -
 O=${OUT:-/tmp}
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,clocks.mem,power.draw,power.limit,temperature.gpu --format=csv | tee $O/env.txt
 GPU=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1 | tr -cd 'A-Za-z0-9' | tr 'A-Z' 'a-z' | sed 's/nvidia//')
-SHAPES=${SHAPES:-"128x8192x8192 8192x8192x8192 2048x2048x2048 4096x4096x4096"}
+SHAPES=${SHAPES:-"128x8192x8192 8192x8192x8192 2048x2048x2048 4096x4096x4096 1024x1024x32768 2000x3000x1000"}
 FILTER=${FILTER:-sm90_ws_128x256x64_s4_c2_cl1x1_r8,sm90_ws_256x128x64_s4_c2_cl1x1_r8,sm90_ws_128x128x64_s6_c2_cl1x1_r8,sm90_ws_128x128x64_s6_c1_cl1x1_r8,sm90_ws_128x256x64_s4_c2_cl2x1_r8}
-STEPS=${STEPS:-256}
+STEPS=${STEPS:-2048}
 args=(); for s in $SHAPES; do IFS=x read -r m n k <<< "$s"; args+=(--shape "m=$m,n=$n,k=$k"); done
 t0=$SECONDS
 timeout 400 $GEMM --sweep "${args[@]}" --filter "$FILTER" --final-rounds 0 --stage-trace "$STEPS" \
@@ -25,13 +25,14 @@ echo "sweep rc=$? $((SECONDS-t0)) s"
 python3 - "$O/${GPU}_stage_trace.json" <<'PY'
 import json, sys
 m = json.load(open(sys.argv[1]))
-print('%-36s %-16s %8s %6s | %6s %6s %6s | %6s %6s %6s %6s' % ('config', 'shape', 'ms', 'MHz', 'load', 'p10', 'p90', 'hold', 'reiss', 'step', 'ring'))
+print('%-36s %-16s %8s %6s %6s | %6s %6s %6s | %6s %6s %6s %6s %6s | %s' % ('config', 'shape', 'ms', 'NVML', 'SMclk', 'load', 'p10', 'p90', 'hold', 'reiss', 'step', 'ring', 'gap', 'step by quarter'))
 for r in m['runs']:
     t = r.get('stage_trace')
     if not t: continue
     p = r['problem']; g = lambda k, q='median': t[k][q]
-    print('%-36s %-16s %8.4f %6.0f | %6.0f %6.0f %6.0f | %6.0f %6.0f %6.0f %6.0f' % (
+    print('%-36s %-16s %8.4f %6.0f %6.0f | %6.0f %6.0f %6.0f | %6.0f %6.0f %6.0f %6.0f %6.0f | %s' % (
         r['config'][:36], '%dx%dx%d' % (p['m'], p['n'], p['k']), r['median_ms'], r['nvml'].get('sm_mhz_median', 0),
-        g('load_cycles'), g('load_cycles', 'p10'), g('load_cycles', 'p90'), g('hold_cycles'), g('reissue_cycles'),
-        g('step_cycles'), g('ring_cycles')))
+        g('sm_clock_mhz'), g('load_cycles'), g('load_cycles', 'p10'), g('load_cycles', 'p90'), g('hold_cycles'),
+        g('reissue_cycles'), g('step_cycles'), g('ring_cycles'), g('item_gap_cycles'),
+        ' '.join('%.0f' % x for x in t['step_cycles_by_quarter'])))
 PY

@@ -8,7 +8,9 @@ Reads the runs of a tilesim-gemm-bench measurement that carry "stage_trace" (the
 `tilesim predict --explain` for each (gpu from the file's device, schedule, tile, problem).
 Prints, in SM cycles: the measured steady K step (median) against the model's iteration
 (and its resource and dependency bounds), and the measured gap between two work items
-(the consumer's epilogue and the next tile's first stage) against the model's epilogue.
+(the consumer's epilogue and the next tile's first stage) against the model's epilogue;
+then the SM clock the traced launch ran at (the CTAs' clock64 over %globaltimer, where the
+trace has it) against the model's predicted clock and NVML's reading of the timed pass.
 Analysis only: nothing is fitted or written."""
 import argparse
 import json
@@ -36,6 +38,7 @@ def explain(tilesim, gpu, run):
         "dependency": grab(r"dependency bound: .*= ([\d.]+) cycles"),
         "epilogue": grab(r"epilogue ([\d.]+) cycles"),
         "time_us": grab(r"^time = .* = ([\d.]+) us$"),
+        "clock_mhz": grab(r"predicted clock ([\d.]+) MHz"),
     }
 
 
@@ -49,7 +52,7 @@ def main():
     if gpu is None:
         sys.exit(f"{a.measurement}: device {m.get('device', {}).get('name')!r} has no built-in profile")
     print(f"{'config':36} {'shape':16} {'step':>6} {'model':>6} {'res':>6} {'dep':>6} {'ratio':>6} | "
-          f"{'gap':>6} {'epi':>6} | {'meas us':>8} {'model us':>8}")
+          f"{'gap':>6} {'epi':>6} | {'meas us':>8} {'model us':>8} | {'SM MHz':>6} {'model':>6} {'NVML':>6}")
     for r in m["runs"]:
         t = r.get("stage_trace")
         if not t:
@@ -60,7 +63,9 @@ def main():
         gap = t["item_gap_cycles"]["median"] if t["item_gap_cycles"]["n"] else float("nan")
         print(f"{r['config'][:36]:36} {p['m']}x{p['n']}x{p['k']:<6} {step:6.0f} {e['iteration']:6.0f} "
               f"{e['resource']:6.0f} {e['dependency']:6.0f} {e['iteration'] / step:6.2f} | {gap:6.0f} "
-              f"{e['epilogue']:6.0f} | {1000 * r['median_ms']:8.1f} {e['time_us']:8.1f}")
+              f"{e['epilogue']:6.0f} | {1000 * r['median_ms']:8.1f} {e['time_us']:8.1f} | "
+              f"{t.get('sm_clock_mhz', {}).get('median', float('nan')):6.0f} {e['clock_mhz']:6.0f} "
+              f"{(r.get('nvml') or {}).get('sm_mhz_median', float('nan')):6.0f}")
 
 
 if __name__ == "__main__":

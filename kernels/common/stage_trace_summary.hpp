@@ -16,7 +16,11 @@
 // at each boundary between two of a CTA's items:
 //   item_gap_cycles release(last step of an item) -> full(first step of the next): what the
 //                   consumer spends between items (epilogue, the next item's first stage).
-// And per CTA: first_full_cycles, issue -> full of its very first step (a cold ring).
+// And per CTA: first_full_cycles, issue -> full of its very first step (a cold ring); with
+// its span (first issue to the end of its work, in SM cycles and in ns): sm_clock_mhz, the
+// clock it ran at (cycles / ns: the SM's own count, not what NVML reports), and span_us.
+// step_cycles_by_quarter: the median K step in each quarter of a CTA's steady steps (a
+// clock that falls during the kernel does not show here, cycles being the SM's own).
 // Each as median, 10th and 90th percentile over all CTAs' steady steps. A step whose marks
 // are missing (0: the CTA had fewer steps) or out of order is skipped and counted.
 #pragma once
@@ -33,7 +37,11 @@
 
 namespace tilesim::cuda {
 
-inline constexpr int kStageMarks = 3;  // issue, full, release (per step)
+inline constexpr int kStageMarks = 3;  // per step: issue, full, release
+inline constexpr int kMarkIssue = 0, kMarkFull = 1, kMarkRelease = 2;
+// Per CTA: clock64 and %globaltimer (ns) at its first issue, then when it is done.
+inline constexpr int kSpanValues = 4;
+inline constexpr int kSpanFirstCycles = 0, kSpanLastCycles = 2;  // each followed by its ns
 
 // The value at quantile q in [0, 1] of `v` (nearest rank; 0 when empty).
 inline double quantile(std::vector<double> v, double q) {
@@ -49,13 +57,18 @@ inline nlohmann::json spread(const std::vector<double>& v) {
 
 // cycles: [cta][step][mark] as the kernel wrote them (ctas * steps * kStageMarks values).
 inline nlohmann::json summarize_stage_trace(const std::vector<std::uint64_t>& cycles, int ctas, int steps,
-                                            int stages, int steps_per_item = 0) {
+                                            int stages, int steps_per_item = 0,
+                                            const std::vector<std::uint64_t>& span = {}) {
   if (ctas < 1 || steps < 1 || stages < 1 || steps_per_item < 0)
     throw std::invalid_argument("stage trace: ctas, steps and stages must be >= 1, steps_per_item >= 0");
   if (cycles.size() != static_cast<std::size_t>(ctas) * steps * kStageMarks)
     throw std::invalid_argument("stage trace: " + std::to_string(cycles.size()) + " values, expected " +
                                 std::to_string(static_cast<std::size_t>(ctas) * steps * kStageMarks));
-  std::vector<double> load, hold, reissue, step, ring, gap, first;
+  if (!span.empty() && span.size() != static_cast<std::size_t>(ctas) * kSpanValues)
+    throw std::invalid_argument("stage trace: " + std::to_string(span.size()) + " span values, expected " +
+                                std::to_string(static_cast<std::size_t>(ctas) * kSpanValues));
+  std::vector<double> load, hold, reissue, step, ring, gap, first, mhz, span_us;
+  std::vector<double> quarters[4];
   int skipped = 0;
   auto at = [&](int cta, int s, int mark) {
     return cycles[(static_cast<std::size_t>(cta) * steps + s) * kStageMarks + mark];
@@ -67,6 +80,16 @@ inline nlohmann::json summarize_stage_trace(const std::vector<std::uint64_t>& cy
     if (recorded > 0 && at(c, 0, 1) >= at(c, 0, 0)) first.push_back(static_cast<double>(at(c, 0, 1) - at(c, 0, 0)));
     for (int s = steps_per_item; steps_per_item > 0 && s < recorded; s += steps_per_item)
       if (at(c, s, 1) >= at(c, s - 1, 2)) gap.push_back(static_cast<double>(at(c, s, 1) - at(c, s - 1, 2)));
+    if (!span.empty()) {
+      const std::uint64_t* sp = &span[static_cast<std::size_t>(c) * kSpanValues];
+      const std::uint64_t c0 = sp[kSpanFirstCycles], t0 = sp[kSpanFirstCycles + 1];
+      const std::uint64_t c1 = sp[kSpanLastCycles], t1 = sp[kSpanLastCycles + 1];
+      if (c1 > c0 && t1 > t0) {
+        mhz.push_back(static_cast<double>(c1 - c0) / static_cast<double>(t1 - t0) * 1e3);
+        span_us.push_back(static_cast<double>(t1 - t0) * 1e-3);
+      }
+    }
+    const int steady_first = stages, steady_end = recorded - stages;
     for (int s = stages; s + stages < recorded; ++s) {
       const std::uint64_t issue = at(c, s, 0), full = at(c, s, 1), rel = at(c, s, 2);
       const std::uint64_t next_full = at(c, s + 1, 1), next_issue = at(c, s + stages, 0);
@@ -78,6 +101,8 @@ inline nlohmann::json summarize_stage_trace(const std::vector<std::uint64_t>& cy
       hold.push_back(static_cast<double>(rel - full));
       reissue.push_back(static_cast<double>(next_issue - rel));
       step.push_back(static_cast<double>(next_full - full));
+      const int q = static_cast<int>(4LL * (s - steady_first) / std::max(1, steady_end - steady_first));
+      quarters[std::min(q, 3)].push_back(static_cast<double>(next_full - full));
       ring.push_back(static_cast<double>(next_issue - issue));
     }
   }
@@ -93,7 +118,11 @@ inline nlohmann::json summarize_stage_trace(const std::vector<std::uint64_t>& cy
           {"step_cycles", spread(step)},
           {"ring_cycles", spread(ring)},
           {"item_gap_cycles", spread(gap)},
-          {"first_full_cycles", spread(first)}};
+          {"first_full_cycles", spread(first)},
+          {"step_cycles_by_quarter",
+           {median(quarters[0]), median(quarters[1]), median(quarters[2]), median(quarters[3])}},
+          {"sm_clock_mhz", spread(mhz)},
+          {"span_us", spread(span_us)}};
 }
 
 }  // namespace tilesim::cuda

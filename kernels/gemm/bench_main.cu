@@ -29,7 +29,8 @@
 //                      flushed L2 that records each CTA's first S K steps (SM clock at the
 //                      producer's issue, the consumer's full barrier and its release), summarized
 //                      as the run's "stage_trace" (kernels/common/stage_trace_summary.hpp):
-//                      the stage's loaded latency, the consumer's hold, the producer's reaction
+//                      the stage's loaded latency, the consumer's hold, the producer's reaction,
+//                      the gap between tiles and each CTA's SM clock (clock64 / %globaltimer)
 //   --list [--json]    the compiled configs; with --json in the model's vocabulary (no GPU needed)
 //
 // Correctness: A, B random bf16 in +-[1/64, 1] (never zero); C poisoned with NaN before
@@ -532,20 +533,24 @@ class GemmPass {
     const int ctas = timed.launch_info["grid_ctas"].get<int>();
     const int steps = o_.stage_trace_steps;
     const std::size_t count = static_cast<std::size_t>(ctas) * steps * cuda::kStageMarks;
+    const std::size_t span_count = static_cast<std::size_t>(ctas) * cuda::kSpanValues;
     unsigned long long* buf = nullptr;
-    TILESIM_CUDA_CHECK(cudaMalloc(&buf, count * sizeof(unsigned long long)));
+    TILESIM_CUDA_CHECK(cudaMalloc(&buf, (count + span_count) * sizeof(unsigned long long)));
     const std::unique_ptr<unsigned long long, cudaError_t (*)(void*)> owned(buf, cudaFree);
-    TILESIM_CUDA_CHECK(cudaMemsetAsync(buf, 0, count * sizeof(unsigned long long), stream_));
+    TILESIM_CUDA_CHECK(cudaMemsetAsync(buf, 0, (count + span_count) * sizeof(unsigned long long), stream_));
     GemmArgs traced = d.args;
-    traced.stage_trace = StageTrace{buf, steps};
+    traced.stage_trace = StageTrace{buf, buf + count, steps};
     const Prepared p = e.prepare(traced);
     flusher_->flush(stream_);
     p.launch(stream_);
     TILESIM_CUDA_CHECK(cudaStreamSynchronize(stream_));
-    std::vector<std::uint64_t> host(count);
-    TILESIM_CUDA_CHECK(cudaMemcpy(host.data(), buf, count * sizeof(unsigned long long), cudaMemcpyDeviceToHost));
+    std::vector<std::uint64_t> host(count + span_count);
+    TILESIM_CUDA_CHECK(
+        cudaMemcpy(host.data(), buf, host.size() * sizeof(unsigned long long), cudaMemcpyDeviceToHost));
+    const std::vector<std::uint64_t> span(host.begin() + static_cast<std::ptrdiff_t>(count), host.end());
+    host.resize(count);
     return cuda::summarize_stage_trace(host, ctas, steps, e.tile["stages"].get<int>(),
-                                       timed.launch_info["kb_per_split"].get<int>());
+                                       timed.launch_info["kb_per_split"].get<int>(), span);
   }
 
   // Appends the run (timing `launch` first when given) and its summary row.

@@ -144,6 +144,16 @@ __device__ __forceinline__ void stage_mark(const StageTrace& t, bool owner, int 
     t.cycles[(static_cast<std::size_t>(blockIdx.x) * t.steps + step) * cuda::kStageMarks + mark] = clock64();
 }
 
+// One end of the CTA's span in the stage trace: clock64 and %globaltimer, written once at
+// its first issue (kSpanFirstCycles) and once when consumer warpgroup 0 is done, its last
+// tile's stores complete (kSpanLastCycles), so that the steps carry no %globaltimer read.
+__device__ __forceinline__ void span_mark(const StageTrace& t, bool owner, int at) {
+  if (!owner || t.cycles == nullptr) return;
+  unsigned long long* s = t.span + static_cast<std::size_t>(blockIdx.x) * cuda::kSpanValues + at;
+  s[0] = clock64();
+  s[1] = global_timer_ns();
+}
+
 template <class Cfg>
 __global__ void __launch_bounds__(Cfg::kThreads, 1)
     gemm_sm90_ws_kernel(const __grid_constant__ CUtensorMap tma_a,
@@ -225,7 +235,8 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
           const uint32_t full = bar_full + 8 * ring.index;
           mbar_wait(bar_empty + 8 * ring.index, ring.phase ^ 1);
           mbar_arrive_expect_tx(full, Cfg::kStageBytes);
-          stage_mark(trace, true, step++, 0);
+          if (step == 0) span_mark(trace, true, cuda::kSpanFirstCycles);
+          stage_mark(trace, true, step++, cuda::kMarkIssue);
           load_ab_stage<kCM, kCN, Cfg::kABoxRows, Cfg::kBBoxRows>(
               smem_a + ring.index * Cfg::kABytes, smem_b + ring.index * Cfg::kBBytes, &tma_a,
               &tma_b, full, kb * BK, row_a, row_b, m_rank, n_rank, mask_a, mask_b);
@@ -264,7 +275,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
 #pragma unroll 1  // as the producer loop: one k-block per iteration
       for (int kb = kb_begin; kb < kb_end; ++kb) {
         mbar_wait(bar_full + 8 * ring.index, ring.phase);
-        stage_mark(trace, tracer, step, 1);
+        stage_mark(trace, tracer, step, cuda::kMarkFull);
         wgmma_fence();
         const uint32_t a_base =
             smem_a + ring.index * Cfg::kABytes + cw * Cfg::kRowsPerConsumer * kRowBytes;
@@ -284,7 +295,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
         if (kb > kb_begin) {
           wgmma_wait<1>();  // the previous stage's wgmmas are done: hand it back
           release(prev_stage);
-          stage_mark(trace, tracer, step - 1, 2);
+          stage_mark(trace, tracer, step - 1, cuda::kMarkRelease);
         }
         prev_stage = ring.index;
         ring.advance(kStages);
@@ -292,7 +303,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
       }
       wgmma_wait<0>();
       release(prev_stage);
-      stage_mark(trace, tracer, step - 1, 2);
+      stage_mark(trace, tracer, step - 1, cuda::kMarkRelease);
 #pragma unroll
       for (int mi = 0; mi < Cfg::kMmaPerK; ++mi) fence_operands(acc[mi]);
 
@@ -309,6 +320,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
                                          tid_in_wg, row_base, col_base, m, n);
     }
     if (tid_in_wg == 0) bulk_wait_group<0>();
+    span_mark(trace, tracer, cuda::kSpanLastCycles);
     __syncwarp();
   }
 

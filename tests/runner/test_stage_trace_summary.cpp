@@ -88,6 +88,30 @@ TEST(StageTraceSummary, PercentilesSpanTheSpread) {
   EXPECT_NEAR(j["load_cycles"]["median"].get<double>(), 50.0 + 15.5, 0.51);
 }
 
+TEST(StageTraceSummary, TheSpanGivesTheClockEachCtaRanAt) {
+  // CTA 0: 1.8e6 cycles in 1 ms (1800 MHz); CTA 1: 1.5e6 cycles in 1 ms (1500 MHz).
+  const std::vector<std::uint64_t> span = {100, 5000, 100 + 1800000, 5000 + 1000000,
+                                           200, 7000, 200 + 1500000, 7000 + 1000000};
+  const nlohmann::json j = tc::summarize_stage_trace(regular(2, 10), 2, 10, 2, 0, span);
+  EXPECT_EQ(j["sm_clock_mhz"]["n"].get<int>(), 2);
+  EXPECT_DOUBLE_EQ(j["sm_clock_mhz"]["median"].get<double>(), 1650.0);
+  EXPECT_DOUBLE_EQ(j["sm_clock_mhz"]["p90"].get<double>(), 1800.0);
+  EXPECT_DOUBLE_EQ(j["span_us"]["median"].get<double>(), 1000.0);
+  // Without a span: no clock.
+  EXPECT_EQ(tc::summarize_stage_trace(regular(2, 10), 2, 10, 2)["sm_clock_mhz"]["n"].get<int>(), 0);
+  EXPECT_THROW(tc::summarize_stage_trace(regular(2, 10), 2, 10, 2, 0, {1, 2, 3}), std::invalid_argument);
+}
+
+TEST(StageTraceSummary, StepsByQuarterShowALoopThatSlowsDown) {
+  std::vector<std::uint64_t> v = regular(1, 20);
+  // From step 12 on every step takes 50 cycles more (all marks shift by 50 per step).
+  for (int s = 12; s < 20; ++s)
+    for (int k = 0; k < tc::kStageMarks; ++k) v[s * tc::kStageMarks + k] += 50 * static_cast<std::uint64_t>(s - 11);
+  const nlohmann::json q = tc::summarize_stage_trace(v, 1, 20, 2)["step_cycles_by_quarter"];
+  EXPECT_DOUBLE_EQ(q[0].get<double>(), 100.0);
+  EXPECT_DOUBLE_EQ(q[3].get<double>(), 150.0);
+}
+
 TEST(StageTraceSummary, MalformedInputIsRejectedWithAReason) {
   EXPECT_THROW(tc::summarize_stage_trace(regular(1, 10), 2, 10, 2), std::invalid_argument);  // too few values
   EXPECT_THROW(tc::summarize_stage_trace(regular(1, 10), 1, 10, 0), std::invalid_argument);  // no stages
