@@ -31,6 +31,7 @@
 #include "validate_calibrate.hpp"
 #include "validate_energy.hpp"
 #include "validate_ncu.hpp"
+#include "validate_traced_clock.hpp"
 #include "validate_core.hpp"
 #include "validate_io.hpp"
 
@@ -303,6 +304,8 @@ int run_validate(const std::vector<std::string>& args, Context& ctx) {
   };
   const auto counter_summary_heldout = validate::summarize_counters(counters_with_heldout(true), ncu_unmatched.heldout);
   const auto counter_summary_train = validate::summarize_counters(counters_with_heldout(false), ncu_unmatched.train);
+  const auto traced_clock_heldout = validate::summarize_traced_clocks(predicted, true);
+  const auto traced_clock_train = validate::summarize_traced_clocks(predicted, false);
 
   json out = {
       {"schema", "tilesim.validation.v1"}, {"data_dir", data_dir}, {"constants", constants.origin}};
@@ -403,6 +406,8 @@ int run_validate(const std::vector<std::string>& args, Context& ctx) {
     out["hardware_counters"] = {{"heldout", validate::to_json(counter_summary_heldout)},
                                 {"train", validate::to_json(counter_summary_train)},
                                 {"runs", per_run}};
+    out["traced_clock"] = {{"heldout", validate::to_json(traced_clock_heldout)},
+                           {"train", validate::to_json(traced_clock_train)}};
     ctx.out << out.dump(2) << "\n";
   } else {
     if (runs.empty()) {
@@ -431,6 +436,12 @@ int run_validate(const std::vector<std::string>& args, Context& ctx) {
         ctx.out << "\nhardware counters (ncu --clock-control none, data/measurements/ncu): predicted vs measured\n";
         ctx.out << "  HELD-OUT shapes: " << validate::counter_table(counter_summary_heldout);
         ctx.out << "  training shapes: " << validate::counter_table(counter_summary_train);
+      }
+      if (traced_clock_heldout.n + traced_clock_train.n > 0) {
+        ctx.out << "\nSM clock of traced launches (a runner's --stage-trace: clock64 / %globaltimer after the timed "
+                   "passes): predicted vs measured\n";
+        ctx.out << "  HELD-OUT shapes: " << validate::traced_clock_line(traced_clock_heldout);
+        ctx.out << "  training shapes: " << validate::traced_clock_line(traced_clock_train);
       }
     }
     if (out.contains("calibration")) {

@@ -61,6 +61,9 @@ json read_json_file(const fs::path& p) {
 // fastest launch is a few microseconds, no committed run takes more than seconds.
 constexpr double kMinPlausibleMs = 1e-4;
 constexpr double kMaxPlausibleMs = 1e6;
+// An SM clock outside this range is a unit slip (kHz, GHz) or a broken span.
+constexpr double kMinPlausibleMhz = 100.0;
+constexpr double kMaxPlausibleMhz = 5000.0;
 
 const json& need(const json& j, const char* key, const std::string& where) {
   if (!j.is_object() || !j.contains(key))
@@ -149,6 +152,21 @@ void read_sustain_steady(const json& r, const std::string& rw, MeasuredRun& m) {
   if (bins.is_array() && !bins.empty() && bins[0].is_object() && bins[0].contains("kernel_ms_median") &&
       bins[0].at("kernel_ms_median").is_number())
     m.sustain_start_ms = bins[0].at("kernel_ms_median").get<double>();
+}
+
+// The SM clock of the run's traced launch (stage_trace.sm_clock_mhz, written by the GEMM
+// runner's --stage-trace), when the trace has one.
+void read_traced_clock(const json& r, const std::string& rw, MeasuredRun& m) {
+  if (!r.contains("stage_trace") || !r.at("stage_trace").is_object()) return;
+  const json& t = r.at("stage_trace");
+  if (!t.contains("sm_clock_mhz") || !t.at("sm_clock_mhz").is_object()) return;
+  const json& c = t.at("sm_clock_mhz");
+  if (c.value("n", 0) <= 0) return;  // no CTA carried a span
+  const json& med = need(c, "median", rw + ": stage_trace.sm_clock_mhz");
+  if (!med.is_number() || !(med.get<double>() >= kMinPlausibleMhz) || !(med.get<double>() <= kMaxPlausibleMhz))
+    throw std::runtime_error(rw + ": stage_trace.sm_clock_mhz.median must be a clock in [" +
+                             short_number(kMinPlausibleMhz) + ", " + short_number(kMaxPlausibleMhz) + "] MHz");
+  m.traced_clock_mhz = med.get<double>();
 }
 
 void load_file(const fs::path& path, const std::string& fam, const std::string& data_dir,
@@ -265,6 +283,7 @@ void load_file(const fs::path& path, const std::string& fam, const std::string& 
         // tilesim-layer-bench flushes by reading (its document's "timing" says so): clean.
         if (family == "layer_step") m.l2_clean_at_start = true;
         read_sustain_steady(r, rw, m);
+        read_traced_clock(r, rw, m);
         // Runners that time one block per run trace it right after its timing, before the
         // next run; round-robin runners (attention) time all of a shape's runs first.
         m.after_trace = after_trace && m.passes == 1;
@@ -564,6 +583,7 @@ json to_json(const PredictedRun& r) {
             {"heldout", r.run.heldout},
             {"predicted_clock_mhz", num(r.predicted_clock_mhz)},
             {"status", r.status}};
+  if (r.run.traced_clock_mhz > 0.0) j["traced_clock_mhz"] = num(r.run.traced_clock_mhz);
   if (!r.reason.empty()) j["reason"] = r.reason;
   if (r.predicted_us) {
     j["error_pct"] = num((*r.predicted_us - r.run.measured_us) / r.run.measured_us * 100.0);

@@ -59,6 +59,9 @@ struct MeasuredRun {
   double sustain_steady_ms = 0.0;
   double sustain_steady_w = 0.0;
   double sustain_start_ms = 0.0;  // the trace's first 20-ms bin: the kernel on a rested card
+  // The SM clock of the run's traced launch (the runner's --stage-trace: each CTA's clock64
+  // over %globaltimer, median over CTAs), which NVML's clock reading is not; 0: none.
+  double traced_clock_mhz = 0.0;
 };
 
 // 'NVIDIA H100 80GB HBM3' -> "h100"; "" if not a built-in profile (H200 before H20).
