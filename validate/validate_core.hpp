@@ -25,6 +25,7 @@
 namespace tilesim::validate {
 
 constexpr double kTopPickTolerance = 0.05;          // the issues' "within 5% of the measured best"
+constexpr double kClockTolerancePct = 3.0;          // a predicted SM clock within this many % is right
 const std::vector<std::string>& kernel_families();  // gemm, attention, decode
 
 // One timed run of one measurement file.

@@ -20,8 +20,6 @@ namespace {
 // The clock the profiled kernel ran at (ncu: the GPC clock, Hz) and its elapsed cycles.
 constexpr const char* kClockCounter = "gpc__cycles_elapsed.avg.per_second";
 constexpr const char* kCyclesCounter = "gpc__cycles_elapsed.avg";
-// Within this many percent the predicted clock is "right" (the accuracy target).
-constexpr double kClockTolerancePct = 3.0;
 // Within this many percentage points a predicted utilization is "right" (the target).
 constexpr double kUtilTolerancePoints = 10.0;
 

@@ -1,37 +1,29 @@
 // Predicted vs traced SM clock (validate_traced_clock.hpp).
 #include "validate_traced_clock.hpp"
 
-#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
 namespace tilesim::validate {
 
-namespace {
-constexpr double kClockTolerancePct = 3.0;  // the accuracy target: within 3 % per run
-}  // namespace
-
 TracedClockSummary summarize_traced_clocks(const std::vector<PredictedRun>& runs, bool heldout) {
   TracedClockSummary s;
-  std::vector<double> signed_pct;
-  double sum = 0.0;
-  int within = 0;
+  std::vector<double> predicted, traced;
   for (const auto& r : runs) {
     if (r.run.heldout != heldout || !r.predicted_us || r.run.traced_clock_mhz <= 0.0 || r.predicted_clock_mhz <= 0.0)
       continue;
-    const double e = (r.predicted_clock_mhz - r.run.traced_clock_mhz) / r.run.traced_clock_mhz * 100.0;
-    signed_pct.push_back(e);
-    sum += std::abs(e);
-    within += std::abs(e) <= kClockTolerancePct ? 1 : 0;
-    s.max_error_pct = std::max(s.max_error_pct, std::abs(e));
+    predicted.push_back(r.predicted_clock_mhz);
+    traced.push_back(r.run.traced_clock_mhz);
   }
-  s.n = static_cast<int>(signed_pct.size());
+  s.n = static_cast<int>(predicted.size());
   if (s.n == 0) return s;
-  s.mape_pct = sum / s.n;
+  s.mape_pct = mape_pct(predicted, traced);
+  s.max_error_pct = max_error_pct(predicted, traced);
+  s.bias_pct = median_signed_error_pct(predicted, traced);
+  int within = 0;
+  for (size_t i = 0; i < predicted.size(); ++i)
+    within += std::abs(predicted[i] - traced[i]) / traced[i] * 100.0 <= kClockTolerancePct ? 1 : 0;
   s.within_3pct = static_cast<double>(within) / s.n;
-  std::sort(signed_pct.begin(), signed_pct.end());
-  const size_t n = signed_pct.size();
-  s.bias_pct = n % 2 == 1 ? signed_pct[n / 2] : 0.5 * (signed_pct[n / 2 - 1] + signed_pct[n / 2]);
   return s;
 }
 
