@@ -438,8 +438,8 @@ int run_validate(const std::vector<std::string>& args, Context& ctx) {
         ctx.out << "  training shapes: " << validate::counter_table(counter_summary_train);
       }
       if (traced_clock_heldout.n + traced_clock_train.n > 0) {
-        ctx.out << "\nSM clock of traced launches (a runner's --stage-trace: clock64 / %globaltimer after the timed "
-                   "passes): predicted vs measured\n";
+        ctx.out << "\nSM clock of traced launches (the runners' --stage-trace / --clock-trace: clock64 / %globaltimer "
+                   "after the timed passes): predicted vs measured\n";
         ctx.out << "  HELD-OUT shapes: " << validate::traced_clock_line(traced_clock_heldout);
         ctx.out << "  training shapes: " << validate::traced_clock_line(traced_clock_train);
       }

@@ -154,19 +154,23 @@ void read_sustain_steady(const json& r, const std::string& rw, MeasuredRun& m) {
     m.sustain_start_ms = bins[0].at("kernel_ms_median").get<double>();
 }
 
-// The SM clock of the run's traced launch (stage_trace.sm_clock_mhz, written by the GEMM
-// runner's --stage-trace), when the trace has one.
+// The SM clock of the run's traced launch, when it has one: sm_clock_mhz of the GEMM
+// runner's "stage_trace" (--stage-trace) or of the attention runner's "clock_trace"
+// (--clock-trace); both from each CTA's clock span (kernels/common/clock_span.hpp).
 void read_traced_clock(const json& r, const std::string& rw, MeasuredRun& m) {
-  if (!r.contains("stage_trace") || !r.at("stage_trace").is_object()) return;
-  const json& t = r.at("stage_trace");
-  if (!t.contains("sm_clock_mhz") || !t.at("sm_clock_mhz").is_object()) return;
-  const json& c = t.at("sm_clock_mhz");
-  if (c.value("n", 0) <= 0) return;  // no CTA carried a span
-  const json& med = need(c, "median", rw + ": stage_trace.sm_clock_mhz");
-  if (!med.is_number() || !(med.get<double>() >= kMinPlausibleMhz) || !(med.get<double>() <= kMaxPlausibleMhz))
-    throw std::runtime_error(rw + ": stage_trace.sm_clock_mhz.median must be a clock in [" +
-                             short_number(kMinPlausibleMhz) + ", " + short_number(kMaxPlausibleMhz) + "] MHz");
-  m.traced_clock_mhz = med.get<double>();
+  for (const char* record : {"stage_trace", "clock_trace"}) {
+    if (!r.contains(record) || !r.at(record).is_object()) continue;
+    const json& t = r.at(record);
+    if (!t.contains("sm_clock_mhz") || !t.at("sm_clock_mhz").is_object()) continue;
+    const json& c = t.at("sm_clock_mhz");
+    if (c.value("n", 0) <= 0) continue;  // no CTA carried a span
+    const std::string where = rw + ": " + record + ".sm_clock_mhz";
+    const json& med = need(c, "median", where);
+    if (!med.is_number() || !(med.get<double>() >= kMinPlausibleMhz) || !(med.get<double>() <= kMaxPlausibleMhz))
+      throw std::runtime_error(where + ".median must be a clock in [" + short_number(kMinPlausibleMhz) + ", " +
+                               short_number(kMaxPlausibleMhz) + "] MHz");
+    m.traced_clock_mhz = med.get<double>();
+  }
 }
 
 void load_file(const fs::path& path, const std::string& fam, const std::string& data_dir,

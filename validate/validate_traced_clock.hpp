@@ -1,6 +1,6 @@
 // The model's predicted SM clock against the clock a timed run's traced launch really ran at
-// (MeasuredRun::traced_clock_mhz: the GEMM runner's --stage-trace, each CTA's clock64 over
-// %globaltimer). Unlike the ncu comparison (validate_ncu.hpp), whose replays run on a card
+// (MeasuredRun::traced_clock_mhz: the GEMM runner's --stage-trace and the attention runner's
+// --clock-trace, each CTA's clock64 over %globaltimer). Unlike the ncu comparison (validate_ncu.hpp), whose replays run on a card
 // the profiler keeps rested, the traced launch follows its config's timed passes: the clock
 // the run's own samples had, which NVML's clock reading is not.
 #pragma once

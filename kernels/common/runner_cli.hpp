@@ -151,6 +151,15 @@ inline ExtraFlag choice_flag(const std::string& name, std::string* target,
   };
 }
 
+// A flag that takes no value (it leaves the next argument alone): sets *target.
+inline ExtraFlag switch_flag(const std::string& name, bool* target) {
+  return [=](const std::string& flag, const std::function<std::string()>&) {
+    if (flag != name) return false;
+    *target = true;
+    return true;
+  };
+}
+
 // --kernel S (repeatable) and --filter a,b: only kernels whose name contains one of them.
 inline ExtraFlag kernel_filter_flag(std::vector<std::string>* filters) {
   return [=](const std::string& flag, const std::function<std::string()>& value) {

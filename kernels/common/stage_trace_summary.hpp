@@ -33,27 +33,13 @@
 #include <string>
 #include <vector>
 
+#include "clock_span.hpp"
 #include "stats.hpp"
 
 namespace tilesim::cuda {
 
 inline constexpr int kStageMarks = 3;  // per step: issue, full, release
 inline constexpr int kMarkIssue = 0, kMarkFull = 1, kMarkRelease = 2;
-// Per CTA: clock64 and %globaltimer (ns) at its first issue, then when it is done.
-inline constexpr int kSpanValues = 4;
-inline constexpr int kSpanFirstCycles = 0, kSpanLastCycles = 2;  // each followed by its ns
-
-// The value at quantile q in [0, 1] of `v` (nearest rank; 0 when empty).
-inline double quantile(std::vector<double> v, double q) {
-  if (v.empty()) return 0.0;
-  std::sort(v.begin(), v.end());
-  const auto i = static_cast<std::size_t>(q * static_cast<double>(v.size() - 1) + 0.5);
-  return v[std::min(i, v.size() - 1)];
-}
-
-inline nlohmann::json spread(const std::vector<double>& v) {
-  return {{"median", median(v)}, {"p10", quantile(v, 0.1)}, {"p90", quantile(v, 0.9)}, {"n", v.size()}};
-}
 
 // cycles: [cta][step][mark] as the kernel wrote them (ctas * steps * kStageMarks values).
 inline nlohmann::json summarize_stage_trace(const std::vector<std::uint64_t>& cycles, int ctas, int steps,
@@ -64,10 +50,7 @@ inline nlohmann::json summarize_stage_trace(const std::vector<std::uint64_t>& cy
   if (cycles.size() != static_cast<std::size_t>(ctas) * steps * kStageMarks)
     throw std::invalid_argument("stage trace: " + std::to_string(cycles.size()) + " values, expected " +
                                 std::to_string(static_cast<std::size_t>(ctas) * steps * kStageMarks));
-  if (!span.empty() && span.size() != static_cast<std::size_t>(ctas) * kSpanValues)
-    throw std::invalid_argument("stage trace: " + std::to_string(span.size()) + " span values, expected " +
-                                std::to_string(static_cast<std::size_t>(ctas) * kSpanValues));
-  std::vector<double> load, hold, reissue, step, ring, gap, first, mhz, span_us;
+  std::vector<double> load, hold, reissue, step, ring, gap, first;
   std::vector<double> quarters[4];
   int skipped = 0;
   auto at = [&](int cta, int s, int mark) {
@@ -80,15 +63,6 @@ inline nlohmann::json summarize_stage_trace(const std::vector<std::uint64_t>& cy
     if (recorded > 0 && at(c, 0, 1) >= at(c, 0, 0)) first.push_back(static_cast<double>(at(c, 0, 1) - at(c, 0, 0)));
     for (int s = steps_per_item; steps_per_item > 0 && s < recorded; s += steps_per_item)
       if (at(c, s, 1) >= at(c, s - 1, 2)) gap.push_back(static_cast<double>(at(c, s, 1) - at(c, s - 1, 2)));
-    if (!span.empty()) {
-      const std::uint64_t* sp = &span[static_cast<std::size_t>(c) * kSpanValues];
-      const std::uint64_t c0 = sp[kSpanFirstCycles], t0 = sp[kSpanFirstCycles + 1];
-      const std::uint64_t c1 = sp[kSpanLastCycles], t1 = sp[kSpanLastCycles + 1];
-      if (c1 > c0 && t1 > t0) {
-        mhz.push_back(static_cast<double>(c1 - c0) / static_cast<double>(t1 - t0) * 1e3);
-        span_us.push_back(static_cast<double>(t1 - t0) * 1e-3);
-      }
-    }
     const int steady_first = stages, steady_end = recorded - stages;
     for (int s = stages; s + stages < recorded; ++s) {
       const std::uint64_t issue = at(c, s, 0), full = at(c, s, 1), rel = at(c, s, 2);
@@ -106,7 +80,7 @@ inline nlohmann::json summarize_stage_trace(const std::vector<std::uint64_t>& cy
       ring.push_back(static_cast<double>(next_issue - issue));
     }
   }
-  return {{"unit", "SM cycles (clock64)"},
+  nlohmann::json out = {{"unit", "SM cycles (clock64)"},
           {"ctas", ctas},
           {"steps_per_cta", steps},
           {"stages", stages},
@@ -120,9 +94,13 @@ inline nlohmann::json summarize_stage_trace(const std::vector<std::uint64_t>& cy
           {"item_gap_cycles", spread(gap)},
           {"first_full_cycles", spread(first)},
           {"step_cycles_by_quarter",
-           {median(quarters[0]), median(quarters[1]), median(quarters[2]), median(quarters[3])}},
-          {"sm_clock_mhz", spread(mhz)},
-          {"span_us", spread(span_us)}};
+           {median(quarters[0]), median(quarters[1]), median(quarters[2]), median(quarters[3])}}};
+  // The clock the launch ran at, from each CTA's span (clock_span.hpp); none without one.
+  const nlohmann::json clock = span.empty() ? nlohmann::json{{"sm_clock_mhz", spread({})}, {"span_us", spread({})}}
+                                            : summarize_clock_span(span, ctas);
+  out["sm_clock_mhz"] = clock["sm_clock_mhz"];
+  out["span_us"] = clock["span_us"];
+  return out;
 }
 
 }  // namespace tilesim::cuda

@@ -144,14 +144,10 @@ __device__ __forceinline__ void stage_mark(const StageTrace& t, bool owner, int 
     t.cycles[(static_cast<std::size_t>(blockIdx.x) * t.steps + step) * cuda::kStageMarks + mark] = clock64();
 }
 
-// One end of the CTA's span in the stage trace: clock64 and %globaltimer, written once at
-// its first issue (kSpanFirstCycles) and once when consumer warpgroup 0 is done, its last
-// tile's stores complete (kSpanLastCycles), so that the steps carry no %globaltimer read.
+// One end of the CTA's span in the stage trace (ptx::clock_span_mark): at its first issue
+// and when consumer warpgroup 0 is done, its last tile's stores complete.
 __device__ __forceinline__ void span_mark(const StageTrace& t, bool owner, int at) {
-  if (!owner || t.cycles == nullptr) return;
-  unsigned long long* s = t.span + static_cast<std::size_t>(blockIdx.x) * cuda::kSpanValues + at;
-  s[0] = clock64();
-  s[1] = global_timer_ns();
+  if (owner && t.cycles != nullptr) clock_span_mark(t.span, at);
 }
 
 template <class Cfg>

@@ -152,6 +152,22 @@ TEST(RunnerCli, FlagHelpersCheckTheirValues) {
   EXPECT_EQ(warmup, 7);  // a rejected value is not stored
 }
 
+TEST(RunnerCli, ASwitchTakesNoValue) {
+  bool traced = false;
+  int warmup = 10;
+  const CheckSweepSpec spec{"decode", decode_shape_keys(), 30, 20,
+                            any_flag({switch_flag("--clock-trace", &traced), integer_flag("--warmup", &warmup, 0, 100)}),
+                            ""};
+  // The switch leaves the next argument to the parser: --warmup still reads its own value.
+  parse_with({"--sweep", "--clock-trace", "--warmup", "3"}, spec);
+  EXPECT_TRUE(traced);
+  EXPECT_EQ(warmup, 3);
+  bool untouched = false;
+  const CheckSweepSpec other{"decode", decode_shape_keys(), 30, 20, switch_flag("--clock-trace", &untouched), ""};
+  parse_with({"--sweep"}, other);
+  EXPECT_FALSE(untouched);
+}
+
 TEST(RunnerCli, KernelSelectionBySubstring) {
   EXPECT_TRUE(kernel_selected("fa3_d128_bn128", {}));
   EXPECT_TRUE(kernel_selected("fa3_d128_bn128", {"fa2", "d128"}));

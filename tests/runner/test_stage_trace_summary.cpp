@@ -1,5 +1,5 @@
-// The ring kernels' stage-trace summary (kernels/common/stage_trace_summary.hpp) on
-// hand-made timestamps whose answers are known.
+// The ring kernels' stage-trace summary (kernels/common/stage_trace_summary.hpp) and the clock
+// span (clock_span.hpp) on hand-made timestamps whose answers are known.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -116,4 +116,17 @@ TEST(StageTraceSummary, MalformedInputIsRejectedWithAReason) {
   EXPECT_THROW(tc::summarize_stage_trace(regular(1, 10), 2, 10, 2), std::invalid_argument);  // too few values
   EXPECT_THROW(tc::summarize_stage_trace(regular(1, 10), 1, 10, 0), std::invalid_argument);  // no stages
   EXPECT_THROW(tc::summarize_stage_trace({}, 0, 10, 2), std::invalid_argument);
+}
+
+// The clock span alone (clock_span.hpp), as the attention runner's --clock-trace uses it: a
+// CTA whose span was never written (a persistent grid's unused slots) is skipped.
+TEST(ClockSpan, ClockPerCtaAndUnwrittenSpansSkipped) {
+  const std::vector<std::uint64_t> span = {10, 100, 10 + 1750, 100 + 1000,  // 1750 MHz over 1 us
+                                           0, 0, 0, 0};                        // never ran
+  const nlohmann::json j = tc::summarize_clock_span(span, 2);
+  EXPECT_EQ(j["sm_clock_mhz"]["n"].get<int>(), 1);
+  EXPECT_DOUBLE_EQ(j["sm_clock_mhz"]["median"].get<double>(), 1750.0);
+  EXPECT_DOUBLE_EQ(j["span_us"]["median"].get<double>(), 1.0);
+  EXPECT_THROW(tc::summarize_clock_span(span, 3), std::invalid_argument);
+  EXPECT_THROW(tc::summarize_clock_span({}, 0), std::invalid_argument);
 }

@@ -19,6 +19,9 @@
 //   --sustain-ms T  (sweep) after a shape's passes, each kernel for T ms twice: launch by
 //             launch with a wait (the sweep's samples) and back to back, with the SM clock,
 //             power and kernel time along the way (kernels/common/sustain_trace.hpp).
+//   --clock-trace  (sweep) after a shape's passes, one more launch of each attn_fa3 kernel
+//             whose CTAs record clock64 and %globaltimer at their start and end: the SM
+//             clock it ran at, as the run's "clock_trace" (kernels/common/clock_span.hpp).
 //   --out F   write the measurement JSON (schema tilesim.measurement.v1, family attention),
 //             after every shape, so a run cut short by a time limit keeps its data.
 // Exit status: 0 all checks passed, 1 a check failed or a CUDA error, 2 bad arguments.
@@ -48,6 +51,7 @@
 #include "registry.hpp"
 #include "runner_cli.hpp"
 #include "shape_args.hpp"
+#include "clock_span.hpp"
 #include "timed_run.hpp"
 
 namespace ta = tilesim::attention;
@@ -87,6 +91,7 @@ struct Options : tr::CheckSweepOptions {
   std::vector<std::string> kernel_filters;
   int warmup = 5, passes = 3;
   int sustain_ms = 0;  // 0: no sustained traces
+  bool clock_trace = false;
   std::vector<ta::AttnProblem> problems;  // --shape / --shapes-file (empty: the built-in lists)
 };
 
@@ -127,8 +132,9 @@ Options parse(int argc, char** argv) {
                           tr::any_flag({tr::kernel_filter_flag(&o.kernel_filters),
                                         tr::integer_flag("--warmup", &o.warmup, 1, kMaxCount),
                                         tr::integer_flag("--passes", &o.passes, 1, kMaxCount),
-                                        tr::integer_flag("--sustain-ms", &o.sustain_ms, 0, 60000)}),
-                          "--kernel S, --warmup N, --passes N, --sustain-ms T"};
+                                        tr::integer_flag("--sustain-ms", &o.sustain_ms, 0, 60000),
+                                        tr::switch_flag("--clock-trace", &o.clock_trace)}),
+                          "--kernel S, --warmup N, --passes N, --sustain-ms T, --clock-trace"};
   // Given shapes replace the odd check shapes too (one launch per kernel and shape: what a
   // hardware-counter run profiles).
   spec.shapes_with_check = true;
@@ -387,6 +393,27 @@ int run_check(Bench& b, tr::Measurement& m) {
   return all_passed ? 0 : 1;
 }
 
+// One more launch of an attn_fa3 kernel whose CTAs record their clock span (AttnArgs::
+// clock_span): the SM clock it ran at, right after the shape's timed passes.
+nlohmann::json clock_trace(const ta::KernelEntry& ke, const Workspace& ws, cudaStream_t st) {
+  const ta::AttnProblem& p = ws.prob;
+  const long long block_m = ke.tile.at("block_m").get<int>();
+  // One CTA per tile at most (a persistent grid uses fewer; its other spans stay 0).
+  const long long ctas = (p.seq_q + block_m - 1) / block_m * p.heads_q * p.batch;
+  const std::size_t count = static_cast<std::size_t>(ctas) * tc::kSpanValues;
+  unsigned long long* span = nullptr;
+  TILESIM_CUDA_CHECK(cudaMalloc(&span, count * sizeof(unsigned long long)));
+  const std::unique_ptr<unsigned long long, cudaError_t (*)(void*)> owned(span, cudaFree);
+  TILESIM_CUDA_CHECK(cudaMemsetAsync(span, 0, count * sizeof(unsigned long long), st));
+  ta::AttnArgs traced = ws.args();
+  traced.clock_span = span;
+  ke.prepare(traced)(st);
+  TILESIM_CUDA_CHECK(cudaStreamSynchronize(st));
+  std::vector<std::uint64_t> host(count);
+  TILESIM_CUDA_CHECK(cudaMemcpy(host.data(), span, count * sizeof(unsigned long long), cudaMemcpyDeviceToHost));
+  return tc::summarize_clock_span(host, static_cast<int>(ctas));
+}
+
 // One problem of the sweep: every kernel (and cuDNN, where selected and built) checked, then
 // all timed round-robin in the same passes.
 bool sweep_problem(Bench& b, const ta::AttnProblem& p, const tc::TimingOptions& topt, tc::NvmlSampler& nvml,
@@ -395,10 +422,12 @@ bool sweep_problem(Bench& b, const ta::AttnProblem& p, const tc::TimingOptions& 
   std::vector<std::string> names;
   std::vector<nlohmann::json> records;
   std::vector<std::function<void(cudaStream_t)>> launches;
+  std::vector<const ta::KernelEntry*> entries;  // parallel to launches; null for cuDNN
   std::vector<CheckOutcome> checks;
   bool all_passed = true;
   for (const auto& ke : b.kernels) {
     if (ke.head_dim != p.head_dim) continue;
+    entries.push_back(&ke);
     launches.push_back(ke.prepare(ws.args()));
     checks.push_back(check_kernel(ke.name, ws, launches.back(), b.st));  // checked before any timing
     all_passed = all_passed && checks.back().passed;
@@ -410,6 +439,7 @@ bool sweep_problem(Bench& b, const ta::AttnProblem& p, const tc::TimingOptions& 
     CheckOutcome c;
     all_passed = check_cudnn(ref, ws, b.st, &c) && all_passed;
     if (ref.launch) {
+      entries.push_back(nullptr);
       launches.push_back(ref.launch);
       checks.push_back(c);
       names.push_back(kCudnnImpl);
@@ -432,6 +462,8 @@ bool sweep_problem(Bench& b, const ta::AttnProblem& p, const tc::TimingOptions& 
                 checks[i].rel_err, checks[i].passed ? "ok" : "FAIL");
     if (b.opt.sustain_ms > 0 && checks[i].passed)  // the sweep has no flush: the trace has none either
       r["sustain"] = tc::sustain_traces(launches[i], b.st, b.opt.sustain_ms, nullptr, &nvml);
+    if (b.opt.clock_trace && checks[i].passed && entries[i] != nullptr && entries[i]->schedule == "attn_fa3")
+      r["clock_trace"] = clock_trace(*entries[i], ws, b.st);
     m.runs().push_back(r);
   }
   std::fflush(stdout);

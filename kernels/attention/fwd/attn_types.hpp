@@ -33,6 +33,10 @@ struct AttnArgs {
   AttnProblem prob;
   float scale_log2 =
       0.f;  // softmax scale (1/sqrt(head_dim)) times log2(e): exp(x*s) = exp2(x*scale_log2)
+  // attn_fa3 only: each CTA's clock64 and %globaltimer at its start and end
+  // (ptx/clock_span.cuh: [grid][cuda::kSpanValues]), the SM clock the launch ran at, for the
+  // runner's --clock-trace; null: nothing recorded.
+  unsigned long long* clock_span = nullptr;
 };
 
 inline float default_scale_log2(int head_dim) {

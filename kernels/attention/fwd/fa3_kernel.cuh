@@ -157,6 +157,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
 
   const int wg = threadIdx.x / 128;
   if (threadIdx.x == 0) {
+    clock_span_mark(args.clock_span, cuda::kSpanFirstCycles);
     mbar_init(smem_u32(&bar_q_full), 1);
     mbar_init(smem_u32(&bar_q_empty), Cfg::consumers);
 #pragma unroll
@@ -327,6 +328,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
       __nv_bfloat16* o_head = args.o + static_cast<size_t>(tc.b * pr.heads_q + tc.h) * pr.seq_q * D;
       store_o<D>(o, inv, rows, pr.seq_q, o_head);
     }
+    if (cw == 0 && tid == 0) clock_span_mark(args.clock_span, cuda::kSpanLastCycles);
     // Consumer 1's last turn_end() arrives on consumer 0's barrier: take it, so no
     // named-barrier arrival is left pending when the CTA exits.
     if constexpr (Cfg::pingpong) {

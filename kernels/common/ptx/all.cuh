@@ -11,6 +11,7 @@
 //   pipeline.cuh  ring position (slot index + phase bit) of producer/consumer rings
 #pragma once
 
+#include "clock_span.cuh"
 #include "cp_async.cuh"
 #include "dtype.cuh"
 #include "mbarrier.cuh"
