@@ -16,6 +16,9 @@
 //   --sustain-ms T  (sweep) after each timed run, the same launch for T ms twice: as the
 //             sweep samples it (flush, wait) and back to back, with the SM clock, power and
 //             kernel time along the way (kernels/common/sustain_trace.hpp).
+//   --clock-trace  (sweep) after each timed run, one more launch from a flushed L2 whose CTAs
+//             record clock64 and %globaltimer at their start and end: the SM clock it ran at,
+//             as the run's "clock_trace" (kernels/common/clock_span.hpp; NVML's is not it).
 // Every timed run carries NVML samples of the SM clock, power and throttle reasons.
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
@@ -33,6 +36,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <memory>
 #include <vector>
 
 #include "cuda_check.hpp"
@@ -44,6 +48,7 @@
 #include "device_report.hpp"
 #include "event_timer.hpp"
 #include "nvml_sampler.hpp"
+#include "clock_span.hpp"
 #include "sustain_trace.hpp"
 #include "rel_error.hpp"
 #include "runner_cli.hpp"
@@ -99,6 +104,7 @@ struct Options : runner::CheckSweepOptions {
   std::vector<SweepShape> sweep_shapes;  // --shape / --shapes-file (empty: the built-in sweep)
   std::vector<std::string> filters;      // --kernel / --filter (tilesim measure names one)
   int sustain_ms = 0;                    // 0: no sustained traces
+  bool clock_trace = false;
 };
 
 SweepShape sweep_shape_from(const runner::ShapeValues& v) {
@@ -300,6 +306,24 @@ json problem_json(const Shape& s, int page_size) {
           {"head_dim", s.head_dim}, {"page_size", page_size},   {"dtype", "bf16"}};
 }
 
+// One more launch from a flushed L2 whose split CTAs record their clock span
+// (DecodeParams::clock_span): the SM clock it ran at, right after the run's timed samples.
+json clock_trace(const DecodeInstance& inst, DecodeParams prm, cuda::L2Flusher* flusher) {
+  const int ctas = prm.splits * prm.heads_kv * prm.batch;
+  const std::size_t count = static_cast<std::size_t>(ctas) * cuda::kSpanValues;
+  unsigned long long* span = nullptr;
+  TILESIM_CUDA_CHECK(cudaMalloc(&span, count * sizeof(unsigned long long)));
+  const std::unique_ptr<unsigned long long, cudaError_t (*)(void*)> owned(span, cudaFree);
+  TILESIM_CUDA_CHECK(cudaMemset(span, 0, count * sizeof(unsigned long long)));
+  prm.clock_span = span;
+  if (flusher != nullptr) flusher->flush(nullptr);
+  inst.launch(prm, nullptr);
+  TILESIM_CUDA_CHECK(cudaDeviceSynchronize());
+  std::vector<std::uint64_t> host(count);
+  TILESIM_CUDA_CHECK(cudaMemcpy(host.data(), span, count * sizeof(unsigned long long), cudaMemcpyDeviceToHost));
+  return cuda::summarize_clock_span(host, ctas);
+}
+
 // One launch on poisoned outputs, compared with the references; then (if timed) samples.
 RunResult run_one(ProblemData& p, const DecodeInstance& inst, int splits_req, bool heuristic,
                   bool timed, const Options& opt, cuda::L2Flusher* flusher) {
@@ -349,6 +373,7 @@ RunResult run_one(ProblemData& p, const DecodeInstance& inst, int splits_req, bo
                                        cuda::timing_options(kWarmup, std::max(opt.reps, kMinReps), flusher),
                                        g_nvml, s.kv_bytes());
     if (opt.sustain_ms > 0) r.record["sustain"] = cuda::sustain_traces(launch, nullptr, opt.sustain_ms, flusher, g_nvml);
+    if (opt.clock_trace) r.record["clock_trace"] = clock_trace(inst, prm, flusher);
   }
   return r;
 }
@@ -476,9 +501,10 @@ Options parse(int argc, char** argv) {
       argc, argv,
       {"decode", runner::decode_shape_keys(), kDefaultReps, kMinReps,
        runner::any_flag({runner::kernel_filter_flag(&o.filters),
-                         runner::integer_flag("--sustain-ms", &o.sustain_ms, 0, 60000)}),
+                         runner::integer_flag("--sustain-ms", &o.sustain_ms, 0, 60000),
+                         runner::switch_flag("--clock-trace", &o.clock_trace)}),
        "--kernel S, --filter a,b (instances whose name, e.g. d128_bn64_st4_mt1_contig, contains one), "
-       "--sustain-ms T"});
+       "--sustain-ms T, --clock-trace"});
   for (const auto& v : o.shapes) o.sweep_shapes.push_back(sweep_shape_from(v));
   return o;
 }

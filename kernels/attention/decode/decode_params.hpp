@@ -39,6 +39,10 @@ struct DecodeParams {
   int splits = 1;
   int blocks_per_split = 0;  // KV blocks of block_n rows per split
   float scale_log2 = 0.f;    // softmax scale * log2(e): scores go through exp2
+  // Each split CTA's clock64 and %globaltimer at its start and end (ptx/clock_span.cuh:
+  // [splits x heads_kv x batch][cuda::kSpanValues]), the SM clock the launch ran at, for the
+  // runner's --clock-trace; null: nothing recorded.
+  unsigned long long* clock_span = nullptr;
 };
 
 // One decode_splitkv tile (names as in the model; splits is chosen per launch).

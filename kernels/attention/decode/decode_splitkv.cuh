@@ -93,6 +93,7 @@ __global__ void __launch_bounds__(128)
   const int kvh = blockIdx.y;
   const int b = blockIdx.z;
   const int tid = threadIdx.x;
+  if (tid == 0) ptx::clock_span_mark(p.clock_span, cuda::kSpanFirstCycles);
   const int warp = tid / 32;
   const int lane = tid % 32;
   const int g = lane / 4;  // MMA fragment row
@@ -459,6 +460,7 @@ __global__ void __launch_bounds__(128)
       if (c == 0) p.lse_part[prow] = total > 0.f ? fin_m[r] + log2f(total) : -INFINITY;
     }
   }
+  if (tid == 0) ptx::clock_span_mark(p.clock_span, cuda::kSpanLastCycles);
 }
 
 // Merges the splits' partial outputs: O = sum_s 2^(lse_s - max) O_s / sum_s 2^(lse_s - max).
