@@ -5,7 +5,6 @@
 // CPU); the kernels write the span with ptx::clock_span_mark (ptx/clock_span.cuh).
 #pragma once
 
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <nlohmann/json.hpp>
@@ -21,14 +20,7 @@ namespace tilesim::cuda {
 inline constexpr int kSpanValues = 4;
 inline constexpr int kSpanFirstCycles = 0, kSpanLastCycles = 2;  // each followed by its ns
 
-// The value at quantile q in [0, 1] of `v` (nearest rank; 0 when empty).
-inline double quantile(std::vector<double> v, double q) {
-  if (v.empty()) return 0.0;
-  std::sort(v.begin(), v.end());
-  const auto i = static_cast<std::size_t>(q * static_cast<double>(v.size() - 1) + 0.5);
-  return v[std::min(i, v.size() - 1)];
-}
-
+// Median, 10th and 90th percentile and count of `v`.
 inline nlohmann::json spread(const std::vector<double>& v) {
   return {{"median", median(v)}, {"p10", quantile(v, 0.1)}, {"p90", quantile(v, 0.9)}, {"n", v.size()}};
 }

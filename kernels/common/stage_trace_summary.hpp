@@ -81,20 +81,20 @@ inline nlohmann::json summarize_stage_trace(const std::vector<std::uint64_t>& cy
     }
   }
   nlohmann::json out = {{"unit", "SM cycles (clock64)"},
-          {"ctas", ctas},
-          {"steps_per_cta", steps},
-          {"stages", stages},
-          {"steps_per_item", steps_per_item},
-          {"skipped_out_of_order", skipped},
-          {"load_cycles", spread(load)},
-          {"hold_cycles", spread(hold)},
-          {"reissue_cycles", spread(reissue)},
-          {"step_cycles", spread(step)},
-          {"ring_cycles", spread(ring)},
-          {"item_gap_cycles", spread(gap)},
-          {"first_full_cycles", spread(first)},
-          {"step_cycles_by_quarter",
-           {median(quarters[0]), median(quarters[1]), median(quarters[2]), median(quarters[3])}}};
+                        {"ctas", ctas},
+                        {"steps_per_cta", steps},
+                        {"stages", stages},
+                        {"steps_per_item", steps_per_item},
+                        {"skipped_out_of_order", skipped},
+                        {"load_cycles", spread(load)},
+                        {"hold_cycles", spread(hold)},
+                        {"reissue_cycles", spread(reissue)},
+                        {"step_cycles", spread(step)},
+                        {"ring_cycles", spread(ring)},
+                        {"item_gap_cycles", spread(gap)},
+                        {"first_full_cycles", spread(first)},
+                        {"step_cycles_by_quarter",
+                         {median(quarters[0]), median(quarters[1]), median(quarters[2]), median(quarters[3])}}};
   // The clock the launch ran at, from each CTA's span (clock_span.hpp); none without one.
   const nlohmann::json clock = span.empty() ? nlohmann::json{{"sm_clock_mhz", spread({})}, {"span_us", spread({})}}
                                             : summarize_clock_span(span, ctas);

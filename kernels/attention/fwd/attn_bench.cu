@@ -393,8 +393,8 @@ int run_check(Bench& b, tr::Measurement& m) {
   return all_passed ? 0 : 1;
 }
 
-// One more launch of an attn_fa3 kernel whose CTAs record their clock span (AttnArgs::
-// clock_span): the SM clock it ran at, right after the shape's timed passes.
+// One more launch of an attn_fa3 kernel whose CTAs record their clock span
+// (AttnArgs::clock_span): the SM clock it ran at, right after the shape's timed passes.
 nlohmann::json clock_trace(const ta::KernelEntry& ke, const Workspace& ws, cudaStream_t st) {
   const ta::AttnProblem& p = ws.prob;
   const long long block_m = ke.tile.at("block_m").get<int>();
