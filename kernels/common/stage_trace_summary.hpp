@@ -17,7 +17,7 @@
 //   item_gap_cycles release(last step of an item) -> full(first step of the next): what the
 //                   consumer spends between items (epilogue, the next item's first stage).
 // And per CTA: first_full_cycles, issue -> full of its very first step (a cold ring); with
-// its span (first issue to the end of its work, in SM cycles and in ns): sm_clock_mhz, the
+// its span (the producer's start to the end of its work, in SM cycles and in ns): sm_clock_mhz, the
 // clock it ran at (cycles / ns: the SM's own count, not what NVML reports), and span_us.
 // step_cycles_by_quarter: the median K step in each quarter of a CTA's steady steps (a
 // clock that falls during the kernel does not show here, cycles being the SM's own).

@@ -65,6 +65,7 @@
 
 #include "cublaslt_fp8.hpp"
 #include "cuda_check.hpp"
+#include "device_buffer.cuh"
 #include "device_report.hpp"
 #include "event_timer.hpp"
 #include "gemm_check.hpp"
@@ -534,23 +535,18 @@ class GemmPass {
     const int steps = o_.stage_trace_steps;
     const std::size_t count = static_cast<std::size_t>(ctas) * steps * cuda::kStageMarks;
     const std::size_t span_count = static_cast<std::size_t>(ctas) * cuda::kSpanValues;
-    unsigned long long* buf = nullptr;
-    TILESIM_CUDA_CHECK(cudaMalloc(&buf, (count + span_count) * sizeof(unsigned long long)));
-    const std::unique_ptr<unsigned long long, cudaError_t (*)(void*)> owned(buf, cudaFree);
-    TILESIM_CUDA_CHECK(cudaMemsetAsync(buf, 0, (count + span_count) * sizeof(unsigned long long), stream_));
+    const cuda::DevBuf<std::uint64_t> marks(count), span(span_count);
+    TILESIM_CUDA_CHECK(cudaMemsetAsync(marks.ptr, 0, count * sizeof(std::uint64_t), stream_));
+    TILESIM_CUDA_CHECK(cudaMemsetAsync(span.ptr, 0, span_count * sizeof(std::uint64_t), stream_));
     GemmArgs traced = d.args;
-    traced.stage_trace = StageTrace{buf, buf + count, steps};
+    traced.stage_trace = StageTrace{marks.ptr, span.ptr, steps};
     const Prepared p = e.prepare(traced);
     flusher_->flush(stream_);
     p.launch(stream_);
     TILESIM_CUDA_CHECK(cudaStreamSynchronize(stream_));
-    std::vector<std::uint64_t> host(count + span_count);
-    TILESIM_CUDA_CHECK(
-        cudaMemcpy(host.data(), buf, host.size() * sizeof(unsigned long long), cudaMemcpyDeviceToHost));
-    const std::vector<std::uint64_t> span(host.begin() + static_cast<std::ptrdiff_t>(count), host.end());
-    host.resize(count);
-    return cuda::summarize_stage_trace(host, ctas, steps, e.tile["stages"].get<int>(),
-                                       timed.launch_info["kb_per_split"].get<int>(), span);
+    return cuda::summarize_stage_trace(cuda::download(marks.ptr, count), ctas, steps, e.tile["stages"].get<int>(),
+                                       timed.launch_info["kb_per_split"].get<int>(),
+                                       cuda::download(span.ptr, span_count));
   }
 
   // Appends the run (timing `launch` first when given) and its summary row.

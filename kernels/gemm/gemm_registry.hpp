@@ -53,13 +53,13 @@ struct L2PrefetchList {
 // each CTA's first `steps` K steps (over its work items in order), clock64 when its
 // producer issues the stage's TMA loads, when consumer warpgroup 0 passes the stage's full
 // barrier and when it releases the stage (cuda::kStageMarks marks per step); and per CTA
-// its span, clock64 and %globaltimer at its first issue and when it is done, whose ratio is
+// its span, clock64 and %globaltimer when its producer starts and when it is done, whose ratio is
 // the SM clock the CTA ran at. The runner summarizes them with
 // cuda::summarize_stage_trace. cycles == nullptr: nothing is recorded (one uniform test
 // per stage).
 struct StageTrace {
-  unsigned long long* cycles = nullptr;  // [cta][step][mark]
-  unsigned long long* span = nullptr;    // [cta][cuda::kSpanValues]
+  std::uint64_t* cycles = nullptr;  // [cta][step][mark]
+  std::uint64_t* span = nullptr;    // [cta][cuda::kSpanValues]
   int steps = 0;
 };
 

@@ -144,8 +144,9 @@ __device__ __forceinline__ void stage_mark(const StageTrace& t, bool owner, int 
     t.cycles[(static_cast<std::size_t>(blockIdx.x) * t.steps + step) * cuda::kStageMarks + mark] = clock64();
 }
 
-// One end of the CTA's span in the stage trace (ptx::clock_span_mark): at its first issue
-// and when consumer warpgroup 0 is done, its last tile's stores complete.
+// One end of the CTA's span in the stage trace (ptx::clock_span_mark): when its producer
+// starts walking the tiles and when consumer warpgroup 0 is done, its last tile's stores
+// complete.
 __device__ __forceinline__ void span_mark(const StageTrace& t, bool owner, int at) {
   if (owner && t.cycles != nullptr) clock_span_mark(t.span, at);
 }
@@ -215,6 +216,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
       const uint16_t mask_b = multicast_mask_b<kCM, kCN>(n_rank);
       ptx::PipelineState ring;
       int step = 0;  // this CTA's K steps so far (the stage trace's index)
+      span_mark(trace, true, cuda::kSpanFirstCycles);
       for (int u = cluster_id; u < num_units; u += num_clusters) {
         const int sp = u / num_ctiles;
         int ctm, ctn;
@@ -231,7 +233,6 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
           const uint32_t full = bar_full + 8 * ring.index;
           mbar_wait(bar_empty + 8 * ring.index, ring.phase ^ 1);
           mbar_arrive_expect_tx(full, Cfg::kStageBytes);
-          if (step == 0) span_mark(trace, true, cuda::kSpanFirstCycles);
           stage_mark(trace, true, step++, cuda::kMarkIssue);
           load_ab_stage<kCM, kCN, Cfg::kABoxRows, Cfg::kBBoxRows>(
               smem_a + ring.index * Cfg::kABytes, smem_b + ring.index * Cfg::kBBytes, &tma_a,

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "data_dir.hpp"
 #include "tilesim/model/constants.hpp"
 #include "validate_ncu.hpp"
 
@@ -18,12 +19,7 @@ using nlohmann::json;
 // A data folder with a held-out list (one GEMM shape) and one ncu file of `runs`, profiled
 // with `options`.
 fs::path data_dir_with(const json& runs, const std::string& name, const std::string& options = "--clock-control none") {
-  const fs::path d = fs::temp_directory_path() / ("tilesim_counters_" + name);
-  fs::remove_all(d);
-  fs::create_directories(d / "heldout");
-  fs::create_directories(d / "measurements" / "ncu");
-  std::ofstream(d / "heldout" / "shapes.json")
-      << json{{"schema", "tilesim.heldout.v1"}, {"gemm", json::array({{{"m", 4096}, {"n", 4096}, {"k", 4096}}})}}.dump();
+  const fs::path d = test::data_dir_with_heldout_4096("counters_" + name, "ncu");
   std::ofstream(d / "measurements" / "ncu" / "x_ncu.json")
       << json{{"schema", "tilesim.ncu.v1"},
               {"tool", {{"name", "ncu"}, {"options", options}}},

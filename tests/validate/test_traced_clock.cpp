@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "data_dir.hpp"
 #include "tilesim/model/constants.hpp"
 #include "validate_traced_clock.hpp"
 
@@ -17,12 +18,7 @@ using nlohmann::json;
 
 // A data folder with a held-out list (4096^3) and one GEMM measurement file of `runs`.
 fs::path data_dir_with(const json& runs, const std::string& name) {
-  const fs::path d = fs::temp_directory_path() / ("tilesim_traced_clock_" + name);
-  fs::remove_all(d);
-  fs::create_directories(d / "heldout");
-  fs::create_directories(d / "measurements" / "gemm");
-  std::ofstream(d / "heldout" / "shapes.json")
-      << json{{"schema", "tilesim.heldout.v1"}, {"gemm", json::array({{{"m", 4096}, {"n", 4096}, {"k", 4096}}})}}.dump();
+  const fs::path d = test::data_dir_with_heldout_4096("traced_clock_" + name, "gemm");
   std::ofstream(d / "measurements" / "gemm" / "x.json") << json{{"schema", "tilesim.measurement.v1"},
                                                                  {"family", "gemm"},
                                                                  {"device", {{"name", "NVIDIA H200"}}},

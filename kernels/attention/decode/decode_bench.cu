@@ -36,7 +36,6 @@
 #include <optional>
 #include <random>
 #include <string>
-#include <memory>
 #include <vector>
 
 #include "cuda_check.hpp"
@@ -48,7 +47,7 @@
 #include "device_report.hpp"
 #include "event_timer.hpp"
 #include "nvml_sampler.hpp"
-#include "clock_span.hpp"
+#include "clock_trace.cuh"
 #include "sustain_trace.hpp"
 #include "rel_error.hpp"
 #include "runner_cli.hpp"
@@ -309,19 +308,11 @@ json problem_json(const Shape& s, int page_size) {
 // One more launch from a flushed L2 whose split CTAs record their clock span
 // (DecodeParams::clock_span): the SM clock it ran at, right after the run's timed samples.
 json clock_trace(const DecodeInstance& inst, DecodeParams prm, cuda::L2Flusher* flusher) {
-  const int ctas = prm.splits * prm.heads_kv * prm.batch;
-  const std::size_t count = static_cast<std::size_t>(ctas) * cuda::kSpanValues;
-  unsigned long long* span = nullptr;
-  TILESIM_CUDA_CHECK(cudaMalloc(&span, count * sizeof(unsigned long long)));
-  const std::unique_ptr<unsigned long long, cudaError_t (*)(void*)> owned(span, cudaFree);
-  TILESIM_CUDA_CHECK(cudaMemset(span, 0, count * sizeof(unsigned long long)));
-  prm.clock_span = span;
-  if (flusher != nullptr) flusher->flush(nullptr);
-  inst.launch(prm, nullptr);
-  TILESIM_CUDA_CHECK(cudaDeviceSynchronize());
-  std::vector<std::uint64_t> host(count);
-  TILESIM_CUDA_CHECK(cudaMemcpy(host.data(), span, count * sizeof(unsigned long long), cudaMemcpyDeviceToHost));
-  return cuda::summarize_clock_span(host, ctas);
+  return cuda::traced_clock(prm.splits * prm.heads_kv * prm.batch, [&](std::uint64_t* span) {
+    prm.clock_span = span;
+    if (flusher != nullptr) flusher->flush(nullptr);
+    inst.launch(prm, nullptr);
+  });
 }
 
 // One launch on poisoned outputs, compared with the references; then (if timed) samples.

@@ -42,7 +42,7 @@ struct DecodeParams {
   // Each split CTA's clock64 and %globaltimer at its start and end (ptx/clock_span.cuh:
   // [splits x heads_kv x batch][cuda::kSpanValues]), the SM clock the launch ran at, for the
   // runner's --clock-trace; null: nothing recorded.
-  unsigned long long* clock_span = nullptr;
+  std::uint64_t* clock_span = nullptr;
 };
 
 // One decode_splitkv tile (names as in the model; splits is chosen per launch).

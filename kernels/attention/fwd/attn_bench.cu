@@ -51,7 +51,7 @@
 #include "registry.hpp"
 #include "runner_cli.hpp"
 #include "shape_args.hpp"
-#include "clock_span.hpp"
+#include "clock_trace.cuh"
 #include "timed_run.hpp"
 
 namespace ta = tilesim::attention;
@@ -400,18 +400,11 @@ nlohmann::json clock_trace(const ta::KernelEntry& ke, const Workspace& ws, cudaS
   const long long block_m = ke.tile.at("block_m").get<int>();
   // One CTA per tile at most (a persistent grid uses fewer; its other spans stay 0).
   const long long ctas = (p.seq_q + block_m - 1) / block_m * p.heads_q * p.batch;
-  const std::size_t count = static_cast<std::size_t>(ctas) * tc::kSpanValues;
-  unsigned long long* span = nullptr;
-  TILESIM_CUDA_CHECK(cudaMalloc(&span, count * sizeof(unsigned long long)));
-  const std::unique_ptr<unsigned long long, cudaError_t (*)(void*)> owned(span, cudaFree);
-  TILESIM_CUDA_CHECK(cudaMemsetAsync(span, 0, count * sizeof(unsigned long long), st));
-  ta::AttnArgs traced = ws.args();
-  traced.clock_span = span;
-  ke.prepare(traced)(st);
-  TILESIM_CUDA_CHECK(cudaStreamSynchronize(st));
-  std::vector<std::uint64_t> host(count);
-  TILESIM_CUDA_CHECK(cudaMemcpy(host.data(), span, count * sizeof(unsigned long long), cudaMemcpyDeviceToHost));
-  return tc::summarize_clock_span(host, static_cast<int>(ctas));
+  return tc::traced_clock(static_cast<int>(ctas), [&](std::uint64_t* span) {
+    ta::AttnArgs traced = ws.args();
+    traced.clock_span = span;
+    ke.prepare(traced)(st);
+  });
 }
 
 // One problem of the sweep: every kernel (and cuDNN, where selected and built) checked, then

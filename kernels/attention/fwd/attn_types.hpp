@@ -36,7 +36,7 @@ struct AttnArgs {
   // attn_fa3 only: each CTA's clock64 and %globaltimer at its start and end
   // (ptx/clock_span.cuh: [grid][cuda::kSpanValues]), the SM clock the launch ran at, for the
   // runner's --clock-trace; null: nothing recorded.
-  unsigned long long* clock_span = nullptr;
+  std::uint64_t* clock_span = nullptr;
 };
 
 inline float default_scale_log2(int head_dim) {

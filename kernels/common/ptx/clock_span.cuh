@@ -13,11 +13,11 @@
 
 namespace tilesim::ptx {
 
-__device__ __forceinline__ void clock_span_mark(unsigned long long* span, int at) {
+__device__ __forceinline__ void clock_span_mark(std::uint64_t* span, int at) {
   if (span == nullptr) return;
   const std::size_t cta =
       blockIdx.x + static_cast<std::size_t>(gridDim.x) * (blockIdx.y + static_cast<std::size_t>(gridDim.y) * blockIdx.z);
-  unsigned long long* s = span + cta * cuda::kSpanValues + at;
+  std::uint64_t* s = span + cta * cuda::kSpanValues + at;
   s[0] = clock64();
   s[1] = global_timer_ns();
 }
