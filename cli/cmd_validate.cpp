@@ -226,7 +226,7 @@ int run_validate(const std::vector<std::string>& args, Context& ctx) {
   if (vm.count("help")) {
     ctx.out
         << "check the model against measured kernels: per family MAPE, max error, Spearman rank "
-           "correlation, top-pick regret (model's pick within 5% of the measured best), per "
+           "correlation, top-pick regret (shapes where the model's pick is within 3% / 5% of the measured best), per "
            "shape\n\n"
         << opts
         << "\nexamples:\n  tilesim validate\n  tilesim validate --family attention --json\n"

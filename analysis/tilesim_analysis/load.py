@@ -68,7 +68,8 @@ def load_report_input(path: str) -> Dict[str, Any]:
     summary: {measured: {family: S}, published: {family: S}}, S as `tilesim validate --json`
                writes a family (n, mape_pct, max_error_pct, spearman, median_signed_error_pct,
                shapes {"gpu shape": {n, mape_pct, max_error_pct, spearman, top_pick_regret_pct,
-               top_pick_within_5pct, model_pick, measured_best}}); NaN figures are null.
+               top_pick_within_3pct, top_pick_within_5pct, model_pick, measured_best}}); NaN
+               figures are null.
     validation, calibration: summaries from the C++ side, shown as tables when present.
     """
     doc = _read_json(path)
