@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The model's gemm_sm90_ws main loop against a measured stage trace.
+"""The model's gemm_sm90_ws / gemm_sm90_fp8 main loop against a measured stage trace.
 
   scripts/stage_trace_vs_model.py [--tilesim PATH] MEASUREMENT.json
 
@@ -25,7 +25,7 @@ def explain(tilesim, gpu, run):
     p = run["problem"]
     tile = ",".join(f"{k}={v}" for k, v in run["tile"].items())
     cmd = [tilesim, "predict", "--gpu", gpu, "gemm", "--m", str(p["m"]), "--n", str(p["n"]), "--k", str(p["k"]),
-           "--schedule", run["schedule"], "--tile", tile, "--explain"]
+           "--dtype", p.get("dtype", "bf16"), "--schedule", run["schedule"], "--tile", tile, "--explain"]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
 
     def grab(pattern):

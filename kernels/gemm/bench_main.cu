@@ -25,7 +25,7 @@
 //                      sweep samples it (flush, wait) and back to back, with the SM clock,
 //                      power and kernel time along the way (kernels/common/sustain_trace.hpp);
 //                      select configs with --filter: each costs 2 x (T + 1.5 s idle)
-//   --stage-trace S    (sweep) after each gemm_sm90_ws config's timing, one more launch from a
+//   --stage-trace S    (sweep) after each gemm_sm90_ws / gemm_sm90_fp8 config's timing, one more launch from a
 //                      flushed L2 that records each CTA's first S K steps (SM clock at the
 //                      producer's issue, the consumer's full barrier and its release), summarized
 //                      as the run's "stage_trace" (kernels/common/stage_trace_summary.hpp):
@@ -524,12 +524,14 @@ class GemmPass {
     const bool ok = chk["passed"].get<bool>();
     if (!ok) ++failures_;
     record(d, "tilesim", &e, nullptr, chk, note, prep.launch_info, timing_ && ok ? &prep.launch : nullptr);
-    if (timing_ && ok && o_.stage_trace_steps > 0 && e.schedule == "gemm_sm90_ws" && note.empty())
+    const bool traceable = e.schedule == "gemm_sm90_ws" || e.schedule == "gemm_sm90_fp8";
+    if (timing_ && ok && o_.stage_trace_steps > 0 && traceable && note.empty())
       m_.runs().back()["stage_trace"] = stage_trace(d, e, prep);
   }
 
-  // gemm_sm90_ws's per-stage SM timestamps on one more launch after the timed ones, from an
-  // L2 flushed as for them; the timed launches record nothing (a null trace).
+  // gemm_sm90_ws's and gemm_sm90_fp8's per-stage SM timestamps on one more launch after the
+  // timed ones, from an L2 flushed as for them; the timed launches record nothing (a null
+  // trace). A work item's K steps: its split's k-blocks (bf16), its K groups (fp8).
   json stage_trace(const ShapeData& d, const KernelEntry& e, const Prepared& timed) {
     const int ctas = timed.launch_info["grid_ctas"].get<int>();
     const int steps = o_.stage_trace_steps;
@@ -545,7 +547,9 @@ class GemmPass {
     p.launch(stream_);
     TILESIM_CUDA_CHECK(cudaStreamSynchronize(stream_));
     return cuda::summarize_stage_trace(cuda::download(marks.ptr, count), ctas, steps, e.tile["stages"].get<int>(),
-                                       timed.launch_info["kb_per_split"].get<int>(),
+                                       timed.launch_info.contains("kb_per_split")
+                                           ? timed.launch_info["kb_per_split"].get<int>()
+                                           : timed.launch_info["k_groups"].get<int>(),
                                        cuda::download(span.ptr, span_count));
   }
 

@@ -49,7 +49,8 @@ struct L2PrefetchList {
   unsigned chunk_bytes = 32u << 10;  // bytes per prefetch instruction (multiple of 16)
 };
 
-// Per-stage SM timestamps of gemm_sm90_ws, a diagnostic (the runner's --stage-trace): for
+// Per-stage SM timestamps of gemm_sm90_ws and gemm_sm90_fp8 (one stage = one K step, the
+// fp8 kernel's 128-wide scale group), a diagnostic (the runner's --stage-trace): for
 // each CTA's first `steps` K steps (over its work items in order), clock64 when its
 // producer issues the stage's TMA loads, when consumer warpgroup 0 passes the stage's full
 // barrier and when it releases the stage (cuda::kStageMarks marks per step); and per CTA
@@ -73,7 +74,7 @@ struct GemmArgs {
   // The layer-step runner gives them to a concurrent L2-prefetch kernel.
   int reserve_sms = 0;
   L2PrefetchList l2_prefetch;        // gemm_sm90_ws only; empty: the kernel does nothing new
-  StageTrace stage_trace;            // gemm_sm90_ws only; null: nothing recorded
+  StageTrace stage_trace;            // gemm_sm90_ws and gemm_sm90_fp8; null: nothing recorded
 };
 
 // A prepared launch: tensor maps, grid size and attributes are computed once per

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "cuda_check.hpp"
+#include "gemm_registry.hpp"
 #include "ptx/all.cuh"
 
 namespace tilesim::gemm::sm90 {
@@ -232,6 +233,19 @@ void launch_clustered(Kernel kernel, unsigned grid_ctas, int threads, int smem_b
   cfg.attrs = a;
   cfg.numAttrs = 1;
   TILESIM_CUDA_CHECK(cudaLaunchKernelEx(&cfg, kernel, args...));
+}
+
+// One mark of the stage trace (GemmArgs::stage_trace), by the thread that owns it.
+__device__ __forceinline__ void stage_mark(const StageTrace& t, bool owner, int step, int mark) {
+  if (owner && t.cycles != nullptr && step < t.steps)
+    t.cycles[(static_cast<std::size_t>(blockIdx.x) * t.steps + step) * cuda::kStageMarks + mark] = clock64();
+}
+
+// One end of the CTA's span in the stage trace (ptx::clock_span_mark): when its producer
+// starts walking the tiles and when consumer warpgroup 0 is done, its last tile's stores
+// complete.
+__device__ __forceinline__ void span_mark(const StageTrace& t, bool owner, int at) {
+  if (owner && t.cycles != nullptr) clock_span_mark(t.span, at);
 }
 
 }  // namespace tilesim::gemm::sm90

@@ -166,7 +166,8 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
                          const __grid_constant__ CUtensorMap tma_b,
                          const __grid_constant__ CUtensorMap tma_sfa,
                          const __grid_constant__ CUtensorMap tma_c,
-                         const float* __restrict__ scale_b, int m, int n, int k) {
+                         const float* __restrict__ scale_b, int m, int n, int k,
+                         const StageTrace trace) {
   constexpr int BM = Cfg::block_m, BN = Cfg::block_n, BK = Cfg::block_k;
   constexpr int kStages = Cfg::stages, kCM = Cfg::cluster_m, kCN = Cfg::cluster_n;
   constexpr int kCluster = Cfg::kClusterSize;
@@ -221,6 +222,8 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
       const uint16_t mask_a = multicast_mask_a<kCM, kCN>(m_rank);
       const uint16_t mask_b = multicast_mask_b<kCM, kCN>(n_rank);
       ptx::PipelineState ring;
+      int step = 0;  // this CTA's K groups so far (the stage trace's index)
+      span_mark(trace, true, cuda::kSpanFirstCycles);
       for (int u = cluster_id; u < num_ctiles; u += num_clusters) {
         int ctm, ctn;
         raster_tile<Cfg::raster>(u, ctiles_m, ctiles_n, ctm, ctn);
@@ -231,6 +234,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
           const uint32_t full = bar_full + 8 * ring.index;
           mbar_wait(bar_empty + 8 * ring.index, ring.phase ^ 1);
           mbar_arrive_expect_tx(full, Cfg::kStageBytes);
+          stage_mark(trace, true, step++, cuda::kMarkIssue);
           load_ab_stage<kCM, kCN, Cfg::kABoxRows, Cfg::kBBoxRows>(
               smem_a + ring.index * Cfg::kABytes, smem_b + ring.index * Cfg::kBBytes, &tma_a,
               &tma_b, full, kb * BK, row_a, row_b, m_rank, n_rank, mask_a, mask_b);
@@ -257,6 +261,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
     uint8_t* cbuf_gen = smem + (cbuf - base);
     const float* sfa_gen = reinterpret_cast<const float*>(smem + (smem_sfa - base));
     uint32_t groups_done = 0;  // K groups this consumer has issued (all tiles): mma_order
+    const bool tracer = cw == 0 && tid_in_wg == 0;  // the stage trace's consumer marks
 
     for (int u = cluster_id; u < num_ctiles; u += num_clusters) {
       int ctm, ctn;
@@ -274,6 +279,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
       float sb[kSets][2];                // B scales (two column blocks) of the group each set holds
       float sa[kSets][Cfg::kMmaPerK][2];  // A scales of the thread's rows r0, r0 + 8, per set
       int stage_of[kSets];
+      int step_of[kSets];  // the CTA's K group index of the group each set holds
 
 #pragma unroll
       for (int mi = 0; mi < Cfg::kMmaPerK; ++mi)
@@ -297,6 +303,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
         sb[S][0] = __ldg(sfb0 + kb);
         sb[S][1] = __ldg(sfb1 + kb);
         mbar_wait(bar_full + 8 * ring.index, ring.phase);
+        stage_mark(trace, tracer, static_cast<int>(groups_done), cuda::kMarkFull);
         const float* sfa = sfa_gen + ring.index * (Cfg::kSfaBytes / 4) + cw * Cfg::kRowsPerConsumer;
 #pragma unroll
         for (int mi = 0; mi < Cfg::kMmaPerK; ++mi) {
@@ -329,6 +336,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
         }
         wgmma_commit();
         if constexpr (Cfg::mma_order == 1) hand_turn(kb);
+        step_of[S] = static_cast<int>(groups_done);
         ++groups_done;
         stage_of[S] = ring.index;
         ring.advance(kStages);
@@ -350,6 +358,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
 #pragma unroll
         for (int mi = 0; mi < Cfg::kMmaPerK; ++mi) fence_operands(tile[S][mi]);
         release_stage<kCluster>(bar_empty + 8 * stage_of[S], lane);
+        stage_mark(trace, tracer, step_of[S], cuda::kMarkRelease);
 #pragma unroll
         for (int mi = 0; mi < Cfg::kMmaPerK; ++mi) {
           const float lo0 = sa[S][mi][0] * sb[S][0], lo1 = sa[S][mi][0] * sb[S][1];
@@ -407,6 +416,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
                                          tid_in_wg, row_base, col_base, m, n);
     }
     if (tid_in_wg == 0) bulk_wait_group<0>();
+    span_mark(trace, tracer, cuda::kSpanLastCycles);
     __syncwarp();
   }
 
@@ -456,6 +466,7 @@ Prepared sm90_fp8_prepare(const GemmArgs& g) {
   const unsigned grid = pg.grid_ctas;
   const float* sfb = g.fp8.scale_b;
   const int m = g.m, n = g.n, k = g.k;
+  const StageTrace trace = g.stage_trace;
   Prepared p;
   p.launch_info = {{"grid_ctas", grid},
                    {"threads_per_cta", Cfg::kThreads},
@@ -466,7 +477,7 @@ Prepared sm90_fp8_prepare(const GemmArgs& g) {
                    {"k_groups", k_groups}};
   p.launch = [=](cudaStream_t stream) {
     launch_clustered(kernel, grid, Cfg::kThreads, Cfg::kSmemBytes, Cfg::kClusterSize, stream,
-                     map_a, map_b, map_sfa, map_c, sfb, m, n, k);
+                     map_a, map_b, map_sfa, map_c, sfb, m, n, k, trace);
   };
   return p;
 }

@@ -138,19 +138,6 @@ __device__ __forceinline__ void issue_l2_prefetch_share(const L2PrefetchList& pf
   }
 }
 
-// One mark of the stage trace (GemmArgs::stage_trace), by the thread that owns it.
-__device__ __forceinline__ void stage_mark(const StageTrace& t, bool owner, int step, int mark) {
-  if (owner && t.cycles != nullptr && step < t.steps)
-    t.cycles[(static_cast<std::size_t>(blockIdx.x) * t.steps + step) * cuda::kStageMarks + mark] = clock64();
-}
-
-// One end of the CTA's span in the stage trace (ptx::clock_span_mark): when its producer
-// starts walking the tiles and when consumer warpgroup 0 is done, its last tile's stores
-// complete.
-__device__ __forceinline__ void span_mark(const StageTrace& t, bool owner, int at) {
-  if (owner && t.cycles != nullptr) clock_span_mark(t.span, at);
-}
-
 template <class Cfg>
 __global__ void __launch_bounds__(Cfg::kThreads, 1)
     gemm_sm90_ws_kernel(const __grid_constant__ CUtensorMap tma_a,
