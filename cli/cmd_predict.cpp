@@ -103,7 +103,8 @@ int run_predict(const std::vector<std::string>& args, Context& ctx) {
       "constants", po::value<std::string>()->default_value(""), "model constants JSON (default: built-in data/model/constants.json)")(
       "l2-start", po::value<std::string>()->default_value("memset"),
       "the L2 the kernel starts from: memset (as the runners time: their flush's dirty lines, which a "
-      "memory-bound kernel writes back) or clean")(
+      "memory-bound kernel writes back), clean, or warm (clean, and the operands still there from an identical "
+      "launch just before, wherever they fit: back-to-back timing loops with no flush)")(
       "ir", "with --json: include the schedule description (the IR the simulator executes)")(
       "sequence", po::value<std::string>(), "a layer step JSON {problem: {kind: layer_step, ...}, tile: {...}} (GEMM then decode, KV prefetch into L2): predicts the step instead of one kernel")(
       "help-schedule", po::value<std::string>(), "the schedule's spec: tile parameters (type, range, default, tune values), constraints with reasons, needed features, kernel rules and compiled instances (--json for programs)");
@@ -150,9 +151,10 @@ int run_predict(const std::vector<std::string>& args, Context& ctx) {
   const model::Problem prob = problem_from_options(vm["kind"].as<std::string>(), vm);
   model::ModelConstants k = load_model_constants(vm["constants"].as<std::string>());
   const std::string l2_start = vm["l2-start"].as<std::string>();
-  if (l2_start != "memset" && l2_start != "clean")
-    throw UsageError("--l2-start must be memset or clean, got '" + l2_start + "'");
-  k.l2_clean_at_start = l2_start == "clean";
+  if (l2_start != "memset" && l2_start != "clean" && l2_start != "warm")
+    throw UsageError("--l2-start must be memset, clean or warm, got '" + l2_start + "'");
+  k.l2_clean_at_start = l2_start != "memset";
+  k.l2_operands_warm = l2_start == "warm";
   const std::string schedule = vm["schedule"].as<std::string>();
   model::Prediction pr;
   try {

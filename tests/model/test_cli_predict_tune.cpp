@@ -94,7 +94,7 @@ TEST(CliPredict, BadInputExitsTwoNamingTheField) {
     EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
   };
   expect2(with(kGemm, {"--scale", "warp=2"}), "valid: tensor, mufu");
-  expect2(with(kGemm, {"--l2-start", "dirty"}), "--l2-start must be memset or clean, got 'dirty'");
+  expect2(with(kGemm, {"--l2-start", "dirty"}), "--l2-start must be memset, clean or warm, got 'dirty'");
   expect2({"predict", "--gpu", "h100", "gemm", "--m", "0", "--n", "8", "--k", "8", "--schedule", "gemm_sm90_ws", "--tile", "block_m=64"},
           "m must be > 0");
   expect2({"predict", "--gpu", "h100", "gemm", "--n", "8", "--k", "8", "--schedule", "gemm_sm90_ws", "--tile", "block_m=64"}, "--m");

@@ -226,6 +226,9 @@ struct GemmTraffic {
   // out-of-bounds rows per stage, squared, A's and B's added; and the CTAs streaming at once.
   double zero_fill_rows_sq = 0.0;
   double concurrent_ctas = 0.0;
+  // Both operands are in the L2 from an identical launch just before (ModelConstants::
+  // l2_operands_warm, and they fit in its usable part): no HBM reads, no cold first stage.
+  bool warm = false;
   std::string model;         // how it was computed
 };
 GemmTraffic gemm_traffic(const Ctx& c, int64_t tiles_m, int64_t tiles_n, int block_m, int block_n,

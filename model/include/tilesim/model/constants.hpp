@@ -70,6 +70,11 @@ struct ModelConstants {
   // (l2_flush_dirty_share of it); true is a clean L2 (tilesim predict --l2-start clean,
   // validate for runs timed with --l2-flush clean, ncu's own cache flush).
   bool l2_clean_at_start = false;
+  // Also state, not a constant: true when the kernel was launched right after an identical
+  // launch with no flush between them (back-to-back timing loops): the operands the previous
+  // launch read are still in the L2 wherever they fit in its usable part
+  // (l2_usable_fraction), and the kernel reads them from there, not from HBM.
+  bool l2_operands_warm = false;
 
   std::string origin;                        // file or "built-in:data/model/constants.json"
   std::map<std::string, ConstantInfo> info;  // by name, as in the JSON
@@ -261,11 +266,11 @@ inline constexpr std::array kConstantFields{
           "register reads and writes and the pipe it runs on"),
 };
 
-// l2_clean_at_start, origin and info are the three members of ModelConstants that are not
+// l2_clean_at_start, l2_operands_warm, origin and info are the four members of ModelConstants that are not
 // constants.
 static_assert(fields::rows_distinct(kConstantFields),
               "one row per constant, each with its own name");
-static_assert(fields::row_count<decltype(kConstantFields)> + 3 ==
+static_assert(fields::row_count<decltype(kConstantFields)> + 4 ==
                   fields::member_count<ModelConstants>(),
               "every constant member of ModelConstants has a row in kConstantFields");
 }  // namespace constants_schema
