@@ -1,9 +1,12 @@
 // The predicted SM clock (model/src/clock.hpp): the maximum boost clock without tensor
 // work, a step below it (growing up to a knee) for a kernel that uses the tensor pipe
 // lightly, the measured line
-// down to the sustained clock when the tensor pipe saturates; no line, the tensor spec
-// clock, where the profile has no measured sustained clock.
+// down to the sustained clock when the tensor pipe saturates. Without a measured sustained
+// clock: the same shape from a measured light-load clock down to the tensor spec clock where
+// the profile has one (B200), else the tensor spec clock.
 #include <gtest/gtest.h>
+
+#include <algorithm>
 
 #include "helpers.hpp"
 #include "tilesim/profile.hpp"
@@ -72,12 +75,45 @@ TEST(Clock, SaturatedTensorPipeFollowsTheMeasuredLine) {
   EXPECT_GE(pr.clock_mhz, sustained);
 }
 
-TEST(Clock, WithoutAMeasuredLineTheChipKeepsItsTensorSpecClock) {
+TEST(Clock, WithoutAMeasuredLineABusyChipKeepsItsTensorSpecClock) {
   const Profile b200 = tilesim::profiles::builtin_profile("b200");
   ASSERT_FALSE(b200.clocks.sustained_mhz.present);
   const Problem prob = parse_problem(R"({"kind":"gemm","m":8192,"n":8192,"k":8192})");
   const Prediction pr = predict(b200, prob, "gemm_sm100", parse_tile("block_m=128,block_n=256,block_k=64,stages=3,acc_stages=1,cluster_m=2,cluster_n=2"));
   EXPECT_DOUBLE_EQ(pr.clock_mhz, b200.clocks.tensor_spec_mhz.value);
+  // An 8-bit pipe draws more per busy cycle, but below the spec clock nothing is measured:
+  // the spec clock is a floor there, not the start of a slope.
+  const Problem fp8 = parse_problem(R"({"kind":"gemm","m":8192,"n":8192,"k":8192,"dtype":"fp8"})");
+  const Prediction busy8 = predict(b200, fp8, "gemm_sm100", parse_tile("block_m=128,block_n=256,block_k=128,stages=3,acc_stages=1,cluster_m=2,cluster_n=2"));
+  ASSERT_GT(unit(busy8, Unit::kTensor).utilization, 0.5);
+  EXPECT_DOUBLE_EQ(busy8.clock_mhz, b200.clocks.tensor_spec_mhz.value);
+}
+
+// One CTA on the whole chip (SemiAnalysis' single-tile mainloop benchmark) leaves the tensor
+// pipe idle on 147 of 148 SMs: with a measured light-load clock and no sustained line, the
+// kernel runs near the light-load clock, not at the spec clock. A profile with neither (the
+// H20) keeps its spec clock for the same kernel.
+TEST(Clock, AnIdleChipRunsAtTheMeasuredLightLoadClock) {
+  const Profile b200 = tilesim::profiles::builtin_profile("b200");
+  ASSERT_TRUE(b200.clocks.light_load_mhz.present);
+  ASSERT_GT(b200.clocks.light_load_mhz.value, b200.clocks.tensor_spec_mhz.value);
+  const Problem one_tile = parse_problem(R"({"kind":"gemm","m":128,"n":128,"k":131072})");
+  const Prediction pr = predict(b200, one_tile, "gemm_sm100",
+                                parse_tile("block_m=128,block_n=128,block_k=64,stages=4,acc_stages=1,cluster_m=1,cluster_n=1"));
+  const double share = unit(pr, Unit::kTensor).utilization;
+  ASSERT_LT(share, 0.01);
+  const double max = b200.clocks.light_load_mhz.value, spec = b200.clocks.tensor_spec_mhz.value;
+  // On the tensor-active step below the knee (the step is the gap to the spec clock here).
+  const double drop = std::min(default_constants().clock_tensor_active_drop_mhz, max - spec);
+  EXPECT_NEAR(pr.clock_mhz, max - drop * share / default_constants().clock_tensor_active_knee_share, 2.0);
+  EXPECT_GT(pr.clock_mhz, spec + 0.9 * (max - spec));
+
+  const Profile h20 = tilesim::profiles::builtin_profile("h20");
+  ASSERT_FALSE(h20.clocks.light_load_mhz.present);
+  ASSERT_FALSE(h20.clocks.sustained_mhz.present);
+  const Prediction h = predict(h20, parse_problem(R"({"kind":"gemm","m":128,"n":128,"k":131072})"), "gemm_sm90_ws",
+                               parse_tile("block_m=128,block_n=128,block_k=64,stages=4,consumers=1,cluster_m=1,cluster_n=1"));
+  EXPECT_DOUBLE_EQ(h.clock_mhz, h20.clocks.tensor_spec_mhz.value);
 }
 
 // An 8-bit wgmma busy cycle draws clock_fp8_tensor_power_ratio times a bf16 one: the fp8

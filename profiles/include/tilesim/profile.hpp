@@ -53,6 +53,7 @@ struct Clocks {
   Quantity max_boost_mhz;
   Quantity tensor_spec_mhz;
   Quantity sustained_mhz;
+  Quantity light_load_mhz;  // optional: measured while the SMs do little (no sustained line)
 };
 
 struct PerSmRates {  // per SM per clock
@@ -196,6 +197,11 @@ inline constexpr std::array kFields{
           Rule::kPositive, "SM clock at which the datasheet's tensor throughput is quoted"),
     field("clocks.sustained", member<&Profile::clocks, &Clocks::sustained_mhz>, kMHz,
           Rule::kPositive, "SM clock measured under sustained load (model uses it when present)",
+          fields::kOptional),
+    field("clocks.light_load", member<&Profile::clocks, &Clocks::light_load_mhz>, kMHz,
+          Rule::kPositive,
+          "SM clock measured at light load (few SMs busy, tensor pipe idle); without a sustained clock the "
+          "model runs such kernels at it",
           fields::kOptional),
     field("per_sm_per_clk.tensor_bf16", member<&Profile::per_sm, &PerSmRates::tensor_bf16>,
           kFlopPerClk, Rule::kPositive, "dense bf16 tensor-core throughput (wgmma / tcgen05)"),

@@ -232,6 +232,9 @@ struct ClockLine {
   // was measured with (an 8-bit wgmma cycle does twice the FLOPs): the busy share is scaled
   // by it, and a kernel can fall below tensor_saturated_mhz.
   double tensor_power_ratio = 1.0;
+  // True when tensor_saturated_mhz is the spec clock, not a measured one (a profile with a
+  // measured light-load clock only): the clock never falls below it.
+  bool loaded_end_is_spec = false;
 };
 
 // What evaluation needs from the chip and the model constants besides the ops' own rates,
