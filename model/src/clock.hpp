@@ -16,8 +16,10 @@
 // times as much (fitted on the fp8 GEMMs' training ncu clocks), so the fp8 kernels follow
 // the line at that multiple of their busy share (ClockLine::tensor_power_ratio).
 //
-// A profile without a measured sustained clock (H20, B200 today) has no line: the model
-// keeps its tensor spec clock, and --explain says so.
+// A profile without a measured sustained clock but with a measured light-load clock (B200:
+// the clock SemiAnalysis' latency tables imply) gets the same shape from that clock down to
+// the tensor spec clock, which it never goes below (nothing is measured there). One with
+// neither (H20) has no line: the model keeps its tensor spec clock, and --explain says so.
 #pragma once
 
 #include <string>
