@@ -113,6 +113,57 @@ __global__ void __launch_bounds__(kWarpgroups* kWarpgroupThreads, 1)
   clock_end(clk);
 }
 
+// A block-scaled fp8 GEMM's K group without its loads: each of the kWarpgroups warpgroups
+// issues one 128-wide K group (kKSteps wgmma into a fresh accumulator), waits for it
+// (wait_group 0) and promotes it on the FMA pipe, sum += acc * scale, one FFMA per
+// accumulator (kernels/gemm/gemm_sm90_fp8.cuh). kPairScales: as the kernel, a thread's
+// accumulators take its two rows' scales in turn (two registers, pairs of FFMA each);
+// otherwise one scale for all. kLockstep: the warpgroups also meet at a named barrier before
+// every group, as the kernel's consumers pass the same stage barrier: released together,
+// they finish together and promote together. Against the plain throughput kernel it gives
+// what the promotion costs the tensor pipe. ptxas (13.0) sets the FFMAs' control bits
+// differently for the two forms: with the pairs it alternates reuse and yield, as in the
+// kernel's SASS (and as DeepGEMM patches its binaries to do); with one scale every FFMA
+// reuses the scale and none yields.
+template <DType T, int N, bool kLockstep, bool kPairScales>
+__global__ void __launch_bounds__(kWarpgroups* kWarpgroupThreads, 1)
+    wgmma_promote_kernel(const uint4* operands, int iters, unsigned* sink, BlockClock* clk) {
+  clock_begin(clk);
+  std::uint8_t* smem = load_tiles<N>(operands, kWarpgroups);
+  const int wg = threadIdx.x / kWarpgroupThreads;
+  const std::uint64_t desc_b = ptx::make_desc_sw128(ptx::smem_u32(smem));
+  const std::uint64_t desc_a = ptx::make_desc_sw128(ptx::smem_u32(smem + (N + kTileM * wg) * kRowBytes));
+  const std::uint32_t a[4] = {0u, 0u, 0u, 0u};  // unused by the SS form
+  const float scale_lo = 1.0f + threadIdx.x * 1e-7f, scale_hi = kPairScales ? 1.0f - threadIdx.x * 1e-7f : scale_lo;
+  float acc[N / 2], sum[N / 2];
+#pragma unroll
+  for (int i = 0; i < N / 2; ++i) sum[i] = 0.f;
+  constexpr int kLockstepBarrier = 1;  // 0 is __syncthreads
+  for (int it = 0; it < iters; ++it) {
+    if constexpr (kLockstep) ptx::named_bar_sync(kLockstepBarrier, kWarpgroups * kWarpgroupThreads);
+#pragma unroll
+    for (int i = 0; i < N / 2; ++i) ptx::fence_operand(acc[i]);
+    ptx::wgmma_fence();
+#pragma unroll
+    for (int k = 0; k < kKSteps; ++k) {
+      // The group's first wgmma overwrites the accumulator (scale-d 0), as the kernel's does.
+      ptx::Wgmma<T, N>::ss(acc, desc_a + 2 * k, desc_b + 2 * k, k > 0 ? 1 : 0);
+    }
+    ptx::wgmma_commit();
+    ptx::wgmma_wait<0>();
+#pragma unroll
+    for (int i = 0; i < N / 2; ++i) ptx::fence_operand(acc[i]);
+#pragma unroll
+    for (int i = 0; i < N / 2; ++i) sum[i] = fmaf(acc[i], (i / 2) % 2 == 0 ? scale_lo : scale_hi, sum[i]);
+  }
+  (void)a;
+  float s = 0.f;
+#pragma unroll
+  for (int i = 0; i < N / 2; ++i) s += sum[i];
+  sink[blockIdx.x * blockDim.x + threadIdx.x] = __float_as_uint(s);
+  clock_end(clk);
+}
+
 // One warpgroup, each wgmma waited for: cycles per iteration = issue-to-result latency
 // (including the fence/commit/wait, a few cycles).
 template <DType T, int N, bool kRs>
@@ -182,6 +233,33 @@ void bench_throughput(benchmark::State& state) {
   run_kernel(state, spec);
 }
 
+template <DType T, int N, bool kLockstep, bool kPairScales>
+void bench_promote(benchmark::State& state) {
+  const DeviceFacts& dev = device_facts();
+  const double peak = dtype_info(T).hopper_peak_flop_per_clk_sm;
+  const double cycles_per_iter = kWarpgroups * kKSteps * flop_per_wgmma(T, N) / peak;
+  const int iters = static_cast<int>(suite_config().target_kernel_cycles / cycles_per_iter);
+  const auto* operands = static_cast<const uint4*>(
+      random_operands(T, static_cast<std::size_t>(smem_tile_bytes<N>(kWarpgroups))));
+  const std::size_t smem = std::max<std::size_t>(
+      static_cast<std::size_t>(smem_tile_bytes<N>(kWarpgroups) + kSwizzleAlign),
+      one_block_per_sm_smem_bytes());
+  auto* kernel = wgmma_promote_kernel<T, N, kLockstep, kPairScales>;
+  TILESIM_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                          static_cast<int>(smem)));
+  KernelSpec spec;
+  spec.blocks = dev.sm_count;
+  spec.unit = "flop";
+  spec.peak_per_clk_sm = peak;
+  spec.work =
+      static_cast<double>(dev.sm_count) * kWarpgroups * iters * kKSteps * flop_per_wgmma(T, N);
+  spec.launch = [=](cudaStream_t s, BlockClock* clk) {
+    kernel<<<dev.sm_count, kWarpgroups * kWarpgroupThreads, smem, s>>>(operands, iters,
+                                                                       sink_buffer(), clk);
+  };
+  run_kernel(state, spec);
+}
+
 template <DType T, int N, bool kRs>
 void bench_latency(benchmark::State& state) {
   constexpr int kIters = 4096;
@@ -223,6 +301,13 @@ void add_latency() {
                          bench_latency<T, N, kRs>);
 }
 
+template <DType T, int N, bool kLockstep, bool kPairScales>
+void add_promote() {
+  register_gpu_benchmark(std::string("wgmma/") + dtype_info(T).name + "/ss/n" + std::to_string(N) + "/promote" +
+                             (kLockstep ? "_lockstep" : "") + (kPairScales ? "" : "_one_scale"),
+                         bench_promote<T, N, kLockstep, kPairScales>);
+}
+
 template <DType T>
 void add_all_throughput() {
   add_throughput<T, 64, false>();
@@ -240,6 +325,11 @@ void register_wgmma_benchmarks() {
   add_all_throughput<DType::fp16>();
   add_all_throughput<DType::e4m3>();
   add_all_throughput<DType::tf32>();
+  // The fp8 GEMM's K group with its promotion (two accumulator sets of N/2 fp32 per thread:
+  // N = 128 fits the 255 registers of two 128-thread warpgroups).
+  add_promote<DType::e4m3, 128, false, true>();
+  add_promote<DType::e4m3, 128, true, true>();
+  add_promote<DType::e4m3, 128, false, false>();
   // Latency: every dtype at N=128 from shared memory, and bf16 across N and A source.
   add_latency<DType::bf16, 64, false>();
   add_latency<DType::bf16, 128, false>();

@@ -8,8 +8,9 @@
 //     the issue, 2 when the first K half of the group is done), waits for them
 //     (wgmma.wait_group 0: the next group's wgmmas overwrite that set), then PROMOTES on the
 //     CUDA cores: sum += tile * scale_a[row] * scale_b[block], one FFMA per accumulator,
-//     because Hopper's fp8 tensor cores accumulate with limited precision. With two or more
-//     consumers one warpgroup's wgmmas run while another promotes; with promote_overlap = 1
+//     because Hopper's fp8 tensor cores accumulate with limited precision. Two or more
+//     consumers pass the same stage barriers and promote together while the tensor pipe
+//     idles (measured: the stage trace); with promote_overlap = 1
 //     a consumer alternates two wgmma accumulator sets and promotes group g while its own
 //     group g+1 runs (wgmma.wait_group 1).
 // The kernel is kernels/gemm/gemm_sm90_fp8.cuh.
@@ -189,6 +190,16 @@ void build_gemm_sm90_fp8(const Ctx& c, ScheduleDesc& d) {
     b.dep(L, part.front(), pr, tile_sets, DepKind::kDone);
     promote.push_back(pr);
   }
+  // A consumer's next group does not run under another consumer's promotion: the consumers
+  // pass the same stage barriers, finish their groups together and promote together while
+  // the tensor pipe idles. Measured (stage trace, H200, 2026-11-29): a 128x192 fp8 K step
+  // takes 1042-1062 SM cycles where the same tile's bf16 K step, the same bytes per stage,
+  // takes 799 (data/measurements/gemm/2026-11-29_h200_stage_trace_pair_*); consumer 0 finds
+  // each stage already loaded (at its full barrier for ~105 cycles, the wait and the marks:
+  // data/measurements/logs/2026-11-29_h200_fp8_stage_trace_full_barrier_wait.json).
+  for (int w = 0; w < consumers; ++w)
+    for (int v = 0; v < consumers; ++v)
+      if (v != w) b.dep(L, first_part[w], promote[v], tile_sets, DepKind::kDone);
   // mma_order 1: consumer w issues group i after consumer w-1 issued it, consumer 0 after the
   // last consumer issued group i-1 (issue order on the shared tensor pipe). mma_order 2: after
   // the previous consumer's first half of the group is done.
@@ -218,8 +229,8 @@ void build_gemm_sm90_fp8(const Ctx& c, ScheduleDesc& d) {
   b.desc_note([&] { return "L2 reuse: " + g.model; });
   b.desc_note([&] {
     return "promotion per 128-K group: " + num(pw.ffma * consumers) + " FFMA per CTA (one per accumulator) on the "
-           "consumers' FMA pipe; the wgmma.wait_group 0 before it serializes a warpgroup's MMA and promotion, other "
-           "consumer warpgroups fill the tensor pipe meanwhile";
+           "consumers' FMA pipe; the wgmma.wait_group 0 before it serializes a warpgroup's MMA and promotion, and "
+           "no consumer's next group runs under another's promotion (measured: the stage trace)";
   });
 }
 
