@@ -82,6 +82,13 @@ std::vector<Case> cases() {
        "block_m=128,block_n=128,stages=10,q_tiles=2,exp_emu_fraction=0.125,rescale_threshold=8,cluster_m=1",
        nullptr},
       // --- explained differences ------------------------------------------------------
+      {"h100", g8, "gemm_sm90_fp8",
+       "block_m=128,block_n=192,block_k=128,stages=4,consumers=2,cluster_m=2,cluster_n=1,mma_order=2",
+       "consumers in turns that also wait for each other's promotions: the simulator queues both "
+       "consumers' wgmmas of a K group on the one tensor pipe behind both promotions, so the "
+       "pipe's time and the promotions add; the model's cycle bound charges each consumer's group "
+       "its shared-pipe latency and its own promotion. The H200 stage trace measured this tile's "
+       "K step at 1148-1158 cycles, between the two (model ~1050, simulator ~1250)"},
       {"b200", a128, "attn_fa4",
        "block_m=128,block_n=128,stages=2,q_tiles=2,exp_emu_fraction=0.25,rescale_threshold=8,cluster_m=1",
        "a 2-slot ring that holds K and V in turn: V(i) loads only once PV(i-1) has read V(i-1) "

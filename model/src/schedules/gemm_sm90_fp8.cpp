@@ -190,16 +190,21 @@ void build_gemm_sm90_fp8(const Ctx& c, ScheduleDesc& d) {
     b.dep(L, part.front(), pr, tile_sets, DepKind::kDone);
     promote.push_back(pr);
   }
-  // A consumer's next group does not run under another consumer's promotion: the consumers
-  // pass the same stage barriers, finish their groups together and promote together while
-  // the tensor pipe idles. Measured (stage trace, H200, 2026-11-29): a 128x192 fp8 K step
-  // takes 1042-1062 SM cycles where the same tile's bf16 K step, the same bytes per stage,
-  // takes 799 (data/measurements/gemm/2026-11-29_h200_stage_trace_pair_*); consumer 0 finds
-  // each stage already loaded (at its full barrier for ~105 cycles, the wait and the marks:
-  // data/measurements/logs/2026-11-29_h200_fp8_stage_trace_full_barrier_wait.json).
-  for (int w = 0; w < consumers; ++w)
-    for (int v = 0; v < consumers; ++v)
-      if (v != w) b.dep(L, first_part[w], promote[v], tile_sets, DepKind::kDone);
+  // The consumers pass the same stage barriers, finish their groups together and promote
+  // together while the tensor pipe idles. Measured (stage trace, H200, 2026-11-29): a 128x192
+  // fp8 K step takes 1042-1062 SM cycles where the same tile's bf16 K step, the same bytes per
+  // stage, takes 799 (data/measurements/gemm/2026-11-29_h200_stage_trace_pair_*); consumer 0
+  // finds each stage already loaded (at its full barrier for ~105 cycles, the wait and the
+  // marks: data/measurements/logs/2026-11-29_h200_fp8_stage_trace_full_barrier_wait.json).
+  // Without turns that is symmetric: each consumer's own MMA -> promotion cycle, at the
+  // shared pipe's latency, already carries it. With turns the next group also waits for the
+  // other consumers' promotions (measured 1148-1158 cycles per step with mma_order 2, slower
+  // than without; the turn edges alone made it faster). The simulator charges the pipe more
+  // here (tests/sim/test_agreement.cpp).
+  if (ordered)
+    for (int w = 0; w < consumers; ++w)
+      for (int v = 0; v < consumers; ++v)
+        if (v != w) b.dep(L, first_part[w], promote[v], tile_sets, DepKind::kDone);
   // mma_order 1: consumer w issues group i after consumer w-1 issued it, consumer 0 after the
   // last consumer issued group i-1 (issue order on the shared tensor pipe). mma_order 2: after
   // the previous consumer's first half of the group is done.
@@ -229,8 +234,9 @@ void build_gemm_sm90_fp8(const Ctx& c, ScheduleDesc& d) {
   b.desc_note([&] { return "L2 reuse: " + g.model; });
   b.desc_note([&] {
     return "promotion per 128-K group: " + num(pw.ffma * consumers) + " FFMA per CTA (one per accumulator) on the "
-           "consumers' FMA pipe; the wgmma.wait_group 0 before it serializes a warpgroup's MMA and promotion, and "
-           "no consumer's next group runs under another's promotion (measured: the stage trace)";
+           "consumers' FMA pipe; the wgmma.wait_group 0 before it serializes a warpgroup's MMA and promotion, the "
+           "consumers promote together while the tensor pipe idles (measured: the stage trace), and with turns a "
+           "consumer's next group waits for every consumer's promotion";
   });
 }
 
