@@ -205,8 +205,12 @@ double flop_per_wgmma(DType t, int n) {
   return 2.0 * kTileM * n * k;
 }
 
-template <DType T, int N, bool kRs>
-void bench_throughput(benchmark::State& state) {
+// One CTA per SM of kWarpgroups warpgroups running `kernel` (the throughput or the promote
+// kernel: each warpgroup issues kKSteps wgmma per iteration) for ~target_kernel_cycles at
+// the peak rate; the work is those wgmmas' FLOP.
+template <DType T, int N>
+void run_warpgroups_kernel(benchmark::State& state,
+                           void (*kernel)(const uint4*, int, unsigned*, BlockClock*)) {
   const DeviceFacts& dev = device_facts();
   const double peak = dtype_info(T).hopper_peak_flop_per_clk_sm;
   // Iterations for a kernel of ~target_kernel_cycles at peak rate.
@@ -217,7 +221,6 @@ void bench_throughput(benchmark::State& state) {
   const std::size_t smem = std::max<std::size_t>(
       static_cast<std::size_t>(smem_tile_bytes<N>(kWarpgroups) + kSwizzleAlign),
       one_block_per_sm_smem_bytes());
-  auto* kernel = wgmma_throughput_kernel<T, N, kRs>;
   TILESIM_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                           static_cast<int>(smem)));
   KernelSpec spec;
@@ -233,31 +236,14 @@ void bench_throughput(benchmark::State& state) {
   run_kernel(state, spec);
 }
 
+template <DType T, int N, bool kRs>
+void bench_throughput(benchmark::State& state) {
+  run_warpgroups_kernel<T, N>(state, wgmma_throughput_kernel<T, N, kRs>);
+}
+
 template <DType T, int N, bool kLockstep, bool kPairScales>
 void bench_promote(benchmark::State& state) {
-  const DeviceFacts& dev = device_facts();
-  const double peak = dtype_info(T).hopper_peak_flop_per_clk_sm;
-  const double cycles_per_iter = kWarpgroups * kKSteps * flop_per_wgmma(T, N) / peak;
-  const int iters = static_cast<int>(suite_config().target_kernel_cycles / cycles_per_iter);
-  const auto* operands = static_cast<const uint4*>(
-      random_operands(T, static_cast<std::size_t>(smem_tile_bytes<N>(kWarpgroups))));
-  const std::size_t smem = std::max<std::size_t>(
-      static_cast<std::size_t>(smem_tile_bytes<N>(kWarpgroups) + kSwizzleAlign),
-      one_block_per_sm_smem_bytes());
-  auto* kernel = wgmma_promote_kernel<T, N, kLockstep, kPairScales>;
-  TILESIM_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                          static_cast<int>(smem)));
-  KernelSpec spec;
-  spec.blocks = dev.sm_count;
-  spec.unit = "flop";
-  spec.peak_per_clk_sm = peak;
-  spec.work =
-      static_cast<double>(dev.sm_count) * kWarpgroups * iters * kKSteps * flop_per_wgmma(T, N);
-  spec.launch = [=](cudaStream_t s, BlockClock* clk) {
-    kernel<<<dev.sm_count, kWarpgroups * kWarpgroupThreads, smem, s>>>(operands, iters,
-                                                                       sink_buffer(), clk);
-  };
-  run_kernel(state, spec);
+  run_warpgroups_kernel<T, N>(state, wgmma_promote_kernel<T, N, kLockstep, kPairScales>);
 }
 
 template <DType T, int N, bool kRs>
