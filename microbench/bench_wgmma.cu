@@ -119,9 +119,8 @@ __global__ void __launch_bounds__(kWarpgroups* kWarpgroupThreads, 1)
 // accumulator (kernels/gemm/gemm_sm90_fp8.cuh). kPairScales: as the kernel, a thread's
 // accumulators take its two rows' scales in turn (two registers, pairs of FFMA each);
 // otherwise one scale for all. kLockstep: the warpgroups also meet at a named barrier before
-// every group, as the kernel's consumers pass the same stage barrier: released together,
-// they finish together and promote together. Against the plain throughput kernel it gives
-// what the promotion costs the tensor pipe. ptxas (13.0) sets the FFMAs' control bits
+// every group: released together, they finish together and promote at the same time.
+// Against the plain throughput kernel it gives what the promotion costs the tensor pipe. ptxas (13.0) sets the FFMAs' control bits
 // differently for the two forms: with the pairs it alternates reuse and yield, as in the
 // kernel's SASS (and as DeepGEMM patches its binaries to do); with one scale every FFMA
 // reuses the scale and none yields.

@@ -168,11 +168,11 @@ TEST(HandChecked, GemmSm90Fp8PromoteOverlapDistance) {
 }
 
 // With turns (mma_order) a consumer's next K group waits for the other consumers'
-// promotions too: the consumers pass the same stage barriers and promote together while the
-// tensor pipe idles, and the turn makes each wait for the other. That makes the 128x192 loop
-// slower with turns than without, as the H200 stage trace measured (1148-1158 against
-// 1042-1062 cycles per K step); the turn edges alone had it faster. Without turns the
-// consumers' promotions are symmetric and the model's cycle bound needs no cross edge.
+// promotions too: the turn makes each wait for the other, whose promotion runs slowly beside
+// the wgmmas. That makes the 128x192 loop slower with turns than without, as the H200 stage
+// trace measured (1148-1158 against 1042-1062 cycles per K step); the turn edges alone had
+// it faster. Without turns the consumers' promotions are symmetric and the model's cycle
+// bound needs no cross edge.
 TEST(HandChecked, GemmSm90Fp8TurnsWaitForEveryPromotion) {
   const Profile p = profiles::resolve_profile("h200");
   const Problem prob = parse_problem(R"({"kind":"gemm","m":8192,"n":8192,"k":8192,"dtype":"fp8"})");

@@ -8,9 +8,9 @@
 //     the issue, 2 when the first K half of the group is done), waits for them
 //     (wgmma.wait_group 0: the next group's wgmmas overwrite that set), then PROMOTES on the
 //     CUDA cores: sum += tile * scale_a[row] * scale_b[block], one FFMA per accumulator,
-//     because Hopper's fp8 tensor cores accumulate with limited precision. Two or more
-//     consumers pass the same stage barriers and promote together while the tensor pipe
-//     idles (measured: the stage trace); with promote_overlap = 1
+//     because Hopper's fp8 tensor cores accumulate with limited precision. A consumer
+//     promotes while the other consumers' wgmmas run, slowly (the H200 stage trace: ~4.7
+//     cycles per FFMA beside them); with promote_overlap = 1
 //     a consumer alternates two wgmma accumulator sets and promotes group g while its own
 //     group g+1 runs (wgmma.wait_group 1).
 // The kernel is kernels/gemm/gemm_sm90_fp8.cuh.
@@ -190,17 +190,16 @@ void build_gemm_sm90_fp8(const Ctx& c, ScheduleDesc& d) {
     b.dep(L, part.front(), pr, tile_sets, DepKind::kDone);
     promote.push_back(pr);
   }
-  // The consumers pass the same stage barriers, finish their groups together and promote
-  // together while the tensor pipe idles. Measured (stage trace, H200, 2026-11-29): a 128x192
-  // fp8 K step takes 1042-1062 SM cycles where the same tile's bf16 K step, the same bytes per
-  // stage, takes 799 (data/measurements/gemm/2026-11-29_h200_stage_trace_pair_*); consumer 0
-  // finds each stage already loaded (at its full barrier for ~105 cycles, the wait and the
-  // marks: data/measurements/logs/2026-11-29_h200_fp8_stage_trace_full_barrier_wait.json).
-  // Without turns that is symmetric: each consumer's own MMA -> promotion cycle, at the
-  // shared pipe's latency, already carries it. With turns the next group also waits for the
-  // other consumers' promotions (measured 1148-1158 cycles per step with mma_order 2, slower
-  // than without; the turn edges alone made it faster). The simulator charges the pipe more
-  // here (tests/sim/test_agreement.cpp).
+  // Measured (stage trace, H200, 2026-11-29): a 128x192 fp8 K step takes 1042-1062 SM
+  // cycles where the same tile's bf16 K step, the same bytes per stage, takes 799
+  // (data/measurements/gemm/2026-11-29_h200_stage_trace_pair_*); each stage is loaded before
+  // consumer 0 asks for it; the consumers run ~300 cycles apart and each promotes beside the
+  // other's wgmmas at ~4.7 cycles per FFMA (data/measurements/logs/2026-11-29_h200_fp8_*).
+  // Without turns each consumer's own MMA -> promotion cycle, at the shared pipe's latency,
+  // carries that. With turns the next group also waits for the other consumers' promotions
+  // (measured 1148-1158 cycles per step with mma_order 2, slower than without; the turn
+  // edges alone made it faster). The simulator charges the pipe more here
+  // (tests/sim/test_agreement.cpp).
   if (ordered)
     for (int w = 0; w < consumers; ++w)
       for (int v = 0; v < consumers; ++v)
@@ -234,9 +233,8 @@ void build_gemm_sm90_fp8(const Ctx& c, ScheduleDesc& d) {
   b.desc_note([&] { return "L2 reuse: " + g.model; });
   b.desc_note([&] {
     return "promotion per 128-K group: " + num(pw.ffma * consumers) + " FFMA per CTA (one per accumulator) on the "
-           "consumers' FMA pipe; the wgmma.wait_group 0 before it serializes a warpgroup's MMA and promotion, the "
-           "consumers promote together while the tensor pipe idles (measured: the stage trace), and with turns a "
-           "consumer's next group waits for every consumer's promotion";
+           "consumers' FMA pipe; the wgmma.wait_group 0 before it serializes a warpgroup's MMA and promotion, "
+           "and with turns a consumer's next group waits for every consumer's promotion";
   });
 }
 
