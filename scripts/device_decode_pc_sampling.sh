@@ -3,7 +3,7 @@
 # (PC sampling: warp-stall samples, executed instructions) on one launch of the split kernel
 # for four training shapes (q_per_seq 1 / 2 / 8; 4 and 32 splits). The model's decode
 # epilogue and Q-trip instruction counts and its per-instruction spacing at one and two
-# CTAs per SM were read from these (data/measurements/logs/2026-11-28_h200_decode_pc_sampling.json).
+# CTAs per SM were read from these (data/measurements/logs/2026-11-28_h200_decode_pc_sampling.json.xz).
 # usage (repository root on the device): bash scripts/device_decode_pc_sampling.sh BIN
 # BIN: tilesim-decode-bench. Everything goes into $OUT/pcs.tgz.
 set -u

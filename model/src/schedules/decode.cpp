@@ -86,7 +86,7 @@ constexpr double kCpAsyncBytes = 16.0;         // one cp.async moves 16 bytes pe
 // the KV ring's first loads are issued only after the last (they follow the Q loop).
 constexpr double kQLoadBytesPerThreadTrip = 16.0;
 // Per warp, executed instructions (ncu source counters on the H200, 2026-11-28, head dim
-// 128, data/measurements/logs/2026-11-28_h200_decode_pc_sampling.json): a Q trip's row and
+// 128, data/measurements/logs/2026-11-28_h200_decode_pc_sampling.json.xz): a Q trip's row and
 // address arithmetic (an integer division by the group size) around its load, ~100; the
 // epilogue's merge of the four warps' states through SMEM, 265 per m tile; then the output
 // pass, one step per 128 threads' float4 chunks of O: 143 for a step holding real rows (the
