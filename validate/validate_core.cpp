@@ -622,8 +622,10 @@ std::string summary_table(const std::map<std::string, FamilySummary>& s, bool pe
       wins3 += sh.top_pick_within_3pct ? 1 : 0;
       wins5 += sh.top_pick_within_5pct ? 1 : 0;
     }
-    auto of_shapes = [&](int wins) {
-      return v.shapes.empty() ? std::string("n/a") : std::to_string(wins) + "/" + std::to_string(v.shapes.size());
+    // wins of the family's shapes (a structured binding cannot be captured before C++20)
+    const std::size_t shapes = v.shapes.size();
+    auto of_shapes = [shapes](int wins) {
+      return shapes == 0 ? std::string("n/a") : std::to_string(wins) + "/" + std::to_string(shapes);
     };
     std::snprintf(line, sizeof line, "%-10s %5d %7d %8s %8s %8s %9s %9s %9s\n", fam.c_str(), v.n,
                   v.n_unpredicted, f(v.mape_pct, "%.1f").c_str(),
