@@ -151,10 +151,8 @@ int run_predict(const std::vector<std::string>& args, Context& ctx) {
   const model::Problem prob = problem_from_options(vm["kind"].as<std::string>(), vm);
   model::ModelConstants k = load_model_constants(vm["constants"].as<std::string>());
   const std::string l2_start = vm["l2-start"].as<std::string>();
-  if (l2_start != "memset" && l2_start != "clean" && l2_start != "warm")
+  if (!model::set_l2_start(k, l2_start))
     throw UsageError("--l2-start must be memset, clean or warm, got '" + l2_start + "'");
-  k.l2_clean_at_start = l2_start != "memset";
-  k.l2_operands_warm = l2_start == "warm";
   const std::string schedule = vm["schedule"].as<std::string>();
   model::Prediction pr;
   try {

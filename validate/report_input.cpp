@@ -164,16 +164,13 @@ json published_records(const std::string& path, const model::ModelConstants& k,
       // The kernel's own tile where its source says it (model_tile, with tile_source);
       // else the best tile tune finds.
       const std::string schedule = e.value("model_schedule", "");
-      // The L2 the source's launches start from (timing.l2_start, as predict --l2-start):
-      // memset (a flush's dirty lines; the default), clean, or warm (back-to-back launches of
-      // one kernel with no flush between them: the previous launch's operands are still there).
+      // The L2 the source's launches start from (timing.l2_start, as predict --l2-start;
+      // default memset): warm for back-to-back launches of one kernel with no flush between.
       const json& timing = src.value("timing", json::object());
       const std::string l2_start = timing.value("l2_start", "memset");
-      if (l2_start != "memset" && l2_start != "clean" && l2_start != "warm")
-        throw std::runtime_error("timing.l2_start must be memset, clean or warm, got '" + l2_start + "'");
       model::ModelConstants ks = k;
-      ks.l2_clean_at_start = l2_start != "memset";
-      ks.l2_operands_warm = l2_start == "warm";
+      if (!model::set_l2_start(ks, l2_start))
+        throw std::runtime_error("timing.l2_start must be memset, clean or warm, got '" + l2_start + "'");
       const model::Prediction pr =
           e.contains("model_tile") ? model::predict(p, prob, schedule, model::tile_from_json(e.at("model_tile")), ks)
                                    : best_prediction(p, prob, schedule, ks);

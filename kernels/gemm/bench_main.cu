@@ -531,7 +531,7 @@ class GemmPass {
 
   // gemm_sm90_ws's and gemm_sm90_fp8's per-stage SM timestamps on one more launch after the
   // timed ones, from an L2 flushed as for them; the timed launches record nothing (a null
-  // trace). A work item's K steps: its split's k-blocks (bf16), its K groups (fp8).
+  // trace).
   json stage_trace(const ShapeData& d, const KernelEntry& e, const Prepared& timed) {
     const int ctas = timed.launch_info["grid_ctas"].get<int>();
     const int steps = o_.stage_trace_steps;
@@ -547,9 +547,7 @@ class GemmPass {
     p.launch(stream_);
     TILESIM_CUDA_CHECK(cudaStreamSynchronize(stream_));
     return cuda::summarize_stage_trace(cuda::download(marks.ptr, count), ctas, steps, e.tile["stages"].get<int>(),
-                                       timed.launch_info.contains("kb_per_split")
-                                           ? timed.launch_info["kb_per_split"].get<int>()
-                                           : timed.launch_info["k_groups"].get<int>(),
+                                       timed.launch_info["k_steps_per_item"].get<int>(),
                                        cuda::download(span.ptr, span_count));
   }
 

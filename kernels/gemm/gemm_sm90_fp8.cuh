@@ -474,7 +474,8 @@ Prepared sm90_fp8_prepare(const GemmArgs& g) {
                    {"cluster_ctas", Cfg::kClusterSize},
                    {"resident_clusters", pg.resident_clusters},
                    {"output_tiles", tiles_m * tiles_n},
-                   {"k_groups", k_groups}};
+                   {"k_groups", k_groups},
+                   {"k_steps_per_item", k_groups}};  // one K step = one scale group
   p.launch = [=](cudaStream_t stream) {
     launch_clustered(kernel, grid, Cfg::kThreads, Cfg::kSmemBytes, Cfg::kClusterSize, stream,
                      map_a, map_b, map_sfa, map_c, sfb, m, n, k, trace);

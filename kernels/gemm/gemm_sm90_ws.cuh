@@ -404,6 +404,7 @@ Prepared sm90_prepare(const GemmArgs& g, int split_k) {
                    {"output_tiles", tiles_m * tiles_n},
                    {"split_k", splits},
                    {"kb_per_split", kb_per_split},
+                   {"k_steps_per_item", kb_per_split},  // one K step = one k-block
                    {"workspace_bytes", splits > 1 ? splits * count * sizeof(float) : 0},
                    {"l2_prefetch_ranges", pf.count}};
   p.launch = [=](cudaStream_t stream) {

@@ -14,8 +14,7 @@ using test::parse_problem;
 
 ModelConstants warm() {
   ModelConstants k = default_constants();
-  k.l2_clean_at_start = true;
-  k.l2_operands_warm = true;
+  set_l2_start(k, "warm");
   return k;
 }
 ModelConstants clean() { return with_clean_l2(default_constants()); }

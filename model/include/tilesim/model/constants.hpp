@@ -283,6 +283,17 @@ inline ModelConstants with_clean_l2(ModelConstants k) {
   return k;
 }
 
+// The L2 a kernel starts from, by name (predict --l2-start, a published source's
+// timing.l2_start): "memset" (a runner's flush: its dirty lines stay), "clean", or "warm"
+// (clean, and the operands of an identical launch just before still there). Sets the two
+// flags of `k`; false, `k` unchanged, for any other name (the caller says where it came from).
+inline bool set_l2_start(ModelConstants& k, const std::string& start) {
+  if (start != "memset" && start != "clean" && start != "warm") return false;
+  k.l2_clean_at_start = start != "memset";
+  k.l2_operands_warm = start == "warm";
+  return true;
+}
+
 // The built-in constants (embedded from data/model/constants.json).
 const ModelConstants& default_constants();
 // Parse JSON text; strict: every constant present with the declared unit, no unknown key.
