@@ -32,7 +32,7 @@ std::vector<MeasuredRun> synthetic_runs(const model::ModelConstants& truth) {
 TEST(Calibration, RecoversAKnownIterationOverhead) {
   model::ModelConstants truth = model::default_constants();
   const double start = truth.iteration_overhead_cycles;
-  truth.iteration_overhead_cycles = start + 150.0;  // clearly different from the prior
+  truth.iteration_overhead_cycles = start + 400.0;  // clearly different from the prior
   const auto runs = synthetic_runs(truth);
   ASSERT_GE(runs.size(), 10u) << "the model predicts too few fixture runs to calibrate";
   auto predicted = predict_runs(runs, model::default_constants());
