@@ -25,6 +25,7 @@
 // (ex2 rate / 4) cycles from the B200 profile, the others consumer_cycles_per_instruction
 // fitted on the H100/H200 FA3 consumers), and --explain says so.
 #include "common.hpp"
+#include "mufu_sharing.hpp"
 
 namespace tilesim::model::detail {
 
@@ -127,11 +128,25 @@ void build_attn_fa4(const Ctx& c, ScheduleDesc& d) {
                num(kFa4SoftmaxFixedInstructions) + " barriers/fences/control)";
       });
       const double mufu = w.mufu / threads, other = (w.instructions() - w.mufu) / threads + loop;
+      const double alone = other * cpi + mufu * mufu_cycles;
+      // The q_tiles softmax warpgroups put a warp each on every sub-partition, and FA4 orders
+      // their exp2 phases by no barrier (Dao-AILab/flash-attention flash_fwd_sm100.py:
+      // s0_s1_barrier = False, the earlier "S1 waits for S0" at head dim 64/96 commented out):
+      // this warp's MUFU instructions queue behind the others' over the tile's own cycle (its
+      // S, softmax and PV, each MMA's execution and latency).
+      auto mma_cycles = [&](int id) {
+        double occ = 0.0;
+        for (const Use& u : (*L)[id].uses) occ = std::max(occ, u.work / u.rate_per_clk);
+        return occ + (*L)[id].latency_cycles;
+      };
+      const double period = alone + mma_cycles(s[t]) + mma_cycles(o[t]);
+      const double shared = shared_mufu_wait_cycles(mufu, mufu_cycles, T - 1, period);
       Op& op = (*L)[sm[t]];
-      op.chain_cycles = other * cpi + mufu * mufu_cycles;
+      op.chain_cycles = alone + shared;
       if (c.detailed)
         op.chain_what = num(other) + " instructions per thread x " + num(cpi) + " cycles + " + num(mufu) + " MUFU x " +
-                       num(mufu_cycles) + " cycles (Hopper-fitted cost per instruction: no Blackwell measurement)";
+                       num(mufu_cycles) + " cycles (Hopper-fitted cost per instruction: no Blackwell measurement) + " +
+                       num(shared) + " cycles queued behind the other Q tile(s)' MUFU instructions on the sub-partition";
     }
     cr[t] = b.op(L, "correction.q" + std::to_string(t), corr, c.p.latency.fma.value);
     add_fma_pass(b, c, L, cr[t], bm * dv * rescale, 1.0,
