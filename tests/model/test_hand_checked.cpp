@@ -1,6 +1,8 @@
 // Per-unit cycles per iteration computed on paper, asserted exactly.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "helpers.hpp"
 
 namespace tilesim::model {
@@ -281,13 +283,23 @@ TEST(HandChecked, Fa4ExpEmulationMovesWorkFromMufuToFma) {
   // FFMA2 + half an FADD2 + half an F2FP) = 256, 10 row instructions, 4 tcgen05.ld of S +
   // 2 tcgen05.st of P and 40 fixed = 312 instructions at the Hopper-fitted cost, plus 129
   // MUFU x 8 cycles. f = 0.5 swaps 64 MUFU for 64 x 5 polynomial instructions (3 packed
-  // FMA-pipe + 2 ALU): the chain grows and so does the time (the measured FA3 kernels on
-  // Hopper: 4-21 % slower).
+  // FMA-pipe + 2 ALU). The other Q tile's softmax warp on the same sub-partition issues its
+  // exp2 in the same period (no S0/S1 barrier): each MUFU instruction waits half of one of
+  // its instructions with the probability that it keeps the MUFU busy over the tile's cycle
+  // (softmax alone + S and PV: 512 cycles of execution and 136 of latency each).
   const double cpi = default_constants().consumer_cycles_per_instruction;
   EXPECT_DOUBLE_EQ(unit(a, Unit::kTensor).cycles_per_iter, 2048.0);
-  EXPECT_NEAR(op_named(a.desc.loop, "softmax.q0").chain_cycles, 312.0 * cpi + 129.0 * 8.0, 1e-9);
-  EXPECT_NEAR(op_named(b.desc.loop, "softmax.q0").chain_cycles, (312.0 + 320.0) * cpi + 65.0 * 8.0, 1e-9);
-  EXPECT_GT(b.time_us, a.time_us);
+  auto chain = [&](double other, double mufu) {
+    const double alone = other * cpi + mufu * 8.0;
+    const double busy = std::min(1.0, mufu * 8.0 / (alone + 2.0 * (512.0 + 136.0)));
+    return alone + mufu * busy * 0.5 * 8.0;
+  };
+  EXPECT_NEAR(op_named(a.desc.loop, "softmax.q0").chain_cycles, chain(312.0, 129.0), 1e-9);
+  EXPECT_NEAR(op_named(b.desc.loop, "softmax.q0").chain_cycles, chain(312.0 + 320.0, 65.0), 1e-9);
+  // Halving the MUFU instructions also halves what the other tile's warp queues behind:
+  // unlike the ping-ponged FA3 kernels on Hopper (4-21 % slower with emulation), FA4 gains,
+  // the FlashAttention-4 paper's reason to emulate part of the exp2.
+  EXPECT_LT(b.time_us, a.time_us);
 }
 
 // The FA4 paper's per-tile accounting on B200 (Table 1 of arXiv 2603.05451, "feeds and

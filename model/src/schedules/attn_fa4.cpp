@@ -25,6 +25,7 @@
 // (ex2 rate / 4) cycles from the B200 profile, the others consumer_cycles_per_instruction
 // fitted on the H100/H200 FA3 consumers), and --explain says so.
 #include "common.hpp"
+#include "mufu_sharing.hpp"
 
 namespace tilesim::model::detail {
 
@@ -127,11 +128,25 @@ void build_attn_fa4(const Ctx& c, ScheduleDesc& d) {
                num(kFa4SoftmaxFixedInstructions) + " barriers/fences/control)";
       });
       const double mufu = w.mufu / threads, other = (w.instructions() - w.mufu) / threads + loop;
+      const double alone = other * cpi + mufu * mufu_cycles;
+      // The q_tiles softmax warpgroups put a warp each on every sub-partition, and FA4 orders
+      // their exp2 phases by no barrier (Dao-AILab/flash-attention flash_fwd_sm100.py:
+      // s0_s1_barrier = False, the earlier "S1 waits for S0" at head dim 64/96 commented out):
+      // this warp's MUFU instructions queue behind the others' over the tile's own cycle (its
+      // S, softmax and PV, each MMA's execution and latency).
+      auto mma_cycles = [&](int id) {
+        double occ = 0.0;
+        for (const Use& u : (*L)[id].uses) occ = std::max(occ, u.work / u.rate_per_clk);
+        return occ + (*L)[id].latency_cycles;
+      };
+      const double period = alone + mma_cycles(s[t]) + mma_cycles(o[t]);
+      const double shared = shared_mufu_wait_cycles(mufu, mufu_cycles, T - 1, period);
       Op& op = (*L)[sm[t]];
-      op.chain_cycles = other * cpi + mufu * mufu_cycles;
+      op.chain_cycles = alone + shared;
       if (c.detailed)
         op.chain_what = num(other) + " instructions per thread x " + num(cpi) + " cycles + " + num(mufu) + " MUFU x " +
-                       num(mufu_cycles) + " cycles (Hopper-fitted cost per instruction: no Blackwell measurement)";
+                       num(mufu_cycles) + " cycles (Hopper-fitted cost per instruction: no Blackwell measurement) + " +
+                       num(shared) + " cycles queued behind the other Q tile(s)' MUFU instructions on the sub-partition";
     }
     cr[t] = b.op(L, "correction.q" + std::to_string(t), corr, c.p.latency.fma.value);
     add_fma_pass(b, c, L, cr[t], bm * dv * rescale, 1.0,
@@ -181,12 +196,33 @@ void build_attn_fa4(const Ctx& c, ScheduleDesc& d) {
   auto* E = &d.epilogue;
   const double eff = c.k.epilogue_efficiency;
   for (int t = 0; t < T; ++t) {
+    // Causal: every softmax warpgroup masks the item's masking range, the last
+    // ceil(q_tiles x block_m / block_n) KV blocks of its CTA's rows (flash_fwd_sm100.py: the
+    // iterations down to get_n_block_min_causal_local_mask, in each softmax warpgroup's loop).
+    // A thread owns a row of S, so the mask's compare and select of its bn elements sit on
+    // its own instruction stream: those iterations' softmax, the loop's binding chain, grows by
+    // them (once per item, charged here with the item's other once-per-item work).
+    const double mask_per_thread = ag.diag_blocks_per_item * bn * kMaskAluOps;
+    int mask = -1;
+    if (mask_per_thread > 0.0) {
+      mask = b.op(E, "mask.q" + std::to_string(t), smr[t]);
+      b.use(E, mask, Unit::kAlu, mask_per_thread * bm, c.p.per_sm.alu.value, [&] {
+        return num(ag.diag_blocks_per_item) + " masked KV blocks x " + num(bm) + "x" + num(bn) + " x " +
+               num(kMaskAluOps) + " causal-mask ops";
+      });
+      b.use(E, mask, Unit::kIssue, mask_per_thread * bm, kIssueThreadOpsPerClkPerSm);
+      Op& op = (*E)[mask];
+      op.chain_cycles = mask_per_thread * c.k.consumer_cycles_per_instruction;
+      if (c.detailed)
+        op.chain_what = num(mask_per_thread) + " mask instructions per softmax thread x " +
+                        num(c.k.consumer_cycles_per_instruction) + " cycles (Hopper-fitted)";
+    }
     const int ep = b.op(E, "epilogue.q" + std::to_string(t), corr, c.p.latency.hbm.value);
     b.use(E, ep, Unit::kFma, bm * dv, c.p.per_sm.fp32_fma.value * eff);
     b.use(E, ep, Unit::kCvt, bm * dv * kCvtPerElement, c.p.per_sm.cvt_bf16x2.value * eff);
     b.use(E, ep, Unit::kSmem, bm * dv * c.obytes(), srate * eff);
-    b.use(E, ep, Unit::kAlu, ag.diag_blocks_per_item * static_cast<double>(bm) * bn * kMaskAluOps / T, c.p.per_sm.alu.value);
     b.store_uses(E, ep, bm * (dv * c.obytes() + 4.0), eff);
+    if (mask >= 0) b.dep(E, ep, mask, 0, DepKind::kDone);  // O is final after the masked blocks
   }
   d.prologue_overlaps_previous = true;
   d.useful_flops = useful_flops(p);

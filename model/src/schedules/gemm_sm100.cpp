@@ -4,7 +4,10 @@
 // one MMA over a 2-CTA pair (cta_group::2): each CTA loads and holds half of B, so SMEM
 // reads and L2 traffic for B halve. acc_stages = 2 double-buffers the accumulator so the
 // epilogue of tile t overlaps the main loop of tile t+1. Persistent grid.
+#include <algorithm>
+
 #include "common.hpp"
+#include "tma_box.hpp"
 
 namespace tilesim::model::detail {
 
@@ -47,13 +50,18 @@ void build_gemm_sm100(const Ctx& c, ScheduleDesc& d) {
 
   auto* L = &d.loop;
   // K-major A and B rows (their TMA requests are a no-op until a Blackwell profile has rates).
-  // The stage keeps the pointer-chase latency: the loaded stage latency of the Hopper GEMMs
-  // (gemm_stage_latency) is fitted on Hopper runs, and no Blackwell GEMM is measured.
+  // The loaded stage latency of the Hopper GEMMs (gemm_stage_latency) is fitted on Hopper runs
+  // and no Blackwell GEMM is measured: a stage waits for its boxes' slowest rows instead, across
+  // B200's die boundary (tma_box_latency_cycles).
+  const double hbm_share = g.hbm_ab_bytes / g.l2_ab_bytes;
   const int ld = b.gemm_operand_load(L, "load_ab", prod, a_tile / cn + b_tile, g,
                                      static_cast<double>(bm) / cn + static_cast<double>(bn) / pair, bk * e);
+  (*L)[ld].latency_cycles = tma_box_latency_cycles(c, hbm_share);
   b.note(L, ld, [&] {
     return "TMA A " + num(bm) + "x" + num(bk) + (cn > 1 ? " (multicast /2)" : "") + " + B " + num(bn / pair) + "x" +
-           num(bk) + (pair > 1 ? " (this CTA's half of B)" : "");
+           num(bk) + (pair > 1 ? " (this CTA's half of B)" : "") + "; latency " + num(tma_box_latency_cycles(c, hbm_share)) +
+           " cycles: the boxes' slowest rows, across the die boundary (" + num(100.0 * std::clamp(hbm_share, 0.0, 1.0)) +
+           "% from HBM)";
   });
   const int mma = b.op(L, "mma", mma_role, c.p.latency.tensor_mma.value);
   const int rows_exec = std::max(bm, kTcgenFullRateRowsPerSm);
