@@ -54,7 +54,13 @@ std::vector<Case> cases() {
       {"b200", g, "gemm_sm100",
        "block_m=128,block_n=256,block_k=64,stages=3,cluster_m=2,cluster_n=2,acc_stages=1", nullptr},
       {"b200", g, "gemm_sm100",
-       "block_m=128,block_n=256,block_k=64,stages=3,cluster_m=2,cluster_n=2,acc_stages=2", nullptr},
+       "block_m=128,block_n=256,block_k=64,stages=3,cluster_m=2,cluster_n=2,acc_stages=2",
+       "a 3-stage ring whose stage is L2-bound (604 cycles of the chip's L2 per stage at 148 "
+       "streaming CTAs) and waits its boxes' slowest row across the die boundary (680 cycles): "
+       "a slot frees when MMA(i-3) is done, and the transfer, that latency and the MMA (512 + "
+       "136) exceed three iterations at the L2 pace; the simulator holds the slot for the "
+       "transfer (+12 %), the model's cycle bound counts only an op's own SM occupancy and "
+       "leaves chip-wide transfer to the resource bound (as for the decode ring below)"},
       {"h100", a128, "attn_fa3",
        "block_m=128,block_n=128,stages=2,consumers=2,pingpong=1,intra_overlap=1", nullptr},
       {"h100", a128, "attn_fa3",
