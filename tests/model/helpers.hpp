@@ -9,6 +9,13 @@ namespace tilesim::model::test {
 
 inline Problem parse_problem(const std::string& json_text) { return problem_from_json(nlohmann::json::parse(json_text)); }
 
+// The built-in constants with the operands warm in L2 (predict --l2-start warm).
+inline ModelConstants warm_l2_constants() {
+  ModelConstants k = default_constants();
+  set_l2_start(k, "warm");
+  return k;
+}
+
 inline const UnitResult& unit(const Prediction& pr, Unit u) {
   for (const auto& r : pr.units)
     if (r.unit == u) return r;

@@ -11,12 +11,8 @@ namespace tilesim::model {
 namespace {
 using test::op_named;
 using test::parse_problem;
+using test::warm_l2_constants;
 
-ModelConstants warm() {
-  ModelConstants k = default_constants();
-  set_l2_start(k, "warm");
-  return k;
-}
 ModelConstants clean() { return with_clean_l2(default_constants()); }
 
 // A Hopper stage that hits L2 waits the near/far mean (one line's average wait).
@@ -38,7 +34,7 @@ TEST(L2WarmOperands, OperandsThatFitAreReadFromTheL2) {
   const Problem prob = parse_problem(R"({"kind":"gemm","m":64,"n":64,"k":131072,"dtype":"fp8"})");
   ASSERT_LT(2.0 * 64 * 131072, usable_l2_bytes(p));
   const Prediction cold = predict(p, prob, "gemm_sm100", parse_tile(kOneTile), clean());
-  const Prediction hot = predict(p, prob, "gemm_sm100", parse_tile(kOneTile), warm());
+  const Prediction hot = predict(p, prob, "gemm_sm100", parse_tile(kOneTile), warm_l2_constants());
   EXPECT_DOUBLE_EQ(op_named(cold.desc.loop, "load_ab").latency_cycles, hbm_box_latency_cycles(p));
   EXPECT_DOUBLE_EQ(op_named(hot.desc.loop, "load_ab").latency_cycles, l2_box_latency_cycles(p));
   // HBM moves only the output tile (64 x 64 bf16) once the operands are resident.
@@ -56,7 +52,7 @@ TEST(L2WarmOperands, OperandsLargerThanTheUsableL2StillStreamFromHbm) {
   ASSERT_GT(2.0 * 128 * 131072 * 2, usable_l2_bytes(p));
   const Tile t = parse_tile("block_m=128,block_n=128,block_k=64,stages=4,acc_stages=1,cluster_m=1,cluster_n=1");
   const Prediction cold = predict(p, prob, "gemm_sm100", t, clean());
-  const Prediction hot = predict(p, prob, "gemm_sm100", t, warm());
+  const Prediction hot = predict(p, prob, "gemm_sm100", t, warm_l2_constants());
   EXPECT_DOUBLE_EQ(hot.time_us, cold.time_us);
   EXPECT_DOUBLE_EQ(hot.bytes_hbm, cold.bytes_hbm);
 }
@@ -70,7 +66,7 @@ TEST(L2WarmOperands, AWarmHopperGemmHasNoColdFirstStage) {
   const Problem prob = parse_problem(R"({"kind":"gemm","m":2048,"n":2048,"k":2048,"dtype":"bf16"})");
   const Tile t = parse_tile("block_m=128,block_n=128,block_k=64,stages=6,consumers=2,cluster_m=1,cluster_n=1");
   const Prediction cold = predict(p, prob, "gemm_sm90_ws", t, clean());
-  const Prediction hot = predict(p, prob, "gemm_sm90_ws", t, warm());
+  const Prediction hot = predict(p, prob, "gemm_sm90_ws", t, warm_l2_constants());
   EXPECT_GT(op_named(cold.desc.loop, "load_ab").latency_cycles, l2_latency_cycles(p));
   bool cold_stage = false;
   for (const auto& op : cold.desc.prologue) cold_stage |= op.name == "load_ab.cold";

@@ -13,12 +13,8 @@ namespace tilesim::model {
 namespace {
 using test::op_named;
 using test::parse_problem;
+using test::warm_l2_constants;
 
-ModelConstants warm() {
-  ModelConstants k = default_constants();
-  set_l2_start(k, "warm");
-  return k;
-}
 
 Tile lone_tile(int stages) {
   return parse_tile("block_m=128,block_n=128,block_k=64,acc_stages=1,cluster_m=1,cluster_n=1,stages=" +
@@ -33,7 +29,7 @@ const char* kHbmFed = R"({"kind":"gemm","m":128,"n":256,"k":131072,"dtype":"bf16
 TEST(TmaBoxLatency, AnL2StageWaitsForTheFarDie) {
   const Profile p = profiles::resolve_profile("b200");
   ASSERT_GT(p.latency.l2_far.value, p.latency.l2_near.value);
-  const Prediction pr = predict(p, parse_problem(kL2Fed), "gemm_sm100", lone_tile(2), warm());
+  const Prediction pr = predict(p, parse_problem(kL2Fed), "gemm_sm100", lone_tile(2), warm_l2_constants());
   EXPECT_DOUBLE_EQ(op_named(pr.desc.loop, "load_ab").latency_cycles, p.latency.l2_far.value);
   // Not one line's mean wait (half the lines near, half far).
   EXPECT_GT(op_named(pr.desc.loop, "load_ab").latency_cycles,
@@ -44,7 +40,7 @@ TEST(TmaBoxLatency, AnHbmStageAddsHalfTheDieCrossingToTheMeasuredMean) {
   const Profile p = profiles::resolve_profile("b200");
   const Prediction pr = predict(p, parse_problem(kHbmFed), "gemm_sm100",
                                 parse_tile("block_m=128,block_n=256,block_k=64,acc_stages=1,cluster_m=1,cluster_n=1,stages=2"),
-                                warm());
+                                warm_l2_constants());
   ASSERT_GT(pr.bytes_hbm, 90e6);  // the operands stream from HBM
   const double crossing = p.latency.l2_far.value - p.latency.l2_near.value;
   EXPECT_DOUBLE_EQ(op_named(pr.desc.loop, "load_ab").latency_cycles, p.latency.hbm.value + 0.5 * crossing);
@@ -56,7 +52,7 @@ TEST(TmaBoxLatency, AnHbmStageAddsHalfTheDieCrossingToTheMeasuredMean) {
 // 300 cycles further out) lengthens the round trip by exactly that, spread over 2 K steps.
 TEST(TmaBoxLatency, AShallowRingTurnsOncePerRoundTripOfTheSlowestRow) {
   const Profile p = profiles::resolve_profile("b200");
-  const ModelConstants k = warm();
+  const ModelConstants k = warm_l2_constants();
   const Prediction pr = predict(p, parse_problem(kL2Fed), "gemm_sm100", lone_tile(2), k);
   const double issue = 256.0 * k.tma_issue_cycles_per_row;
   const double mma = 2.0 * 128 * 128 * 64 / p.per_sm.tensor_fp8.value + p.latency.tensor_mma.value;
@@ -72,7 +68,7 @@ TEST(TmaBoxLatency, AShallowRingTurnsOncePerRoundTripOfTheSlowestRow) {
 // the far latency is hidden behind the ring.
 TEST(TmaBoxLatency, ADeepRingHidesTheDieCrossing) {
   const Profile p = profiles::resolve_profile("b200");
-  const ModelConstants k = warm();
+  const ModelConstants k = warm_l2_constants();
   Profile farther = p;
   farther.latency.l2_far.value += 300.0;
   const Prediction a = predict(p, parse_problem(kL2Fed), "gemm_sm100", lone_tile(6), k);
