@@ -6,7 +6,9 @@
 # as "stage_trace" (kernels/common/stage_trace_summary.hpp).
 #
 # usage (repository root on the device): bash scripts/device_gemm_stage_trace.sh BIN
-#   BIN: tilesim-gemm-bench. DTYPE (bf16 | fp8: the block-scaled kernel, one K step = one
+#   BIN: tilesim-gemm-bench built with -DTILESIM_STAGE_TRACE=ON (the per-K-step marks are
+#   compiled out of timing builds: they slow the consumer loops; its timings are not the
+#   kernels' own). DTYPE (bf16 | fp8: the block-scaled kernel, one K step = one
 #   128-wide scale group), SHAPES (MxNxK ...), FILTER (configs), STEPS and NAME (the file's
 #   suffix) override the defaults. The measurement JSON and the log go to $OUT.
 set -uo pipefail

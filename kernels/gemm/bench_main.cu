@@ -176,6 +176,10 @@ Options parse(int argc, char** argv) {
   // Shapes files hold bf16 GEMM shapes under "gemm", fp8 ones under "gemm_fp8".
   spec.shape_list = [&] { return runner::ShapeList{o.fp8() ? "gemm_fp8" : "gemm", o.dtype}; };
   static_cast<runner::CheckSweepOptions&>(o) = runner::parse_check_sweep(argc, argv, spec);
+  if (o.stage_trace_steps > 0 && !kStageTraceMarks)
+    throw std::invalid_argument(
+        "--stage-trace needs a build with the per-K-step marks (cmake -DTILESIM_STAGE_TRACE=ON): "
+        "timing builds leave them out, they slow the kernels' consumer loops");
   o.given = dims_shapes;
   for (const auto& v : o.shapes) o.given.push_back(shape_of(v));
   return o;

@@ -58,6 +58,17 @@ struct L2PrefetchList {
 // the SM clock the CTA ran at. The runner summarizes them with
 // cuda::summarize_stage_trace. cycles == nullptr: nothing is recorded (one uniform test
 // per stage).
+// The per-K-step marks are compiled in only where TILESIM_STAGE_TRACE is 1 (CMake option
+// TILESIM_STAGE_TRACE, for the stage-trace runs): a mark reads the SM clock in consumer
+// warpgroup 0 between its wgmmas and its promotion, which ptxas does not move instructions
+// across, and a timing build with the marks (never recording: a null trace) ran the
+// two-consumer fp8 kernels 5-13 % slower on the H200 (2026-11-29, the same code otherwise).
+// The spans are always compiled (two marks per CTA).
+#ifndef TILESIM_STAGE_TRACE
+#define TILESIM_STAGE_TRACE 0
+#endif
+inline constexpr bool kStageTraceMarks = TILESIM_STAGE_TRACE != 0;
+
 struct StageTrace {
   std::uint64_t* cycles = nullptr;  // [cta][step][mark]
   std::uint64_t* span = nullptr;    // [cta][cuda::kSpanValues]
