@@ -485,16 +485,17 @@ void evaluate(const ScheduleDesc& d, Prediction& out, bool detailed) {
   // An item's slot time with its main loop at `iter` cycles per iteration (its first
   // iteration's latency beyond that pace is the fill, hidden with the prologue where the
   // grid overlaps them with the previous item).
-  auto item_cycles = [&](const WorkClass& c, double iter) {
+  auto item_cycles_with = [&](const WorkClass& c, double iter, double item_pro, double item_epi) {
     const double fill_at = c.iterations > 0 ? std::max(0.0, first - iter) : 0.0;
-    double t = k.item_setup_cycles + pro + epi;
+    double t = k.item_setup_cycles + item_pro + item_epi;
     if (c.iterations > 0) t += fill_at + static_cast<double>(c.iterations) * iter;
     if (!persistent) return t + k.cta_launch_cycles;
     double hid = 0.0;
-    if (d.prologue_overlaps_previous) hid += pro + fill_at;
-    if (d.epilogue_overlaps_next) hid += epi;
+    if (d.prologue_overlaps_previous) hid += item_pro + fill_at;
+    if (d.epilogue_overlaps_next) hid += item_epi;
     return std::max(t - hid, 1.0);
   };
+  auto item_cycles = [&](const WorkClass& c, double iter) { return item_cycles_with(c, iter, pro, epi); };
   thread_local std::vector<std::pair<double, int64_t>> durations;
   thread_local std::vector<double> class_cycles;
   thread_local std::vector<int> class_order;  // the order the scheduler hands classes out
@@ -528,24 +529,45 @@ void evaluate(const ScheduleDesc& d, Prediction& out, bool detailed) {
   // as does a static-stride grid (its slots' items are fixed by launch order).
   const int64_t tail_items = items % slots;
   const bool has_tail = items > slots && tail_items > 0 && grid.scheduler != Scheduler::kStaticStride;
-  const double full_share = has_tail ? static_cast<double>(items - tail_items) / static_cast<double>(items) : 1.0;
-  // The tail item with the most iterations ends the tail (an item's time grows with them).
+  // The tail round's items (the last tail_items in the scheduler's order): its longest item,
+  // which ends the tail when the SMs' own pace binds (an item's time grows with its
+  // iterations), and its share of the loop's iterations, the share of the unit's work left
+  // to the tail when the unit binds (the items need not be equal: causal attention's are not).
   const WorkClass* tail_longest = nullptr;
+  double tail_iterations = 0.0, all_iterations = 0.0;
   if (has_tail) {
     int64_t started = 0;
     for (const int i : class_order) {
       const WorkClass& c = grid.classes[static_cast<size_t>(i)];
-      if (started + c.items > items - tail_items && (tail_longest == nullptr || c.iterations > tail_longest->iterations))
-        tail_longest = &c;
+      const int64_t in_tail = std::clamp<int64_t>(started + c.items - (items - tail_items), 0, c.items);
+      if (in_tail > 0 && (tail_longest == nullptr || c.iterations > tail_longest->iterations)) tail_longest = &c;
+      tail_iterations += static_cast<double>(in_tail) * static_cast<double>(c.iterations);
+      all_iterations += static_cast<double>(c.items) * static_cast<double>(c.iterations);
       started += c.items;
     }
   }
-  auto tail_cycles = [&](double f_mhz) {
-    if (tail_longest == nullptr) return 0.0;
-    const double tail_iter = std::max(T_local, resource_chip * f_mhz / clock_mhz * static_cast<double>(tail_items) /
-                                                   static_cast<double>(slots));
-    return item_cycles(*tail_longest, tail_iter);  // a persistent slot's tail item follows its previous one
-  };
+  const double full_share = has_tail && all_iterations > 0.0 ? 1.0 - tail_iterations / all_iterations : 1.0;
+  // The tail's longest item at its SM's own pace (a persistent slot's tail item follows its
+  // previous one); the unit's share of the tail is added where the unit's bound is known.
+  // Its prologue and epilogue share the chip-wide units with the tail's CTAs only, and an op
+  // whose latency grows with the CTAs streaming (latency_per_streaming_cta) waits as for them.
+  double tail_sm_paced = 0.0;
+  if (tail_longest != nullptr) {
+    const double tail_active = std::max(1.0, static_cast<double>(tail_items) * grid.streaming_fraction());
+    double tail_T_local = T_local;
+    const bool streaming_latency = std::any_of(d.loop.begin(), d.loop.end(), [](const Op& o) {
+      return o.latency_per_streaming_cta > 0.0 && o.latency_streaming_ctas > 0.0;
+    });
+    if (streaming_latency) {
+      thread_local std::vector<Op> tail_loop;
+      tail_loop = d.loop;
+      for (Op& o : tail_loop)
+        o.latency_cycles -= o.latency_per_streaming_cta * std::max(0.0, o.latency_streaming_ctas - tail_active);
+      tail_T_local = std::max(resource_local, dependency_bound(tail_loop, occ).cycles_per_iter + k.iteration_overhead_cycles);
+    }
+    tail_sm_paced = item_cycles_with(*tail_longest, tail_T_local, phase_cycles(d.prologue, tail_active, share_sm),
+                                     phase_cycles(d.epilogue, tail_active, share_sm));
+  }
 
   // --- whole-kernel unit bounds ----------------------------------------------------------
   double busy[kUnitCount] = {};  // SM units: summed over SMs; chip units: whole chip
@@ -628,7 +650,13 @@ void evaluate(const ScheduleDesc& d, Prediction& out, bool detailed) {
     return ((bound[static_cast<int>(chip_unit)] - writeback_cycles) * full_share + writeback_cycles) * f_mhz /
            clock_mhz;
   };
-  auto tail_bound_at = [&](double f_mhz) { return full_rounds_at(f_mhz) + tail_cycles(f_mhz); };
+  // The tail ends when its longest item does at the SMs' pace or when the unit has done the
+  // tail's share of its work, whichever is later.
+  auto tail_bound_at = [&](double f_mhz) {
+    if (tail_longest == nullptr) return full_rounds_at(f_mhz);
+    const double unit_paced = (bound[static_cast<int>(chip_unit)] - writeback_cycles) * (1.0 - full_share) * f_mhz / clock_mhz;
+    return full_rounds_at(f_mhz) + std::max(tail_sm_paced, unit_paced);
+  };
   // A unit's whole-kernel bound in SM cycles at clock f_mhz (chip-wide ones rescaled, HBM's
   // with its SM-cycle ends).
   auto bound_at = [&](int u, double f_mhz) {

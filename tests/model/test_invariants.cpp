@@ -90,14 +90,18 @@ struct Case {
   std::string what;
 };
 
-// Feasible random cases of every schedule on every chip that runs it.
+// Feasible random cases of every schedule on every chip that runs it. Each (chip, schedule)
+// pair draws from its own stream (seeded by its names), so a parameter added to one schedule
+// does not reshuffle the cases of the others.
 std::vector<Case> random_cases(int per_schedule_and_gpu) {
-  std::mt19937 rng(20261121);
+  constexpr std::uint32_t kSeed = 20261121;
   std::vector<Case> cases;
   for (const auto& gpu : kGpus) {
     const Profile p = profiles::resolve_profile(gpu);
     for (const auto& info : schedules()) {
       if (!chip_support(p, info.name).empty()) continue;
+      std::seed_seq seed{kSeed, static_cast<std::uint32_t>(std::hash<std::string>{}(gpu + "/" + info.name))};
+      std::mt19937 rng(seed);
       int found = 0;
       for (int attempt = 0; attempt < 400 && found < per_schedule_and_gpu; ++attempt) {
         Case c{p, random_problem(info.kind, rng), info.name, random_tile(info, rng), {}, ""};

@@ -137,6 +137,11 @@ struct Op {
   int role = -1;            // index into ScheduleDesc::roles
   std::vector<Use> uses;    // units used at once; occupancy = max(work / rate)
   double latency_cycles = 0.0;  // result visible this long after occupancy ends
+  // The part of latency_cycles that grows with the CTAs streaming at once (a GEMM stage's
+  // zero-filled TMA rows), per CTA, and the CTAs it was taken for: the evaluator takes it
+  // again for the partial last round, where fewer CTAs stream.
+  double latency_per_streaming_cta = 0.0;
+  double latency_streaming_ctas = 0.0;
   // The op's warps issue their own instruction stream one dependent instruction after
   // another: instructions per thread x cycles per warp instruction. A floor on the
   // occupancy that holds no unit (see the timing semantics above); 0 = not modelled.
