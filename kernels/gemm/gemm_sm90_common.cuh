@@ -10,7 +10,9 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <stdexcept>
 #include <string>
 
@@ -181,6 +183,67 @@ __device__ __forceinline__ void store_partials_f32(const float (&acc)[kMmaPerK][
 // ---------------------------------------------------------------------- host side
 // Persistent grid: as many clusters as fit on the GPU (cudaOccupancyMaxActiveClusters),
 // capped by the number of work units.
+// Split-K second pass: C = bf16(sum over splits of the fp32 partials), 4 elements per
+// thread (m * n is a multiple of 8 since n % 8 == 0).
+// (A template only so that the header can be included by several translation units.)
+template <class OutT>
+__global__ void splitk_reduce_kernel(const float* __restrict__ partials, OutT* __restrict__ c,
+                                     size_t count, int splits) {
+  const size_t vec = count / 4;
+  for (size_t i = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x; i < vec;
+       i += static_cast<size_t>(gridDim.x) * blockDim.x) {
+    float4 sum = reinterpret_cast<const float4*>(partials)[i];
+    for (int s = 1; s < splits; ++s) {
+      const float4 p =
+          reinterpret_cast<const float4*>(partials + static_cast<size_t>(s) * count)[i];
+      sum.x += p.x;
+      sum.y += p.y;
+      sum.z += p.z;
+      sum.w += p.w;
+    }
+    static_assert(sizeof(OutT) == 2, "bf16 output");
+    __nv_bfloat162* out = reinterpret_cast<__nv_bfloat162*>(c) + 2 * i;
+    out[0] = __floats2bfloat162_rn(sum.x, sum.y);
+    out[1] = __floats2bfloat162_rn(sum.z, sum.w);
+  }
+}
+
+// Split-K of a work item's K steps: every split gets >= 1 K step (kb_per_split =
+// ceil(K steps / split_k), then the split count that leaves non-empty), each split writes
+// its fp32 partial C tile to the workspace, and the reduce pass sums them into C.
+struct SplitK {
+  int kb_per_split = 0;
+  int splits = 1;
+  std::size_t count = 0;            // elements of C
+  std::shared_ptr<float> partials;  // splits x count fp32 (none with one split)
+  unsigned reduce_blocks = 0;
+  static constexpr int kReduceThreads = 256;
+  static constexpr unsigned kMaxReduceBlocks = 65535;
+
+  static SplitK make(int k_steps, int split_k, int m, int n) {
+    if (split_k < 1) throw std::invalid_argument("split_k must be >= 1");
+    SplitK s;
+    s.kb_per_split = (k_steps + split_k - 1) / split_k;
+    s.splits = (k_steps + s.kb_per_split - 1) / s.kb_per_split;
+    s.count = static_cast<std::size_t>(m) * n;
+    if (s.splits > 1) {
+      float* p = nullptr;
+      TILESIM_CUDA_CHECK(cudaMalloc(&p, static_cast<std::size_t>(s.splits) * s.count * sizeof(float)));
+      s.partials = std::shared_ptr<float>(p, [](float* q) { cudaFree(q); });
+    }
+    s.reduce_blocks = static_cast<unsigned>(
+        std::min<std::size_t>((s.count / 4 + kReduceThreads - 1) / kReduceThreads, kMaxReduceBlocks));
+    return s;
+  }
+  std::size_t workspace_bytes() const { return splits > 1 ? splits * count * sizeof(float) : 0; }
+  // The second pass (none with one split).
+  void reduce(cudaStream_t stream, __nv_bfloat16* c) const {
+    if (splits <= 1) return;
+    splitk_reduce_kernel<__nv_bfloat16><<<reduce_blocks, kReduceThreads, 0, stream>>>(partials.get(), c, count, splits);
+    TILESIM_CHECK_LAUNCH("splitk_reduce_kernel");
+  }
+};
+
 struct PersistentGrid {
   unsigned grid_ctas = 0;
   int resident_clusters = 0;
@@ -237,8 +300,10 @@ void launch_clustered(Kernel kernel, unsigned grid_ctas, int threads, int smem_b
 
 // One mark of the stage trace (GemmArgs::stage_trace), by the thread that owns it.
 __device__ __forceinline__ void stage_mark(const StageTrace& t, bool owner, int step, int mark) {
-  if (owner && t.cycles != nullptr && step < t.steps)
-    t.cycles[(static_cast<std::size_t>(blockIdx.x) * t.steps + step) * cuda::kStageMarks + mark] = clock64();
+  if constexpr (kStageTraceMarks) {
+    if (owner && t.cycles != nullptr && step < t.steps)
+      t.cycles[(static_cast<std::size_t>(blockIdx.x) * t.steps + step) * cuda::kStageMarks + mark] = clock64();
+  }
 }
 
 // One end of the CTA's span in the stage trace (ptx::clock_span_mark): when its producer

@@ -44,6 +44,11 @@
 //    consumer issues group g+1 before it waits for group g (wgmma.wait_group 1) and promotes
 //    g while g+1 runs, as the bf16 kernel keeps one group in flight. Costs a third set of
 //    accumulators: 128x128 (2 consumers) and 64x128 (1 consumer) fit.
+//  - split_k (a launch parameter, as in gemm_sm90_ws): the work units are (split, tile)
+//    pairs, split-major; a unit promotes its own contiguous range of K groups and writes the
+//    promoted fp32 sum as a partial tile to a workspace, and a second pass (SplitK::reduce,
+//    gemm_sm90_common.cuh) sums the partials into bf16 C. For few output tiles (small M):
+//    64 x 2112 has 17 tiles of 64 x 128 for 132 SMs.
 //  - Two accumulator sets bound the tile: (block_m / consumers / 64) x block_n / 2 fp32 per
 //    set and thread; 128x256 and 256x128 with 2 consumers would need 256 registers for the
 //    accumulators alone (setmaxnreg gives a consumer 232), so the widest tiles are 128x192.
@@ -166,8 +171,8 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
                          const __grid_constant__ CUtensorMap tma_b,
                          const __grid_constant__ CUtensorMap tma_sfa,
                          const __grid_constant__ CUtensorMap tma_c,
-                         const float* __restrict__ scale_b, int m, int n, int k,
-                         const StageTrace trace) {
+                         const float* __restrict__ scale_b, int m, int n, int k, int splits,
+                         int kb_per_split, float* __restrict__ partials, const StageTrace trace) {
   constexpr int BM = Cfg::block_m, BN = Cfg::block_n, BK = Cfg::block_k;
   constexpr int kStages = Cfg::stages, kCM = Cfg::cluster_m, kCN = Cfg::cluster_n;
   constexpr int kCluster = Cfg::kClusterSize;
@@ -214,6 +219,9 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
   const int num_ctiles = ctiles_m * ctiles_n;
   const int num_kb = (k + BK - 1) / BK;  // = K groups of the scales
   const int n_blocks = (n + kGroup - 1) / kGroup;
+  // Work units = (split, tile) pairs, split-major (as gemm_sm90_ws); the host gives every
+  // split at least one K group.
+  const int num_units = num_ctiles * splits;
 
   if (warpgroup == 0) {
     // ------------------------------------------------------------------ producer
@@ -224,13 +232,15 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
       ptx::PipelineState ring;
       int step = 0;  // this CTA's K groups so far (the stage trace's index)
       span_mark(trace, true, cuda::kSpanFirstCycles);
-      for (int u = cluster_id; u < num_ctiles; u += num_clusters) {
+      for (int u = cluster_id; u < num_units; u += num_clusters) {
+        const int sp = u / num_ctiles;
         int ctm, ctn;
-        raster_tile<Cfg::raster>(u, ctiles_m, ctiles_n, ctm, ctn);
+        raster_tile<Cfg::raster>(u - sp * num_ctiles, ctiles_m, ctiles_n, ctm, ctn);
         const int row_a = (ctm * kCM + m_rank) * BM;
         const int row_b = (ctn * kCN + n_rank) * BN;
+        const int kb_end = min(num_kb, (sp + 1) * kb_per_split);
 #pragma unroll 1  // one k-block per iteration, in the order the schedule describes
-        for (int kb = 0; kb < num_kb; ++kb) {
+        for (int kb = sp * kb_per_split; kb < kb_end; ++kb) {
           const uint32_t full = bar_full + 8 * ring.index;
           mbar_wait(bar_empty + 8 * ring.index, ring.phase ^ 1);
           mbar_arrive_expect_tx(full, Cfg::kStageBytes);
@@ -263,13 +273,16 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
     uint32_t groups_done = 0;  // K groups this consumer has issued (all tiles): mma_order
     const bool tracer = cw == 0 && tid_in_wg == 0;  // the stage trace's consumer marks
 
-    for (int u = cluster_id; u < num_ctiles; u += num_clusters) {
+    for (int u = cluster_id; u < num_units; u += num_clusters) {
+      const int sp = u / num_ctiles;
       int ctm, ctn;
-      raster_tile<Cfg::raster>(u, ctiles_m, ctiles_n, ctm, ctn);
+      raster_tile<Cfg::raster>(u - sp * num_ctiles, ctiles_m, ctiles_n, ctm, ctn);
       const int tile_m = ctm * kCM + m_rank;
       const int tile_n = ctn * kCN + n_rank;
       const int col_base = tile_n * BN;
-      const bool last_tile = u + num_clusters >= num_ctiles;
+      const bool last_tile = u + num_clusters >= num_units;
+      const int kb_begin = sp * kb_per_split;
+      const int kb_end = min(num_kb, kb_begin + kb_per_split);
       // The tile's columns fall in at most two 128-column scale blocks of B: the first
       // columns (with_first_cols) in block nb0, the rest in the next (clamped at the last
       // block: columns past N are never stored).
@@ -289,7 +302,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
       // mma_order: hand the issue turn to the next consumer; the last consumer's final group
       // has no successor (a barrier must not be left half-arrived).
       auto hand_turn = [&](int kb) {
-        const bool final_group = last_tile && kb == num_kb - 1;
+        const bool final_group = last_tile && kb == kb_end - 1;
         if (cw < Cfg::consumers - 1 || !final_group)
           named_bar_arrive(Cfg::kOrderBar + (cw + 1) % Cfg::consumers, 2 * kWarpgroupThreads);
       };
@@ -384,23 +397,23 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
       auto main_loop = [&](auto first_cols) {
         if constexpr (kSets == 1) {
 #pragma unroll 1  // as the producer loop: one k-block per iteration
-          for (int kb = 0; kb < num_kb; ++kb) {
+          for (int kb = kb_begin; kb < kb_end; ++kb) {
             issue(Set0{}, kb);
             finish(Set0{}, Wait0{}, kb, first_cols);
           }
         } else {
           // Groups in pairs (set 0, set 1), one group always in flight while the previous
           // one is promoted.
-          issue(Set0{}, 0);
-          int kb = 1;
+          issue(Set0{}, kb_begin);
+          int kb = kb_begin + 1;
 #pragma unroll 1
-          for (; kb + 1 < num_kb; kb += 2) {
+          for (; kb + 1 < kb_end; kb += 2) {
             issue(Set1{}, kb);
             finish(Set0{}, Wait1{}, kb - 1, first_cols);
             issue(Set0{}, kb + 1);
             finish(Set1{}, Wait1{}, kb, first_cols);
           }
-          if (kb < num_kb) {
+          if (kb < kb_end) {
             issue(Set1{}, kb);
             finish(Set0{}, Wait1{}, kb - 1, first_cols);
             finish(Set1{}, Wait0{}, kb, first_cols);
@@ -412,6 +425,11 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
       with_first_cols<BN>(col_base % kGroup, main_loop);
 
       const int row_base = tile_m * BM + cw * Cfg::kRowsPerConsumer;
+      if (splits > 1) {  // split-K: the promoted fp32 sum as this split's partial tile
+        store_partials_f32<Cfg::kMmaPerK, BN>(sum, partials + static_cast<size_t>(sp) * m * n, tid_in_wg,
+                                              row_base, col_base, m, n);
+        continue;
+      }
       store_tile_bf16<Cfg::kMmaPerK, BN>(sum, &tma_c, cbuf, cbuf_gen, epi_count, Cfg::kEpilogueBar + cw,
                                          tid_in_wg, row_base, col_base, m, n);
     }
@@ -439,7 +457,7 @@ inline std::string sm90_fp8_unsupported_reason(const GemmArgs& g) {
 }
 
 template <class Cfg>
-Prepared sm90_fp8_prepare(const GemmArgs& g) {
+Prepared sm90_fp8_prepare(const GemmArgs& g, int split_k) {
   const std::string why = sm90_fp8_unsupported_reason(g);
   if (!why.empty()) throw std::invalid_argument(Cfg::name() + ": " + why);
   auto kernel = gemm_sm90_fp8_kernel<Cfg>;
@@ -461,8 +479,11 @@ Prepared sm90_fp8_prepare(const GemmArgs& g) {
   const int tiles_n = (g.n + Cfg::block_n - 1) / Cfg::block_n;
   const int ctiles = ((tiles_m + Cfg::cluster_m - 1) / Cfg::cluster_m) *
                      ((tiles_n + Cfg::cluster_n - 1) / Cfg::cluster_n);
+  const SplitK sk = SplitK::make(k_groups, split_k, g.m, g.n);
+  const int splits = sk.splits, kb_per_split = sk.kb_per_split;
   const PersistentGrid pg = persistent_grid(kernel, Cfg::name(), Cfg::kThreads, Cfg::kSmemBytes,
-                                            Cfg::kClusterSize, ctiles, g.reserve_sms);
+                                            Cfg::kClusterSize, static_cast<long long>(ctiles) * splits,
+                                            g.reserve_sms);
   const unsigned grid = pg.grid_ctas;
   const float* sfb = g.fp8.scale_b;
   const int m = g.m, n = g.n, k = g.k;
@@ -475,28 +496,33 @@ Prepared sm90_fp8_prepare(const GemmArgs& g) {
                    {"resident_clusters", pg.resident_clusters},
                    {"output_tiles", tiles_m * tiles_n},
                    {"k_groups", k_groups},
-                   {"k_steps_per_item", k_groups}};  // one K step = one scale group
+                   {"split_k", splits},
+                   {"k_steps_per_item", kb_per_split},  // one K step = one scale group
+                   {"workspace_bytes", sk.workspace_bytes()}};
   p.launch = [=](cudaStream_t stream) {
     launch_clustered(kernel, grid, Cfg::kThreads, Cfg::kSmemBytes, Cfg::kClusterSize, stream,
-                     map_a, map_b, map_sfa, map_c, sfb, m, n, k, trace);
+                     map_a, map_b, map_sfa, map_c, sfb, m, n, k, splits, kb_per_split,
+                     sk.partials.get(), trace);
+    sk.reduce(stream, g.c);
   };
   return p;
 }
 
 template <int BM, int BN, int BK, int S, int C, int CM, int CN, int R, int O, int P>
-KernelEntry sm90_fp8_entry() {
+KernelEntry sm90_fp8_entry(int split_k = 1) {
   static_assert(BK == kFp8ScaleGroup, "gemm_sm90_fp8: block_k is the 128-wide scale group");
   using Cfg = Fp8Config<BM, BN, S, C, CM, CN, R, O, P>;
+  if (split_k < 1) throw std::invalid_argument("split_k must be >= 1");
   KernelEntry e;
-  e.name = Cfg::name();
+  e.name = Cfg::name() + (split_k > 1 ? "_sk" + std::to_string(split_k) : "");
   e.schedule = "gemm_sm90_fp8";
   e.dtype = "fp8";
   e.tile = {{"block_m", BM},   {"block_n", BN},  {"block_k", BK},
             {"stages", S},     {"consumers", C}, {"cluster_m", CM},
             {"cluster_n", CN}, {"raster", R},    {"mma_order", O},
-            {"promote_overlap", P}};
+            {"promote_overlap", P}, {"split_k", split_k}};
   e.unsupported_reason = sm90_fp8_unsupported_reason;
-  e.prepare = [](const GemmArgs& g) { return sm90_fp8_prepare<Cfg>(g); };
+  e.prepare = [split_k](const GemmArgs& g) { return sm90_fp8_prepare<Cfg>(g, split_k); };
   return e;
 }
 

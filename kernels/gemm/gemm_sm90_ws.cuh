@@ -313,31 +313,6 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
   if constexpr (kCluster > 1) cluster_sync();
 }
 
-// Split-K second pass: C = bf16(sum over splits of the fp32 partials), 4 elements per
-// thread (m * n is a multiple of 8 since n % 8 == 0).
-// (A template only so that the header can be included by several translation units.)
-template <class OutT>
-__global__ void splitk_reduce_kernel(const float* __restrict__ partials, OutT* __restrict__ c,
-                                     size_t count, int splits) {
-  const size_t vec = count / 4;
-  for (size_t i = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x; i < vec;
-       i += static_cast<size_t>(gridDim.x) * blockDim.x) {
-    float4 sum = reinterpret_cast<const float4*>(partials)[i];
-    for (int s = 1; s < splits; ++s) {
-      const float4 p =
-          reinterpret_cast<const float4*>(partials + static_cast<size_t>(s) * count)[i];
-      sum.x += p.x;
-      sum.y += p.y;
-      sum.z += p.z;
-      sum.w += p.w;
-    }
-    static_assert(sizeof(OutT) == 2, "bf16 output");
-    __nv_bfloat162* out = reinterpret_cast<__nv_bfloat162*>(c) + 2 * i;
-    out[0] = __floats2bfloat162_rn(sum.x, sum.y);
-    out[1] = __floats2bfloat162_rn(sum.z, sum.w);
-  }
-}
-
 // ---------------------------------------------------------------------- host side
 inline std::string sm90_unsupported_reason(const GemmArgs& g) {
   if (g.m < 1 || g.n < 1 || g.k < 1) return "M, N, K must be >= 1";
@@ -373,21 +348,8 @@ Prepared sm90_prepare(const GemmArgs& g, int split_k) {
   const int ctiles = ((tiles_m + Cfg::cluster_m - 1) / Cfg::cluster_m) *
                      ((tiles_n + Cfg::cluster_n - 1) / Cfg::cluster_n);
 
-  // Every split gets >= 1 k-block: kb_per_split = ceil(num_kb / split_k), then the split
-  // count that this leaves non-empty.
-  const int num_kb = (g.k + Cfg::block_k - 1) / Cfg::block_k;
-  const int kb_per_split = (num_kb + split_k - 1) / split_k;
-  const int splits = (num_kb + kb_per_split - 1) / kb_per_split;
-  const std::size_t count = static_cast<std::size_t>(g.m) * g.n;
-  std::shared_ptr<float> partials;
-  if (splits > 1) {
-    float* p = nullptr;
-    TILESIM_CUDA_CHECK(cudaMalloc(&p, static_cast<std::size_t>(splits) * count * sizeof(float)));
-    partials = std::shared_ptr<float>(p, [](float* q) { cudaFree(q); });
-  }
-  constexpr int kReduceThreads = 256;
-  const unsigned reduce_blocks = static_cast<unsigned>(
-      std::min<std::size_t>((count / 4 + kReduceThreads - 1) / kReduceThreads, 65535));
+  const SplitK sk = SplitK::make((g.k + Cfg::block_k - 1) / Cfg::block_k, split_k, g.m, g.n);
+  const int splits = sk.splits, kb_per_split = sk.kb_per_split;
   const PersistentGrid pg =
       persistent_grid(kernel, Cfg::name(), Cfg::kThreads, Cfg::kSmemBytes, Cfg::kClusterSize,
                       static_cast<long long>(ctiles) * splits, g.reserve_sms);
@@ -405,16 +367,12 @@ Prepared sm90_prepare(const GemmArgs& g, int split_k) {
                    {"split_k", splits},
                    {"kb_per_split", kb_per_split},
                    {"k_steps_per_item", kb_per_split},  // one K step = one k-block
-                   {"workspace_bytes", splits > 1 ? splits * count * sizeof(float) : 0},
+                   {"workspace_bytes", sk.workspace_bytes()},
                    {"l2_prefetch_ranges", pf.count}};
   p.launch = [=](cudaStream_t stream) {
     launch_clustered(kernel, grid, Cfg::kThreads, Cfg::kSmemBytes, Cfg::kClusterSize, stream,
-                     map_a, map_b, map_c, m, n, k, splits, kb_per_split, partials.get(), pf, trace);
-    if (splits > 1) {
-      splitk_reduce_kernel<__nv_bfloat16>
-          <<<reduce_blocks, kReduceThreads, 0, stream>>>(partials.get(), g.c, count, splits);
-      TILESIM_CHECK_LAUNCH("splitk_reduce_kernel");
-    }
+                     map_a, map_b, map_c, m, n, k, splits, kb_per_split, sk.partials.get(), pf, trace);
+    sk.reduce(stream, g.c);
   };
   return p;
 }

@@ -85,6 +85,8 @@ int Builder::op(std::vector<Op>* list, const std::string& name, int role, double
     o.note.clear();
     o.chain_cycles = 0.0;
     o.chain_what.clear();
+    o.latency_per_streaming_cta = 0.0;
+    o.latency_streaming_ctas = 0.0;
   } else {
     o.uses.reserve(5);  // typical op: up to 5 units (softmax: mufu, fma, alu, cvt, issue)
     o.deps.reserve(6);
@@ -127,6 +129,20 @@ int Builder::gemm_operand_load(std::vector<Op>* list, const std::string& name, i
   return id;
 }
 
+int effective_split_k(int64_t k_steps, int split_k) {
+  if (k_steps <= 0 || split_k <= 1) return 1;
+  const int64_t per_split = ceil_div(k_steps, split_k);
+  return static_cast<int>(ceil_div(k_steps, per_split));
+}
+
+double add_split_k_reduce(const Ctx& c, ScheduleDesc& d, double mn, int split_k) {
+  if (split_k <= 1) return c.obytes();
+  d.post.name = "split-k reduce";
+  d.post.hbm_bytes = mn * kSplitKPartialBytes * split_k + mn * c.obytes();
+  d.post.launch_us = c.p.latency.kernel_launch_us.value;
+  return kSplitKPartialBytes;
+}
+
 void Builder::gemm_stage_latency(std::vector<Op>* list, int load_op, const GemmTraffic& g) {
   Op& ld = (*list)[load_op];
   const double waits = std::clamp(g.stage_hbm_share, 0.0, 1.0);
@@ -137,6 +153,8 @@ void Builder::gemm_stage_latency(std::vector<Op>* list, int load_op, const GemmT
   // of a box's out-of-bounds rows (tma_zero_fill_latency_cycles).
   const double zero_fill = c_.k.tma_zero_fill_latency_cycles * g.concurrent_ctas * g.zero_fill_rows_sq;
   ld.latency_cycles = steady + zero_fill;
+  ld.latency_per_streaming_cta = c_.k.tma_zero_fill_latency_cycles * g.zero_fill_rows_sq;
+  ld.latency_streaming_ctas = g.concurrent_ctas;
   if (zero_fill > 0.0)
     note(list, load_op, [&] {
       return "+ " + num(zero_fill) + " cycles of zero-filled rows: tma_zero_fill_latency_cycles x " + num(g.concurrent_ctas) +

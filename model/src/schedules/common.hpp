@@ -231,6 +231,17 @@ struct GemmTraffic {
   bool warm = false;
   std::string model;         // how it was computed
 };
+// Split-K of a GEMM's K steps (gemm_sm90_ws, gemm_sm90_fp8): each split of an output tile
+// writes an fp32 partial tile; a reduce pass then reads the split_k partials and writes C
+// once (the post pass this sets; no pass with one split). Returns the bytes per C element
+// a work item stores.
+constexpr double kSplitKPartialBytes = 4.0;
+double add_split_k_reduce(const Ctx& c, ScheduleDesc& d, double mn, int split_k);
+// The splits a kernel runs for `split_k` over `k_steps` (kernels/gemm SplitK::make): every
+// split gets ceil(k_steps / split_k) K steps, so fewer splits remain where that rounds up
+// (9 steps asked for 4 splits run as 3 of 3; 4 steps asked for 8 run as 4 of 1).
+int effective_split_k(int64_t k_steps, int split_k);
+
 GemmTraffic gemm_traffic(const Ctx& c, int64_t tiles_m, int64_t tiles_n, int block_m, int block_n,
                          int64_t concurrent_tiles, int raster, int mcast_a, int mcast_b);
 

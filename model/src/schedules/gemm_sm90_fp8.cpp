@@ -13,6 +13,8 @@
 //     cycles per FFMA beside them); with promote_overlap = 1
 //     a consumer alternates two wgmma accumulator sets and promotes group g while its own
 //     group g+1 runs (wgmma.wait_group 1).
+// split_k splits a tile's K groups over work items as gemm_sm90_ws does (fp32 partials of
+// the promoted sums, then a reduce pass).
 // The kernel is kernels/gemm/gemm_sm90_fp8.cuh.
 #include <algorithm>
 
@@ -71,6 +73,7 @@ void build_gemm_sm90_fp8(const Ctx& c, ScheduleDesc& d) {
   const bool turn_after_half = c.i("mma_order") == 2;
   const bool overlap = c.i("promote_overlap") != 0;
   const int tile_sets = overlap ? 2 : 1;  // wgmma accumulator sets per consumer
+  const int split_k = effective_split_k(ceil_div(prob.k, bk), c.i("split_k"));
   const double e = c.ebytes();
   const int k_instr = static_cast<int>(32.0 / e);  // wgmma K = 32 for 8-bit inputs
   const int rm = bm / consumers;
@@ -96,10 +99,12 @@ void build_gemm_sm90_fp8(const Ctx& c, ScheduleDesc& d) {
   d.grid.cluster_size = cm * cn;
   d.grid.sm_count = c.sm_count();
   if (!fill_occupancy(c, d)) return;
-  const int64_t concurrent = add_cluster_tile_grid(d, tiles_m, tiles_n, cm, cn, 1, k_groups);
+  // Split-K as gemm_sm90_ws: each split promotes its own K groups into an fp32 partial.
+  const int64_t concurrent = add_cluster_tile_grid(d, tiles_m, tiles_n, cm, cn, split_k, ceil_div(k_groups, split_k));
   const GemmTraffic g = gemm_traffic(c, tiles_m, tiles_n, bm, bn, concurrent, raster, cn, cm);
   const double mn = static_cast<double>(prob.m) * static_cast<double>(prob.n);
-  const double c_bytes = mn * c.obytes();
+  const double out_bytes = add_split_k_reduce(c, d, mn, split_k);  // per C element per item
+  const double c_bytes = mn * out_bytes * split_k;
   // Scale tensors: read once from HBM; every tile reads its rows' A scales (with the stage)
   // and one or two B scales per group (L1-cached across the CTA's warps).
   const double groups = static_cast<double>(k_groups), tiles = static_cast<double>(tiles_m * tiles_n);
@@ -221,11 +226,12 @@ void build_gemm_sm90_fp8(const Ctx& c, ScheduleDesc& d) {
   for (int w = 0; w < consumers; ++w) {
     const int id = b.op(E, "epilogue.wg" + std::to_string(w), cons[w], c.p.latency.hbm.value);
     const double elems = static_cast<double>(rm) * bn, eff = c.k.epilogue_efficiency;
-    b.use(E, id, Unit::kCvt, elems * kCvtPerElement, c.p.per_sm.cvt_bf16x2.value * eff,
-          [&] { return num(elems) + " values / 2 per cvt"; });
-    b.use(E, id, Unit::kSmem, elems * c.obytes(), srate * eff,
-          [&] { return num(elems) + " x " + num(c.obytes()) + " B staged"; });
-    b.store_uses(E, id, elems * c.obytes(), eff, consumers);
+    if (split_k == 1)  // fp32 partials are stored as they are, without conversion
+      b.use(E, id, Unit::kCvt, elems * kCvtPerElement, c.p.per_sm.cvt_bf16x2.value * eff,
+            [&] { return num(elems) + " values / 2 per cvt"; });
+    b.use(E, id, Unit::kSmem, elems * out_bytes, srate * eff,
+          [&] { return num(elems) + " x " + num(out_bytes) + " B staged"; });
+    b.store_uses(E, id, elems * out_bytes, eff, consumers);
   }
   d.prologue_overlaps_previous = true;  // producer fills the next tile's stages during the epilogue
   d.epilogue_overlaps_next = false;     // cooperative consumers store before the next tile
@@ -253,7 +259,8 @@ ScheduleSpec spec_gemm_sm90_fp8() {
       {"cluster_n", ParamType::kInt, 1, 2, 0, "", "CTAs per cluster along N (A multicast)", true, 1, {1}},
       {"raster", ParamType::kInt, 1, 64, 0, "", "swizzle group (tile-rows) of the tile scheduler; 1 = row-major", true, 8, {8}},
       {"mma_order", ParamType::kInt, 0, 2, 0, "", "1: consumers issue each K group's wgmmas in turn (named barrier, handed on after the issue); 2: handed on when the first half of the group's wgmmas is done, so one consumer promotes while the next one's wgmmas run", true, 0, {0, 2}},
-      {"promote_overlap", ParamType::kInt, 0, 1, 0, "", "1: two wgmma accumulator sets alternate, group g is promoted while g+1 runs (wait_group 1)", true, 0, {0, 1}}};
+      {"promote_overlap", ParamType::kInt, 0, 1, 0, "", "1: two wgmma accumulator sets alternate, group g is promoted while g+1 runs (wait_group 1)", true, 0, {0, 1}},
+      {"split_k", ParamType::kInt, 1, 16, 0, "", "K groups split across CTAs into fp32 partials of the promoted sums, summed by a reduce pass; 1 = none", true, 1, {1, 4}}};
   s.constraints = {
       {"dtype", "dtype is fp8", "block-scaled e4m3 inputs (the bf16 GEMM is gemm_sm90_ws)",
        [](const TileView& v) { return v.prob.dtype == Dtype::kFp8; }},

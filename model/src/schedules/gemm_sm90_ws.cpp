@@ -10,13 +10,12 @@
 
 namespace tilesim::model::detail {
 
-constexpr double kSplitKPartialBytes = 4.0;  // split-K partial C tiles are fp32
-
 void build_gemm_sm90_ws(const Ctx& c, ScheduleDesc& d) {
   const auto& prob = c.prob;
   const int bm = c.i("block_m"), bn = c.i("block_n"), bk = c.i("block_k"), stages = c.i("stages");
   const int consumers = c.i("consumers"), cm = c.i("cluster_m"), cn = c.i("cluster_n"), raster = c.i("raster");
-  const int split_k = c.i("split_k");
+  const int64_t k_steps = ceil_div(prob.k, bk);
+  const int split_k = effective_split_k(k_steps, c.i("split_k"));
   const double e = c.ebytes();
   const int k_instr = static_cast<int>(32.0 / e);  // wgmma K: 16 for 16-bit, 32 for fp8, 8 for tf32
   const int rm = bm / consumers;
@@ -32,7 +31,6 @@ void build_gemm_sm90_ws(const Ctx& c, ScheduleDesc& d) {
                           acc_regs + static_cast<int>(c.k.register_overhead_per_thread)));
 
   const int64_t tiles_m = ceil_div(prob.m, bm), tiles_n = ceil_div(prob.n, bn);
-  const int64_t k_steps = ceil_div(prob.k, bk);
   // Split-K: each output tile becomes split_k work items over K/split_k; each writes an
   // fp32 partial tile and a reduce pass sums them (read split_k partials, write C once).
   const int64_t iters = ceil_div(k_steps, split_k);
@@ -45,13 +43,8 @@ void build_gemm_sm90_ws(const Ctx& c, ScheduleDesc& d) {
   const int64_t concurrent = add_cluster_tile_grid(d, tiles_m, tiles_n, cm, cn, split_k, iters);
   const GemmTraffic g = gemm_traffic(c, tiles_m, tiles_n, bm, bn, concurrent, raster, cn, cm);
   const double mn = static_cast<double>(prob.m) * static_cast<double>(prob.n);
-  const double out_bytes = split_k > 1 ? kSplitKPartialBytes : c.obytes();  // per C element per item
+  const double out_bytes = add_split_k_reduce(c, d, mn, split_k);  // per C element per item
   const double c_bytes = mn * out_bytes * split_k;
-  if (split_k > 1) {
-    d.post.name = "split-k reduce";
-    d.post.hbm_bytes = mn * kSplitKPartialBytes * split_k + mn * c.obytes();
-    d.post.launch_us = c.p.latency.kernel_launch_us.value;
-  }
   d.total_hbm_bytes = g.hbm_ab_bytes + c_bytes;
   d.total_l2_bytes = g.l2_ab_bytes + c_bytes;
 
