@@ -61,8 +61,8 @@ struct L2PrefetchList {
 // The per-K-step marks are compiled in only where TILESIM_STAGE_TRACE is 1 (CMake option
 // TILESIM_STAGE_TRACE, for the stage-trace runs): a mark reads the SM clock in consumer
 // warpgroup 0 between its wgmmas and its promotion, which ptxas does not move instructions
-// across, and a timing build with the marks (never recording: a null trace) ran the
-// two-consumer fp8 kernels 5-13 % slower on the H200 (2026-11-29, the same code otherwise).
+// across, so a build with them runs slower even never recording (measured: kernels/gemm/README.md,
+// "Stage trace").
 // The spans are always compiled (two marks per CTA).
 #ifndef TILESIM_STAGE_TRACE
 #define TILESIM_STAGE_TRACE 0

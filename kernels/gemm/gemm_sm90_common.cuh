@@ -180,9 +180,6 @@ __device__ __forceinline__ void store_partials_f32(const float (&acc)[kMmaPerK][
   }
 }
 
-// ---------------------------------------------------------------------- host side
-// Persistent grid: as many clusters as fit on the GPU (cudaOccupancyMaxActiveClusters),
-// capped by the number of work units.
 // Split-K second pass: C = bf16(sum over splits of the fp32 partials), 4 elements per
 // thread (m * n is a multiple of 8 since n % 8 == 0).
 // (A template only so that the header can be included by several translation units.)
@@ -244,6 +241,9 @@ struct SplitK {
   }
 };
 
+// ---------------------------------------------------------------------- host side
+// Persistent grid: as many clusters as fit on the GPU (cudaOccupancyMaxActiveClusters),
+// capped by the number of work units.
 struct PersistentGrid {
   unsigned grid_ctas = 0;
   int resident_clusters = 0;

@@ -439,13 +439,12 @@ void evaluate(const ScheduleDesc& d, Prediction& out, bool detailed) {
       unit_iter[static_cast<int>(u.unit)] += u.work / rate;
     }
   }
-  double resource = 0.0, resource_local = 0.0, resource_chip = 0.0;
+  double resource = 0.0, resource_local = 0.0;
   Unit resource_unit = Unit::kTensor;
   for (int u = 0; u < kUnitCount; ++u) {
     const bool chip = unit_is_chip_wide(static_cast<Unit>(u));
     const double c = chip ? unit_iter[u] : share_sm * unit_iter[u];
     if (!chip) resource_local = std::max(resource_local, c);
-    if (chip) resource_chip = std::max(resource_chip, c);
     if (c > resource) {
       resource = c;
       resource_unit = static_cast<Unit>(u);

@@ -262,10 +262,8 @@ void build_attn_fa3(const Ctx& c, ScheduleDesc& d) {
   const double eff = c.k.epilogue_efficiency;
   // No store latency: O leaves by register-to-global stores that no one waits for (a
   // persistent CTA starts its next item, a plain CTA's slot frees once its warps exit; only
-  // the kernel's end waits for them to land). Measured on the H200: a work item's per-item
-  // cost (the intercept of per-item cycles against KV blocks,
-  // data/measurements/attention/2026-11-29_h200_fa3_items.json) is 6452 (d64) and 9219
-  // (d128) cycles in a plain grid, below the model's with the HBM latency (7382, 10482).
+  // the kernel's end waits for them to land). The measured per-item cost that shows it:
+  // tests/model/test_fa3_item_cost.cpp.
   for (int k = 0; k < C; ++k) {
     const int ep = b.op(E, "epilogue.wg" + std::to_string(k), wg[k], 0.0);
     b.use(E, ep, Unit::kFma, r * dv, c.p.per_sm.fp32_fma.value * eff);

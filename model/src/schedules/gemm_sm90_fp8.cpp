@@ -73,7 +73,6 @@ void build_gemm_sm90_fp8(const Ctx& c, ScheduleDesc& d) {
   const bool turn_after_half = c.i("mma_order") == 2;
   const bool overlap = c.i("promote_overlap") != 0;
   const int tile_sets = overlap ? 2 : 1;  // wgmma accumulator sets per consumer
-  const int split_k = effective_split_k(ceil_div(prob.k, bk), c.i("split_k"));
   const double e = c.ebytes();
   const int k_instr = static_cast<int>(32.0 / e);  // wgmma K = 32 for 8-bit inputs
   const int rm = bm / consumers;
@@ -93,6 +92,7 @@ void build_gemm_sm90_fp8(const Ctx& c, ScheduleDesc& d) {
 
   const int64_t tiles_m = ceil_div(prob.m, bm), tiles_n = ceil_div(prob.n, bn);
   const int64_t k_groups = ceil_div(prob.k, bk);
+  const int split_k = effective_split_k(k_groups, c.i("split_k"));
   const double a_tile = bm * bk * e, b_tile = bn * bk * e, sfa_tile = bm * kScaleBytes;
   d.cta.smem_bytes = stages * (a_tile + b_tile + sfa_tile) + bm * std::min(bn, 64) * c.obytes();
   d.grid.scheduler = Scheduler::kPersistent;
