@@ -1,6 +1,7 @@
 # Generates a runner's kernel-instance translation units from kernels/instances.json, the
 # one list of compiled instances (the model embeds the same file). With
-# TILESIM_ALL_KERNELS=OFF only the instances marked "ci" are generated. Instances of one
+# TILESIM_ALL_KERNELS=OFF only the instances marked "ci" are generated, and those of the groups
+# named in TILESIM_KERNEL_GROUPS (a device build of a few families). Instances of one
 # "group" share a translation unit (a parallel build compiles the groups side by side);
 # an empty group gives the instance a unit of its own.
 set(TILESIM_INSTANCES_JSON "${CMAKE_SOURCE_DIR}/kernels/instances.json")
@@ -38,7 +39,8 @@ function(tilesim_generate_instances runner out_var)
       continue()
     endif()
     string(JSON ci GET "${inst}" ci)
-    if(NOT TILESIM_ALL_KERNELS AND NOT ci)
+    string(JSON group GET "${inst}" group)
+    if(NOT TILESIM_ALL_KERNELS AND NOT ci AND NOT (group AND group IN_LIST TILESIM_KERNEL_GROUPS))
       continue()
     endif()
     string(JSON line GET "${doc}" schedules "${schedule}" instantiate)
@@ -50,7 +52,6 @@ function(tilesim_generate_instances runner out_var)
     if(line MATCHES "@[a-z_]+@")
       message(FATAL_ERROR "kernels/instances.json: instance ${i} (${schedule}) leaves ${CMAKE_MATCH_0} unset in: ${line}")
     endif()
-    string(JSON group GET "${inst}" group)
     if(group STREQUAL "")
       set(group "${schedule}_${index}")
     endif()

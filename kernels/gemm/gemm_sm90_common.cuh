@@ -35,9 +35,9 @@ inline constexpr int kEpiBufs = 2;  // double buffer: write one while the other 
 inline constexpr int kRegsPerSm = 65536;
 inline constexpr int kProducerRegs = 40;
 inline constexpr int kMaxConsumerRegs = 240;
-constexpr int consumer_regs(int consumers) {
+constexpr int consumer_regs(int consumers, int producer_regs = kProducerRegs) {
   return std::min(kMaxConsumerRegs,
-                  ((kRegsPerSm / kWarpgroupThreads - kProducerRegs) / consumers) / 8 * 8);
+                  ((kRegsPerSm / kWarpgroupThreads - producer_regs) / consumers) / 8 * 8);
 }
 
 // Grouped tile order over the cluster-tile grid: `raster` rows at a time, column-major

@@ -98,15 +98,19 @@ struct Fp8Config {
   static constexpr int kSmemBytes = kSwizzleAlign + Stages * (kABytes + kBBytes) +
                                     Consumers * kEpiBufs * kEpiBufBytes + Stages * kSfaBytes +
                                     kBarrierBytes;
-  static constexpr int kConsumerRegs = consumer_regs(Consumers);
+  // With three consumers the producer drops to setmaxnreg's minimum of 24 (its TMA issue
+  // loop fits) so that each consumer gets 160 (24 + 3 x 160 <= 64K / 128 threads).
+  static constexpr int kProducerRegsMin = 24;
+  static constexpr int kProducerRegs = Consumers > 2 ? kProducerRegsMin : sm90::kProducerRegs;
+  static constexpr int kConsumerRegs = consumer_regs(Consumers, kProducerRegs);
   // mma_order = 2 commits a K group's wgmmas in two halves so that the turn can be handed on
   // once the first half is done (wgmma.wait_group 1).
   static constexpr int kWgmmaPerGroup = block_k / kWgmmaK;
   static constexpr int kTurnAfterHalf = MmaOrder == 2;
   static constexpr int kAccPerSet = kMmaPerK * BlockN / 2;  // fp32 per thread per set
-  // Registers a consumer needs besides its two accumulator sets (addresses, scales, loop
-  // state); ptxas -v shows the total.
-  static constexpr int kConsumerOverheadRegs = 40;
+  // Registers a consumer needs besides its accumulator sets (addresses, scales, loop
+  // state): the 3-consumer 192x128 tile (128 accumulators) compiles in 160 with no spills.
+  static constexpr int kConsumerOverheadRegs = 32;
   static constexpr int kTmaSmemAlign = 128;  // shared destination of a non-swizzled TMA box
 
   static_assert(block_k * kElemBytes == kSwizzleRowBytes, "block_k = one 128-byte swizzle row");
@@ -225,7 +229,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
 
   if (warpgroup == 0) {
     // ------------------------------------------------------------------ producer
-    if constexpr (Cfg::consumers > 1) setmaxnreg_dec<kProducerRegs>();
+    if constexpr (Cfg::consumers > 1) setmaxnreg_dec<Cfg::kProducerRegs>();
     if (tid_in_wg == 0) {
       const uint16_t mask_a = multicast_mask_a<kCM, kCN>(m_rank);
       const uint16_t mask_b = multicast_mask_b<kCM, kCN>(n_rank);
