@@ -166,11 +166,27 @@ void Builder::gemm_stage_latency(std::vector<Op>* list, int load_op, const GemmT
   if (hbm_stage > steady && !g.warm) {
     const std::string name = ld.name + ".cold";  // before op(): a push may move the ops of `list`
     const int cold = op(&d_.prologue, name, ld.role, hbm_stage - steady);
+    // The first stage is issued only once the prologue's earlier ops (cluster barriers) are done.
+    for (int before = 0; before < cold; ++before) dep(&d_.prologue, cold, before, 0, DepKind::kDone);
     note(&d_.prologue, cold, [&] {
       return "first stage on a cold L2: gemm_operand_hbm_latency_cycles " + num(hbm_stage) + " less the steady " +
              num(steady) + " (" + num(100.0 * waits) + "% of the stages wait for HBM)";
     });
   }
+}
+
+void Builder::cluster_barriers(int cluster_size, int role) {
+  const double per_barrier = c_.k.cluster_barrier_cycles;
+  if (cluster_size <= 1 || per_barrier <= 0.0) return;
+  // Each barrier is an arrive/wait handshake with the peer SMs over the SM-to-SM network:
+  // no CTA of the cluster loads before every peer has initialised its barriers, and none
+  // exits before every peer is done writing into it. Both sit on each CTA's critical path
+  // once, so the prologue (paid once per CTA of a persistent grid) carries them together.
+  const int id = op(&d_.prologue, "cluster_barriers", role, kClusterBarriersPerCta * per_barrier);
+  note(&d_.prologue, id, [&] {
+    return num(kClusterBarriersPerCta) + " cluster barriers (after the barrier init, before exit) x cluster_barrier_cycles " +
+           num(per_barrier) + " (" + num(cluster_size) + "-CTA cluster)";
+  });
 }
 
 int Builder::load(std::vector<Op>* list, const std::string& name, int role, double bytes, double hbm_fraction,

@@ -50,6 +50,10 @@ constexpr int kRegisterGranularity = 8;
 // use 40 (LoadRegisterRequirement), FA3 24-32. We use 40 for GEMM and 24 for attention,
 // what our kernels set (kernels/attention/fwd/fa3_kernel.cuh kProducerRegs).
 constexpr int kGemmProducerRegisters = 40;
+// A clustered Hopper GEMM (kernels/gemm/gemm_sm90_ws.cuh, gemm_sm90_fp8.cuh) passes two
+// cluster-wide barriers per CTA: after its mbarrier init, before a peer's multicast may
+// complete on them, and before it exits, while a peer may still write into its SMEM.
+constexpr int kClusterBarriersPerCta = 2;
 constexpr int kAttnProducerRegisters = 24;
 constexpr int kWarpgroupThreads = 128;
 constexpr int kWarpThreads = 32;
@@ -172,6 +176,11 @@ class Builder {
   // stage that waits for HBM (g.stage_hbm_share of them) takes gemm_operand_hbm_latency_cycles,
   // the others the L2 latency; the grid's first stage waits for HBM (a prologue op).
   void gemm_stage_latency(std::vector<Op>* list, int load_op, const GemmTraffic& g);
+  // A clustered kernel's cluster-wide barriers (kClusterBarriersPerCta of
+  // cluster_barrier_cycles each): a prologue op on `role` before the CTA's first load,
+  // paid once per CTA of a persistent grid. Nothing for a cluster of one CTA. Call it
+  // before gemm_stage_latency, whose cold first stage waits for it.
+  void cluster_barriers(int cluster_size, int role);
   // A store of `bytes` to global memory (through L2 to HBM). The store also leaves its SM
   // at sm_store_bytes_per_clk, shared by the `sm_writers` ops of the phase that store at
   // the same time on that SM: a chain on the op (schedules whose fitted or measured

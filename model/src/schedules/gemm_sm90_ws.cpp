@@ -54,6 +54,7 @@ void build_gemm_sm90_ws(const Ctx& c, ScheduleDesc& d) {
   // A is M x K and B is N x K, both K-major.
   const int ld = b.gemm_operand_load(L, "load_ab", prod, load_bytes, g,
                                      static_cast<double>(bm) / cn + static_cast<double>(bn) / cm, bk * e);
+  b.cluster_barriers(cm * cn, prod);  // before the first stage, which waits for them
   b.gemm_stage_latency(L, ld, g);
   b.note(L, ld, [&] {
     return "TMA A " + num(bm) + "x" + num(bk) + " /" + num(cn) + " (multicast) + B " + num(bn) + "x" + num(bk) + " /" +

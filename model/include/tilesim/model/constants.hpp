@@ -34,6 +34,7 @@ struct ModelConstants {
   double tma_issue_cycles_per_row = 0.0;
   double sm_store_bytes_per_clk = 0.0;
   double tma_zero_fill_latency_cycles = 0.0;
+  double cluster_barrier_cycles = 0.0;
   double clock_fp8_tensor_power_ratio = 0.0;
   double decode_prefetch_refetch_fraction = 0.0;
   double l2_efficiency = 0.0;
@@ -145,6 +146,10 @@ inline constexpr std::array kConstantFields{
     field("sm_store_bytes_per_clk", member<&ModelConstants::sm_store_bytes_per_clk>, kBytesPerClk, Rule::kPositive,
           "bytes per SM cycle that one SM's stores to global memory leave it at (st.global or TMA store, "
           "through L2): an epilogue's stores are a chain on its SM, whatever the chip-wide rates leave"),
+    field("cluster_barrier_cycles", member<&ModelConstants::cluster_barrier_cycles>, kCycles, Rule::kNonNegative,
+          "SM cycles one cluster-wide barrier (barrier.cluster arrive + wait) holds a CTA of a clustered kernel: "
+          "a multicasting Hopper GEMM passes one after its barrier init (a peer's multicast may target them) "
+          "and one before it exits (a peer may still write into its shared memory), once per CTA"),
     field("tma_zero_fill_latency_cycles", member<&ModelConstants::tma_zero_fill_latency_cycles>, kCycles,
           Rule::kNonNegative,
           "cycles a Hopper GEMM stage's load takes longer per CTA streaming at once and per square of its box's "
