@@ -8,7 +8,7 @@
 // samples. The plain variant takes __syncthreads() where the cluster one takes
 // barrier.cluster.arrive.release + wait.acquire. (A first variant, a cluster launch without
 // any barrier, was timed no slower than the plain grid.)
-// Not part of the microbench build: nvcc -O2 -std=c++17 -arch=sm_90a cluster_barrier_probe.cu
+// Built as tilesim-probe-cluster-barrier (microbench/CMakeLists.txt), run by hand.
 // Result (H200, 2026-11-29, data/measurements/microbench/2026-11-29_h200_cluster_barrier_probe.json):
 // start 483-487 cycles, end 394-398, plain 2-12; kernel +0.32-0.64 us.
 #include <cuda_runtime.h>
