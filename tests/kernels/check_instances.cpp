@@ -7,7 +7,8 @@
 //      instance's requirements applied) on H100 unless its entry explains why not
 //      (model_disagrees), and meets the spec's kernel rules;
 //   3. the model marks it has_kernel there.
-// Usage: tilesim_check_instances --runner PATH --set ci|all. Exit 0 ok, 1 mismatch, 2 usage.
+// Usage: tilesim_check_instances --runner PATH --set ci|all [--groups "g1;g2"] (the groups a
+// TILESIM_KERNEL_GROUPS build compiles beside the CI subset). Exit 0 ok, 1 mismatch, 2 usage.
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -44,17 +45,26 @@ std::string key(const std::string& schedule, const tsm::Tile& tile, const nlohma
 
 int main(int argc, char** argv) {
   std::string runner, set;
+  std::set<std::string> groups;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
     if (a == "--runner") runner = argv[i + 1];
     else if (a == "--set") set = argv[i + 1];
+    else if (a == "--groups") {
+      std::string list = argv[i + 1];
+      for (size_t start = 0, end; start <= list.size(); start = end + 1) {
+        end = list.find(';', start);
+        if (end == std::string::npos) end = list.size();
+        if (end > start) groups.insert(list.substr(start, end - start));
+      }
+    }
     else {
       std::cerr << "tilesim_check_instances: unknown option '" << a << "'\n";
       return 2;
     }
   }
   if (runner.empty() || (set != "ci" && set != "all")) {
-    std::cerr << "usage: tilesim_check_instances --runner PATH --set ci|all\n";
+    std::cerr << "usage: tilesim_check_instances --runner PATH --set ci|all [--groups \"g1;g2\"]\n";
     return 2;
   }
   const std::string runner_name = std::filesystem::path(runner).filename().string();
@@ -118,7 +128,8 @@ int main(int argc, char** argv) {
   for (const auto& spec : tsm::schedules()) {
     if (spec.runner != runner_name) continue;
     for (const auto& k : spec.kernels)
-      if (set == "all" || k.ci) declared.insert(key(spec.name, k.tile, k.requires_));
+      if (set == "all" || k.ci || (!k.group.empty() && groups.count(k.group)))
+        declared.insert(key(spec.name, k.tile, k.requires_));
   }
   for (const auto& k : listed)
     if (!declared.count(k)) fail("compiled but not in kernels/instances.json (" + set + "): " + k);
