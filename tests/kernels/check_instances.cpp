@@ -57,8 +57,7 @@ int main(int argc, char** argv) {
         if (end == std::string::npos) end = list.size();
         if (end > start) groups.insert(list.substr(start, end - start));
       }
-    }
-    else {
+    } else {
       std::cerr << "tilesim_check_instances: unknown option '" << a << "'\n";
       return 2;
     }
