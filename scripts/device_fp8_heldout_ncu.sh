@@ -5,6 +5,7 @@
 # --check launches each config once, in the order of its JSON), written by ncu_to_json.py
 # so that `tilesim validate` compares them (clock, tensor, issue).
 # usage (repository root on the device): bash scripts/device_fp8_heldout_ncu.sh GEMM_BENCH
+#   FILTER=a,b: only the configs whose names contain one of these (the runner's --filter)
 # Writes $OUT/<day>_<gpu>_heldout_fp8_ncu/ncu.json (packed after every shape) and a log.
 set -uo pipefail
 BIN=${1:?tilesim-gemm-bench binary}
@@ -28,7 +29,7 @@ for shape in $SHAPES; do
   i=$((i + 1))
   if (( SECONDS > ${NCU_DEADLINE_S:-480} )); then echo "$i $shape skipped: deadline" | tee -a "$LOG"; continue; fi
   timeout 150 $NCU -k "regex:gemm_sm90_fp8_kernel" "$BIN" --check --dtype fp8 --shape "$shape" \
-    --out "$D/run_${i}.json" > "$D/ncu_${i}.csv" 2> "$D/ncu_${i}.err"
+    ${FILTER:+--filter "$FILTER"} --out "$D/run_${i}.json" > "$D/ncu_${i}.csv" 2> "$D/ncu_${i}.err"
   echo "$i $shape rc=$? ($(date -u +%H:%M:%S))" | tee -a "$LOG"
   # Pack what is there so far: a killed call still returns the shapes it finished.
   python3 scripts/ncu_to_json.py "$D" > "$D/ncu.json.tmp" 2>> "$LOG" && mv "$D/ncu.json.tmp" "$D/ncu.json"
