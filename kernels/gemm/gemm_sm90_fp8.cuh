@@ -100,8 +100,7 @@ struct Fp8Config {
                                     kBarrierBytes;
   // With three consumers the producer drops to setmaxnreg's minimum of 24 (its TMA issue
   // loop fits) so that each consumer gets 160 (24 + 3 x 160 <= 64K / 128 threads).
-  static constexpr int kProducerRegsMin = 24;
-  static constexpr int kProducerRegs = Consumers > 2 ? kProducerRegsMin : sm90::kProducerRegs;
+  static constexpr int kProducerRegs = Consumers > 2 ? ptx::kSetmaxnregMin : sm90::kProducerRegs;
   static constexpr int kConsumerRegs = consumer_regs(Consumers, kProducerRegs);
   // mma_order = 2 commits a K group's wgmmas in two halves so that the turn can be handed on
   // once the first half is done (wgmma.wait_group 1).

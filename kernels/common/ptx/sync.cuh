@@ -31,13 +31,16 @@ __device__ __forceinline__ void cluster_sync() {
 }
 
 // Warpgroup register reallocation (sm_90a): producers give registers away, consumers take
-// them. kRegs is per thread, a multiple of 8 in [24, 256].
+// them. kRegs is per thread, a multiple of 8 in [kSetmaxnregMin, kSetmaxnregMax] (PTX ISA).
+inline constexpr int kSetmaxnregMin = 24, kSetmaxnregMax = 256;
 template <int kRegs>
 __device__ __forceinline__ void setmaxnreg_inc() {
+  static_assert(kRegs % 8 == 0 && kRegs >= kSetmaxnregMin && kRegs <= kSetmaxnregMax, "setmaxnreg count");
   asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;" ::"n"(kRegs));
 }
 template <int kRegs>
 __device__ __forceinline__ void setmaxnreg_dec() {
+  static_assert(kRegs % 8 == 0 && kRegs >= kSetmaxnregMin && kRegs <= kSetmaxnregMax, "setmaxnreg count");
   asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;" ::"n"(kRegs));
 }
 
